@@ -1,0 +1,50 @@
+"""Signed access tokens naming a tenant and a worker (JWT, HS256)."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from core.errors import Unauthenticated
+
+ALGORITHM = "HS256"
+ISSUER = "customer-hub"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: every service call takes one, so every query can be tenant-scoped."""
+
+    tenant_id: int
+    worker_id: int
+    role: str
+
+
+def issue_token(key: str, tenant_id: int, worker_id: int, ttl: timedelta) -> str:
+    now = datetime.now(UTC)
+    claims = {
+        "iss": ISSUER,
+        "sub": str(worker_id),
+        "tid": tenant_id,
+        "iat": now,
+        "exp": now + ttl,
+        "typ": "access",
+    }
+    return jwt.encode(claims, key, algorithm=ALGORITHM)
+
+
+def read_token(key: str, token: str) -> tuple[int, int]:
+    """(tenant_id, worker_id) of a valid token; `Unauthenticated` for anything else."""
+    try:
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
+            options={"require": ["exp", "sub", "iss"]},
+        )
+        return int(claims["tid"]), int(claims["sub"])
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthenticated("The access token has expired.") from exc
+    except (jwt.InvalidTokenError, KeyError, TypeError, ValueError) as exc:
+        raise Unauthenticated("The access token is not valid.") from exc

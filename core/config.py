@@ -1,0 +1,46 @@
+"""Settings read from the environment (and an optional `.env`), with defaults that run
+on a bare machine: a SQLite file under `var/`, no Redis, a secret kept in `var/`."""
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+VAR_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite+aiosqlite:///{VAR_DIR / 'customer-hub.db'}",
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://…",
+    )
+    redis_url: str | None = Field(default=None, description="Redis URL for the event bus.")
+    secret_key: str | None = Field(
+        default=None,
+        description="Signs access tokens. Unset: a random key is created in var/secret-key.",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "info"
+    graphiql: bool = True
+    access_token_ttl_minutes: int = 60 * 24
+    sql_echo: bool = False
+
+    @cached_property
+    def signing_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        path = VAR_DIR / "secret-key"
+        if not path.exists():
+            VAR_DIR.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

@@ -1,0 +1,57 @@
+"""Phones and emails: lists with a label and exactly one primary each, plus the
+lower-cased text that search reads."""
+
+import re
+from collections.abc import Iterable
+
+from core.errors import InvalidInput, Problem
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE_RE = re.compile(r"^\+?[\d\s().\-/]{3,40}$")
+PHONE_CHARS_RE = re.compile(r"^[\d\s().+\-/]+$")
+
+
+def normalize_contacts(kind: str, items: Iterable[dict], field: str) -> list[dict]:
+    """Validated list of {label, value, primary}; the first one is primary if none is."""
+    result, problems = [], []
+    for index, item in enumerate(items):
+        value = (item.get("value") or "").strip()
+        label = (item.get("label") or "").strip() or None
+        path = ("input", field, str(index), "value")
+        if kind == "email":
+            value = value.lower()
+            if not EMAIL_RE.match(value):
+                problems.append(Problem(path, f"'{value}' is not an email address.", "INVALID"))
+        elif not PHONE_RE.match(value) or len(digits(value)) < 3:
+            problems.append(Problem(path, f"'{value}' is not a phone number.", "INVALID"))
+        result.append({"label": label, "value": value, "primary": bool(item.get("primary"))})
+    primaries = sum(1 for item in result if item["primary"])
+    if primaries > 1:
+        problems.append(
+            Problem(("input", field), f"Only one {kind} can be primary.", "MULTIPLE_PRIMARY")
+        )
+    if problems:
+        raise InvalidInput(problems)
+    if result and not primaries:
+        result[0]["primary"] = True
+    return result
+
+
+def digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def search_text(name: str, company: str | None, emails: list[dict], phones: list[dict]) -> str:
+    parts = [name, company or ""]
+    parts += [e["value"] for e in emails]
+    for phone in phones:
+        parts += [phone["value"], digits(phone["value"])]
+    return " ".join(p for p in parts if p).lower()
+
+
+def search_term(text: str) -> str:
+    """What to look for in `search_text`: a phone-looking term is matched by its digits."""
+    term = text.strip().lower()
+    if PHONE_CHARS_RE.match(term) and len(digits(term)) >= 3:
+        return digits(term)
+    return term

@@ -1,0 +1,274 @@
+"""Reading customers: the filtered, ordered list behind the left panel, its count, and the
+batched lookups the GraphQL loaders call. Everything returns plain rows."""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Select, exists, func, or_, select, text
+
+from core import custom_fields
+from core.access import visible_customers
+from core.auth import Principal
+from core.contacts import search_term
+from core.errors import InvalidInput, Problem
+from core.models import (
+    Customer as C,
+)
+from core.models import (
+    CustomerFolder,
+    CustomerTag,
+    CustomerWorker,
+    CustomFieldDefinition,
+    Folder,
+    Status,
+    Tag,
+    Worker,
+)
+from core.pagination import Page, PageRequest, fetch_page
+
+ORDER_COLUMNS = {
+    "NAME": (C.sort_name, False),
+    "CREATED_AT": (C.created_at, False),
+    "UPDATED_AT": (C.updated_at, False),
+    "FOLLOW_UP_AT": (C.follow_up_at, True),
+}
+
+LIST_COLUMNS = [c for c in C.__table__.columns if c.key != "search_text"]
+
+
+@dataclass
+class FieldPredicate:
+    key: str
+    equals: str | None = None
+    one_of: list[str] | None = None
+    minimum: str | None = None
+    maximum: str | None = None
+
+
+@dataclass
+class CustomerFilter:
+    search: str | None = None
+    kinds: list[str] | None = None
+    status_ids: list[int] | None = None
+    folder_ids: list[int] | None = None
+    tag_ids_any: list[int] | None = None
+    tag_ids_all: list[int] | None = None
+    worker_ids: list[int] | None = None
+    unassigned: bool | None = None
+    parent_id: int | None = None
+    has_parent: bool | None = None
+    blocked: bool | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    follow_up_after: datetime | None = None
+    follow_up_before: datetime | None = None
+    custom_fields: list[FieldPredicate] = field(default_factory=list)
+
+
+def _search_condition(dialect: str, term: str):
+    term = search_term(term)
+    if dialect == "sqlite" and len(term) >= 3:
+        phrase = '"' + term.replace('"', '""') + '"'
+        return C.id.in_(
+            select(text("rowid"))
+            .select_from(text("customer_search"))
+            .where(text("customer_search MATCH :phrase").bindparams(phrase=phrase))
+        )
+    return C.search_text.contains(term, autoescape=True)
+
+
+def _filter_conditions(dialect: str, f: CustomerFilter, definitions: dict[str, dict]) -> list:
+    conditions = []
+    if f.search and f.search.strip():
+        conditions.append(_search_condition(dialect, f.search))
+    if f.kinds:
+        conditions.append(C.kind.in_(f.kinds))
+    if f.status_ids is not None:
+        conditions.append(C.status_id.in_(f.status_ids))
+    if f.folder_ids is not None:
+        conditions.append(
+            exists().where(
+                CustomerFolder.customer_id == C.id, CustomerFolder.folder_id.in_(f.folder_ids)
+            )
+        )
+    if f.tag_ids_any is not None:
+        conditions.append(
+            exists().where(CustomerTag.customer_id == C.id, CustomerTag.tag_id.in_(f.tag_ids_any))
+        )
+    for tag_id in f.tag_ids_all or []:
+        conditions.append(
+            exists().where(CustomerTag.customer_id == C.id, CustomerTag.tag_id == tag_id)
+        )
+    if f.worker_ids is not None:
+        conditions.append(
+            exists().where(
+                CustomerWorker.customer_id == C.id, CustomerWorker.worker_id.in_(f.worker_ids)
+            )
+        )
+    if f.unassigned is not None:
+        assigned = exists().where(CustomerWorker.customer_id == C.id)
+        conditions.append(~assigned if f.unassigned else assigned)
+    if f.parent_id is not None:
+        conditions.append(C.parent_id == f.parent_id)
+    if f.has_parent is not None:
+        conditions.append(C.parent_id.is_not(None) if f.has_parent else C.parent_id.is_(None))
+    if f.blocked is not None:
+        conditions.append(C.blocked.is_(f.blocked))
+    for column, low, high in (
+        (C.created_at, f.created_after, f.created_before),
+        (C.follow_up_at, f.follow_up_after, f.follow_up_before),
+    ):
+        if low is not None:
+            conditions.append(column >= low)
+        if high is not None:
+            conditions.append(column < high)
+    problems = []
+    for index, p in enumerate(f.custom_fields):
+        path = ("filter", "customFields", str(index))
+        defn = definitions.get(p.key)
+        if defn is None:
+            problems.append(Problem(path, f"There is no custom field '{p.key}'.", "NOT_FOUND"))
+            continue
+        try:
+            conditions.append(
+                custom_fields.predicate(dialect, defn, p.equals, p.one_of, p.minimum, p.maximum)
+            )
+        except custom_fields.ValueError_ as exc:
+            problems.append(Problem(path, f"{defn['label']}: {exc}.", "INVALID"))
+    if problems:
+        raise InvalidInput(problems)
+    return conditions
+
+
+async def field_definitions(conn, tenant_id: int) -> list[dict]:
+    rows = await conn.execute(
+        select(CustomFieldDefinition.__table__)
+        .where(CustomFieldDefinition.tenant_id == tenant_id)
+        .order_by(CustomFieldDefinition.position, CustomFieldDefinition.id)
+    )
+    return [dict(r) for r in rows.mappings()]
+
+
+async def filtered_customers(conn, principal: Principal, f: CustomerFilter | None) -> Select:
+    """The select of visible customers matching `f` (no order, no limit)."""
+    query = select(*LIST_COLUMNS).where(visible_customers(principal))
+    if f is not None:
+        definitions = {}
+        if f.custom_fields:
+            definitions = {d["key"]: d for d in await field_definitions(conn, principal.tenant_id)}
+        conditions = _filter_conditions(conn.dialect.name, f, definitions)
+        query = query.where(*conditions)
+    return query
+
+
+async def list_customers(
+    conn,
+    principal: Principal,
+    f: CustomerFilter | None,
+    page: PageRequest,
+    order_by: str = "CREATED_AT",
+    descending: bool = True,
+) -> Page:
+    query = await filtered_customers(conn, principal, f)
+    column, nullable = ORDER_COLUMNS[order_by]
+    return await fetch_page(conn, query, page, column, C.id, descending, nullable)
+
+
+async def count_customers(conn, principal: Principal, f: CustomerFilter | None) -> int:
+    query = await filtered_customers(conn, principal, f)
+    subquery = query.with_only_columns(C.id).subquery()
+    return (await conn.execute(select(func.count()).select_from(subquery))).scalar_one()
+
+
+async def customers_by_ids(conn, principal: Principal, ids: Sequence[int]) -> dict[int, dict]:
+    rows = await conn.execute(
+        select(*LIST_COLUMNS).where(visible_customers(principal), C.id.in_(ids))
+    )
+    return {r["id"]: dict(r) for r in rows.mappings()}
+
+
+async def sub_customer_counts(conn, principal: Principal, ids: Sequence[int]) -> dict[int, int]:
+    rows = await conn.execute(
+        select(C.parent_id, func.count())
+        .where(visible_customers(principal), C.parent_id.in_(ids))
+        .group_by(C.parent_id)
+    )
+    return dict(rows.tuples().all())
+
+
+async def _grouped(conn, query, key: str) -> dict[int, list[dict]]:
+    grouped: dict[int, list[dict]] = defaultdict(list)
+    for row in (await conn.execute(query)).mappings():
+        grouped[row[key]].append(dict(row))
+    return grouped
+
+
+async def tags_of(conn, tenant_id: int, customer_ids: Sequence[int]) -> dict[int, list[dict]]:
+    query = (
+        select(CustomerTag.customer_id, *Tag.__table__.columns)
+        .join(Tag, Tag.id == CustomerTag.tag_id)
+        .where(CustomerTag.tenant_id == tenant_id, CustomerTag.customer_id.in_(customer_ids))
+        .order_by(Tag.position, Tag.name)
+    )
+    return await _grouped(conn, query, "customer_id")
+
+
+async def workers_of(conn, tenant_id: int, customer_ids: Sequence[int]) -> dict[int, list[dict]]:
+    query = (
+        select(CustomerWorker.customer_id, CustomerWorker.assigned_at, *Worker.__table__.columns)
+        .join(Worker, Worker.id == CustomerWorker.worker_id)
+        .where(CustomerWorker.tenant_id == tenant_id, CustomerWorker.customer_id.in_(customer_ids))
+        .order_by(Worker.position, Worker.name)
+    )
+    return await _grouped(conn, query, "customer_id")
+
+
+async def memberships_of(
+    conn, tenant_id: int, customer_ids: Sequence[int]
+) -> dict[int, list[dict]]:
+    """Folder memberships with the folder's columns and the membership's own status id."""
+    query = (
+        select(
+            CustomerFolder.customer_id,
+            CustomerFolder.status_id.label("membership_status_id"),
+            CustomerFolder.added_at,
+            *Folder.__table__.columns,
+        )
+        .join(Folder, Folder.id == CustomerFolder.folder_id)
+        .where(CustomerFolder.tenant_id == tenant_id, CustomerFolder.customer_id.in_(customer_ids))
+        .order_by(Folder.position, Folder.id)
+    )
+    return await _grouped(conn, query, "customer_id")
+
+
+async def rows_by_ids(conn, model, tenant_id: int, ids: Sequence[int]) -> dict[int, dict]:
+    rows = await conn.execute(
+        select(model.__table__).where(model.tenant_id == tenant_id, model.id.in_(ids))
+    )
+    return {r["id"]: dict(r) for r in rows.mappings()}
+
+
+async def statuses(conn, tenant_id: int, folder_ids: Sequence[int | None]) -> dict:
+    """Status lists keyed by folder id (None: the tenant's own list), in order."""
+    folder_keys = [f for f in folder_ids if f is not None]
+    condition = Status.folder_id.in_(folder_keys)
+    if None in folder_ids:
+        condition = or_(condition, Status.folder_id.is_(None))
+    query = (
+        select(Status.__table__)
+        .where(Status.tenant_id == tenant_id, condition)
+        .order_by(Status.position, Status.id)
+    )
+    return await _grouped(conn, query, "folder_id")
+
+
+async def folder_customer_counts(conn, principal: Principal, folder_ids: Sequence[int]) -> dict:
+    rows = await conn.execute(
+        select(CustomerFolder.folder_id, func.count())
+        .join(C, C.id == CustomerFolder.customer_id)
+        .where(visible_customers(principal), CustomerFolder.folder_id.in_(folder_ids))
+        .group_by(CustomerFolder.folder_id)
+    )
+    return dict(rows.tuples().all())

@@ -1,0 +1,615 @@
+"""Writing customers. Each function runs inside the caller's transaction and raises
+`InvalidInput` / `NotFound` before anything is flushed, so a failed mutation writes nothing.
+
+Every change to a customer or its links bumps its `version` and `updated_at`."""
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from core import access, custom_fields
+from core.auth import Principal
+from core.contacts import normalize_contacts, search_text
+from core.customer_queries import field_definitions
+from core.errors import InvalidInput, NotFound, Problem
+from core.models import (
+    Customer,
+    CustomerFolder,
+    CustomerTag,
+    CustomerWorker,
+    Folder,
+    Status,
+    Tag,
+    Tenant,
+    Worker,
+    utcnow,
+)
+
+KINDS = ("LEAD", "CUSTOMER")
+MAX_BULK = 500
+MAX_PARENT_DEPTH = 20
+SUB_CUSTOMER_COPYABLE = (
+    "company",
+    "city",
+    "lead_source",
+    "phones",
+    "emails",
+    "status",
+    "folders",
+    "tags",
+    "workers",
+    "custom_fields",
+)
+PLAIN_FIELDS = ("avatar_url", "company", "lead_source", "city", "notes", "follow_up_at")
+TEXT_LIMITS = {"name": 200, "company": 200, "lead_source": 100, "city": 100, "notes": 20_000}
+
+
+# --- loading and checking ---------------------------------------------------------------
+
+
+async def get_customers(
+    session: AsyncSession, principal: Principal, ids: Sequence[int], field: str = "customerIds"
+) -> list[Customer]:
+    """The visible customers with these ids, in order; a missing one is named by index."""
+    if len(ids) > MAX_BULK:
+        raise InvalidInput.one(
+            ("input", field), f"At most {MAX_BULK} customers at once.", "TOO_MANY"
+        )
+    rows = await session.scalars(
+        select(Customer).where(access.visible_customers(principal), Customer.id.in_(ids))
+    )
+    found = {c.id: c for c in rows}
+    missing = [
+        Problem(("input", field, str(i)), "Customer not found.", "NOT_FOUND")
+        for i, cid in enumerate(ids)
+        if cid not in found
+    ]
+    if missing:
+        raise InvalidInput(missing)
+    return [found[cid] for cid in dict.fromkeys(ids)]
+
+
+async def get_customer(session: AsyncSession, principal: Principal, customer_id: int) -> Customer:
+    customer = await session.scalar(
+        select(Customer).where(access.visible_customers(principal), Customer.id == customer_id)
+    )
+    if customer is None:
+        raise NotFound("Customer")
+    return customer
+
+
+async def check_refs(
+    session: AsyncSession, model, tenant_id: int, ids: Iterable[int], field: tuple[str, ...]
+) -> list:
+    """Rows of `model` with these ids in the tenant, or `InvalidInput` naming the unknown ones."""
+    ids = list(ids)
+    rows = await session.scalars(
+        select(model).where(model.tenant_id == tenant_id, model.id.in_(ids))
+    )
+    found = {r.id: r for r in rows}
+    problems = [
+        Problem((*field, str(i)), f"{model.__name__} not found.", "NOT_FOUND")
+        for i, ref in enumerate(ids)
+        if ref not in found
+    ]
+    if problems:
+        raise InvalidInput(problems)
+    return [found[ref] for ref in dict.fromkeys(ids)]
+
+
+async def _customer_status(session, tenant_id: int, status_id: int | None, field) -> int | None:
+    if status_id is None:
+        return await session.scalar(
+            select(Status.id).where(
+                Status.tenant_id == tenant_id, Status.folder_id.is_(None), Status.is_default
+            )
+        )
+    status = await session.scalar(
+        select(Status).where(Status.tenant_id == tenant_id, Status.id == status_id)
+    )
+    if status is None or status.folder_id is not None:
+        raise InvalidInput.one(field, "Status not found in the customer status list.", "NOT_FOUND")
+    return status.id
+
+
+async def _folder_status(session, tenant_id: int, folder_id: int, status_id, field) -> int | None:
+    if status_id is None:
+        return await session.scalar(
+            select(Status.id).where(
+                Status.tenant_id == tenant_id, Status.folder_id == folder_id, Status.is_default
+            )
+        )
+    found = await session.scalar(
+        select(Status.id).where(
+            Status.tenant_id == tenant_id, Status.id == status_id, Status.folder_id == folder_id
+        )
+    )
+    if found is None:
+        raise InvalidInput.one(field, "Status not found in this folder's status list.", "NOT_FOUND")
+    return found
+
+
+def _text(data: dict, key: str, problems: list[Problem], required: bool = False):
+    value = data.get(key)
+    if isinstance(value, str):
+        value = value.strip() or None
+    if required and not value:
+        problems.append(Problem(("input", _camel(key)), "This field is required.", "REQUIRED"))
+    limit = TEXT_LIMITS.get(key)
+    if value and limit and len(value) > limit:
+        problems.append(Problem(("input", _camel(key)), f"At most {limit} characters.", "TOO_LONG"))
+    return value
+
+
+def _camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _touch(customers: Iterable[Customer]) -> None:
+    now = utcnow()
+    for customer in customers:
+        customer.updated_at = now
+
+
+def _refresh_search(customer: Customer) -> None:
+    customer.sort_name = customer.name.lower()
+    customer.search_text = search_text(
+        customer.name, customer.company, customer.emails, customer.phones
+    )
+
+
+async def _folder_ids(session, customer_id: int) -> list[int]:
+    rows = await session.scalars(
+        select(CustomerFolder.folder_id).where(CustomerFolder.customer_id == customer_id)
+    )
+    return list(rows)
+
+
+async def _flush(session: AsyncSession) -> None:
+    try:
+        await session.flush()
+    except StaleDataError as exc:
+        raise InvalidInput.one(
+            ("input", "expectedVersion"),
+            "The customer was changed by someone else; reload it and try again.",
+            "VERSION_CONFLICT",
+        ) from exc
+
+
+# --- create, update, delete ---------------------------------------------------------------
+
+
+async def create_customer(session: AsyncSession, principal: Principal, data: dict) -> Customer:
+    """`data` holds the customer's fields plus `folders` [(folder_id, status_id)], `tag_ids`,
+    `worker_ids`, `custom_fields` [(key, value)] and `parent_id`."""
+    access.require(principal, "customers.edit")
+    tenant_id = principal.tenant_id
+    problems: list[Problem] = []
+    name = _text(data, "name", problems, required=True)
+    values = {key: _text(data, key, problems) for key in PLAIN_FIELDS if key != "follow_up_at"}
+    kind = data.get("kind") or "LEAD"
+    if kind not in KINDS:
+        problems.append(Problem(("input", "kind"), f"Unknown kind {kind}.", "INVALID"))
+    phones = emails = []
+    try:
+        phones = normalize_contacts("phone", data.get("phones") or [], "phones")
+    except InvalidInput as exc:
+        problems += exc.problems
+    try:
+        emails = normalize_contacts("email", data.get("emails") or [], "emails")
+    except InvalidInput as exc:
+        problems += exc.problems
+    if problems:
+        raise InvalidInput(problems)
+
+    status_id = await _customer_status(
+        session, tenant_id, data.get("status_id"), ("input", "statusId")
+    )
+    placements = list(data.get("folders") or [])
+    folders = await check_refs(
+        session, Folder, tenant_id, [f for f, _ in placements], ("input", "folders")
+    )
+    tags = await check_refs(session, Tag, tenant_id, data.get("tag_ids") or [], ("input", "tagIds"))
+    workers = await check_refs(
+        session, Worker, tenant_id, data.get("worker_ids") or [], ("input", "workerIds")
+    )
+    parent_id = data.get("parent_id")
+    if parent_id is not None:
+        await get_customers(session, principal, [parent_id], "parentId")
+    membership_status = {}
+    for index, (folder_id, folder_status) in enumerate(placements):
+        field = ("input", "folders", str(index), "statusId")
+        membership_status[folder_id] = await _folder_status(
+            session, tenant_id, folder_id, folder_status, field
+        )
+    definitions = await field_definitions(await session.connection(), tenant_id)
+    values_cf = custom_fields.apply_changes(
+        definitions,
+        {},
+        list(data.get("custom_fields") or []),
+        [f.id for f in folders],
+        check_all_required=True,
+    )
+
+    now = utcnow()
+    customer = Customer(
+        tenant_id=tenant_id,
+        kind=kind,
+        name=name,
+        status_id=status_id,
+        phones=phones,
+        emails=emails,
+        follow_up_at=data.get("follow_up_at"),
+        parent_id=parent_id,
+        custom_fields=values_cf,
+        created_at=now,
+        updated_at=now,
+        **values,
+    )
+    _refresh_search(customer)
+    session.add(customer)
+    await session.flush()
+    session.add_all(
+        [
+            CustomerFolder(
+                tenant_id=tenant_id,
+                customer_id=customer.id,
+                folder_id=f.id,
+                status_id=membership_status[f.id],
+                added_at=now,
+            )
+            for f in folders
+        ]
+        + [CustomerTag(tenant_id=tenant_id, customer_id=customer.id, tag_id=t.id) for t in tags]
+        + [
+            CustomerWorker(tenant_id=tenant_id, customer_id=customer.id, worker_id=w.id)
+            for w in workers
+        ]
+    )
+    await session.flush()
+    return customer
+
+
+async def update_customer(
+    session: AsyncSession,
+    principal: Principal,
+    customer_id: int,
+    changes: dict,
+    expected_version: int | None = None,
+) -> Customer:
+    """`changes` holds only the fields the caller sent; None clears an optional field."""
+    access.require(principal, "customers.edit")
+    customer = await get_customer(session, principal, customer_id)
+    if expected_version is not None and expected_version != customer.version:
+        raise InvalidInput.one(
+            ("input", "expectedVersion"),
+            f"The customer is at version {customer.version}, not {expected_version}; "
+            "reload it and try again.",
+            "VERSION_CONFLICT",
+        )
+    problems: list[Problem] = []
+    if "name" in changes:
+        customer.name = _text(changes, "name", problems, required=True)
+    for key in PLAIN_FIELDS:
+        if key in changes:
+            value = changes[key] if key == "follow_up_at" else _text(changes, key, problems)
+            setattr(customer, key, value)
+    for kind, key in (("phone", "phones"), ("email", "emails")):
+        if key in changes:
+            try:
+                setattr(customer, key, normalize_contacts(kind, changes[key] or [], key))
+            except InvalidInput as exc:
+                problems += exc.problems
+    if "kind" in changes:
+        if changes["kind"] not in KINDS:
+            problems.append(Problem(("input", "kind"), "Unknown kind.", "INVALID"))
+        else:
+            customer.kind = changes["kind"]
+    if problems:
+        raise InvalidInput(problems)
+    if "status_id" in changes:
+        customer.status_id = await _customer_status(
+            session, principal.tenant_id, changes["status_id"], ("input", "statusId")
+        )
+    if changes.get("custom_fields"):
+        definitions = await field_definitions(await session.connection(), principal.tenant_id)
+        customer.custom_fields = custom_fields.apply_changes(
+            definitions,
+            customer.custom_fields or {},
+            list(changes["custom_fields"]),
+            await _folder_ids(session, customer.id),
+            check_all_required=False,
+        )
+    _refresh_search(customer)
+    _touch([customer])
+    await _flush(session)
+    return customer
+
+
+async def delete_customer(session: AsyncSession, principal: Principal, customer_id: int) -> int:
+    """Sub-customers are kept and become top-level customers."""
+    access.require(principal, "customers.delete")
+    customer = await get_customer(session, principal, customer_id)
+    await session.delete(customer)
+    await session.flush()
+    return customer_id
+
+
+async def convert_lead(session: AsyncSession, principal: Principal, customer_id: int) -> Customer:
+    access.require(principal, "customers.edit")
+    customer = await get_customer(session, principal, customer_id)
+    if customer.kind != "LEAD":
+        raise InvalidInput.one(("input", "id"), "This is already a customer.", "ALREADY_CUSTOMER")
+    customer.kind = "CUSTOMER"
+    _touch([customer])
+    await _flush(session)
+    return customer
+
+
+async def set_status(
+    session: AsyncSession, principal: Principal, ids: Sequence[int], status_id: int
+) -> list[Customer]:
+    access.require(principal, "customers.edit")
+    customers = await get_customers(session, principal, ids)
+    status = await _customer_status(session, principal.tenant_id, status_id, ("input", "statusId"))
+    changed = [c for c in customers if c.status_id != status]
+    for customer in changed:
+        customer.status_id = status
+    _touch(changed)
+    await _flush(session)
+    return customers
+
+
+async def set_blocked(
+    session: AsyncSession, principal: Principal, customer_id: int, reason: str | None, blocked: bool
+) -> Customer:
+    access.require(principal, "customers.edit")
+    customer = await get_customer(session, principal, customer_id)
+    if blocked:
+        reason = (reason or "").strip()
+        if not reason:
+            raise InvalidInput.one(
+                ("input", "reason"), "Say why the customer is blocked.", "REQUIRED"
+            )
+        if len(reason) > 500:
+            raise InvalidInput.one(("input", "reason"), "At most 500 characters.", "TOO_LONG")
+        customer.blocked, customer.blocked_reason, customer.blocked_at = True, reason, utcnow()
+    else:
+        customer.blocked, customer.blocked_reason, customer.blocked_at = False, None, None
+    _touch([customer])
+    await _flush(session)
+    return customer
+
+
+# --- folders, tags, workers -------------------------------------------------------------------
+
+
+async def add_to_folders(
+    session: AsyncSession,
+    principal: Principal,
+    ids: Sequence[int],
+    placements: Sequence[tuple[int, int | None]],
+) -> list[Customer]:
+    access.require(principal, "customers.edit")
+    tenant_id = principal.tenant_id
+    customers = await get_customers(session, principal, ids)
+    folders = await check_refs(
+        session, Folder, tenant_id, [f for f, _ in placements], ("input", "folders")
+    )
+    status_of = {}
+    for index, (folder_id, status_id) in enumerate(placements):
+        field = ("input", "folders", str(index), "statusId")
+        status_of[folder_id] = await _folder_status(session, tenant_id, folder_id, status_id, field)
+    existing = await _existing_links(session, CustomerFolder, "folder_id", customers)
+    changed = set()
+    for customer in customers:
+        for folder in folders:
+            if (customer.id, folder.id) not in existing:
+                session.add(
+                    CustomerFolder(
+                        tenant_id=tenant_id,
+                        customer_id=customer.id,
+                        folder_id=folder.id,
+                        status_id=status_of[folder.id],
+                    )
+                )
+                changed.add(customer)
+    _touch(changed)
+    await _flush(session)
+    return customers
+
+
+async def remove_from_folders(
+    session: AsyncSession, principal: Principal, ids: Sequence[int], folder_ids: Sequence[int]
+) -> list[Customer]:
+    return await _unlink(
+        session, principal, ids, CustomerFolder, "folder_id", Folder, folder_ids, "folderIds"
+    )
+
+
+async def set_folder_status(
+    session: AsyncSession, principal: Principal, ids: Sequence[int], folder_id: int, status_id: int
+) -> list[Customer]:
+    access.require(principal, "customers.edit")
+    customers = await get_customers(session, principal, ids)
+    await check_refs(session, Folder, principal.tenant_id, [folder_id], ("input", "folderId"))
+    status = await _folder_status(
+        session, principal.tenant_id, folder_id, status_id, ("input", "statusId")
+    )
+    memberships = {
+        m.customer_id: m
+        for m in await session.scalars(
+            select(CustomerFolder).where(
+                CustomerFolder.folder_id == folder_id,
+                CustomerFolder.customer_id.in_([c.id for c in customers]),
+            )
+        )
+    }
+    problems = [
+        Problem(
+            ("input", "customerIds", str(i)), "The customer is not in this folder.", "NOT_IN_FOLDER"
+        )
+        for i, c in enumerate(customers)
+        if c.id not in memberships
+    ]
+    if problems:
+        raise InvalidInput(problems)
+    changed = [c for c in customers if memberships[c.id].status_id != status]
+    for customer in changed:
+        memberships[customer.id].status_id = status
+    _touch(changed)
+    await _flush(session)
+    return customers
+
+
+async def add_tags(
+    session: AsyncSession, principal: Principal, ids: Sequence[int], tag_ids: Sequence[int]
+) -> list[Customer]:
+    return await _link(session, principal, ids, CustomerTag, "tag_id", Tag, tag_ids, "tagIds")
+
+
+async def remove_tags(
+    session: AsyncSession, principal: Principal, ids: Sequence[int], tag_ids: Sequence[int]
+) -> list[Customer]:
+    return await _unlink(session, principal, ids, CustomerTag, "tag_id", Tag, tag_ids, "tagIds")
+
+
+async def assign_workers(
+    session: AsyncSession, principal: Principal, ids: Sequence[int], worker_ids: Sequence[int]
+) -> list[Customer]:
+    return await _link(
+        session, principal, ids, CustomerWorker, "worker_id", Worker, worker_ids, "workerIds"
+    )
+
+
+async def unassign_workers(
+    session: AsyncSession, principal: Principal, ids: Sequence[int], worker_ids: Sequence[int]
+) -> list[Customer]:
+    return await _unlink(
+        session, principal, ids, CustomerWorker, "worker_id", Worker, worker_ids, "workerIds"
+    )
+
+
+async def _existing_links(session, link, column: str, customers) -> set[tuple[int, int]]:
+    rows = await session.execute(
+        select(link.customer_id, getattr(link, column)).where(
+            link.customer_id.in_([c.id for c in customers])
+        )
+    )
+    return set(rows.tuples())
+
+
+async def _link(session, principal, ids, link, column, target, target_ids, field) -> list[Customer]:
+    access.require(principal, "customers.edit")
+    customers = await get_customers(session, principal, ids)
+    targets = await check_refs(session, target, principal.tenant_id, target_ids, ("input", field))
+    existing = await _existing_links(session, link, column, customers)
+    changed = set()
+    for customer in customers:
+        for item in targets:
+            if (customer.id, item.id) not in existing:
+                session.add(
+                    link(
+                        tenant_id=principal.tenant_id, customer_id=customer.id, **{column: item.id}
+                    )
+                )
+                changed.add(customer)
+    _touch(changed)
+    await _flush(session)
+    return customers
+
+
+async def _unlink(
+    session, principal, ids, link, column, target, target_ids, field
+) -> list[Customer]:
+    access.require(principal, "customers.edit")
+    customers = await get_customers(session, principal, ids)
+    await check_refs(session, target, principal.tenant_id, target_ids, ("input", field))
+    existing = await _existing_links(session, link, column, customers)
+    wanted = set(target_ids)
+    changed = {c for c in customers if any((c.id, t) in existing for t in wanted)}
+    await session.execute(
+        delete(link).where(
+            link.customer_id.in_([c.id for c in changed]), getattr(link, column).in_(wanted)
+        )
+    )
+    _touch(changed)
+    await _flush(session)
+    return customers
+
+
+# --- sub-customers ------------------------------------------------------------------------------
+
+
+async def create_sub_customer(
+    session: AsyncSession, principal: Principal, parent_id: int, data: dict
+) -> Customer:
+    """A new customer under `parent_id`, starting from the parent fields the tenant chose
+    to copy; whatever `data` gives wins over the copy."""
+    parent = await get_customer(session, principal, parent_id)
+    tenant = await session.get(Tenant, principal.tenant_id)
+    copy = set(tenant.sub_customer_copy_fields or [])
+    base: dict[str, Any] = {}
+    for key in ("company", "city", "lead_source", "phones", "emails"):
+        if key in copy:
+            base[key] = getattr(parent, key)
+    if "status" in copy:
+        base["status_id"] = parent.status_id
+    if "custom_fields" in copy:
+        base["custom_fields"] = list((parent.custom_fields or {}).items())
+    if "folders" in copy:
+        rows = await session.execute(
+            select(CustomerFolder.folder_id, CustomerFolder.status_id).where(
+                CustomerFolder.customer_id == parent.id
+            )
+        )
+        base["folders"] = list(rows.tuples())
+    for key, link, column in (
+        ("tags", CustomerTag, "tag_id"),
+        ("workers", CustomerWorker, "worker_id"),
+    ):
+        if key in copy:
+            rows = await session.scalars(
+                select(getattr(link, column)).where(link.customer_id == parent.id)
+            )
+            base[f"{key[:-1]}_ids"] = list(rows)
+    given = {k: v for k, v in data.items() if v is not None}
+    if "custom_fields" in given and "custom_fields" in base:
+        merged = dict(base["custom_fields"])
+        merged.update(dict(given.pop("custom_fields")))
+        base["custom_fields"] = list(merged.items())
+    return await create_customer(session, principal, {**base, **given, "parent_id": parent.id})
+
+
+async def set_parent(
+    session: AsyncSession, principal: Principal, customer_id: int, parent_id: int | None
+) -> Customer:
+    """Link under a parent (None unlinks). Refuses a link that would make a cycle."""
+    access.require(principal, "customers.edit")
+    customer = await get_customer(session, principal, customer_id)
+    if parent_id is not None:
+        (parent,) = await get_customers(session, principal, [parent_id], "parentId")
+        ancestor, depth = parent, 0
+        while ancestor is not None:
+            if ancestor.id == customer.id:
+                raise InvalidInput.one(
+                    ("input", "parentId"),
+                    "A customer cannot be placed under itself or one of its sub-customers.",
+                    "CYCLE",
+                )
+            depth += 1
+            if depth > MAX_PARENT_DEPTH:
+                raise InvalidInput.one(
+                    ("input", "parentId"), f"At most {MAX_PARENT_DEPTH} levels.", "TOO_DEEP"
+                )
+            ancestor = (
+                await session.get(Customer, ancestor.parent_id) if ancestor.parent_id else None
+            )
+    customer.parent_id = parent_id
+    _touch([customer])
+    await _flush(session)
+    return customer

@@ -1,0 +1,54 @@
+"""Domain errors. Services raise them; the GraphQL layer turns `InvalidInput` into
+`userErrors` and the others into GraphQL errors with a code."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing the user can fix. `field` is the input path (`["input", "emails", "1"]`)."""
+
+    field: tuple[str, ...]
+    message: str
+    code: str
+
+
+class DomainError(Exception):
+    code = "INTERNAL"
+
+
+class InvalidInput(DomainError):
+    """Validation or conflict the user can fix; nothing of the operation was written."""
+
+    code = "BAD_USER_INPUT"
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems
+
+    @classmethod
+    def one(cls, field: str | tuple[str, ...], message: str, code: str = "INVALID"):
+        path = (field,) if isinstance(field, str) else tuple(field)
+        return cls([Problem(path, message, code)])
+
+
+class NotFound(DomainError):
+    """Unknown, another tenant's, or invisible to this worker: all look the same."""
+
+    code = "NOT_FOUND"
+
+    def __init__(self, what: str, ref: object = None):
+        super().__init__(f"{what} not found" + (f": {ref}" if ref is not None else ""))
+        self.what = what
+        self.ref = ref
+
+
+class Forbidden(DomainError):
+    code = "FORBIDDEN"
+
+    def __init__(self, message: str = "You are not allowed to do this."):
+        super().__init__(message)
+
+
+class Unauthenticated(DomainError):
+    code = "UNAUTHENTICATED"

@@ -1,0 +1,126 @@
+"""Keyset pages over any ordered select: a cursor is the sort value plus the id of the row it
+points at, so page 10,000 costs what page 1 costs (no OFFSET)."""
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Select, and_, or_
+
+from core.errors import InvalidInput
+
+MAX_PAGE = 100
+DEFAULT_PAGE = 20
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+    def validated(self) -> "PageRequest":
+        problems = []
+        if self.first is not None and self.last is not None:
+            problems.append(("first", "Pass `first` or `last`, not both."))
+        for name in ("first", "last"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= MAX_PAGE:
+                problems.append((name, f"`{name}` must be between 0 and {MAX_PAGE}."))
+        if problems:
+            raise InvalidInput.one(problems[0][0], problems[0][1], "PAGE_SIZE")
+        return self
+
+    @property
+    def backwards(self) -> bool:
+        return self.last is not None or (self.before is not None and self.first is None)
+
+    @property
+    def size(self) -> int:
+        size = self.last if self.backwards else self.first
+        return DEFAULT_PAGE if size is None else size
+
+
+@dataclass
+class Page:
+    rows: list[Any]
+    cursors: list[str]
+    has_next: bool
+    has_previous: bool
+
+
+def encode_cursor(value: Any, row_id: int) -> str:
+    if isinstance(value, datetime):
+        value = {"t": value.isoformat()}
+    raw = orjson.dumps([value, row_id])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, field: str) -> tuple[Any, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, row_id = orjson.loads(raw)
+        if isinstance(value, dict):
+            value = datetime.fromisoformat(value["t"])
+        if not isinstance(row_id, int):
+            raise ValueError(row_id)
+        return value, row_id
+    except (ValueError, TypeError, KeyError, orjson.JSONDecodeError) as exc:
+        raise InvalidInput.one(field, "This cursor is not valid here.", "INVALID_CURSOR") from exc
+
+
+def _beyond(column, id_column, value, row_id, descending: bool, nullable: bool):
+    """Rows strictly after (value, id) in the order: column (nulls last), then id."""
+    later = column < value if descending else column > value
+    later_id = id_column < row_id if descending else id_column > row_id
+    if value is None:
+        return and_(column.is_(None), later_id)
+    condition = or_(later, and_(column == value, later_id))
+    return or_(condition, column.is_(None)) if nullable else condition
+
+
+def _short_of(column, id_column, value, row_id, descending: bool):
+    """Rows strictly before (value, id) in the same order."""
+    earlier = column > value if descending else column < value
+    earlier_id = id_column > row_id if descending else id_column < row_id
+    if value is None:
+        return or_(column.is_not(None), earlier_id)
+    return or_(earlier, and_(column == value, earlier_id))
+
+
+async def fetch_page(
+    conn,
+    query: Select,
+    page: PageRequest,
+    column,
+    id_column,
+    descending: bool = False,
+    nullable: bool = False,
+) -> Page:
+    """Run `query` (already filtered) for one page ordered by `column`, then `id_column`."""
+    page = page.validated()
+    if page.after is not None:
+        value, row_id = decode_cursor(page.after, "after")
+        query = query.where(_beyond(column, id_column, value, row_id, descending, nullable))
+    if page.before is not None:
+        value, row_id = decode_cursor(page.before, "before")
+        query = query.where(_short_of(column, id_column, value, row_id, descending))
+    walk_descending = descending != page.backwards
+    order = [column.desc() if walk_descending else column.asc()]
+    if nullable:
+        order.insert(0, column.is_(None).desc() if page.backwards else column.is_(None).asc())
+    order.append(id_column.desc() if walk_descending else id_column.asc())
+    size = page.size
+    rows = list((await conn.execute(query.order_by(*order).limit(size + 1))).mappings())
+    more = len(rows) > size
+    rows = rows[:size]
+    if page.backwards:
+        rows.reverse()
+    key, id_key = column.key, id_column.key
+    cursors = [encode_cursor(row[key], row[id_key]) for row in rows]
+    if page.backwards:
+        return Page(rows, cursors, has_next=page.before is not None, has_previous=more)
+    return Page(rows, cursors, has_next=more, has_previous=page.after is not None)
