@@ -195,7 +195,7 @@ async def sub_customer_counts(conn, principal: Principal, ids: Sequence[int]) ->
         .where(visible_customers(principal), C.parent_id.in_(ids))
         .group_by(C.parent_id)
     )
-    return dict(rows.tuples().all())
+    return {key: count for key, count in rows}
 
 
 async def _grouped(conn, query, key: str) -> dict[int, list[dict]]:
@@ -271,4 +271,4 @@ async def folder_customer_counts(conn, principal: Principal, folder_ids: Sequenc
         .where(visible_customers(principal), CustomerFolder.folder_id.in_(folder_ids))
         .group_by(CustomerFolder.folder_id)
     )
-    return dict(rows.tuples().all())
+    return {key: count for key, count in rows}

@@ -500,7 +500,7 @@ async def _existing_links(session, link, column: str, customers) -> set[tuple[in
             link.customer_id.in_([c.id for c in customers])
         )
     )
-    return set(rows.tuples())
+    return {(a, b) for a, b in rows}
 
 
 async def _link(session, principal, ids, link, column, target, target_ids, field) -> list[Customer]:
@@ -560,14 +560,20 @@ async def create_sub_customer(
     if "status" in copy:
         base["status_id"] = parent.status_id
     if "custom_fields" in copy:
-        base["custom_fields"] = list((parent.custom_fields or {}).items())
+        definitions = await field_definitions(await session.connection(), principal.tenant_id)
+        by_key = {d["key"]: d for d in definitions}
+        base["custom_fields"] = {
+            key: custom_fields.typed(by_key[key], value)
+            for key, value in (parent.custom_fields or {}).items()
+            if key in by_key
+        }
     if "folders" in copy:
         rows = await session.execute(
             select(CustomerFolder.folder_id, CustomerFolder.status_id).where(
                 CustomerFolder.customer_id == parent.id
             )
         )
-        base["folders"] = list(rows.tuples())
+        base["folders"] = [(folder_id, status_id) for folder_id, status_id in rows]
     for key, link, column in (
         ("tags", CustomerTag, "tag_id"),
         ("workers", CustomerWorker, "worker_id"),
@@ -578,10 +584,13 @@ async def create_sub_customer(
             )
             base[f"{key[:-1]}_ids"] = list(rows)
     given = {k: v for k, v in data.items() if v is not None}
-    if "custom_fields" in given and "custom_fields" in base:
-        merged = dict(base["custom_fields"])
-        merged.update(dict(given.pop("custom_fields")))
-        base["custom_fields"] = list(merged.items())
+    if "custom_fields" in base:
+        chosen = dict(given.pop("custom_fields", []))
+        merged = {**base["custom_fields"], **chosen}
+        folder_ids = [f for f, _ in given.get("folders", base.get("folders", []))]
+        stored = parent.custom_fields or {}
+        shown = {d["key"] for d in custom_fields.visible(definitions, folder_ids, stored)}
+        base["custom_fields"] = [(k, v) for k, v in merged.items() if k in shown or k in chosen]
     return await create_customer(session, principal, {**base, **given, "parent_id": parent.id})
 
 

@@ -4,8 +4,8 @@ engine the app uses. Plugins add their own version locations (one branch each)."
 import asyncio
 
 from alembic import context
-from sqlalchemy.ext.asyncio import create_async_engine
 
+from core.database import make_engine
 from core.models import Base
 
 config = context.config
@@ -24,7 +24,7 @@ def do_run_migrations(connection):
 
 
 async def run_async_migrations():
-    engine = create_async_engine(config.get_main_option("sqlalchemy.url"))
+    engine = make_engine(config.get_main_option("sqlalchemy.url"))
     async with engine.connect() as connection:
         await connection.run_sync(do_run_migrations)
     await engine.dispose()

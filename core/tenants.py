@@ -1,0 +1,145 @@
+"""Tenants: creating one with everything a fresh account needs to work (an owner and a
+customer status list), its settings, and turning a token's ids back into a `Principal`."""
+
+from functools import cache
+from zoneinfo import available_timezones
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import access
+from core.auth import Principal
+from core.contacts import EMAIL_RE
+from core.customers import SUB_CUSTOMER_COPYABLE
+from core.errors import InvalidInput, NotFound, Problem
+from core.models import Status, Tenant, Worker
+
+# (name, color, category, is_default): a new customer starts as a prospect.
+DEFAULT_STATUSES = (
+    ("New", "#3b82f6", "PROSPECT", True),
+    ("Active", "#22c55e", "ACTIVE", False),
+    ("On hold", "#f59e0b", "INACTIVE", False),
+    ("Lost", "#ef4444", "CHURNED", False),
+)
+DEFAULT_COPY_FIELDS = ("company", "city", "phones", "folders", "workers")
+SETTINGS = ("name", "time_zone", "sub_customer_copy_fields")
+
+
+def _name(value, field: str, problems: list[Problem], limit: int = 200) -> str:
+    value = value.strip() if isinstance(value, str) else ""
+    if not value:
+        problems.append(Problem(("input", field), "This field is required.", "REQUIRED"))
+    elif len(value) > limit:
+        problems.append(Problem(("input", field), f"At most {limit} characters.", "TOO_LONG"))
+    return value
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones()) - {"localtime"}
+
+
+def _time_zone(value, problems: list[Problem]) -> str:
+    """Only IANA names: every date the tenant sees is computed in this zone, so a typo must
+    fail here rather than on some later read. Checked against the list because `ZoneInfo(name)`
+    also opens `posix/…` paths, the machine's `localtime` and (failing oddly) directories."""
+    name = value.strip() if isinstance(value, str) else ""
+    if name not in _zone_names():
+        problems.append(
+            Problem(("input", "timeZone"), f"'{value}' is not a known time zone.", "INVALID")
+        )
+    return name
+
+
+def _copy_fields(value, problems: list[Problem]) -> list[str]:
+    given = list(value or [])
+    for index, item in enumerate(given):
+        if item not in SUB_CUSTOMER_COPYABLE:
+            problems.append(
+                Problem(
+                    ("input", "subCustomerCopyFields", str(index)),
+                    f"'{item}' cannot be copied to sub-customers "
+                    f"(choose from {', '.join(SUB_CUSTOMER_COPYABLE)}).",
+                    "INVALID",
+                )
+            )
+    return [f for f in SUB_CUSTOMER_COPYABLE if f in given]
+
+
+async def create_tenant(
+    session: AsyncSession, name: str, owner_name: str, owner_email: str, time_zone: str = "UTC"
+) -> tuple[Tenant, Worker]:
+    """Not a principal's action: the CLI and sign-up create tenants, before anyone can ask."""
+    problems: list[Problem] = []
+    name = _name(name, "name", problems)
+    owner_name = _name(owner_name, "ownerName", problems)
+    owner_email = (owner_email or "").strip().lower()
+    if not EMAIL_RE.match(owner_email):
+        problems.append(
+            Problem(("input", "ownerEmail"), f"'{owner_email}' is not an email address.", "INVALID")
+        )
+    time_zone = _time_zone(time_zone, problems)
+    if problems:
+        raise InvalidInput(problems)
+
+    tenant = Tenant(name=name, time_zone=time_zone, sub_customer_copy_fields=[*DEFAULT_COPY_FIELDS])
+    session.add(tenant)
+    await session.flush()
+    owner = Worker(tenant_id=tenant.id, name=owner_name, email=owner_email, role="owner")
+    session.add(owner)
+    session.add_all(
+        Status(
+            tenant_id=tenant.id,
+            folder_id=None,
+            name=status,
+            color=color,
+            category=category,
+            position=position,
+            is_default=is_default,
+        )
+        for position, (status, color, category, is_default) in enumerate(DEFAULT_STATUSES)
+    )
+    await session.flush()
+    return tenant, owner
+
+
+async def update_tenant_settings(
+    session: AsyncSession, principal: Principal, changes: dict
+) -> Tenant:
+    """`changes` holds only the settings the caller sent (keys of `SETTINGS`)."""
+    access.require(principal, "settings.manage")
+    unknown = set(changes) - set(SETTINGS)
+    if unknown:
+        raise TypeError(f"Unknown tenant settings: {', '.join(sorted(unknown))}")
+    tenant = await session.get(Tenant, principal.tenant_id)
+    if tenant is None:
+        raise NotFound("Tenant")
+    problems: list[Problem] = []
+    values = {}
+    if "name" in changes:
+        values["name"] = _name(changes["name"], "name", problems)
+    if "time_zone" in changes:
+        values["time_zone"] = _time_zone(changes["time_zone"], problems)
+    if "sub_customer_copy_fields" in changes:
+        values["sub_customer_copy_fields"] = _copy_fields(
+            changes["sub_customer_copy_fields"], problems
+        )
+    if problems:
+        raise InvalidInput(problems)
+    for key, value in values.items():
+        setattr(tenant, key, value)
+    await session.flush()
+    return tenant
+
+
+async def principal_for(session_or_conn, tenant_id: int, worker_id: int) -> Principal | None:
+    """The role is read on every request rather than carried in the token, so a role change
+    or a removed worker takes effect at once."""
+    role = (
+        await session_or_conn.execute(
+            select(Worker.role).where(Worker.tenant_id == tenant_id, Worker.id == worker_id)
+        )
+    ).scalar_one_or_none()
+    if role is None:
+        return None
+    return Principal(tenant_id, worker_id, role)

@@ -1,0 +1,60 @@
+"""Every error leaves with `extensions.code`. Domain errors keep their message; anything
+unexpected is masked as INTERNAL with a request id that the log line carries too."""
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError, GraphQLSyntaxError
+from strawberry.extensions import SchemaExtension
+
+from core.errors import DomainError, InvalidInput
+
+log = logging.getLogger("customer_hub.errors")
+
+
+def _coded(error: GraphQLError, code: str, message: str | None = None, **extra) -> GraphQLError:
+    return GraphQLError(
+        message=message or error.message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions={**(error.extensions or {}), "code": code, **extra},
+    )
+
+
+class ErrorCodes(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not getattr(result, "errors", None):
+            return
+        request_id = getattr(self.execution_context.context, "request_id", None)
+        result.errors = [self.classify(e, request_id) for e in result.errors]
+
+    @staticmethod
+    def classify(error: GraphQLError, request_id: str | None) -> GraphQLError:
+        original = error.original_error
+        if isinstance(original, InvalidInput):
+            problems = [
+                {"field": list(p.field), "message": p.message, "code": p.code}
+                for p in original.problems
+            ]
+            return _coded(error, "BAD_USER_INPUT", problems=problems)
+        if isinstance(original, DomainError):
+            return _coded(error, original.code)
+        if original is None and (error.extensions or {}).get("code"):
+            return error
+        if isinstance(error, GraphQLSyntaxError):
+            return _coded(error, "GRAPHQL_PARSE_FAILED")
+        if original is None and not error.path:
+            code = "BAD_USER_INPUT" if error.message.startswith("Variable") else None
+            return _coded(error, code or "GRAPHQL_VALIDATION_FAILED")
+        log.error(
+            "internal error [request %s] at %s",
+            request_id,
+            error.path,
+            exc_info=original or error,
+        )
+        return _coded(error, "INTERNAL", "Internal server error.", requestId=request_id)

@@ -1,0 +1,74 @@
+"""Per-request DataLoaders: whatever a page shows, each kind of related row costs one
+statement. Each batch opens its own short connection (one session per task)."""
+
+from collections.abc import Awaitable, Callable, Sequence
+
+from aiodataloader import DataLoader
+
+from core import customer_queries as q
+from core.auth import Principal
+from core.database import Database
+from core.models import Folder, Status, Tag, Worker
+
+TENANT_LIST = 0  # key of the tenant's own status list in `statuses_of`
+
+
+def _loader(fn: Callable[[Sequence], Awaitable[list]]) -> DataLoader:
+    return DataLoader(batch_load_fn=fn, max_batch_size=500)
+
+
+class Loaders:
+    def __init__(self, db: Database, principal: Principal):
+        self.db = db
+        self.principal = principal
+        tenant_id = principal.tenant_id
+
+        def by_id(model):
+            async def load(ids):
+                async with db.read() as conn:
+                    rows = await q.rows_by_ids(conn, model, tenant_id, ids)
+                return [rows.get(i) for i in ids]
+
+            return _loader(load)
+
+        def grouped(fetch, default):
+            async def load(ids):
+                async with db.read() as conn:
+                    rows = await fetch(conn, tenant_id, ids)
+                return [rows.get(i, default()) for i in ids]
+
+            return _loader(load)
+
+        def visible(fetch, default):
+            async def load(ids):
+                async with db.read() as conn:
+                    rows = await fetch(conn, principal, ids)
+                return [rows.get(i, default()) for i in ids]
+
+            return _loader(load)
+
+        self.customer = visible(q.customers_by_ids, lambda: None)
+        self.sub_customer_count = visible(q.sub_customer_counts, int)
+        self.folder_customer_count = visible(q.folder_customer_counts, int)
+        self.tags_of = grouped(q.tags_of, list)
+        self.workers_of = grouped(q.workers_of, list)
+        self.memberships_of = grouped(q.memberships_of, list)
+        self.status = by_id(Status)
+        self.folder = by_id(Folder)
+        self.tag = by_id(Tag)
+        self.worker = by_id(Worker)
+
+        async def load_statuses(folder_ids):
+            keys = [None if f == TENANT_LIST else f for f in folder_ids]
+            async with db.read() as conn:
+                rows = await q.statuses(conn, tenant_id, keys)
+            return [rows.get(k, []) for k in keys]
+
+        self.statuses_of = _loader(load_statuses)
+
+        async def load_definitions(keys):
+            async with db.read() as conn:
+                rows = await q.field_definitions(conn, tenant_id)
+            return [rows for _ in keys]
+
+        self.field_definitions = _loader(load_definitions)
