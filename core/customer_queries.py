@@ -24,6 +24,7 @@ from core.models import (
     Folder,
     Status,
     Tag,
+    Tenant,
     Worker,
 )
 from core.pagination import Page, PageRequest, fetch_page
@@ -272,3 +273,18 @@ async def folder_customer_counts(conn, principal: Principal, folder_ids: Sequenc
         .group_by(CustomerFolder.folder_id)
     )
     return {key: count for key, count in rows}
+
+
+async def tenants_by_ids(conn, ids: Sequence[int]) -> dict[int, dict]:
+    rows = await conn.execute(select(Tenant.__table__).where(Tenant.id.in_(ids)))
+    return {r["id"]: dict(r) for r in rows.mappings()}
+
+
+async def ordered(conn, model, tenant_id: int) -> list[dict]:
+    """A tenant's folders, tags or workers in their list order."""
+    rows = await conn.execute(
+        select(model.__table__)
+        .where(model.tenant_id == tenant_id)
+        .order_by(model.position, model.id)
+    )
+    return [dict(r) for r in rows.mappings()]

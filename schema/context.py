@@ -3,6 +3,7 @@
 import uuid
 from dataclasses import dataclass, field
 
+import strawberry
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -39,3 +40,6 @@ class Context:
     def forget_loaded(self) -> None:
         """After a write: later fields must not see rows cached before it."""
         self._loaders = None
+
+
+Info = strawberry.Info[Context, None]

@@ -58,6 +58,13 @@ class Loaders:
         self.tag = by_id(Tag)
         self.worker = by_id(Worker)
 
+        async def load_tenants(ids):
+            async with db.read() as conn:
+                rows = await q.tenants_by_ids(conn, ids)
+            return [rows.get(i) for i in ids]
+
+        self.tenant = _loader(load_tenants)
+
         async def load_statuses(folder_ids):
             keys = [None if f == TENANT_LIST else f for f in folder_ids]
             async with db.read() as conn:

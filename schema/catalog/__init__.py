@@ -1,0 +1,1 @@
+"""Folders, statuses, tags and custom field definitions: the tenant's set-up."""

@@ -1,0 +1,1 @@
+"""Customers and leads: the list, the profile and every change to them."""

@@ -1,0 +1,411 @@
+"""Customer mutations. Every single-customer action that a list selection also needs has a
+`bulk…` twin taking `customerIds`: all of them change or none, with per-item errors."""
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+import strawberry
+from strawberry import UNSET
+
+from core import customers as svc
+from schema.context import Info
+from schema.customers.inputs import (
+    ContactPointInput,
+    CustomFieldValueInput,
+    FolderPlacementInput,
+    contact_dicts,
+    custom_field_changes,
+    placements,
+    sent,
+)
+from schema.customers.types import Customer, CustomerKind
+from schema.ids import from_global_id, from_global_ids
+from schema.payloads import DeletePayload, UserError, as_row, mutate
+
+
+@strawberry.type(description="The customer as written, or why nothing was written.")
+class CustomerPayload:
+    customer: Customer | None
+    user_errors: list[UserError]
+
+
+@strawberry.type(description="The customers as written (in input order), or why none was.")
+class CustomersPayload:
+    customers: list[Customer]
+    user_errors: list[UserError]
+
+
+def _one(result, errors) -> CustomerPayload:
+    return CustomerPayload(
+        customer=Customer.from_row(as_row(result)) if result else None, user_errors=errors
+    )
+
+
+def _many(result, errors) -> CustomersPayload:
+    return CustomersPayload(
+        customers=[Customer.from_row(as_row(c)) for c in result or []], user_errors=errors
+    )
+
+
+@strawberry.input
+class CreateCustomerInput:
+    name: str
+    kind: CustomerKind = CustomerKind.LEAD
+    avatar_url: str | None = None
+    status_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Default: the tenant's default status."
+    )
+    phones: list[ContactPointInput] | None = None
+    emails: list[ContactPointInput] | None = None
+    company: str | None = None
+    lead_source: str | None = None
+    city: str | None = None
+    notes: str | None = None
+    follow_up_at: datetime | None = None
+    folders: list[FolderPlacementInput] | None = None
+    tag_ids: list[strawberry.ID] | None = None
+    worker_ids: list[strawberry.ID] | None = None
+    custom_fields: list[CustomFieldValueInput] | None = None
+    parent_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Create it as a sub-customer of this customer (no copying)."
+    )
+
+    def to_core(self) -> dict:
+        return {
+            "name": self.name,
+            "kind": self.kind.value,
+            "avatar_url": self.avatar_url,
+            "status_id": None
+            if self.status_id is None
+            else from_global_id(self.status_id, "Status"),
+            "phones": contact_dicts(self.phones) if self.phones is not None else None,
+            "emails": contact_dicts(self.emails) if self.emails is not None else None,
+            "company": self.company,
+            "lead_source": self.lead_source,
+            "city": self.city,
+            "notes": self.notes,
+            "follow_up_at": self.follow_up_at,
+            "folders": placements(self.folders) if self.folders is not None else None,
+            "tag_ids": from_global_ids(self.tag_ids, "Tag") if self.tag_ids is not None else None,
+            "worker_ids": (
+                from_global_ids(self.worker_ids, "Worker") if self.worker_ids is not None else None
+            ),
+            "custom_fields": (
+                custom_field_changes(self.custom_fields) if self.custom_fields is not None else None
+            ),
+        }
+
+
+@strawberry.input(
+    description="A new customer under `parentId`. It starts from the parent fields the tenant "
+    "chose to copy (`Tenant.subCustomerCopyFields`); whatever is given here wins."
+)
+class CreateSubCustomerInput(CreateCustomerInput):
+    parent_id: strawberry.ID
+
+
+@strawberry.input(description="Only the members sent change; null clears an optional field.")
+class UpdateCustomerInput:
+    id: strawberry.ID
+    expected_version: int | None = strawberry.field(
+        default=None, description="The `version` the edit is based on; a newer one is a conflict."
+    )
+    kind: CustomerKind | None = UNSET
+    name: str | None = UNSET
+    avatar_url: str | None = UNSET
+    status_id: strawberry.ID | None = UNSET
+    phones: list[ContactPointInput] | None = UNSET
+    emails: list[ContactPointInput] | None = UNSET
+    company: str | None = UNSET
+    lead_source: str | None = UNSET
+    city: str | None = UNSET
+    notes: str | None = UNSET
+    follow_up_at: datetime | None = UNSET
+    custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
+        default=UNSET, description="Only the fields listed change."
+    )
+
+    def to_core(self) -> dict:
+        changes = sent(
+            self,
+            {
+                "name": "name",
+                "avatar_url": "avatar_url",
+                "company": "company",
+                "lead_source": "lead_source",
+                "city": "city",
+                "notes": "notes",
+                "follow_up_at": "follow_up_at",
+            },
+        )
+        if self.kind is not UNSET:
+            changes["kind"] = self.kind.value if self.kind else None
+        if self.status_id is not UNSET:
+            changes["status_id"] = (
+                None if self.status_id is None else from_global_id(self.status_id, "Status")
+            )
+        for key in ("phones", "emails"):
+            if getattr(self, key) is not UNSET:
+                changes[key] = contact_dicts(getattr(self, key))
+        if self.custom_fields is not UNSET:
+            changes["custom_fields"] = custom_field_changes(self.custom_fields)
+        return changes
+
+
+@strawberry.input
+class CustomerIdInput:
+    id: strawberry.ID
+
+
+@strawberry.input
+class BlockCustomerInput:
+    id: strawberry.ID
+    reason: str = strawberry.field(description="Shown on the profile; required.")
+
+
+@strawberry.input
+class LinkSubCustomerInput:
+    id: strawberry.ID = strawberry.field(description="The customer to place under the parent.")
+    parent_id: strawberry.ID
+
+
+# Inputs of the actions with a bulk twin: `customerId` here, `customerIds` there.
+
+
+def _action_inputs(name: str, description: str, members: dict):
+    single = type(name, (), {"__annotations__": {"customer_id": strawberry.ID, **members}})
+    bulk = type(
+        "Bulk" + name,
+        (),
+        {"__annotations__": {"customer_ids": list[strawberry.ID], **members}},
+    )
+    return (
+        strawberry.input(single, description=description),
+        strawberry.input(bulk, description=description + " Up to 500 customers, all or none."),
+    )
+
+
+SetCustomerStatusInput, BulkSetCustomerStatusInput = _action_inputs(
+    "SetCustomerStatusInput",
+    "A status from the customer status list.",
+    {"status_id": strawberry.ID},
+)
+AddCustomerToFoldersInput, BulkAddCustomerToFoldersInput = _action_inputs(
+    "AddCustomerToFoldersInput",
+    "Folders to add; a folder the customer is already in is left as it is.",
+    {"folders": list[FolderPlacementInput]},
+)
+RemoveCustomerFromFoldersInput, BulkRemoveCustomerFromFoldersInput = _action_inputs(
+    "RemoveCustomerFromFoldersInput", "Folders to leave.", {"folder_ids": list[strawberry.ID]}
+)
+SetCustomerFolderStatusInput, BulkSetCustomerFolderStatusInput = _action_inputs(
+    "SetCustomerFolderStatusInput",
+    "A status of the folder's own list, for customers in that folder.",
+    {"folder_id": strawberry.ID, "status_id": strawberry.ID},
+)
+AddCustomerTagsInput, BulkAddCustomerTagsInput = _action_inputs(
+    "AddCustomerTagsInput", "Tags to add.", {"tag_ids": list[strawberry.ID]}
+)
+RemoveCustomerTagsInput, BulkRemoveCustomerTagsInput = _action_inputs(
+    "RemoveCustomerTagsInput", "Tags to remove.", {"tag_ids": list[strawberry.ID]}
+)
+AssignWorkersInput, BulkAssignWorkersInput = _action_inputs(
+    "AssignWorkersInput", "Workers to assign.", {"worker_ids": list[strawberry.ID]}
+)
+UnassignWorkersInput, BulkUnassignWorkersInput = _action_inputs(
+    "UnassignWorkersInput", "Workers to unassign.", {"worker_ids": list[strawberry.ID]}
+)
+
+
+def _status(i):
+    return lambda s, p, ids: svc.set_status(s, p, ids, from_global_id(i.status_id, "Status"))
+
+
+def _add_folders(i):
+    return lambda s, p, ids: svc.add_to_folders(s, p, ids, placements(i.folders))
+
+
+def _remove_folders(i):
+    return lambda s, p, ids: svc.remove_from_folders(
+        s, p, ids, from_global_ids(i.folder_ids, "Folder")
+    )
+
+
+def _folder_status(i):
+    return lambda s, p, ids: svc.set_folder_status(
+        s, p, ids, from_global_id(i.folder_id, "Folder"), from_global_id(i.status_id, "Status")
+    )
+
+
+def _links(action, member: str, type_name: str):
+    return lambda i: (
+        lambda s, p, ids: action(s, p, ids, from_global_ids(getattr(i, member), type_name))
+    )
+
+
+ACTIONS: list[tuple[str, str, type, type, Callable]] = [
+    (
+        "set_customer_status",
+        "Set the customer's status.",
+        SetCustomerStatusInput,
+        BulkSetCustomerStatusInput,
+        _status,
+    ),
+    (
+        "add_customer_to_folders",
+        "Place the customer in folders.",
+        AddCustomerToFoldersInput,
+        BulkAddCustomerToFoldersInput,
+        _add_folders,
+    ),
+    (
+        "remove_customer_from_folders",
+        "Take the customer out of folders.",
+        RemoveCustomerFromFoldersInput,
+        BulkRemoveCustomerFromFoldersInput,
+        _remove_folders,
+    ),
+    (
+        "set_customer_folder_status",
+        "Set the customer's status within a folder.",
+        SetCustomerFolderStatusInput,
+        BulkSetCustomerFolderStatusInput,
+        _folder_status,
+    ),
+    (
+        "add_customer_tags",
+        "Tag the customer.",
+        AddCustomerTagsInput,
+        BulkAddCustomerTagsInput,
+        _links(svc.add_tags, "tag_ids", "Tag"),
+    ),
+    (
+        "remove_customer_tags",
+        "Remove tags from the customer.",
+        RemoveCustomerTagsInput,
+        BulkRemoveCustomerTagsInput,
+        _links(svc.remove_tags, "tag_ids", "Tag"),
+    ),
+    (
+        "assign_workers",
+        "Assign workers to the customer.",
+        AssignWorkersInput,
+        BulkAssignWorkersInput,
+        _links(svc.assign_workers, "worker_ids", "Worker"),
+    ),
+    (
+        "unassign_workers",
+        "Unassign workers from the customer.",
+        UnassignWorkersInput,
+        BulkUnassignWorkersInput,
+        _links(svc.unassign_workers, "worker_ids", "Worker"),
+    ),
+]
+
+
+def _single_field(description: str, input_type: type, make: Callable):
+    async def resolve(info: Info, input: input_type) -> CustomerPayload:  # type: ignore[valid-type]
+        work = make(input)
+        ids = [from_global_id(input.customer_id, "Customer")]
+        result, errors = await mutate(info, lambda s, p: work(s, p, ids))
+        errors = [_single_path(e) for e in errors]
+        return _one(result[0] if result else None, errors)
+
+    return strawberry.mutation(resolver=resolve, description=description)
+
+
+def _bulk_field(description: str, input_type: type, make: Callable):
+    async def resolve(info: Info, input: input_type) -> CustomersPayload:  # type: ignore[valid-type]
+        work = make(input)
+        ids = from_global_ids(input.customer_ids, "Customer")
+        result, errors = await mutate(info, lambda s, p: work(s, p, ids))
+        return _many(result, errors)
+
+    return strawberry.mutation(
+        resolver=resolve,
+        description=description.replace("the customer", "several customers").replace(
+            "customer's", "customers'"
+        )
+        + " All or nothing.",
+    )
+
+
+def _single_path(error: UserError) -> UserError:
+    """Core names customers by their place in a list; a single action has `customerId`."""
+    if error.field and error.field[:2] == ["input", "customerIds"]:
+        error.field = ["input", "customerId"]
+    return error
+
+
+async def _run_one(
+    info: Info, work: Callable[..., Awaitable], target: str = "id"
+) -> CustomerPayload:
+    result, errors = await mutate(info, work, target)
+    return _one(result, errors)
+
+
+def _cid(value: str) -> int:
+    return from_global_id(value, "Customer")
+
+
+class CustomerMutations:
+    @strawberry.mutation(description="Create a lead or customer.")
+    async def create_customer(self, info: Info, input: CreateCustomerInput) -> CustomerPayload:
+        data = input.to_core()
+        if input.parent_id is not None:
+            data["parent_id"] = _cid(input.parent_id)
+        return await _run_one(info, lambda s, p: svc.create_customer(s, p, data))
+
+    @strawberry.mutation(description="Change a customer's fields.")
+    async def update_customer(self, info: Info, input: UpdateCustomerInput) -> CustomerPayload:
+        changes = input.to_core()
+        return await _run_one(
+            info,
+            lambda s, p: svc.update_customer(s, p, _cid(input.id), changes, input.expected_version),
+        )
+
+    @strawberry.mutation(description="Delete a customer; its sub-customers become top-level.")
+    async def delete_customer(self, info: Info, input: CustomerIdInput) -> DeletePayload:
+        result, errors = await mutate(info, lambda s, p: svc.delete_customer(s, p, _cid(input.id)))
+        return DeletePayload(deleted_id=input.id if result else None, user_errors=errors)
+
+    @strawberry.mutation(description="Turn a lead into a customer.")
+    async def convert_lead(self, info: Info, input: CustomerIdInput) -> CustomerPayload:
+        return await _run_one(info, lambda s, p: svc.convert_lead(s, p, _cid(input.id)))
+
+    @strawberry.mutation(description="Block a customer, saying why.")
+    async def block_customer(self, info: Info, input: BlockCustomerInput) -> CustomerPayload:
+        return await _run_one(
+            info, lambda s, p: svc.set_blocked(s, p, _cid(input.id), input.reason, True)
+        )
+
+    @strawberry.mutation(description="Lift a block.")
+    async def unblock_customer(self, info: Info, input: CustomerIdInput) -> CustomerPayload:
+        return await _run_one(info, lambda s, p: svc.set_blocked(s, p, _cid(input.id), None, False))
+
+    @strawberry.mutation(description="Create a customer under a parent.")
+    async def create_sub_customer(
+        self, info: Info, input: CreateSubCustomerInput
+    ) -> CustomerPayload:
+        data = {k: v for k, v in input.to_core().items() if v is not None}
+        parent_id = _cid(input.parent_id)
+        return await _run_one(
+            info, lambda s, p: svc.create_sub_customer(s, p, parent_id, data), "parentId"
+        )
+
+    @strawberry.mutation(description="Place a customer under a parent (no cycles).")
+    async def link_sub_customer(self, info: Info, input: LinkSubCustomerInput) -> CustomerPayload:
+        return await _run_one(
+            info, lambda s, p: svc.set_parent(s, p, _cid(input.id), _cid(input.parent_id))
+        )
+
+    @strawberry.mutation(description="Make a sub-customer top-level again.")
+    async def unlink_sub_customer(self, info: Info, input: CustomerIdInput) -> CustomerPayload:
+        return await _run_one(info, lambda s, p: svc.set_parent(s, p, _cid(input.id), None))
+
+
+for _name, _description, _single, _bulk, _make in ACTIONS:
+    setattr(CustomerMutations, _name, _single_field(_description, _single, _make))
+    setattr(CustomerMutations, "bulk_" + _name, _bulk_field(_description, _bulk, _make))
+
+CustomerMutations = strawberry.type(CustomerMutations)

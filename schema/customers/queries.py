@@ -1,0 +1,41 @@
+"""The customer list and single-customer lookups."""
+
+import strawberry
+
+from core.pagination import PageRequest
+from schema.context import Info
+from schema.customers.inputs import CustomerFilter, CustomerOrder
+from schema.customers.types import Customer, customer_page
+from schema.ids import from_global_id
+from schema.relay import Connection, OrderDirection
+
+
+@strawberry.type
+class CustomerQueries:
+    @strawberry.field(
+        description="The customer list: filtered, ordered, in pages of at most 100 "
+        "(default 20). Page forward with `first`/`after`, backward with `last`/`before`."
+    )
+    async def customers(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: CustomerFilter | None = None,
+        order_by: CustomerOrder | None = None,
+    ) -> Connection[Customer]:
+        order = order_by or CustomerOrder()
+        return await customer_page(
+            info,
+            filter.to_core() if filter else None,
+            PageRequest(first, after, last, before),
+            order.field.value,
+            order.direction == OrderDirection.DESC,
+        )
+
+    @strawberry.field(description="One customer; null when unknown or not visible to you.")
+    async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
+        row = await info.context.loaders.customer.load(from_global_id(id, "Customer"))
+        return Customer.from_row(row) if row else None

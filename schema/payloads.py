@@ -1,0 +1,73 @@
+"""What every mutation shares: one transaction, user-fixable problems as `userErrors`,
+and fresh loaders afterwards so the payload shows what was written."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.auth import Principal
+from core.errors import InvalidInput, NotFound
+from schema.context import Info
+
+T = TypeVar("T")
+
+
+@strawberry.type(description="Something in the input the user can fix; nothing was written.")
+class UserError:
+    field: list[str] | None = strawberry.field(
+        description='Path to the input member, e.g. `["input", "customFields", "2"]`.'
+    )
+    message: str
+    code: str = strawberry.field(
+        description="Stable code, e.g. `REQUIRED`, `INVALID`, `NOT_FOUND`, `VERSION_CONFLICT`, "
+        "`CYCLE`, `TOO_LONG`, `TAKEN`."
+    )
+
+
+@strawberry.type(description="The result of a delete.")
+class DeletePayload:
+    deleted_id: strawberry.ID | None = strawberry.field(
+        description="Null when nothing was deleted."
+    )
+    user_errors: list[UserError]
+
+
+async def mutate(
+    info: Info, work: Callable[[AsyncSession, Principal], Awaitable[T]], target: str = "id"
+) -> tuple[T | None, list[UserError]]:
+    """Run `work` in one transaction. A missing target (`input.<target>`) is a user error like
+    any other unknown id: another tenant's object looks exactly like one that never existed."""
+    ctx = info.context
+    principal = ctx.principal
+    try:
+        async with ctx.db.transaction() as session:
+            result = await work(session, principal)
+    except InvalidInput as exc:
+        return None, [
+            UserError(field=list(p.field), message=p.message, code=p.code) for p in exc.problems
+        ]
+    except NotFound as exc:
+        return None, [UserError(field=["input", target], message=str(exc) + ".", code="NOT_FOUND")]
+    ctx.forget_loaded()
+    return result, []
+
+
+def as_row(obj: Any) -> dict:
+    """An ORM object as the plain row the types are built from."""
+    return {c.key: getattr(obj, c.key) for c in obj.__table__.columns}
+
+
+def payload(node_type: type, field: str, plural: str | None = None) -> type:
+    """`<Type>Payload { <field>: Type, userErrors }`, or with `plural` the list form
+    `<Plural>Payload { <plural>: [Type!]!, userErrors }` that reorder mutations return."""
+    if plural:
+        name = f"{node_type.__name__[: -len(field)]}{plural[0].upper()}{plural[1:]}Payload"
+        annotations = {plural: list[node_type]}
+        text = f"The {plural} in their new order, or why nothing changed."
+    else:
+        name, annotations = f"{node_type.__name__}Payload", {field: node_type | None}
+        text = f"The {field} as written, or why nothing was written."
+    annotations["user_errors"] = list[UserError]
+    return strawberry.type(type(name, (), {"__annotations__": annotations}), description=text)

@@ -1,0 +1,1 @@
+"""Workers, the tenant and the signed-in viewer."""

@@ -1,0 +1,101 @@
+"""The suite runs once per database: SQLite always, PostgreSQL when `TEST_DATABASE_URL` is
+set (with `REQUIRE_SERVICES=1`, a missing one fails instead of skipping). Each test gets a
+fresh tenant, so tests never see each other's rows and the database is migrated once."""
+
+import asyncio
+import itertools
+import os
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from starlette.testclient import TestClient
+
+from core import migrate
+from core.config import Settings
+from core.tenants import create_tenant
+from server import create_app
+from tests.support import SECRET, Api
+
+REQUIRED = os.environ.get("REQUIRE_SERVICES") == "1"
+_tenant_numbers = itertools.count(1)
+
+
+def _reset_postgres(url: str) -> None:
+    async def reset():
+        engine = create_async_engine(url)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(text("DROP SCHEMA public CASCADE"))
+                await conn.execute(text("CREATE SCHEMA public"))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(reset())
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request, tmp_path_factory) -> str:
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    else:
+        url = os.environ.get("TEST_DATABASE_URL")
+        if not url:
+            if REQUIRED:
+                pytest.fail("TEST_DATABASE_URL is not set but REQUIRE_SERVICES=1")
+            pytest.skip("TEST_DATABASE_URL not set")
+        try:
+            _reset_postgres(url)
+        except OSError as exc:
+            if REQUIRED:
+                pytest.fail(f"PostgreSQL at {url} is not reachable: {exc}")
+            pytest.skip(f"PostgreSQL not reachable: {exc}")
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url) -> Settings:
+    return Settings(database_url=database_url, secret_key=SECRET, redis_url=None, _env_file=None)
+
+
+@pytest.fixture(scope="session")
+def client(settings):
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def engine(client):
+    return client.app.state.db.engine
+
+
+def run(client: TestClient, work, *args):
+    """Run a coroutine function on the app's own event loop (where its engine lives)."""
+    return client.portal.call(work, *args)
+
+
+def new_tenant(client: TestClient, name: str | None = None) -> Api:
+    number = next(_tenant_numbers)
+
+    async def work():
+        async with client.app.state.db.transaction() as session:
+            tenant, owner = await create_tenant(
+                session, name or f"Tenant {number}", "Olivia Owner", f"owner{number}@example.com"
+            )
+            return tenant.id, owner.id
+
+    tenant_id, owner_id = run(client, work)
+    return Api(client, tenant_id, owner_id)
+
+
+@pytest.fixture
+def api(client) -> Api:
+    """The owner of a brand-new tenant."""
+    return new_tenant(client)
+
+
+@pytest.fixture
+def other_api(client) -> Api:
+    """The owner of another brand-new tenant, for isolation checks."""
+    return new_tenant(client, "Other Business")

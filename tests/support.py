@@ -1,0 +1,107 @@
+"""What tests share: a GraphQL client bound to one worker's token, global IDs, and a
+statement counter on the app's engine."""
+
+import base64
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import event
+from starlette.testclient import TestClient
+
+from core.auth import issue_token
+
+SECRET = "test-secret-key-that-is-long-enough-for-hs256"
+
+
+def gid(type_name: str, pk: int) -> str:
+    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
+
+
+def pk_of(global_id: str) -> int:
+    raw = base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode()
+    return int(raw.split(":", 1)[1])
+
+
+def token_for(tenant_id: int, worker_id: int, ttl: timedelta = timedelta(hours=1)) -> str:
+    return issue_token(SECRET, tenant_id, worker_id, ttl)
+
+
+class GraphQLErrors(AssertionError):
+    def __init__(self, errors: list[dict]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+@dataclass
+class Api:
+    """One signed-in worker talking to the HTTP API."""
+
+    client: TestClient
+    tenant_id: int
+    worker_id: int
+    token: str = ""
+    ids: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.token = self.token or token_for(self.tenant_id, self.worker_id)
+
+    def post(self, query: str, variables: dict | None = None, token: str | None = None):
+        headers = {"Authorization": f"Bearer {token or self.token}"}
+        return self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+
+    def query(self, query: str, **variables) -> dict:
+        """The `data` of a successful operation; GraphQL errors fail the test."""
+        response = self.post(query, variables)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        if body.get("errors"):
+            raise GraphQLErrors(body["errors"])
+        return body["data"]
+
+    def errors(self, query: str, **variables) -> list[dict]:
+        """The `errors` of an operation that must fail."""
+        response = self.post(query, variables)
+        body = response.json()
+        assert body.get("errors"), body
+        return body["errors"]
+
+    def mutate(self, name: str, input: dict, selection: str = "") -> dict:
+        """Run mutation `name(input:)`; returns its payload (with `userErrors`)."""
+        query = (
+            f"mutation($input: {name[0].upper()}{name[1:]}Input!) {{ {name}(input: $input) "
+            f"{{ {selection} userErrors {{ field message code }} }} }}"
+        )
+        return self.query(query, input=input)[name]
+
+    def ok(self, name: str, input: dict, selection: str = "") -> dict:
+        """Like `mutate`, but the mutation must succeed."""
+        payload = self.mutate(name, input, selection)
+        assert payload["userErrors"] == [], payload["userErrors"]
+        return payload
+
+
+class StatementCounter:
+    def __init__(self):
+        self.statements: list[str] = []
+
+    def __call__(self, _conn, _cursor, statement, *_args):
+        self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@contextmanager
+def count_statements(engine) -> Iterator[StatementCounter]:
+    counter = StatementCounter()
+    event.listen(engine.sync_engine, "before_cursor_execute", counter)
+    try:
+        yield counter
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", counter)
