@@ -3,12 +3,12 @@ extensions every request runs through."""
 
 import strawberry
 from strawberry.extensions import (
-    MaxAliasesLimiter,
+    AddValidationRules,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.extensions import max_aliases, query_depth_limiter
 
 from schema.catalog.mutations import CatalogMutations
 from schema.catalog.queries import CatalogQueries
@@ -22,6 +22,13 @@ from schema.team.queries import TeamQueries
 MAX_DEPTH = 12
 MAX_ALIASES = 50
 MAX_TOKENS = 5_000
+
+# Built once: `ValidationCache` keys on the rule classes, and the stock limiters make new
+# classes per instance, which would turn every validation into a cache miss.
+LIMIT_RULES = [
+    query_depth_limiter.create_validator(MAX_DEPTH, None),
+    max_aliases.create_validator(MAX_ALIASES),
+]
 
 
 @strawberry.type
@@ -47,8 +54,7 @@ def build_schema() -> strawberry.Schema:
         extensions=[
             ErrorCodes,
             lambda: MaxTokensLimiter(MAX_TOKENS),
-            lambda: QueryDepthLimiter(MAX_DEPTH),
-            lambda: MaxAliasesLimiter(MAX_ALIASES),
+            lambda: AddValidationRules(LIMIT_RULES),
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
         ],

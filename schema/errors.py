@@ -44,11 +44,11 @@ class ErrorCodes(SchemaExtension):
             return _coded(error, "BAD_USER_INPUT", problems=problems)
         if isinstance(original, DomainError):
             return _coded(error, original.code)
-        if original is None and (error.extensions or {}).get("code"):
+        if (error.extensions or {}).get("code"):
             return error
-        if isinstance(error, GraphQLSyntaxError):
+        if isinstance(error, GraphQLSyntaxError) or isinstance(original, GraphQLSyntaxError):
             return _coded(error, "GRAPHQL_PARSE_FAILED")
-        if original is None and not error.path:
+        if (original is None or isinstance(original, GraphQLError)) and not error.path:
             code = "BAD_USER_INPUT" if error.message.startswith("Variable") else None
             return _coded(error, code or "GRAPHQL_VALIDATION_FAILED")
         log.error(

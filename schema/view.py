@@ -16,6 +16,7 @@ from core.database import Database
 from core.errors import Unauthenticated
 from core.tenants import principal_for
 from schema.context import Context
+from schema.errors import ErrorCodes
 
 log = logging.getLogger("customer_hub.http")
 
@@ -83,6 +84,13 @@ class GraphQLView(GraphQL):
         if context.principal_or_none is None:
             raise HTTPException(401, str(context.auth_error or "Sign in first."))
         return await super().execute_operation(**kwargs)
+
+    async def process_result(self, request, result):
+        """Errors raised before the operation ran (parsing) skip the schema extensions."""
+        if result.errors:
+            request_id = getattr(request.state, "request_id", None)
+            result.errors = [ErrorCodes.classify(e, request_id) for e in result.errors]
+        return await super().process_result(request, result)
 
     def encode_json(self, data) -> bytes:
         return orjson.dumps(data)

@@ -5,9 +5,11 @@ fresh tenant, so tests never see each other's rows and the database is migrated 
 import asyncio
 import itertools
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.testclient import TestClient
 
@@ -21,37 +23,55 @@ REQUIRED = os.environ.get("REQUIRE_SERVICES") == "1"
 _tenant_numbers = itertools.count(1)
 
 
-def _reset_postgres(url: str) -> None:
-    async def reset():
-        engine = create_async_engine(url)
+def _run_database(url: str, statement: str) -> None:
+    async def work():
+        engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
         try:
-            async with engine.begin() as conn:
-                await conn.execute(text("DROP SCHEMA public CASCADE"))
-                await conn.execute(text("CREATE SCHEMA public"))
+            async with engine.connect() as conn:
+                await conn.execute(text(statement))
         finally:
             await engine.dispose()
 
-    asyncio.run(reset())
+    asyncio.run(work())
+
+
+@contextmanager
+def _own_postgres_database(url: str) -> Iterator[str]:
+    """A database of this run's own next to `url`'s, so parallel runs never meet."""
+    base = make_url(url)
+    name = f"{base.database}_run_{os.getpid()}"
+    _run_database(url, f'DROP DATABASE IF EXISTS "{name}"')
+    _run_database(url, f'CREATE DATABASE "{name}"')
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        _run_database(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(request, tmp_path_factory) -> str:
+def database_url(request, tmp_path_factory) -> Iterator[str]:
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-    else:
-        url = os.environ.get("TEST_DATABASE_URL")
-        if not url:
-            if REQUIRED:
-                pytest.fail("TEST_DATABASE_URL is not set but REQUIRE_SERVICES=1")
-            pytest.skip("TEST_DATABASE_URL not set")
-        try:
-            _reset_postgres(url)
-        except OSError as exc:
-            if REQUIRED:
-                pytest.fail(f"PostgreSQL at {url} is not reachable: {exc}")
-            pytest.skip(f"PostgreSQL not reachable: {exc}")
-    migrate.upgrade(url)
-    return url
+        migrate.upgrade(url)
+        yield url
+        return
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        if REQUIRED:
+            pytest.fail("TEST_DATABASE_URL is not set but REQUIRE_SERVICES=1")
+        pytest.skip("TEST_DATABASE_URL not set")
+    try:
+        database = _own_postgres_database(url)
+        own_url = database.__enter__()
+    except OSError as exc:
+        if REQUIRED:
+            pytest.fail(f"PostgreSQL at {url} is not reachable: {exc}")
+        pytest.skip(f"PostgreSQL not reachable: {exc}")
+    try:
+        migrate.upgrade(own_url)
+        yield own_url
+    finally:
+        database.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="session")

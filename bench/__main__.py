@@ -1,0 +1,152 @@
+"""Time the workspace's hot queries on the demo tenant, in process through the ASGI app
+(no network), on SQLite and, when `BENCH_DATABASE_URL` is set, on PostgreSQL.
+
+    python -m bench [--runs 200] [--sqlite-only]
+
+Prints, per database and query: statements per request, p50 / p95 / mean in ms."""
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+from datetime import timedelta
+
+import httpx2
+from sqlalchemy import event, make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from core import migrate
+from core.auth import issue_token
+from core.config import Settings
+from core.demo import seed_demo
+from server import create_app
+
+LIST_PAGE = """
+query ListPage($first: Int!, $filter: CustomerFilter) {
+  customers(first: $first, filter: $filter, orderBy: {field: UPDATED_AT, direction: DESC}) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node {
+      id name kind avatarUrl primaryPhone primaryEmail company blocked followUpAt updatedAt
+      status { id name color category }
+      tags { id name color }
+      folders { folder { id name color } status { id name color } }
+      workers { id name avatarUrl atWork }
+      parent { id name }
+      subCustomerCount
+    } }
+  }
+}"""
+
+PROFILE = """
+query Profile($id: ID!) {
+  customer(id: $id) {
+    id name kind avatarUrl version company leadSource city notes followUpAt
+    phones { label value primary } emails { label value primary }
+    status { id name } blocked blockedReason
+    customFields { definition { key label type group } text number date dateTime boolean options }
+    folders { folder { id name statuses { id name } } status { id name } }
+    tags { id name } workers { id name } parent { id name } subCustomerCount
+    subCustomers(first: 10) { nodes { id name } }
+  }
+}"""
+
+CASES = [
+    ("list page, 50 rows", LIST_PAGE, {"first": 50}),
+    ("list page, 20 rows", LIST_PAGE, {"first": 20}),
+    ("search 'and', 20 rows", LIST_PAGE, {"first": 20, "filter": {"search": "and"}}),
+    ("search phone '7946', 20 rows", LIST_PAGE, {"first": 20, "filter": {"search": "7946"}}),
+    ("profile", PROFILE, None),
+]
+
+
+async def _statement_count(engine, work) -> int:
+    seen = []
+
+    def count(*_args):
+        seen.append(1)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        await work()
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+async def bench_database(url: str, runs: int) -> list[tuple[str, int, float, float, float]]:
+    settings = Settings(database_url=url, secret_key="bench-secret-key-bench-secret-key", _env_file=None)
+    app = create_app(settings)
+    db = app.state.db
+    tenant_id, admin_id = await seed_demo(db)
+    token = issue_token(settings.signing_key, tenant_id, admin_id, timedelta(hours=1))
+    headers = {"Authorization": f"Bearer {token}"}
+    results = []
+    transport = httpx2.ASGITransport(app=app)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://bench") as client:
+
+        async def call(query, variables):
+            response = await client.post(
+                "/graphql", json={"query": query, "variables": variables}, headers=headers
+            )
+            body = response.json()
+            assert response.status_code == 200 and not body.get("errors"), body
+            return body
+
+        first = await call(LIST_PAGE, {"first": 1})
+        customer_id = first["data"]["customers"]["edges"][0]["node"]["id"]
+        for name, query, variables in CASES:
+            variables = variables if variables is not None else {"id": customer_id}
+            for _ in range(10):
+                await call(query, variables)
+            statements = await _statement_count(db.engine, lambda q=query, v=variables: call(q, v))
+            times = []
+            for _ in range(runs):
+                start = time.perf_counter()
+                await call(query, variables)
+                times.append((time.perf_counter() - start) * 1000)
+            times.sort()
+            p95 = times[int(len(times) * 0.95) - 1]
+            results.append((name, statements, statistics.median(times), p95, statistics.fmean(times)))
+    await db.dispose()
+    return results
+
+
+async def _own_database(url: str, create: bool) -> str:
+    base = make_url(url)
+    name = f"{base.database}_bench"
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if create:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    await engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--sqlite-only", action="store_true")
+    args = parser.parse_args()
+    targets = []
+    with tempfile.TemporaryDirectory() as tmp:
+        targets.append(("SQLite", f"sqlite+aiosqlite:///{tmp}/bench.db"))
+        pg = os.environ.get("BENCH_DATABASE_URL")
+        if pg and not args.sqlite_only:
+            targets.append(("PostgreSQL", asyncio.run(_own_database(pg, create=True))))
+        for label, url in targets:
+            migrate.upgrade(url)
+            rows = asyncio.run(bench_database(url, args.runs))
+            print(f"\n{label} (demo tenant, {args.runs} runs each, in-process ASGI)")
+            print(f"{'query':32} {'stmts':>5} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8}")
+            for name, statements, p50, p95, mean in rows:
+                print(f"{name:32} {statements:5d} {p50:8.2f} {p95:8.2f} {mean:8.2f}")
+        if pg and not args.sqlite_only:
+            asyncio.run(_own_database(pg, create=False))
+
+
+if __name__ == "__main__":
+    main()
