@@ -77,7 +77,9 @@ async def _statement_count(engine, work) -> int:
 
 
 async def bench_database(url: str, runs: int) -> list[tuple[str, int, float, float, float]]:
-    settings = Settings(database_url=url, secret_key="bench-secret-key-bench-secret-key", _env_file=None)
+    settings = Settings(
+        database_url=url, secret_key="bench-secret-key-bench-secret-key", _env_file=None
+    )
     app = create_app(settings)
     db = app.state.db
     tenant_id, admin_id = await seed_demo(db)
@@ -109,7 +111,9 @@ async def bench_database(url: str, runs: int) -> list[tuple[str, int, float, flo
                 times.append((time.perf_counter() - start) * 1000)
             times.sort()
             p95 = times[int(len(times) * 0.95) - 1]
-            results.append((name, statements, statistics.median(times), p95, statistics.fmean(times)))
+            results.append(
+                (name, statements, statistics.median(times), p95, statistics.fmean(times))
+            )
     await db.dispose()
     return results
 

@@ -7,8 +7,9 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     ValidationCache,
+    max_aliases,
+    query_depth_limiter,
 )
-from strawberry.extensions import max_aliases, query_depth_limiter
 
 from schema.catalog.mutations import CatalogMutations
 from schema.catalog.queries import CatalogQueries
