@@ -1,5 +1,6 @@
 """Engine and sessions. One `Database` per app instance; never shared across event loops."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -60,3 +61,28 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class SharedReader:
+    """One read connection for a whole request, opened on first use and shared by its
+    batches in turn (a lock keeps them off it at the same time). A pool checkout costs about
+    a query's worth (PostgreSQL: a reset round trip), so a page of ten batches saves ten."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        self._conn: AsyncConnection | None = None
+        self._lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[AsyncConnection]:
+        async with self._lock:
+            if self._conn is None:
+                self._conn = await self.db.engine.connect()
+            yield self._conn
+
+    async def close(self) -> None:
+        """After the request, and after a write (so later reads see it)."""
+        async with self._lock:
+            if self._conn is not None:
+                conn, self._conn = self._conn, None
+                await conn.close()

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from core.auth import Principal
 from core.config import Settings
-from core.database import Database
+from core.database import Database, SharedReader
 from core.errors import Unauthenticated
 from schema.loaders import Loaders
 
@@ -24,6 +24,14 @@ class Context:
     auth_error: Unauthenticated | None = None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
     _loaders: Loaders | None = None
+    _reader: SharedReader | None = None
+
+    @property
+    def read(self) -> SharedReader:
+        """`async with ctx.read() as conn`: the request's read connection."""
+        if self._reader is None:
+            self._reader = SharedReader(self.db)
+        return self._reader
 
     @property
     def principal(self) -> Principal:
@@ -34,12 +42,17 @@ class Context:
     @property
     def loaders(self) -> Loaders:
         if self._loaders is None:
-            self._loaders = Loaders(self.db, self.principal)
+            self._loaders = Loaders(self.read, self.principal)
         return self._loaders
 
-    def forget_loaded(self) -> None:
-        """After a write: later fields must not see rows cached before it."""
+    async def forget_loaded(self) -> None:
+        """After a write: later fields must see it, not rows read or cached before it."""
         self._loaders = None
+        await self.read.close()
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            await self._reader.close()
 
 
 Info = strawberry.Info[Context, None]

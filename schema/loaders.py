@@ -7,7 +7,7 @@ from aiodataloader import DataLoader
 
 from core import customer_queries as q
 from core.auth import Principal
-from core.database import Database
+from core.database import SharedReader
 from core.models import Folder, Status, Tag, Worker
 
 TENANT_LIST = 0  # key of the tenant's own status list in `statuses_of`
@@ -18,14 +18,13 @@ def _loader(fn: Callable[[Sequence], Awaitable[list]]) -> DataLoader:
 
 
 class Loaders:
-    def __init__(self, db: Database, principal: Principal):
-        self.db = db
+    def __init__(self, read: SharedReader, principal: Principal):
         self.principal = principal
         tenant_id = principal.tenant_id
 
         def by_id(model):
             async def load(ids):
-                async with db.read() as conn:
+                async with read() as conn:
                     rows = await q.rows_by_ids(conn, model, tenant_id, ids)
                 return [rows.get(i) for i in ids]
 
@@ -33,7 +32,7 @@ class Loaders:
 
         def grouped(fetch, default):
             async def load(ids):
-                async with db.read() as conn:
+                async with read() as conn:
                     rows = await fetch(conn, tenant_id, ids)
                 return [rows.get(i, default()) for i in ids]
 
@@ -41,7 +40,7 @@ class Loaders:
 
         def visible(fetch, default):
             async def load(ids):
-                async with db.read() as conn:
+                async with read() as conn:
                     rows = await fetch(conn, principal, ids)
                 return [rows.get(i, default()) for i in ids]
 
@@ -59,7 +58,7 @@ class Loaders:
         self.worker = by_id(Worker)
 
         async def load_tenants(ids):
-            async with db.read() as conn:
+            async with read() as conn:
                 rows = await q.tenants_by_ids(conn, ids)
             return [rows.get(i) for i in ids]
 
@@ -67,14 +66,14 @@ class Loaders:
 
         async def load_statuses(folder_ids):
             keys = [None if f == TENANT_LIST else f for f in folder_ids]
-            async with db.read() as conn:
+            async with read() as conn:
                 rows = await q.statuses(conn, tenant_id, keys)
             return [rows.get(k, []) for k in keys]
 
         self.statuses_of = _loader(load_statuses)
 
         async def load_definitions(keys):
-            async with db.read() as conn:
+            async with read() as conn:
                 rows = await q.field_definitions(conn, tenant_id)
             return [rows for _ in keys]
 

@@ -50,7 +50,7 @@ async def mutate(
         ]
     except NotFound as exc:
         return None, [UserError(field=["input", target], message=str(exc) + ".", code="NOT_FOUND")]
-    ctx.forget_loaded()
+    await ctx.forget_loaded()
     return result, []
 
 

@@ -50,30 +50,37 @@ class GraphQLView(GraphQL):
         try:
             response = await self.run(request)
         except HTTPException as exc:
-            request_id = request.state.request_id if hasattr(request.state, "request_id") else None
+            request_id = getattr(request.state, "request_id", None)
             code = HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
             response = error_response(exc.status_code, exc.reason, code, request_id)
+        finally:
+            context = getattr(request.state, "context", None)
+            if context is not None:
+                await context.close()
         await response(scope, receive, send)
 
     async def get_context(self, request, response) -> Context:
         ctx = Context(db=self.db, settings=self.settings, request=request, response=response)
         request.state.request_id = ctx.request_id
+        request.state.context = ctx
         if isinstance(response, Response):
             response.headers["X-Request-ID"] = ctx.request_id
         try:
-            ctx.principal_or_none = await self.authenticate(request.headers.get("authorization"))
+            ctx.principal_or_none = await self.authenticate(
+                ctx, request.headers.get("authorization")
+            )
         except Unauthenticated as exc:
             ctx.auth_error = exc
         return ctx
 
-    async def authenticate(self, header: str | None):
+    async def authenticate(self, ctx: Context, header: str | None):
         if not header:
             raise Unauthenticated("Send `Authorization: Bearer <token>`.")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("Send `Authorization: Bearer <token>`.")
         tenant_id, worker_id = read_token(self.settings.signing_key, token.strip())
-        async with self.db.read() as conn:
+        async with ctx.read() as conn:
             principal = await principal_for(conn, tenant_id, worker_id)
         if principal is None:
             raise Unauthenticated("The worker of this token no longer exists.")

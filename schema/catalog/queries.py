@@ -12,7 +12,7 @@ from schema.ids import from_global_id
 
 async def _ordered(info: Info, model) -> list[dict]:
     ctx = info.context
-    async with ctx.db.read() as conn:
+    async with ctx.read() as conn:
         return await ordered(conn, model, ctx.principal.tenant_id)
 
 

@@ -204,11 +204,11 @@ async def customer_page(
 ) -> Connection[Customer]:
     ctx = info.context
     principal = ctx.principal
-    async with ctx.db.read() as conn:
+    async with ctx.read() as conn:
         result = await q.list_customers(conn, principal, f, page, order, descending)
 
     async def count() -> int:
-        async with ctx.db.read() as conn:
+        async with ctx.read() as conn:
             return await q.count_customers(conn, principal, f)
 
     return connection(result, Customer.from_row, count)

@@ -24,6 +24,6 @@ class TeamQueries:
     @strawberry.field(description="The tenant's workers in order.")
     async def workers(self, info: Info) -> list[Worker]:
         ctx = info.context
-        async with ctx.db.read() as conn:
+        async with ctx.read() as conn:
             rows = await ordered(conn, WorkerRow, ctx.principal.tenant_id)
         return [Worker.from_row(r) for r in rows]
