@@ -108,7 +108,7 @@ def _condition_values(
     problems: list[Problem],
 ) -> list[str]:
     """The condition's values, checked against its source; empty when there is no condition."""
-    field_path, values_path = ("input", "conditionFieldId"), ("input", "conditionValues")
+    field_path, values_path = ("input", "condition", "fieldId"), ("input", "condition", "values")
     if source_id is None:
         if values:
             problems.append(
@@ -176,7 +176,7 @@ async def create_field_definition(
     )
     group_name = clean_text(
         data.get("group_name"),
-        ("input", "groupName"),
+        ("input", "group"),
         max_length(Definition, "group_name"),
         problems,
     )
@@ -249,7 +249,7 @@ async def update_field_definition(
     if "group_name" in changes:
         values["group_name"] = clean_text(
             changes["group_name"],
-            ("input", "groupName"),
+            ("input", "group"),
             max_length(Definition, "group_name"),
             problems,
         )

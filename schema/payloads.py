@@ -21,8 +21,10 @@ class UserError:
     )
     message: str
     code: str = strawberry.field(
-        description="Stable code, e.g. `REQUIRED`, `INVALID`, `NOT_FOUND`, `VERSION_CONFLICT`, "
-        "`CYCLE`, `TOO_LONG`, `TAKEN`."
+        description="Stable, for programs: REQUIRED, INVALID, TOO_LONG, TOO_MANY, NOT_FOUND, "
+        "TAKEN, VERSION_CONFLICT, CYCLE, TOO_DEEP, FIELD_HIDDEN, ALREADY_CUSTOMER, "
+        "NOT_IN_FOLDER, PAGE_SIZE, INVALID_CURSOR, MULTIPLE_DEFAULT, DEFAULT_REQUIRED, "
+        "DEFAULT_STATUS, LAST_STATUS, LAST_OWNER, SELF, INCOMPLETE, DUPLICATE, IMMUTABLE."
     )
 
 

@@ -186,8 +186,8 @@ def _definition_changes(i) -> dict:
     return changes
 
 
-async def _one(info: Info, build: type, field: str, work) -> object:
-    result, errors = await mutate(info, work)
+async def _one(info: Info, build: type, work, target: str = "id") -> object:
+    result, errors = await mutate(info, work, target)
     node = build.from_row(as_row(result)) if result is not None else None
     return node, errors
 
@@ -208,7 +208,6 @@ class CatalogMutations:
         node, errors = await _one(
             info,
             Folder,
-            "folder",
             lambda s, p: catalog.create_folder(s, p, input.name, input.color, specs or None),
         )
         return FolderPayload(folder=node, user_errors=errors)
@@ -218,7 +217,7 @@ class CatalogMutations:
         changes = sent(input, {"name": "name", "color": "color"})
         fid = from_global_id(input.id, "Folder")
         node, errors = await _one(
-            info, Folder, "folder", lambda s, p: catalog.update_folder(s, p, fid, changes)
+            info, Folder, lambda s, p: catalog.update_folder(s, p, fid, changes)
         )
         return FolderPayload(folder=node, user_errors=errors)
 
@@ -239,7 +238,7 @@ class CatalogMutations:
     @strawberry.mutation(description="Create a tag.")
     async def create_tag(self, info: Info, input: CreateTagInput) -> TagPayload:
         node, errors = await _one(
-            info, Tag, "tag", lambda s, p: catalog.create_tag(s, p, input.name, input.color)
+            info, Tag, lambda s, p: catalog.create_tag(s, p, input.name, input.color)
         )
         return TagPayload(tag=node, user_errors=errors)
 
@@ -247,9 +246,7 @@ class CatalogMutations:
     async def update_tag(self, info: Info, input: UpdateTagInput) -> TagPayload:
         changes = sent(input, {"name": "name", "color": "color"})
         tid = from_global_id(input.id, "Tag")
-        node, errors = await _one(
-            info, Tag, "tag", lambda s, p: catalog.update_tag(s, p, tid, changes)
-        )
+        node, errors = await _one(info, Tag, lambda s, p: catalog.update_tag(s, p, tid, changes))
         return TagPayload(tag=node, user_errors=errors)
 
     @strawberry.mutation(description="Delete a tag; it leaves every customer.")
@@ -270,10 +267,10 @@ class CatalogMutations:
         node, errors = await _one(
             info,
             Status,
-            "status",
             lambda s, p: catalog.create_status(
                 s, p, folder_id, input.name, input.color, input.category.value, input.is_default
             ),
+            "folderId",
         )
         return StatusPayload(status=node, user_errors=errors)
 
@@ -293,7 +290,7 @@ class CatalogMutations:
         }
         sid = from_global_id(input.id, "Status")
         node, errors = await _one(
-            info, Status, "status", lambda s, p: catalog.update_status(s, p, sid, changes)
+            info, Status, lambda s, p: catalog.update_status(s, p, sid, changes)
         )
         return StatusPayload(status=node, user_errors=errors)
 
@@ -326,7 +323,6 @@ class CatalogMutations:
         node, errors = await _one(
             info,
             CustomFieldDefinition,
-            "definition",
             lambda s, p: field_definitions.create_field_definition(s, p, data),
         )
         return CustomFieldDefinitionPayload(definition=node, user_errors=errors)
@@ -340,7 +336,6 @@ class CatalogMutations:
         node, errors = await _one(
             info,
             CustomFieldDefinition,
-            "definition",
             lambda s, p: field_definitions.update_field_definition(s, p, did, changes),
         )
         return CustomFieldDefinitionPayload(definition=node, user_errors=errors)

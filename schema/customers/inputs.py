@@ -203,6 +203,5 @@ def placements(items: list[FolderPlacementInput] | None) -> list[tuple[int, int 
 
 def sent(obj, names: dict[str, str]) -> dict:
     """Core-named changes for the input members the client actually sent (UNSET is absent)."""
-    return {
-        core: getattr(obj, attr) for attr, core in names.items() if getattr(obj, attr) is not UNSET
-    }
+    values = {core: getattr(obj, attr, UNSET) for attr, core in names.items()}
+    return {core: value for core, value in values.items() if value is not UNSET}
