@@ -84,7 +84,7 @@ def _filter_conditions(dialect: str, f: CustomerFilter, definitions: dict[str, d
     conditions = []
     if f.search and f.search.strip():
         conditions.append(_search_condition(dialect, f.search))
-    if f.kinds:
+    if f.kinds is not None:
         conditions.append(C.kind.in_(f.kinds))
     if f.status_ids is not None:
         conditions.append(C.status_id.in_(f.status_ids))

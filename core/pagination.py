@@ -52,21 +52,33 @@ class Page:
     has_previous: bool
 
 
-def encode_cursor(value: Any, row_id: int) -> str:
+MAX_ID = 2**31 - 1
+
+
+def encode_cursor(order_key: str, value: Any, row_id: int) -> str:
+    """The order's name travels in the cursor, so a cursor of one order is refused by another."""
     if isinstance(value, datetime):
         value = {"t": value.isoformat()}
-    raw = orjson.dumps([value, row_id])
+    raw = orjson.dumps([order_key, value, row_id])
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, field: str) -> tuple[Any, int]:
+def decode_cursor(cursor: str, field: str, order_key: str, column, nullable: bool):
+    """(value, id) of a cursor made by this order; `InvalidInput` for anything else."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value, row_id = orjson.loads(raw)
+        key, value, row_id = orjson.loads(raw)
         if isinstance(value, dict):
             value = datetime.fromisoformat(value["t"])
-        if not isinstance(row_id, int):
+        if key != order_key or isinstance(row_id, bool) or not isinstance(row_id, int):
+            raise ValueError(cursor)
+        if not 0 < row_id <= MAX_ID:
             raise ValueError(row_id)
+        expected = getattr(column.type, "impl_instance", column.type).python_type
+        if (value is None and not nullable) or (
+            value is not None and not isinstance(value, expected)
+        ):
+            raise ValueError(value)
         return value, row_id
     except (ValueError, TypeError, KeyError, orjson.JSONDecodeError) as exc:
         raise InvalidInput.one(field, "This cursor is not valid here.", "INVALID_CURSOR") from exc
@@ -74,20 +86,20 @@ def decode_cursor(cursor: str, field: str) -> tuple[Any, int]:
 
 def _beyond(column, id_column, value, row_id, descending: bool, nullable: bool):
     """Rows strictly after (value, id) in the order: column (nulls last), then id."""
-    later = column < value if descending else column > value
     later_id = id_column < row_id if descending else id_column > row_id
     if value is None:
         return and_(column.is_(None), later_id)
+    later = column < value if descending else column > value
     condition = or_(later, and_(column == value, later_id))
     return or_(condition, column.is_(None)) if nullable else condition
 
 
 def _short_of(column, id_column, value, row_id, descending: bool):
     """Rows strictly before (value, id) in the same order."""
-    earlier = column > value if descending else column < value
     earlier_id = id_column > row_id if descending else id_column < row_id
     if value is None:
         return or_(column.is_not(None), earlier_id)
+    earlier = column > value if descending else column < value
     return or_(earlier, and_(column == value, earlier_id))
 
 
@@ -102,11 +114,12 @@ async def fetch_page(
 ) -> Page:
     """Run `query` (already filtered) for one page ordered by `column`, then `id_column`."""
     page = page.validated()
+    order_key = f"{column.key}:{'desc' if descending else 'asc'}"
     if page.after is not None:
-        value, row_id = decode_cursor(page.after, "after")
+        value, row_id = decode_cursor(page.after, "after", order_key, column, nullable)
         query = query.where(_beyond(column, id_column, value, row_id, descending, nullable))
     if page.before is not None:
-        value, row_id = decode_cursor(page.before, "before")
+        value, row_id = decode_cursor(page.before, "before", order_key, column, nullable)
         query = query.where(_short_of(column, id_column, value, row_id, descending))
     walk_descending = descending != page.backwards
     order = [column.desc() if walk_descending else column.asc()]
@@ -120,7 +133,7 @@ async def fetch_page(
     if page.backwards:
         rows.reverse()
     key, id_key = column.key, id_column.key
-    cursors = [encode_cursor(row[key], row[id_key]) for row in rows]
+    cursors = [encode_cursor(order_key, row[key], row[id_key]) for row in rows]
     if page.backwards:
         return Page(rows, cursors, has_next=page.before is not None, has_previous=more)
     return Page(rows, cursors, has_next=more, has_previous=page.after is not None)

@@ -7,6 +7,7 @@ import binascii
 import strawberry
 
 MISSING = -1
+MAX_PK = 2**31 - 1
 
 
 def to_global_id(type_name: str, pk: int) -> strawberry.ID:
@@ -18,9 +19,10 @@ def parse_global_id(value: str) -> tuple[str, int] | None:
     try:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
         type_name, pk = raw.split(":", 1)
-        return type_name, int(pk)
+        number = int(pk)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
+    return (type_name, number) if 0 <= number <= MAX_PK else None
 
 
 def from_global_id(value: str, type_name: str) -> int:

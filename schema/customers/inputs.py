@@ -85,7 +85,7 @@ class CustomerFilter:
         tags = self.tags
         return q.CustomerFilter(
             search=self.search,
-            kinds=[k.value for k in self.kinds] if self.kinds else None,
+            kinds=None if self.kinds is None else [k.value for k in self.kinds],
             status_ids=ids(self.status_ids, "Status"),
             folder_ids=ids(self.folder_ids, "Folder"),
             tag_ids_any=ids(tags.ids, "Tag") if tags and tags.match == TagMatch.ANY else None,
