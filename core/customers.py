@@ -81,6 +81,13 @@ async def get_customer(session: AsyncSession, principal: Principal, customer_id:
     return customer
 
 
+async def _parent(session: AsyncSession, principal: Principal, parent_id: int) -> Customer:
+    try:
+        return await get_customer(session, principal, parent_id)
+    except NotFound as exc:
+        raise InvalidInput.one(("input", "parentId"), "Customer not found.", "NOT_FOUND") from exc
+
+
 async def check_refs(
     session: AsyncSession, model, tenant_id: int, ids: Iterable[int], field: tuple[str, ...]
 ) -> list:
@@ -219,7 +226,7 @@ async def create_customer(session: AsyncSession, principal: Principal, data: dic
     )
     parent_id = data.get("parent_id")
     if parent_id is not None:
-        await get_customers(session, principal, [parent_id], "parentId")
+        await _parent(session, principal, parent_id)
     membership_status = {}
     for index, (folder_id, folder_status) in enumerate(placements):
         field = ("input", "folders", str(index), "statusId")
@@ -311,19 +318,20 @@ async def update_customer(
             customer.kind = changes["kind"]
     if problems:
         raise InvalidInput(problems)
-    if "status_id" in changes:
-        customer.status_id = await _customer_status(
-            session, principal.tenant_id, changes["status_id"], ("input", "statusId")
-        )
-    if changes.get("custom_fields"):
-        definitions = await field_definitions(await session.connection(), principal.tenant_id)
-        customer.custom_fields = custom_fields.apply_changes(
-            definitions,
-            customer.custom_fields or {},
-            list(changes["custom_fields"]),
-            await _folder_ids(session, customer.id),
-            check_all_required=False,
-        )
+    with session.no_autoflush:  # one flush, so one version step, whatever changed
+        if "status_id" in changes:
+            customer.status_id = await _customer_status(
+                session, principal.tenant_id, changes["status_id"], ("input", "statusId")
+            )
+        if changes.get("custom_fields"):
+            definitions = await field_definitions(await session.connection(), principal.tenant_id)
+            customer.custom_fields = custom_fields.apply_changes(
+                definitions,
+                customer.custom_fields or {},
+                list(changes["custom_fields"]),
+                await _folder_ids(session, customer.id),
+                check_all_required=False,
+            )
     _refresh_search(customer)
     _touch([customer])
     await _flush(session)
@@ -436,7 +444,11 @@ async def set_folder_status(
 ) -> list[Customer]:
     access.require(principal, "customers.edit")
     customers = await get_customers(session, principal, ids)
-    await check_refs(session, Folder, principal.tenant_id, [folder_id], ("input", "folderId"))
+    folder = await session.scalar(
+        select(Folder.id).where(Folder.tenant_id == principal.tenant_id, Folder.id == folder_id)
+    )
+    if folder is None:
+        raise InvalidInput.one(("input", "folderId"), "Folder not found.", "NOT_FOUND")
     status = await _folder_status(
         session, principal.tenant_id, folder_id, status_id, ("input", "statusId")
     )
@@ -453,8 +465,8 @@ async def set_folder_status(
         Problem(
             ("input", "customerIds", str(i)), "The customer is not in this folder.", "NOT_IN_FOLDER"
         )
-        for i, c in enumerate(customers)
-        if c.id not in memberships
+        for i, customer_id in enumerate(ids)
+        if customer_id not in memberships
     ]
     if problems:
         raise InvalidInput(problems)
@@ -601,7 +613,7 @@ async def set_parent(
     access.require(principal, "customers.edit")
     customer = await get_customer(session, principal, customer_id)
     if parent_id is not None:
-        (parent,) = await get_customers(session, principal, [parent_id], "parentId")
+        parent = await _parent(session, principal, parent_id)
         ancestor, depth = parent, 0
         while ancestor is not None:
             if ancestor.id == customer.id:

@@ -162,7 +162,7 @@ def contact_dicts(items: list[ContactPointInput] | None) -> list[dict]:
 def custom_field_changes(
     items: list[CustomFieldValueInput] | None, field: str = "customFields"
 ) -> list[tuple[str, Any]]:
-    changes, problems = [], []
+    changes, problems, seen = [], [], set()
     for index, item in enumerate(items or []):
         given = [
             v
@@ -177,6 +177,12 @@ def custom_field_changes(
             )
             if v is not None
         ]
+        if item.key in seen:
+            problems.append(
+                Problem(("input", field, str(index)), f"'{item.key}' is listed twice.", "DUPLICATE")
+            )
+            continue
+        seen.add(item.key)
         if len(given) > 1:
             problems.append(
                 Problem(("input", field, str(index)), "Give one value per field.", "INVALID")

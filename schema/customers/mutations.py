@@ -113,7 +113,9 @@ class UpdateCustomerInput:
     kind: CustomerKind | None = UNSET
     name: str | None = UNSET
     avatar_url: str | None = UNSET
-    status_id: strawberry.ID | None = UNSET
+    status_id: strawberry.ID | None = strawberry.field(
+        default=UNSET, description="null: back to the tenant's default status."
+    )
     phones: list[ContactPointInput] | None = UNSET
     emails: list[ContactPointInput] | None = UNSET
     company: str | None = UNSET
@@ -351,17 +353,21 @@ def _cid(value: str) -> int:
 class CustomerMutations:
     @strawberry.mutation(description="Create a lead or customer.")
     async def create_customer(self, info: Info, input: CreateCustomerInput) -> CustomerPayload:
-        data = input.to_core()
-        if input.parent_id is not None:
-            data["parent_id"] = _cid(input.parent_id)
-        return await _run_one(info, lambda s, p: svc.create_customer(s, p, data))
+        def work(session, principal):
+            data = input.to_core()
+            if input.parent_id is not None:
+                data["parent_id"] = _cid(input.parent_id)
+            return svc.create_customer(session, principal, data)
+
+        return await _run_one(info, work)
 
     @strawberry.mutation(description="Change a customer's fields.")
     async def update_customer(self, info: Info, input: UpdateCustomerInput) -> CustomerPayload:
-        changes = input.to_core()
         return await _run_one(
             info,
-            lambda s, p: svc.update_customer(s, p, _cid(input.id), changes, input.expected_version),
+            lambda s, p: svc.update_customer(
+                s, p, _cid(input.id), input.to_core(), input.expected_version
+            ),
         )
 
     @strawberry.mutation(description="Delete a customer; its sub-customers become top-level.")
@@ -387,11 +393,11 @@ class CustomerMutations:
     async def create_sub_customer(
         self, info: Info, input: CreateSubCustomerInput
     ) -> CustomerPayload:
-        data = {k: v for k, v in input.to_core().items() if v is not None}
-        parent_id = _cid(input.parent_id)
-        return await _run_one(
-            info, lambda s, p: svc.create_sub_customer(s, p, parent_id, data), "parentId"
-        )
+        def work(session, principal):
+            data = {k: v for k, v in input.to_core().items() if v is not None}
+            return svc.create_sub_customer(session, principal, _cid(input.parent_id), data)
+
+        return await _run_one(info, work, "parentId")
 
     @strawberry.mutation(description="Place a customer under a parent (no cycles).")
     async def link_sub_customer(self, info: Info, input: LinkSubCustomerInput) -> CustomerPayload:
