@@ -54,10 +54,8 @@ class Connection(Generic[T]):
         return await self.count()
 
 
-def connection(page: Page, build: Callable, count: Callable[[], Awaitable[int]]) -> Connection:
-    edges = [
-        Edge(cursor=c, node=build(row)) for row, c in zip(page.rows, page.cursors, strict=True)
-    ]
+def connection(page: Page, nodes: list, count: Callable[[], Awaitable[int]]) -> Connection:
+    edges = [Edge(cursor=c, node=node) for node, c in zip(nodes, page.cursors, strict=True)]
     info = PageInfo(
         has_next_page=page.has_next,
         has_previous_page=page.has_previous,

@@ -7,6 +7,7 @@ from enum import Enum
 
 import strawberry
 from strawberry import Private
+from strawberry.types.nodes import SelectedField
 
 from core import custom_fields
 from core import customer_queries as q
@@ -35,13 +36,27 @@ class FolderMembership:
     folder: Folder
     added_at: datetime
     status_id: Private[int | None]
+    ready: Private[dict]
 
     @strawberry.field(description="The customer's status in this folder's status list.")
-    async def status(self, info: Info) -> Status | None:
-        if self.status_id is None:
-            return None
-        row = await info.context.loaders.status.load(self.status_id)
-        return Status.from_row(row) if row else None
+    def status(self, info: Info) -> Status | None:
+        return self.ready["status"] if "status" in self.ready else _status_of(info, self.status_id)
+
+
+async def _status_of(info: Info, status_id: int | None) -> Status | None:
+    if status_id is None:
+        return None
+    row = await info.context.loaders.status.load(status_id)
+    return Status.from_row(row) if row else None
+
+
+def _membership(row) -> FolderMembership:
+    return FolderMembership(
+        folder=Folder.from_row(row),
+        added_at=row["added_at"],
+        status_id=row["membership_status_id"],
+        ready={},
+    )
 
 
 @strawberry.type(
@@ -101,6 +116,7 @@ class Customer(Node):
     status_id: Private[int | None]
     parent_id: Private[int | None]
     values: Private[dict]
+    ready: Private[dict]
 
     @classmethod
     def from_row(cls, row) -> "Customer":
@@ -125,6 +141,7 @@ class Customer(Node):
             status_id=row["status_id"],
             parent_id=row["parent_id"],
             values=row["custom_fields"] or {},
+            ready={},
         )
 
     @strawberry.field(description="The primary phone, if any.")
@@ -135,43 +152,52 @@ class Customer(Node):
     def primary_email(self) -> str | None:
         return next((e.value for e in self.emails if e.primary), None)
 
+    # Related rows: a list page fetches them for all its rows at once (`prefetch`), so these
+    # resolvers answer synchronously; a single customer loads them through the loaders.
+
     @strawberry.field(description="Status from the tenant's customer status list.")
-    async def status(self, info: Info) -> Status | None:
-        if self.status_id is None:
-            return None
-        row = await info.context.loaders.status.load(self.status_id)
-        return Status.from_row(row) if row else None
+    def status(self, info: Info) -> Status | None:
+        return self.ready["status"] if "status" in self.ready else self._status(info)
 
     @strawberry.field
-    async def tags(self, info: Info) -> list[Tag]:
-        return [Tag.from_row(r) for r in await info.context.loaders.tags_of.load(self.pk)]
+    def tags(self, info: Info) -> list[Tag]:
+        return self.ready["tags"] if "tags" in self.ready else self._tags(info)
 
     @strawberry.field(description="Folders the customer is in, each with its folder status.")
-    async def folders(self, info: Info) -> list[FolderMembership]:
-        rows = await info.context.loaders.memberships_of.load(self.pk)
-        return [
-            FolderMembership(
-                folder=Folder.from_row(r),
-                added_at=r["added_at"],
-                status_id=r["membership_status_id"],
-            )
-            for r in rows
-        ]
+    def folders(self, info: Info) -> list[FolderMembership]:
+        return self.ready["folders"] if "folders" in self.ready else self._folders(info)
 
     @strawberry.field(description="Workers assigned to this customer.")
-    async def workers(self, info: Info) -> list[Worker]:
-        return [Worker.from_row(r) for r in await info.context.loaders.workers_of.load(self.pk)]
+    def workers(self, info: Info) -> list[Worker]:
+        return self.ready["workers"] if "workers" in self.ready else self._workers(info)
 
     @strawberry.field(description="The customer this one is a sub-customer of.")
-    async def parent(self, info: Info) -> "Customer | None":
+    def parent(self, info: Info) -> "Customer | None":
+        return self.ready["parent"] if "parent" in self.ready else self._parent(info)
+
+    @strawberry.field(description="How many direct sub-customers this customer has.")
+    def sub_customer_count(self, info: Info) -> int:
+        if "sub_customer_count" in self.ready:
+            return self.ready["sub_customer_count"]
+        return info.context.loaders.sub_customer_count.load(self.pk)
+
+    async def _status(self, info: Info) -> Status | None:
+        return await _status_of(info, self.status_id)
+
+    async def _tags(self, info: Info) -> list[Tag]:
+        return [Tag.from_row(r) for r in await info.context.loaders.tags_of.load(self.pk)]
+
+    async def _folders(self, info: Info) -> list[FolderMembership]:
+        return [_membership(r) for r in await info.context.loaders.memberships_of.load(self.pk)]
+
+    async def _workers(self, info: Info) -> list[Worker]:
+        return [Worker.from_row(r) for r in await info.context.loaders.workers_of.load(self.pk)]
+
+    async def _parent(self, info: Info) -> "Customer | None":
         if self.parent_id is None:
             return None
         row = await info.context.loaders.customer.load(self.parent_id)
         return Customer.from_row(row) if row else None
-
-    @strawberry.field(description="How many direct sub-customers this customer has.")
-    async def sub_customer_count(self, info: Info) -> int:
-        return await info.context.loaders.sub_customer_count.load(self.pk)
 
     @strawberry.field(description="Direct sub-customers, by name.")
     async def sub_customers(
@@ -189,14 +215,95 @@ class Customer(Node):
         description="Custom fields shown for this customer (its folders and the fields' "
         "conditions decide), in order, with their values (null values included)."
     )
-    async def custom_fields(self, info: Info) -> list[CustomFieldValue]:
+    def custom_fields(self, info: Info) -> list[CustomFieldValue]:
+        if "custom_fields" in self.ready:
+            return self.ready["custom_fields"]
+        return self._custom_fields(info)
+
+    async def _custom_fields(self, info: Info) -> list[CustomFieldValue]:
         loaders = info.context.loaders
         definitions = await loaders.field_definitions.load(0)
-        if not definitions:
-            return []
-        folder_ids = [r["id"] for r in await loaders.memberships_of.load(self.pk)]
+        memberships = await loaders.memberships_of.load(self.pk) if definitions else []
+        return self.shown_fields(definitions, memberships)
+
+    def shown_fields(self, definitions: list[dict], memberships: list[dict]):
+        folder_ids = [r["id"] for r in memberships]
         shown = custom_fields.visible(definitions, folder_ids, self.values)
         return [CustomFieldValue.of(d, self.values.get(d["key"])) for d in shown]
+
+
+def node_fields(info: Info) -> set[str]:
+    """Names of the fields selected on the nodes of the connection this resolver returns
+    (under `nodes` or `edges { node }`, fragments included)."""
+    names: set[str] = set()
+
+    def walk(selections, level: str) -> None:
+        for selection in selections:
+            if not isinstance(selection, SelectedField):
+                walk(selection.selections, level)
+            elif level == "node":
+                names.add(selection.name)
+            elif level == "connection" and selection.name == "nodes":
+                walk(selection.selections, "node")
+            elif level == "connection" and selection.name == "edges":
+                walk(selection.selections, "edge")
+            elif level == "edge" and selection.name == "node":
+                walk(selection.selections, "node")
+
+    for field in info.selected_fields:
+        walk(field.selections, "connection")
+    return names
+
+
+async def prefetch(info: Info, customers: list[Customer], wanted: set[str]) -> None:
+    """Load the selected relations of a whole page up front: one statement per relation,
+    and the per-row resolvers then answer without a coroutine each."""
+    if not customers:
+        return
+    loaders = info.context.loaders
+    ids = [c.pk for c in customers]
+    memberships = None
+    if wanted & {"folders", "customFields"}:
+        memberships = await loaders.memberships_of.load_many(ids)
+    if "tags" in wanted:
+        for customer, rows in zip(customers, await loaders.tags_of.load_many(ids), strict=True):
+            customer.ready["tags"] = [Tag.from_row(r) for r in rows]
+    if "workers" in wanted:
+        for customer, rows in zip(customers, await loaders.workers_of.load_many(ids), strict=True):
+            customer.ready["workers"] = [Worker.from_row(r) for r in rows]
+    if "subCustomerCount" in wanted:
+        counts = await loaders.sub_customer_count.load_many(ids)
+        for customer, count in zip(customers, counts, strict=True):
+            customer.ready["sub_customer_count"] = count
+    if "parent" in wanted:
+        parent_ids = list({c.parent_id for c in customers if c.parent_id is not None})
+        parents = dict(zip(parent_ids, await loaders.customer.load_many(parent_ids), strict=True))
+        for customer in customers:
+            row = parents.get(customer.parent_id)
+            customer.ready["parent"] = Customer.from_row(row) if row else None
+    if "customFields" in wanted:
+        definitions = await loaders.field_definitions.load(0)
+        for customer, rows in zip(customers, memberships, strict=True):
+            customer.ready["custom_fields"] = customer.shown_fields(definitions, rows)
+    status_ids = set()
+    if "status" in wanted:
+        status_ids |= {c.status_id for c in customers}
+    if "folders" in wanted:
+        status_ids |= {r["membership_status_id"] for rows in memberships for r in rows}
+    status_ids.discard(None)
+    statuses = {}
+    if status_ids:
+        rows = await loaders.status.load_many(list(status_ids))
+        statuses = {r["id"]: Status.from_row(r) for r in rows if r}
+    if "status" in wanted:
+        for customer in customers:
+            customer.ready["status"] = statuses.get(customer.status_id)
+    if "folders" in wanted:
+        for customer, rows in zip(customers, memberships, strict=True):
+            folders = [_membership(r) for r in rows]
+            for membership in folders:
+                membership.ready["status"] = statuses.get(membership.status_id)
+            customer.ready["folders"] = folders
 
 
 async def customer_page(
@@ -206,9 +313,11 @@ async def customer_page(
     principal = ctx.principal
     async with ctx.read() as conn:
         result = await q.list_customers(conn, principal, f, page, order, descending)
+    customers = [Customer.from_row(r) for r in result.rows]
+    await prefetch(info, customers, node_fields(info))
 
     async def count() -> int:
         async with ctx.read() as conn:
             return await q.count_customers(conn, principal, f)
 
-    return connection(result, Customer.from_row, count)
+    return connection(result, customers, count)
