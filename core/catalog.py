@@ -139,6 +139,10 @@ def _name_taken(name: str | None, rows: Iterable, exclude_id: int | None = None)
 # --- folders ------------------------------------------------------------------------------------
 
 
+async def _folders(session: AsyncSession, tenant_id: int) -> list[Folder]:
+    return list(await session.scalars(select(Folder).where(Folder.tenant_id == tenant_id)))
+
+
 async def create_folder(
     session: AsyncSession,
     principal: Principal,
@@ -152,6 +156,8 @@ async def create_folder(
     access.require(principal, "settings.manage")
     problems: list[Problem] = []
     name = clean_text(name, ("input", "name"), max_length(Folder, "name"), problems, True)
+    if _name_taken(name, await _folders(session, principal.tenant_id)):
+        problems.append(Problem(("input", "name"), f"The folder '{name}' exists.", "TAKEN"))
     color = clean_color(color, ("input", "color"), problems)
     specs = _status_specs(statuses or STARTER_STATUSES, problems)
     if problems:
@@ -210,9 +216,12 @@ async def update_folder(
     problems: list[Problem] = []
     values = {}
     if "name" in changes:
-        values["name"] = clean_text(
+        name = clean_text(
             changes["name"], ("input", "name"), max_length(Folder, "name"), problems, True
         )
+        if _name_taken(name, await _folders(session, principal.tenant_id), folder.id):
+            problems.append(Problem(("input", "name"), f"The folder '{name}' exists.", "TAKEN"))
+        values["name"] = name
     if "color" in changes:
         values["color"] = clean_color(changes["color"], ("input", "color"), problems)
     if problems:

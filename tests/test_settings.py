@@ -240,13 +240,17 @@ def test_folder_name_is_required_and_limited(api):
     assert make_folder(api, "x" * 200)["name"] == "x" * 200
 
 
-def test_duplicate_folder_names_are_allowed(api):
-    """The core checks no uniqueness for folder names (unlike tags and statuses)."""
-    first = make_folder(api, "Sales")
-    second = make_folder(api, "sales")
-    third = make_folder(api, "Sales")
-    assert len({first["id"], second["id"], third["id"]}) == 3
-    assert names(folders(api)) == ["Sales", "sales", "Sales"]
+def test_folder_names_are_unique_ignoring_case(api):
+    sales = make_folder(api, "Sales")
+    other = make_folder(api, "Support")
+    payload = api.mutate("createFolder", {"name": "sALES", "color": "#112233"}, "folder { id }")
+    assert errors_of(payload) == [(["input", "name"], "TAKEN")]
+    assert payload["folder"] is None
+    payload = api.mutate("updateFolder", {"id": other["id"], "name": "sales"}, "folder { id }")
+    assert errors_of(payload) == [(["input", "name"], "TAKEN")]
+    assert names(folders(api)) == ["Sales", "Support"]
+    renamed = api.ok("updateFolder", {"id": sales["id"], "name": "SALES"}, "folder { name }")
+    assert renamed["folder"]["name"] == "SALES"
 
 
 def test_update_folder_changes_only_the_members_sent(api):

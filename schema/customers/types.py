@@ -199,7 +199,10 @@ class Customer(Node):
         row = await info.context.loaders.customer.load(self.parent_id)
         return Customer.from_row(row) if row else None
 
-    @strawberry.field(description="Direct sub-customers, by name.")
+    @strawberry.field(
+        description="Direct sub-customers, by name. One query per customer: select it on a "
+        "profile; on a list page use `subCustomerCount`."
+    )
     async def sub_customers(
         self,
         info: Info,
