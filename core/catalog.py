@@ -136,11 +136,35 @@ def _name_taken(name: str | None, rows: Iterable, exclude_id: int | None = None)
     return any(r.name.casefold() == folded for r in rows if r.id != exclude_id)
 
 
+async def _rows(session: AsyncSession, model, tenant_id: int) -> list:
+    return list(await session.scalars(select(model).where(model.tenant_id == tenant_id)))
+
+
+async def _update_named(session: AsyncSession, principal: Principal, model, row_id, changes):
+    """Rename or recolour a folder or tag; names stay unique in the tenant ignoring case."""
+    access.require(principal, "settings.manage")
+    row = await get_row(session, model, principal.tenant_id, row_id)
+    what = model.__name__.lower()
+    problems: list[Problem] = []
+    values = {}
+    if "name" in changes:
+        name = clean_text(
+            changes["name"], ("input", "name"), max_length(model, "name"), problems, True
+        )
+        if _name_taken(name, await _rows(session, model, principal.tenant_id), row.id):
+            problems.append(Problem(("input", "name"), f"The {what} '{name}' exists.", "TAKEN"))
+        values["name"] = name
+    if "color" in changes:
+        values["color"] = clean_color(changes["color"], ("input", "color"), problems)
+    if problems:
+        raise InvalidInput(problems)
+    for key, value in values.items():
+        setattr(row, key, value)
+    await session.flush()
+    return row
+
+
 # --- folders ------------------------------------------------------------------------------------
-
-
-async def _folders(session: AsyncSession, tenant_id: int) -> list[Folder]:
-    return list(await session.scalars(select(Folder).where(Folder.tenant_id == tenant_id)))
 
 
 async def create_folder(
@@ -156,7 +180,7 @@ async def create_folder(
     access.require(principal, "settings.manage")
     problems: list[Problem] = []
     name = clean_text(name, ("input", "name"), max_length(Folder, "name"), problems, True)
-    if _name_taken(name, await _folders(session, principal.tenant_id)):
+    if _name_taken(name, await _rows(session, Folder, principal.tenant_id)):
         problems.append(Problem(("input", "name"), f"The folder '{name}' exists.", "TAKEN"))
     color = clean_color(color, ("input", "color"), problems)
     specs = _status_specs(statuses or STARTER_STATUSES, problems)
@@ -211,25 +235,7 @@ async def update_folder(
     session: AsyncSession, principal: Principal, folder_id: int, changes: dict
 ) -> Folder:
     """`changes` holds only what the caller sent (name, color)."""
-    access.require(principal, "settings.manage")
-    folder = await get_row(session, Folder, principal.tenant_id, folder_id)
-    problems: list[Problem] = []
-    values = {}
-    if "name" in changes:
-        name = clean_text(
-            changes["name"], ("input", "name"), max_length(Folder, "name"), problems, True
-        )
-        if _name_taken(name, await _folders(session, principal.tenant_id), folder.id):
-            problems.append(Problem(("input", "name"), f"The folder '{name}' exists.", "TAKEN"))
-        values["name"] = name
-    if "color" in changes:
-        values["color"] = clean_color(changes["color"], ("input", "color"), problems)
-    if problems:
-        raise InvalidInput(problems)
-    for key, value in values.items():
-        setattr(folder, key, value)
-    await session.flush()
-    return folder
+    return await _update_named(session, principal, Folder, folder_id, changes)
 
 
 async def delete_folder(session: AsyncSession, principal: Principal, folder_id: int) -> int:
@@ -259,17 +265,13 @@ async def reorder_folders(
 # --- tags ---------------------------------------------------------------------------------------
 
 
-async def _tags(session: AsyncSession, tenant_id: int) -> list[Tag]:
-    return list(await session.scalars(select(Tag).where(Tag.tenant_id == tenant_id)))
-
-
 async def create_tag(session: AsyncSession, principal: Principal, name: str, color: str) -> Tag:
     """Names are unique per tenant ignoring case, so "VIP" and "vip" cannot both exist."""
     access.require(principal, "settings.manage")
     problems: list[Problem] = []
     name = clean_text(name, ("input", "name"), max_length(Tag, "name"), problems, True)
     color = clean_color(color, ("input", "color"), problems)
-    tags = await _tags(session, principal.tenant_id)
+    tags = await _rows(session, Tag, principal.tenant_id)
     if _name_taken(name, tags):
         problems.append(Problem(("input", "name"), f"The tag '{name}' exists.", "TAKEN"))
     if problems:
@@ -289,25 +291,7 @@ async def update_tag(
     session: AsyncSession, principal: Principal, tag_id: int, changes: dict
 ) -> Tag:
     """`changes` holds only what the caller sent (name, color)."""
-    access.require(principal, "settings.manage")
-    tag = await get_row(session, Tag, principal.tenant_id, tag_id)
-    problems: list[Problem] = []
-    values = {}
-    if "name" in changes:
-        name = clean_text(
-            changes["name"], ("input", "name"), max_length(Tag, "name"), problems, True
-        )
-        if _name_taken(name, await _tags(session, principal.tenant_id), tag.id):
-            problems.append(Problem(("input", "name"), f"The tag '{name}' exists.", "TAKEN"))
-        values["name"] = name
-    if "color" in changes:
-        values["color"] = clean_color(changes["color"], ("input", "color"), problems)
-    if problems:
-        raise InvalidInput(problems)
-    for key, value in values.items():
-        setattr(tag, key, value)
-    await session.flush()
-    return tag
+    return await _update_named(session, principal, Tag, tag_id, changes)
 
 
 async def delete_tag(session: AsyncSession, principal: Principal, tag_id: int) -> int:

@@ -61,15 +61,27 @@ def as_row(obj: Any) -> dict:
     return {c.key: getattr(obj, c.key) for c in obj.__table__.columns}
 
 
-def payload(node_type: type, field: str, plural: str | None = None) -> type:
-    """`<Type>Payload { <field>: Type, userErrors }`, or with `plural` the list form
-    `<Plural>Payload { <plural>: [Type!]!, userErrors }` that reorder mutations return."""
-    if plural:
-        name = f"{node_type.__name__[: -len(field)]}{plural[0].upper()}{plural[1:]}Payload"
-        annotations = {plural: list[node_type]}
-        text = f"The {plural} in their new order, or why nothing changed."
+def payload(node_type: type, field: str, list_name: str | None = None) -> type:
+    """`<Type>Payload { <field>: Type, userErrors }`, or with `list_name` the list form
+    `<list_name> { <field>s: [Type!]!, userErrors }` that reorder mutations return."""
+    if list_name:
+        name, annotations = list_name, {field: list[node_type]}
+        text = f"The {field} in their new order, or why nothing changed."
     else:
         name, annotations = f"{node_type.__name__}Payload", {field: node_type | None}
         text = f"The {field} as written, or why nothing was written."
     annotations["user_errors"] = list[UserError]
     return strawberry.type(type(name, (), {"__annotations__": annotations}), description=text)
+
+
+async def deleted(info: Info, global_id: strawberry.ID, work) -> DeletePayload:
+    result, errors = await mutate(info, work)
+    return DeletePayload(deleted_id=global_id if result else None, user_errors=errors)
+
+
+async def reordered(info: Info, payload_type: type, node_type: type, work, target: str = "ids"):
+    """`<Plural>Payload` of a reorder mutation: the whole list in its new order."""
+    result, errors = await mutate(info, work, target)
+    (field,) = (name for name in payload_type.__annotations__ if name != "user_errors")
+    nodes = [node_type.from_row(as_row(r)) for r in result or []]
+    return payload_type(**{field: nodes, "user_errors": errors})

@@ -17,16 +17,18 @@ from schema.catalog.types import (
 from schema.context import Info
 from schema.customers.inputs import sent
 from schema.ids import from_global_id, from_global_ids
-from schema.payloads import DeletePayload, as_row, mutate, payload
+from schema.payloads import DeletePayload, as_row, deleted, mutate, payload, reordered
 
 FolderPayload = payload(Folder, "folder")
-FoldersPayload = payload(Folder, "folder", "folders")
+FoldersPayload = payload(Folder, "folders", "FoldersPayload")
 TagPayload = payload(Tag, "tag")
-TagsPayload = payload(Tag, "tag", "tags")
+TagsPayload = payload(Tag, "tags", "TagsPayload")
 StatusPayload = payload(Status, "status")
-StatusesPayload = payload(Status, "status", "statuses")
+StatusesPayload = payload(Status, "statuses", "StatusesPayload")
 CustomFieldDefinitionPayload = payload(CustomFieldDefinition, "definition")
-CustomFieldDefinitionsPayload = payload(CustomFieldDefinition, "definition", "definitions")
+CustomFieldDefinitionsPayload = payload(
+    CustomFieldDefinition, "definitions", "CustomFieldDefinitionsPayload"
+)
 
 
 @strawberry.input(description="A status of a new folder's list.")
@@ -224,15 +226,13 @@ class CatalogMutations:
     @strawberry.mutation(description="Delete a folder; its customers stay, outside it.")
     async def delete_folder(self, info: Info, input: DeleteInput) -> DeletePayload:
         fid = from_global_id(input.id, "Folder")
-        result, errors = await mutate(info, lambda s, p: catalog.delete_folder(s, p, fid))
-        return DeletePayload(deleted_id=input.id if result else None, user_errors=errors)
+        return await deleted(info, input.id, lambda s, p: catalog.delete_folder(s, p, fid))
 
     @strawberry.mutation(description="Put the folders in a new order.")
     async def reorder_folders(self, info: Info, input: ReorderInput) -> FoldersPayload:
         ids = from_global_ids(input.ids, "Folder")
-        result, errors = await mutate(info, lambda s, p: catalog.reorder_folders(s, p, ids), "ids")
-        return FoldersPayload(
-            folders=[Folder.from_row(as_row(r)) for r in result or []], user_errors=errors
+        return await reordered(
+            info, FoldersPayload, Folder, lambda s, p: catalog.reorder_folders(s, p, ids), "ids"
         )
 
     @strawberry.mutation(description="Create a tag.")
@@ -252,14 +252,14 @@ class CatalogMutations:
     @strawberry.mutation(description="Delete a tag; it leaves every customer.")
     async def delete_tag(self, info: Info, input: DeleteInput) -> DeletePayload:
         tid = from_global_id(input.id, "Tag")
-        result, errors = await mutate(info, lambda s, p: catalog.delete_tag(s, p, tid))
-        return DeletePayload(deleted_id=input.id if result else None, user_errors=errors)
+        return await deleted(info, input.id, lambda s, p: catalog.delete_tag(s, p, tid))
 
     @strawberry.mutation(description="Put the tags in a new order.")
     async def reorder_tags(self, info: Info, input: ReorderInput) -> TagsPayload:
         ids = from_global_ids(input.ids, "Tag")
-        result, errors = await mutate(info, lambda s, p: catalog.reorder_tags(s, p, ids), "ids")
-        return TagsPayload(tags=[Tag.from_row(as_row(r)) for r in result or []], user_errors=errors)
+        return await reordered(
+            info, TagsPayload, Tag, lambda s, p: catalog.reorder_tags(s, p, ids), "ids"
+        )
 
     @strawberry.mutation(description="Add a status to the customer list or to a folder's list.")
     async def create_status(self, info: Info, input: CreateStatusInput) -> StatusPayload:
@@ -298,20 +298,20 @@ class CatalogMutations:
     async def delete_status(self, info: Info, input: DeleteStatusInput) -> DeletePayload:
         sid = from_global_id(input.id, "Status")
         replacement = _id(input.replacement_id, "Status")
-        result, errors = await mutate(
-            info, lambda s, p: catalog.delete_status(s, p, sid, replacement)
+        return await deleted(
+            info, input.id, lambda s, p: catalog.delete_status(s, p, sid, replacement)
         )
-        return DeletePayload(deleted_id=input.id if result else None, user_errors=errors)
 
     @strawberry.mutation(description="Put a status list in a new order.")
     async def reorder_statuses(self, info: Info, input: ReorderStatusesInput) -> StatusesPayload:
         folder_id = _id(input.folder_id, "Folder")
         ids = from_global_ids(input.ids, "Status")
-        result, errors = await mutate(
-            info, lambda s, p: catalog.reorder_statuses(s, p, folder_id, ids), "folderId"
-        )
-        return StatusesPayload(
-            statuses=[Status.from_row(as_row(r)) for r in result or []], user_errors=errors
+        return await reordered(
+            info,
+            StatusesPayload,
+            Status,
+            lambda s, p: catalog.reorder_statuses(s, p, folder_id, ids),
+            "folderId",
         )
 
     @strawberry.mutation(description="Add a custom field to the customer profile.")
@@ -343,20 +343,19 @@ class CatalogMutations:
     @strawberry.mutation(description="Delete a custom field and its values on every customer.")
     async def delete_custom_field_definition(self, info: Info, input: DeleteInput) -> DeletePayload:
         did = from_global_id(input.id, "CustomFieldDefinition")
-        result, errors = await mutate(
-            info, lambda s, p: field_definitions.delete_field_definition(s, p, did)
+        return await deleted(
+            info, input.id, lambda s, p: field_definitions.delete_field_definition(s, p, did)
         )
-        return DeletePayload(deleted_id=input.id if result else None, user_errors=errors)
 
     @strawberry.mutation(description="Put the custom fields in a new order.")
     async def reorder_custom_field_definitions(
         self, info: Info, input: ReorderInput
     ) -> CustomFieldDefinitionsPayload:
         ids = from_global_ids(input.ids, "CustomFieldDefinition")
-        result, errors = await mutate(
-            info, lambda s, p: field_definitions.reorder_field_definitions(s, p, ids), "ids"
-        )
-        return CustomFieldDefinitionsPayload(
-            definitions=[CustomFieldDefinition.from_row(as_row(r)) for r in result or []],
-            user_errors=errors,
+        return await reordered(
+            info,
+            CustomFieldDefinitionsPayload,
+            CustomFieldDefinition,
+            lambda s, p: field_definitions.reorder_field_definitions(s, p, ids),
+            "ids",
         )

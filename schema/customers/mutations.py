@@ -20,7 +20,7 @@ from schema.customers.inputs import (
 )
 from schema.customers.types import Customer, CustomerKind
 from schema.ids import from_global_id, from_global_ids
-from schema.payloads import DeletePayload, UserError, as_row, mutate
+from schema.payloads import DeletePayload, UserError, as_row, deleted, mutate
 
 
 @strawberry.type(description="The customer as written, or why nothing was written.")
@@ -372,8 +372,7 @@ class CustomerMutations:
 
     @strawberry.mutation(description="Delete a customer; its sub-customers become top-level.")
     async def delete_customer(self, info: Info, input: CustomerIdInput) -> DeletePayload:
-        result, errors = await mutate(info, lambda s, p: svc.delete_customer(s, p, _cid(input.id)))
-        return DeletePayload(deleted_id=input.id if result else None, user_errors=errors)
+        return await deleted(info, input.id, lambda s, p: svc.delete_customer(s, p, _cid(input.id)))
 
     @strawberry.mutation(description="Turn a lead into a customer.")
     async def convert_lead(self, info: Info, input: CustomerIdInput) -> CustomerPayload:

@@ -9,11 +9,11 @@ from schema.catalog.mutations import DeleteInput, ReorderInput
 from schema.context import Info
 from schema.customers.inputs import sent
 from schema.ids import from_global_id, from_global_ids
-from schema.payloads import DeletePayload, as_row, mutate, payload
+from schema.payloads import DeletePayload, as_row, deleted, mutate, payload, reordered
 from schema.team.types import SubCustomerCopyField, Tenant, Worker, WorkerRole
 
 WorkerPayload = payload(Worker, "worker")
-WorkersPayload = payload(Worker, "worker", "workers")
+WorkersPayload = payload(Worker, "workers", "WorkersPayload")
 TenantPayload = payload(Tenant, "tenant")
 
 
@@ -84,15 +84,13 @@ class TeamMutations:
     @strawberry.mutation(description="Remove a worker; their assignments go with them.")
     async def delete_worker(self, info: Info, input: DeleteInput) -> DeletePayload:
         wid = from_global_id(input.id, "Worker")
-        result, errors = await mutate(info, lambda s, p: workers.delete_worker(s, p, wid))
-        return DeletePayload(deleted_id=input.id if result else None, user_errors=errors)
+        return await deleted(info, input.id, lambda s, p: workers.delete_worker(s, p, wid))
 
     @strawberry.mutation(description="Put the workers in a new order.")
     async def reorder_workers(self, info: Info, input: ReorderInput) -> WorkersPayload:
         ids = from_global_ids(input.ids, "Worker")
-        result, errors = await mutate(info, lambda s, p: workers.reorder_workers(s, p, ids), "ids")
-        return WorkersPayload(
-            workers=[Worker.from_row(as_row(r)) for r in result or []], user_errors=errors
+        return await reordered(
+            info, WorkersPayload, Worker, lambda s, p: workers.reorder_workers(s, p, ids), "ids"
         )
 
     @strawberry.mutation(description="Change the tenant's settings.")
