@@ -54,6 +54,7 @@ query Profile($id: ID!) {
 }"""
 
 CASES = [
+    ("fixed cost: { __typename }", "{ __typename }", {}),
     ("list page, 50 rows", LIST_PAGE, {"first": 50}),
     ("list page, 20 rows", LIST_PAGE, {"first": 20}),
     ("search 'and', 20 rows", LIST_PAGE, {"first": 20, "filter": {"search": "and"}}),

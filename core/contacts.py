@@ -9,16 +9,32 @@ from core.errors import InvalidInput, Problem
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE_RE = re.compile(r"^\+?[\d\s().\-/]{3,40}$")
 PHONE_CHARS_RE = re.compile(r"^[\d\s().+\-/]+$")
+MAX_ITEMS = 20
+MAX_EMAIL = 320
+MAX_LABEL = 50
 
 
 def normalize_contacts(kind: str, items: Iterable[dict], field: str) -> list[dict]:
     """Validated list of {label, value, primary}; the first one is primary if none is."""
     result, problems = [], []
+    items = list(items)
+    if len(items) > MAX_ITEMS:
+        raise InvalidInput.one(("input", field), f"At most {MAX_ITEMS} entries.", "TOO_MANY")
     for index, item in enumerate(items):
         value = (item.get("value") or "").strip()
         label = (item.get("label") or "").strip() or None
         path = ("input", field, str(index), "value")
-        if kind == "email":
+        if label and len(label) > MAX_LABEL:
+            problems.append(
+                Problem(
+                    ("input", field, str(index), "label"),
+                    f"At most {MAX_LABEL} characters.",
+                    "TOO_LONG",
+                )
+            )
+        if kind == "email" and len(value) > MAX_EMAIL:
+            problems.append(Problem(path, f"At most {MAX_EMAIL} characters.", "TOO_LONG"))
+        elif kind == "email":
             value = value.lower()
             if not EMAIL_RE.match(value):
                 problems.append(Problem(path, f"'{value}' is not an email address.", "INVALID"))

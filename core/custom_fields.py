@@ -98,19 +98,11 @@ def typed(defn: Mapping, stored: Any) -> Any:
     return stored
 
 
-def _condition_holds(defn: Mapping, by_id: Mapping[int, Mapping], values: Mapping, seen=()) -> bool:
-    source_id = defn["condition_field_id"]
-    if source_id is None:
-        return True
-    source = by_id.get(source_id)
-    if source is None or source_id in seen:
-        return False
+def _value_matches(defn: Mapping, source: Mapping, values: Mapping) -> bool:
     current = values.get(source["key"])
     wanted = set(defn["condition_values"] or [])
     chosen = set(current) if isinstance(current, list) else {_as_option(current)}
-    if not wanted & chosen:
-        return False
-    return _condition_holds(source, by_id, values, (*seen, defn["id"]))
+    return bool(wanted & chosen)
 
 
 def _as_option(value: Any) -> Any:
@@ -127,20 +119,30 @@ def _in_folders(defn: Mapping, folder_ids: Iterable[int]) -> bool:
 def visible(
     definitions: list[Mapping], folder_ids: Iterable[int], values: Mapping
 ) -> list[Mapping]:
-    """Definitions shown for a customer in these folders with these values, in order."""
-    folder_ids = list(folder_ids)
+    """Definitions shown for a customer in these folders with these values, in order: a
+    field shows in its folders, and a dependent one only while its source shows too and
+    holds one of the wanted values."""
+    folder_ids = set(folder_ids)
     by_id = {d["id"]: d for d in definitions}
-    shown = [
-        d
-        for d in definitions
-        if _in_folders(d, folder_ids)
-        and _condition_holds(d, by_id, values)
-        and (
-            d["condition_field_id"] is None
-            or _in_folders(by_id[d["condition_field_id"]], folder_ids)
-        )
-    ]
-    return sorted(shown, key=lambda d: (d["position"], d["id"]))
+    decided: dict[int, bool] = {}
+
+    def shown(defn: Mapping, seen: tuple[int, ...] = ()) -> bool:
+        if defn["id"] in decided:
+            return decided[defn["id"]]
+        result = _in_folders(defn, folder_ids)
+        source_id = defn["condition_field_id"]
+        if result and source_id is not None:
+            source = by_id.get(source_id)
+            result = (
+                source is not None
+                and source_id not in seen
+                and shown(source, (*seen, defn["id"]))
+                and _value_matches(defn, source, values)
+            )
+        decided[defn["id"]] = result
+        return result
+
+    return sorted((d for d in definitions if shown(d)), key=lambda d: (d["position"], d["id"]))
 
 
 def apply_changes(

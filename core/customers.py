@@ -44,7 +44,14 @@ SUB_CUSTOMER_COPYABLE = (
     "custom_fields",
 )
 PLAIN_FIELDS = ("avatar_url", "company", "lead_source", "city", "notes", "follow_up_at")
-TEXT_LIMITS = {"name": 200, "company": 200, "lead_source": 100, "city": 100, "notes": 20_000}
+TEXT_LIMITS = {
+    "name": 200,
+    "avatar_url": 2000,
+    "company": 200,
+    "lead_source": 100,
+    "city": 100,
+    "notes": 20_000,
+}
 
 
 # --- loading and checking ---------------------------------------------------------------

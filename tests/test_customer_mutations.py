@@ -1302,3 +1302,57 @@ def test_agent_edits_customers_but_cannot_delete(api, client):
     assert [e["extensions"]["code"] for e in errors] == ["FORBIDDEN"]
     assert fetch(api, customer["id"]) is not None
     assert count(api) == before
+
+
+def test_sizes_are_bounded_before_the_database_sees_them(api):
+    phones = [{"value": f"+44 20 7946 {i:04d}"} for i in range(21)]
+    refused(
+        api,
+        "createCustomer",
+        {"name": "Ada", "phones": phones},
+        [(["input", "phones"], "TOO_MANY")],
+    )
+    refused(
+        api,
+        "createCustomer",
+        {"name": "Ada", "avatarUrl": "https://x.example/" + "a" * 2000},
+        [(["input", "avatarUrl"], "TOO_LONG")],
+    )
+    refused(
+        api,
+        "createCustomer",
+        {"name": "Ada", "emails": [{"value": "a" * 320 + "@x.io", "label": "l" * 51}]},
+        [
+            (["input", "emails", "0", "value"], "TOO_LONG"),
+            (["input", "emails", "0", "label"], "TOO_LONG"),
+        ],
+    )
+
+
+def test_a_chain_of_dependent_fields_hides_with_its_first_link(api):
+    """kind (only in Sales) -> size (when kind is big) -> crane (when size is huge): leaving
+    Sales hides all three, though the stored values still match."""
+    sales = make_folder(api, "Sales")
+    kind = make_field(
+        api, "kind", "SINGLE_SELECT", options=["big", "small"], folderIds=[sales["id"]]
+    )
+    size = make_field(
+        api,
+        "size",
+        "SINGLE_SELECT",
+        options=["huge", "mid"],
+        condition={"fieldId": kind, "values": ["big"]},
+    )
+    make_field(api, "crane", "BOOLEAN", condition={"fieldId": size, "values": ["huge"]})
+    customer = make_customer(
+        api,
+        folders=[{"folderId": sales["id"]}],
+        customFields=[
+            {"key": "kind", "option": "big"},
+            {"key": "size", "option": "huge"},
+            {"key": "crane", "boolean": True},
+        ],
+    )
+    assert values(customer) == {"kind": "big", "size": "huge", "crane": True}
+    ok(api, "removeCustomerFromFolders", {"customerId": customer["id"], "folderIds": [sales["id"]]})
+    assert values(fetch(api, customer["id"])) == {}
