@@ -12,14 +12,19 @@ from starlette.routing import Route, WebSocketRoute
 
 from core.config import Settings
 from core.database import Database
-from schema.app import build_schema
-from schema.view import GraphQLView
+from core.plugins import Plugins
+from schema.registry import SchemaRegistry, make_plugins
+from schema.view import GraphQLEndpoint
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, plugins: Plugins | None = None) -> Starlette:
+    """`plugins` defaults to every installed one (the `customer_hub` entry points); the
+    schemas are checked here, so a broken plugin stops the start, named."""
     settings = settings or Settings()
+    plugins = plugins or make_plugins()
+    registry = SchemaRegistry(plugins)
     db = Database(settings.database_url, settings.sql_echo)
-    view = GraphQLView(build_schema(), db, settings)
+    endpoint = GraphQLEndpoint(db, settings, plugins, registry)
 
     @asynccontextmanager
     async def lifespan(_app):
@@ -38,13 +43,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[
             Route("/", home),
             Route("/health", health),
-            Route("/graphql", view, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", view),
+            Route("/graphql", endpoint, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", endpoint),
         ],
         lifespan=lifespan,
     )
     app.state.db = db
     app.state.settings = settings
+    app.state.plugins = plugins
+    app.state.registry = registry
     return app
 
 

@@ -21,6 +21,7 @@ from core import migrate
 from core.auth import issue_token
 from core.config import Settings
 from core.demo import seed_demo
+from schema.registry import make_plugins
 from server import create_app
 
 LIST_PAGE = """
@@ -83,7 +84,7 @@ async def bench_database(url: str, runs: int) -> list[tuple[str, int, float, flo
     )
     app = create_app(settings)
     db = app.state.db
-    tenant_id, admin_id = await seed_demo(db)
+    tenant_id, admin_id = await seed_demo(db, app.state.plugins)
     token = issue_token(settings.signing_key, tenant_id, admin_id, timedelta(hours=1))
     headers = {"Authorization": f"Bearer {token}"}
     results = []
@@ -143,7 +144,7 @@ def main() -> None:
         if pg and not args.sqlite_only:
             targets.append(("PostgreSQL", asyncio.run(_own_database(pg, create=True))))
         for label, url in targets:
-            migrate.upgrade(url)
+            migrate.upgrade(url, make_plugins().migration_locations())
             rows = asyncio.run(bench_database(url, args.runs))
             print(f"\n{label} (demo tenant, {args.runs} runs each, in-process ASGI)")
             print(f"{'query':32} {'stmts':>5} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8}")

@@ -15,8 +15,24 @@ ROLES = ("owner", "admin", "manager", "agent")
 
 # What each role may do. The access issue turns this into an editable permission table.
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "owner": frozenset({"customers.edit", "customers.delete", "settings.manage", "workers.manage"}),
-    "admin": frozenset({"customers.edit", "customers.delete", "settings.manage", "workers.manage"}),
+    "owner": frozenset(
+        {
+            "customers.edit",
+            "customers.delete",
+            "settings.manage",
+            "workers.manage",
+            "modules.manage",
+        }
+    ),
+    "admin": frozenset(
+        {
+            "customers.edit",
+            "customers.delete",
+            "settings.manage",
+            "workers.manage",
+            "modules.manage",
+        }
+    ),
     "manager": frozenset({"customers.edit", "customers.delete", "settings.manage"}),
     "agent": frozenset({"customers.edit"}),
 }
@@ -27,8 +43,14 @@ def visible_customers(principal: Principal) -> ColumnElement[bool]:
     return Customer.tenant_id == principal.tenant_id
 
 
+def permissions_for(role: str, grants: dict[str, tuple[str, ...]] | None = None) -> frozenset[str]:
+    """The role's core permissions plus what modules grant the role (`hub_permissions`)."""
+    granted = {p for p, roles in (grants or {}).items() if role in roles}
+    return PERMISSIONS.get(role, frozenset()) | granted
+
+
 def can(principal: Principal, permission: str) -> bool:
-    return permission in PERMISSIONS.get(principal.role, frozenset())
+    return permission in principal.permissions
 
 
 def require(principal: Principal, permission: str) -> None:

@@ -1,6 +1,6 @@
 """Signed access tokens naming a tenant and a worker (JWT, HS256)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -13,11 +13,15 @@ ISSUER = "customer-hub"
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is asking: every service call takes one, so every query can be tenant-scoped."""
+    """Who is asking: every service call takes one, so every query can be tenant-scoped.
+    `permissions` are the worker's (role grants plus modules' grants); `modules` are the
+    modules their tenant enabled."""
 
     tenant_id: int
     worker_id: int
     role: str
+    permissions: frozenset[str] = field(default=frozenset())
+    modules: frozenset[str] = field(default=frozenset(), compare=False)
 
 
 def issue_token(key: str, tenant_id: int, worker_id: int, ttl: timedelta) -> str:

@@ -173,6 +173,7 @@ async def create_folder(
     name: str,
     color: str,
     statuses: list[dict] | None = None,
+    hidden_tabs: list[str] | None = None,
 ) -> Folder:
     """A new folder at the end, with its own status list: `statuses` (dicts of name, color,
     category, is_default; the first is the default if none is), or the starter list when
@@ -184,12 +185,14 @@ async def create_folder(
         problems.append(Problem(("input", "name"), f"The folder '{name}' exists.", "TAKEN"))
     color = clean_color(color, ("input", "color"), problems)
     specs = _status_specs(statuses or STARTER_STATUSES, problems)
+    hidden = _tab_keys(hidden_tabs, problems)
     if problems:
         raise InvalidInput(problems)
     folder = Folder(
         tenant_id=principal.tenant_id,
         name=name,
         color=color,
+        hidden_tabs=hidden,
         position=await next_position(session, Folder, principal.tenant_id),
     )
     session.add(folder)
@@ -234,8 +237,26 @@ def _status_specs(items: Iterable[dict], problems: list[Problem]) -> list[dict]:
 async def update_folder(
     session: AsyncSession, principal: Principal, folder_id: int, changes: dict
 ) -> Folder:
-    """`changes` holds only what the caller sent (name, color)."""
-    return await _update_named(session, principal, Folder, folder_id, changes)
+    """`changes` holds only what the caller sent (name, color, hidden_tabs)."""
+    problems: list[Problem] = []
+    hidden = _tab_keys(changes.get("hidden_tabs"), problems) if "hidden_tabs" in changes else None
+    if problems:
+        raise InvalidInput(problems)
+    folder = await _update_named(session, principal, Folder, folder_id, changes)
+    if hidden is not None:
+        folder.hidden_tabs = hidden
+        await session.flush()
+    return folder
+
+
+def _tab_keys(value: Any, problems: list[Problem]) -> list[str]:
+    """Profile tab keys a folder hides; unknown keys are kept (a module may come later)."""
+    keys = list(dict.fromkeys(value or []))
+    if len(keys) > 50 or any(not isinstance(k, str) or not 0 < len(k) <= 64 for k in keys):
+        problems.append(
+            Problem(("input", "hiddenTabs"), "At most 50 tab keys of 1-64 characters.", "INVALID")
+        )
+    return keys
 
 
 async def delete_folder(session: AsyncSession, principal: Principal, folder_id: int) -> int:

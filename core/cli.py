@@ -16,6 +16,7 @@ from core.config import VAR_DIR, Settings
 from core.database import Database
 from core.demo import DEMO_TENANT, seed_demo
 from core.errors import InvalidInput
+from core.plugins import Plugins
 from core.tenants import create_tenant, principal_for
 
 DEMO_TOKEN_TTL = timedelta(days=30)
@@ -39,8 +40,12 @@ def _run(settings: Settings, work):
     return asyncio.run(runner())
 
 
+def installed_plugins() -> Plugins:
+    return Plugins(check_hooks=False)
+
+
 def cmd_migrate(settings: Settings, _args) -> None:
-    migrate.upgrade(settings.database_url)
+    migrate.upgrade(settings.database_url, installed_plugins().migration_locations())
     print("Database is up to date.")
 
 
@@ -75,14 +80,15 @@ def cmd_issue_token(settings: Settings, args) -> None:
 
 
 def cmd_seed_demo(settings: Settings, _args) -> None:
-    tenant_id, admin_id = _run(settings, seed_demo)
+    tenant_id, admin_id = _run(settings, lambda db: seed_demo(db, installed_plugins()))
     print(f"tenant_id={tenant_id}")
     print(f"admin_id={admin_id}")
 
 
 def cmd_demo_token(settings: Settings, args) -> None:
-    migrate.upgrade(settings.database_url)
-    tenant_id, admin_id = _run(settings, seed_demo)
+    plugins = installed_plugins()
+    migrate.upgrade(settings.database_url, plugins.migration_locations())
+    tenant_id, admin_id = _run(settings, lambda db: seed_demo(db, plugins))
     token = issue_token(settings.signing_key, tenant_id, admin_id, DEMO_TOKEN_TTL)
     path = Path(args.write)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -29,6 +29,8 @@ from core.models import (
     Tenant,
     Worker,
 )
+from core.modules import enable_all
+from core.plugins import Plugins
 from core.tenants import create_tenant
 
 DEMO_TENANT = "Demo Clinic & Co"
@@ -286,7 +288,7 @@ def _definition_dict(defn: CustomFieldDefinition) -> dict:
     return {c.key: getattr(defn, c.key) for c in CustomFieldDefinition.__table__.columns}
 
 
-async def seed_demo(db: Database, seed: int = 7) -> tuple[int, int]:
+async def seed_demo(db: Database, plugins: Plugins | None = None, seed: int = 7) -> tuple[int, int]:
     """(tenant id, Alex Admin's id). Idempotent, so the CLI and `make run` can call it on
     every start; the check and the writes share one transaction, and on PostgreSQL a lock
     keeps two processes starting at once from seeding twice (SQLite serialises writers)."""
@@ -296,7 +298,22 @@ async def seed_demo(db: Database, seed: int = 7) -> tuple[int, int]:
         found = await _existing(session)
         if found is not None:
             return found
-        return await _Seeder(session, random.Random(seed)).run()
+        tenant_id, admin_id = await _Seeder(session, random.Random(seed)).run()
+        if plugins is not None:
+            await enable_all(session, plugins, tenant_id)
+            customer_ids = list(
+                await session.scalars(
+                    select(Customer.id).where(Customer.tenant_id == tenant_id).order_by(Customer.id)
+                )
+            )
+            await plugins.call(
+                "hub_demo_data",
+                session=session,
+                tenant_id=tenant_id,
+                customer_ids=customer_ids,
+                seed=seed,
+            )
+        return tenant_id, admin_id
 
 
 async def _existing(session: AsyncSession) -> tuple[int, int] | None:

@@ -1,5 +1,7 @@
-"""Alembic driven from code, so the CLI, the tests and `make run` migrate the same way."""
+"""Alembic driven from code, so the CLI, the tests and `make run` migrate the same way: core's
+revisions plus one branch per installed module."""
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from alembic import command
@@ -8,13 +10,17 @@ from alembic.config import Config
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def alembic_config(database_url: str) -> Config:
+def alembic_config(database_url: str, locations: Iterable[str] = ()) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    paths = [str(MIGRATIONS / "versions"), *locations]
+    cfg.set_main_option("version_locations", " ".join(paths))
+    cfg.set_main_option("path_separator", "space")
     return cfg
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    """Synchronous: call it before an event loop runs (it starts its own)."""
-    command.upgrade(alembic_config(database_url), revision)
+def upgrade(database_url: str, locations: Iterable[str] = (), revision: str = "heads") -> None:
+    """Synchronous: call it before an event loop runs (it starts its own). `locations` are
+    the modules' version folders (`Plugins.migration_locations()`)."""
+    command.upgrade(alembic_config(database_url, locations), revision)

@@ -96,6 +96,19 @@ class Folder(Base):
     color: Mapped[str] = mapped_column(String(16))
     position: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    hidden_tabs: Mapped[list] = mapped_column(JSONType, default=list, server_default="[]")
+
+
+class TenantModule(Base):
+    """A module (plugin) this tenant switched on; its absence means off, data kept."""
+
+    __tablename__ = "tenant_modules"
+
+    tenant_id: Mapped[int] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    module: Mapped[str] = mapped_column(String(64), primary_key=True)
+    enabled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Status(Base):

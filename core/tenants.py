@@ -8,11 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import access
+from core.access import permissions_for
 from core.auth import Principal
 from core.contacts import EMAIL_RE
 from core.customers import SUB_CUSTOMER_COPYABLE
 from core.errors import InvalidInput, NotFound, Problem
-from core.models import Status, Tenant, Worker
+from core.models import Status, Tenant, TenantModule, Worker
 
 # (name, color, category, is_default): a new customer starts as a prospect.
 DEFAULT_STATUSES = (
@@ -132,14 +133,26 @@ async def update_tenant_settings(
     return tenant
 
 
-async def principal_for(session_or_conn, tenant_id: int, worker_id: int) -> Principal | None:
-    """The role is read on every request rather than carried in the token, so a role change
-    or a removed worker takes effect at once."""
-    role = (
+async def principal_for(
+    session_or_conn, tenant_id: int, worker_id: int, grants: dict | None = None
+) -> Principal | None:
+    """The role and the tenant's modules are read on every request rather than carried in
+    the token, so a role change, a removed worker or a module switched off takes effect at
+    once. One statement."""
+    rows = (
         await session_or_conn.execute(
-            select(Worker.role).where(Worker.tenant_id == tenant_id, Worker.id == worker_id)
+            select(Worker.role, TenantModule.module)
+            .outerjoin(TenantModule, TenantModule.tenant_id == Worker.tenant_id)
+            .where(Worker.tenant_id == tenant_id, Worker.id == worker_id)
         )
-    ).scalar_one_or_none()
-    if role is None:
+    ).all()
+    if not rows:
         return None
-    return Principal(tenant_id, worker_id, role)
+    role = rows[0][0]
+    return Principal(
+        tenant_id,
+        worker_id,
+        role,
+        permissions_for(role, grants),
+        frozenset(module for _, module in rows if module),
+    )

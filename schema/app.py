@@ -16,6 +16,7 @@ from schema.catalog.queries import CatalogQueries
 from schema.customers.mutations import CustomerMutations
 from schema.customers.queries import CustomerQueries
 from schema.errors import ErrorCodes
+from schema.modules import ModuleMutations, ModuleQueries
 from schema.nodes import NodeQueries
 from schema.team.mutations import TeamMutations
 from schema.team.queries import TeamQueries
@@ -33,25 +34,44 @@ LIMIT_RULES = [
 
 
 @strawberry.type
-class Query(NodeQueries, TeamQueries, CustomerQueries, CatalogQueries):
+class Query(NodeQueries, TeamQueries, CustomerQueries, CatalogQueries, ModuleQueries):
     pass
 
 
 @strawberry.type
-class Mutation(CustomerMutations, CatalogMutations, TeamMutations):
+class Mutation(CustomerMutations, CatalogMutations, TeamMutations, ModuleMutations):
     pass
 
 
 class HubSchema(strawberry.Schema):
+    """Core's static types plus the fields the enabled modules graft onto them (DESIGN §3):
+    one class per GraphQL name, whatever the module set."""
+
+    def __init__(self, *args, grafts: dict[str, list] | None = None, **kwargs):
+        self.grafts = grafts or {}
+        super().__init__(*args, **kwargs)
+
+    def get_fields(self, type_definition):
+        return [*type_definition.fields, *self.grafts.get(type_definition.name, [])]
+
+    def get_field_for_type(self, field_name: str, type_name: str):
+        type_definition = self.get_type_by_name(type_name)
+        if type_definition is None:
+            return None
+        name_of = self.config.name_converter.get_graphql_name
+        return next((f for f in self.get_fields(type_definition) if name_of(f) == field_name), None)
+
     def process_errors(self, errors, execution_context=None) -> None:
         """`ErrorCodes` logs the unexpected ones with their request id; a client's mistake
         is not a server log line."""
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(grafts: dict[str, list] | None = None, types: list | None = None) -> HubSchema:
     return HubSchema(
         query=Query,
         mutation=Mutation,
+        types=types or [],
+        grafts=grafts,
         extensions=[
             ErrorCodes,
             lambda: MaxTokensLimiter(MAX_TOKENS),

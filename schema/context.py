@@ -2,6 +2,7 @@
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 import strawberry
 from starlette.requests import Request
@@ -11,6 +12,7 @@ from core.auth import Principal
 from core.config import Settings
 from core.database import Database, SharedReader
 from core.errors import Unauthenticated
+from core.plugins import Plugins
 from schema.loaders import Loaders
 
 
@@ -18,6 +20,8 @@ from schema.loaders import Loaders
 class Context:
     db: Database
     settings: Settings
+    plugins: Plugins | None = None
+    registry: Any = None
     request: Request | None = None
     response: Response | None = None
     principal_or_none: Principal | None = None
@@ -42,7 +46,7 @@ class Context:
     @property
     def loaders(self) -> Loaders:
         if self._loaders is None:
-            self._loaders = Loaders(self.read, self.principal)
+            self._loaders = Loaders(self.read, self.principal, self.plugins)
         return self._loaders
 
     async def forget_loaded(self) -> None:

@@ -2,6 +2,7 @@
 unexpected is masked as INTERNAL with a request id that the log line carries too."""
 
 import logging
+import re
 from collections.abc import Iterator
 
 from graphql import GraphQLError, GraphQLSyntaxError
@@ -24,17 +25,37 @@ def _coded(error: GraphQLError, code: str, message: str | None = None, **extra) 
     )
 
 
+UNKNOWN_FIELD = re.compile(r"^Cannot query field '(\w+)' on type '(\w+)'\.")
+
+
+def _disabled_module(error: GraphQLError, context) -> GraphQLError | None:
+    """A field of an installed module the tenant has not enabled: say which module."""
+    match = UNKNOWN_FIELD.match(error.message)
+    registry = getattr(context, "registry", None)
+    if not match or registry is None:
+        return None
+    module = registry.module_of(match.group(2), match.group(1))
+    if module is None:
+        return None
+    message = (
+        f"Cannot query field '{match.group(1)}' on type '{match.group(2)}': it belongs to the "
+        f"module '{module}', which is not enabled for this tenant."
+    )
+    return _coded(error, "MODULE_DISABLED", message, module=module)
+
+
 class ErrorCodes(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
         if result is None or not getattr(result, "errors", None):
             return
-        request_id = getattr(self.execution_context.context, "request_id", None)
-        result.errors = [self.classify(e, request_id) for e in result.errors]
+        context = self.execution_context.context
+        result.errors = [self.classify(e, context) for e in result.errors]
 
     @staticmethod
-    def classify(error: GraphQLError, request_id: str | None) -> GraphQLError:
+    def classify(error: GraphQLError, context=None) -> GraphQLError:
+        request_id = getattr(context, "request_id", None)
         original = error.original_error
         if isinstance(original, InvalidInput):
             problems = [
@@ -49,6 +70,9 @@ class ErrorCodes(SchemaExtension):
         if isinstance(error, GraphQLSyntaxError) or isinstance(original, GraphQLSyntaxError):
             return _coded(error, "GRAPHQL_PARSE_FAILED")
         if (original is None or isinstance(original, GraphQLError)) and not error.path:
+            disabled = _disabled_module(error, context)
+            if disabled:
+                return disabled
             code = "BAD_USER_INPUT" if error.message.startswith("Variable") else None
             return _coded(error, code or "GRAPHQL_VALIDATION_FAILED")
         log.error(

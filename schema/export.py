@@ -2,11 +2,12 @@
 
 from strawberry.printer import print_schema
 
-from schema.app import build_schema
+from schema.registry import SchemaRegistry, make_plugins
 
 
-def sdl() -> str:
-    return print_schema(build_schema()) + "\n"
+def sdl(plugins=None) -> str:
+    """The schema with every installed module enabled."""
+    return print_schema(SchemaRegistry(plugins or make_plugins()).full) + "\n"
 
 
 if __name__ == "__main__":

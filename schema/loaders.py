@@ -9,6 +9,7 @@ from core import customer_queries as q
 from core.auth import Principal
 from core.database import SharedReader
 from core.models import Folder, Status, Tag, Worker
+from core.plugins import Plugins
 
 TENANT_LIST = 0  # key of the tenant's own status list in `statuses_of`
 
@@ -18,7 +19,10 @@ def _loader(fn: Callable[[Sequence], Awaitable[list]]) -> DataLoader:
 
 
 class Loaders:
-    def __init__(self, read: SharedReader, principal: Principal):
+    def __init__(self, read: SharedReader, principal: Principal, plugins: Plugins | None = None):
+        self.read = read
+        self.principal = principal
+        self._custom: dict[str, DataLoader] = {}
         self.principal = principal
         tenant_id = principal.tenant_id
 
@@ -78,3 +82,37 @@ class Loaders:
             return [rows for _ in keys]
 
         self.field_definitions = _loader(load_definitions)
+
+        async def load_badges(customer_ids):
+            counts: dict[int, dict[str, int]] = {i: {} for i in customer_ids}
+            if plugins is None:
+                return [counts[i] for i in customer_ids]
+            async with read() as conn:
+                results = await plugins.call(
+                    "hub_badge_counts",
+                    principal.modules,
+                    conn=conn,
+                    principal=principal,
+                    customer_ids=list(customer_ids),
+                )
+            for result in results:
+                for tab, by_customer in (result or {}).items():
+                    for customer_id, count in by_customer.items():
+                        if customer_id in counts:
+                            counts[customer_id][tab] = count
+            return [counts[i] for i in customer_ids]
+
+        self.badges = _loader(load_badges)
+
+    def custom(self, key: str, batch: Callable[..., Awaitable[list]]) -> DataLoader:
+        """A module's own loader, made once per request: `batch(conn, principal, keys)` returns
+        one result per key, in order, in one statement."""
+        if key not in self._custom:
+            read, principal = self.read, self.principal
+
+            async def load(keys):
+                async with read() as conn:
+                    return await batch(conn, principal, keys)
+
+            self._custom[key] = _loader(load)
+        return self._custom[key]

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import events
 from core.auth import Principal
 from core.errors import InvalidInput, NotFound
 from schema.context import Info
@@ -45,6 +46,7 @@ async def mutate(
     principal = ctx.principal
     try:
         async with ctx.db.transaction() as session:
+            events.bind(session, ctx.plugins, principal.modules)
             result = await work(session, principal)
     except InvalidInput as exc:
         return None, [

@@ -14,9 +14,11 @@ from core.auth import read_token
 from core.config import Settings
 from core.database import Database
 from core.errors import Unauthenticated
+from core.plugins import Plugins
 from core.tenants import principal_for
 from schema.context import Context
 from schema.errors import ErrorCodes
+from schema.registry import SchemaRegistry
 
 log = logging.getLogger("customer_hub.http")
 
@@ -38,10 +40,10 @@ def error_response(status: int, message: str, code: str, request_id: str | None 
 
 
 class GraphQLView(GraphQL):
-    def __init__(self, schema, db: Database, settings: Settings):
+    """One view per schema (per set of enabled modules); the endpoint picks it per request."""
+
+    def __init__(self, schema, settings: Settings):
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
-        self.db = db
-        self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -50,41 +52,18 @@ class GraphQLView(GraphQL):
         try:
             response = await self.run(request)
         except HTTPException as exc:
-            request_id = getattr(request.state, "request_id", None)
             code = HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
-            response = error_response(exc.status_code, exc.reason, code, request_id)
-        finally:
-            context = getattr(request.state, "context", None)
-            if context is not None:
-                await context.close()
+            response = error_response(
+                exc.status_code, exc.reason, code, request.state.context.request_id
+            )
         await response(scope, receive, send)
 
     async def get_context(self, request, response) -> Context:
-        ctx = Context(db=self.db, settings=self.settings, request=request, response=response)
-        request.state.request_id = ctx.request_id
-        request.state.context = ctx
+        ctx: Context = request.state.context
+        ctx.request, ctx.response = request, response
         if isinstance(response, Response):
             response.headers["X-Request-ID"] = ctx.request_id
-        try:
-            ctx.principal_or_none = await self.authenticate(
-                ctx, request.headers.get("authorization")
-            )
-        except Unauthenticated as exc:
-            ctx.auth_error = exc
         return ctx
-
-    async def authenticate(self, ctx: Context, header: str | None):
-        if not header:
-            raise Unauthenticated("Send `Authorization: Bearer <token>`.")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthenticated("Send `Authorization: Bearer <token>`.")
-        tenant_id, worker_id = read_token(self.settings.signing_key, token.strip())
-        async with ctx.read() as conn:
-            principal = await principal_for(conn, tenant_id, worker_id)
-        if principal is None:
-            raise Unauthenticated("The worker of this token no longer exists.")
-        return principal
 
     async def execute_operation(self, **kwargs):
         context = kwargs["context"]
@@ -95,9 +74,60 @@ class GraphQLView(GraphQL):
     async def process_result(self, request, result):
         """Errors raised before the operation ran (parsing) skip the schema extensions."""
         if result.errors:
-            request_id = getattr(request.state, "request_id", None)
-            result.errors = [ErrorCodes.classify(e, request_id) for e in result.errors]
+            ctx = request.state.context
+            result.errors = [ErrorCodes.classify(e, ctx) for e in result.errors]
         return await super().process_result(request, result)
 
     def encode_json(self, data) -> bytes:
         return orjson.dumps(data)
+
+
+class GraphQLEndpoint:
+    """`/graphql`: authenticates, then hands the request to the view of the tenant's module
+    set, so introspection and validation see exactly the modules the tenant enabled."""
+
+    def __init__(
+        self, db: Database, settings: Settings, plugins: Plugins, registry: SchemaRegistry
+    ):
+        self.db = db
+        self.settings = settings
+        self.plugins = plugins
+        self.registry = registry
+        self.grants = plugins.permission_grants()
+        self.views: dict[frozenset[str], GraphQLView] = {}
+
+    def view_for(self, modules: frozenset[str]) -> GraphQLView:
+        key = frozenset(modules) & frozenset(self.plugins.modules)
+        if key not in self.views:
+            self.views[key] = GraphQLView(self.registry.schema_for(key), self.settings)
+        return self.views[key]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        ctx = Context(
+            db=self.db, settings=self.settings, plugins=self.plugins, registry=self.registry
+        )
+        scope.setdefault("state", {})["context"] = ctx
+        try:
+            if scope["type"] == "http":
+                header = Request(scope).headers.get("authorization")
+                try:
+                    ctx.principal_or_none = await self.authenticate(ctx, header)
+                except Unauthenticated as exc:
+                    ctx.auth_error = exc
+            modules = ctx.principal_or_none.modules if ctx.principal_or_none else frozenset()
+            await self.view_for(modules)(scope, receive, send)
+        finally:
+            await ctx.close()
+
+    async def authenticate(self, ctx: Context, header: str | None):
+        if not header:
+            raise Unauthenticated("Send `Authorization: Bearer <token>`.")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("Send `Authorization: Bearer <token>`.")
+        tenant_id, worker_id = read_token(self.settings.signing_key, token.strip())
+        async with ctx.read() as conn:
+            principal = await principal_for(conn, tenant_id, worker_id, self.grants)
+        if principal is None:
+            raise Unauthenticated("The worker of this token no longer exists.")
+        return principal

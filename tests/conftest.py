@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 from core import migrate
 from core.config import Settings
 from core.tenants import create_tenant
+from schema.registry import make_plugins
 from server import create_app
 from tests.support import SECRET, Api
 
@@ -52,7 +53,7 @@ def _own_postgres_database(url: str) -> Iterator[str]:
 def database_url(request, tmp_path_factory) -> Iterator[str]:
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-        migrate.upgrade(url)
+        migrate.upgrade(url, make_plugins().migration_locations())
         yield url
         return
     url = os.environ.get("TEST_DATABASE_URL")
@@ -68,7 +69,7 @@ def database_url(request, tmp_path_factory) -> Iterator[str]:
             pytest.fail(f"PostgreSQL at {url} is not reachable: {exc}")
         pytest.skip(f"PostgreSQL not reachable: {exc}")
     try:
-        migrate.upgrade(own_url)
+        migrate.upgrade(own_url, make_plugins().migration_locations())
         yield own_url
     finally:
         database.__exit__(None, None, None)

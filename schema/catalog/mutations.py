@@ -48,6 +48,9 @@ class CreateFolderInput:
         description="The folder's status list (the first is the default unless one says so); "
         "default: a starter list.",
     )
+    hidden_tabs: list[str] | None = strawberry.field(
+        default=None, description="Profile tab keys to hide for customers in this folder."
+    )
 
 
 @strawberry.input(description="Only the members sent change.")
@@ -55,6 +58,7 @@ class UpdateFolderInput:
     id: strawberry.ID
     name: str | None = UNSET
     color: str | None = UNSET
+    hidden_tabs: list[str] | None = UNSET
 
 
 @strawberry.input
@@ -210,13 +214,15 @@ class CatalogMutations:
         node, errors = await _one(
             info,
             Folder,
-            lambda s, p: catalog.create_folder(s, p, input.name, input.color, specs or None),
+            lambda s, p: catalog.create_folder(
+                s, p, input.name, input.color, specs or None, input.hidden_tabs
+            ),
         )
         return FolderPayload(folder=node, user_errors=errors)
 
     @strawberry.mutation(description="Rename or recolour a folder.")
     async def update_folder(self, info: Info, input: UpdateFolderInput) -> FolderPayload:
-        changes = sent(input, {"name": "name", "color": "color"})
+        changes = sent(input, {"name": "name", "color": "color", "hidden_tabs": "hidden_tabs"})
         fid = from_global_id(input.id, "Folder")
         node, errors = await _one(
             info, Folder, lambda s, p: catalog.update_folder(s, p, fid, changes)

@@ -69,6 +69,9 @@ class Folder(Node):
     color: str = strawberry.field(description="`#rrggbb`.")
     position: int
     created_at: datetime
+    hidden_tabs: list[str] = strawberry.field(
+        description="Profile tab keys hidden for customers in this folder."
+    )
 
     @classmethod
     def from_row(cls, row) -> "Folder":
@@ -78,6 +81,7 @@ class Folder(Node):
             color=row["color"],
             position=row["position"],
             created_at=row["created_at"],
+            hidden_tabs=list(row["hidden_tabs"] or []),
         )
 
     @strawberry.field(description="This folder's own status list, in order.")

@@ -9,12 +9,13 @@ import strawberry
 from strawberry import Private
 from strawberry.types.nodes import SelectedField
 
-from core import custom_fields
+from core import access, custom_fields
 from core import customer_queries as q
 from core.pagination import PageRequest
 from schema.catalog.types import CustomFieldDefinition, Folder, Status, Tag
 from schema.context import Info
 from schema.relay import Connection, Node, connection
+from schema.tabs import ProfileTab
 from schema.team.types import Worker
 
 
@@ -213,6 +214,27 @@ class Customer(Node):
     ) -> Connection["Customer"]:
         page = PageRequest(first, after, last, before)
         return await customer_page(info, q.CustomerFilter(parent_id=self.pk), page, "NAME", False)
+
+    @strawberry.field(
+        description="The profile tabs this worker may open for this customer, in order, with "
+        "badge counts: the enabled modules' tabs, less those the worker lacks the permission "
+        "for and those one of the customer's folders hides."
+    )
+    async def profile_tabs(self, info: Info) -> list[ProfileTab]:
+        ctx = info.context
+        principal = ctx.principal
+        memberships = await ctx.loaders.memberships_of.load(self.pk)
+        hidden = {key for row in memberships for key in row["hidden_tabs"] or []}
+        tabs = [
+            t
+            for t in ctx.registry.tabs(principal.modules)
+            if t.key not in hidden and (t.permission is None or access.can(principal, t.permission))
+        ]
+        counts = await ctx.loaders.badges.load(self.pk) if len(tabs) > 1 else {}
+        return [
+            ProfileTab(key=t.key, title=t.title, icon=t.icon, badge_count=counts.get(t.key, 0))
+            for t in tabs
+        ]
 
     @strawberry.field(
         description="Custom fields shown for this customer (its folders and the fields' "

@@ -1,0 +1,56 @@
+"""Events: every change that matters is named and emitted inside the transaction that makes
+it. Handlers of the modules the tenant enabled run right there (`hub_handle_event`); the
+events are kept on the session so publishing after the commit can be added in one place."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.models import utcnow
+from core.plugins import Plugins
+
+CORE_EVENT_TYPES = frozenset(
+    {
+        "customer.created",
+        "customer.updated",
+        "customer.deleted",
+        "customer.merged",
+        "customer.status_changed",
+        "customer.folder_changed",
+        "module.enabled",
+        "module.disabled",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str
+    tenant_id: int
+    customer_id: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    actor_id: int | None = None
+    occurred_at: datetime = field(default_factory=utcnow)
+
+
+def bind(session: AsyncSession, plugins: Plugins, enabled: frozenset[str]) -> None:
+    """Give a write transaction what `emit` needs: the plugins and the tenant's modules."""
+    session.info["plugins"] = plugins
+    session.info["modules"] = enabled
+    session.info["events"] = []
+
+
+async def emit(session: AsyncSession, event: Event) -> None:
+    plugins: Plugins | None = session.info.get("plugins")
+    if plugins is None:
+        raise RuntimeError("emit() needs a session prepared by core.events.bind()")
+    if event.name not in CORE_EVENT_TYPES and event.name not in plugins.event_types():
+        raise ValueError(f"undeclared event type {event.name!r}")
+    session.info["events"].append(event)
+    await plugins.call("hub_handle_event", session.info["modules"], session=session, event=event)
+
+
+def emitted(session: AsyncSession) -> list[Event]:
+    return list(session.info.get("events", []))

@@ -1,0 +1,94 @@
+"""Domain hooks: what a module (a plugin) tells core and how it takes part in a customer's
+life. One documented function per hook; every name starts with `hub_`.
+
+Pluggy has no async support: hooks documented as *awaitable* return a coroutine (or None)
+that the caller awaits; `firstresult` hooks and wrappers are never async. Hooks are called
+with keyword arguments only. Hooks that concern a tenant run only for the modules the tenant
+enabled (`Plugins.caller(enabled)`); the others run for every installed plugin.
+
+A plugin that implements `hub_module` is a *module* a tenant switches on and off. A plugin
+without it (core's own contributions, say) is always on."""
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("customer_hub")
+hookimpl = pluggy.HookimplMarker("customer_hub")
+
+
+@hookspec
+def hub_module():
+    """Sync, at start-up. The module's `core.plugins.Module` (name, title, description,
+    depends). The name is the field the module adds to `Customer` and the key tenants enable
+    it by: lower case, unique among installed plugins."""
+
+
+@hookspec
+def hub_tables():
+    """Sync, at start-up. The SQLAlchemy `Table`s the module owns (on `core.models.Base`'s
+    metadata). Each must have a `tenant_id` column; start-up refuses one that does not."""
+
+
+@hookspec
+def hub_migrations():
+    """Sync, when migrating. Path of the module's Alembic versions folder: one branch per
+    module (`branch_labels=("<module>",)`, `depends_on="0002"`), run on every database."""
+
+
+@hookspec
+def hub_permissions():
+    """Sync, at start-up. `{permission: roles granted by default}` for the module's own
+    permissions, e.g. `{"payments.view": ("owner", "admin", "manager", "agent")}`."""
+
+
+@hookspec
+def hub_event_types():
+    """Sync, at start-up. Names of the events the module emits (`payment.received`). Emitting
+    an undeclared name is an error."""
+
+
+@hookspec
+def hub_handle_event(session, event):
+    """Awaitable, inside the transaction that emitted `event` (a `core.events.Event`), for
+    modules the event's tenant enabled. May write through `session`; raising rolls the
+    whole change back."""
+
+
+@hookspec
+def hub_customer_deleting(session, tenant_id, customer_id):
+    """Awaitable, before core deletes a customer, for every installed module (a disabled
+    module's rows go too). Module rows referencing the customer with `ON DELETE CASCADE`
+    need nothing here."""
+
+
+@hookspec
+def hub_customers_merging(session, tenant_id, source_id, target_id):
+    """Awaitable, while two customers are merged, for every installed module: move the
+    module's rows from `source_id` to `target_id` (the source is deleted afterwards)."""
+
+
+@hookspec
+def hub_customer_export(conn, tenant_id, customer_id):
+    """Awaitable, for a data export of one customer, for every installed module. Returns
+    `{"<module>": JSON-able data}` or None."""
+
+
+@hookspec
+def hub_sub_customer_created(session, tenant_id, parent_id, child_id, copy_fields):
+    """Awaitable, after a sub-customer was created from a parent, for modules the tenant
+    enabled. `copy_fields` is the tenant's copy setting; a module copies what it owns."""
+
+
+@hookspec
+def hub_module_enabled(session, tenant_id):
+    """Awaitable, on the module being enabled for a tenant (only that module's hook runs)."""
+
+
+@hookspec
+def hub_module_disabled(session, tenant_id):
+    """Awaitable, on the module being disabled for a tenant. Its data must stay."""
+
+
+@hookspec
+def hub_demo_data(session, tenant_id, customer_ids, seed):
+    """Awaitable, when the demo tenant is seeded, for every installed module: rows for some
+    of `customer_ids`, deterministic for `seed`."""

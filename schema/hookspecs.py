@@ -1,0 +1,54 @@
+"""GraphQL hooks: what a module adds to the API. One documented function per hook; names
+start with `hub_`; all are sync and called at start-up unless said otherwise (see
+`core.hookspecs` for the rules). A module's fields exist only in the schemas of tenants that
+enabled it; the committed SDL shows every installed module."""
+
+from core.hookspecs import hookspec
+
+
+@hookspec
+def hub_customer_fields():
+    """Fields to graft onto `Customer`: a list of `strawberry.field(...)`s whose resolver takes
+    `root: Customer` (and `info`). By convention exactly one, named after the module, holding
+    everything the module shows on the profile. A name clash with core or another module
+    fails start-up."""
+
+
+@hookspec
+def hub_type_fields():
+    """Fields to graft onto other core types: `{"Folder" | "Tag" | "Worker": [fields]}`."""
+
+
+@hookspec
+def hub_query_fields():
+    """Root `Query` fields (a list of `strawberry.field`s)."""
+
+
+@hookspec
+def hub_mutation_fields():
+    """Root `Mutation` fields (a list of `strawberry.mutation`s), each taking one `input` and
+    returning a payload with `userErrors`."""
+
+
+@hookspec
+def hub_subscription_fields():
+    """Root `Subscription` fields (a list of `strawberry.subscription`s)."""
+
+
+@hookspec
+def hub_types():
+    """Types the schema must know that no field reaches (interface implementations)."""
+
+
+@hookspec
+def hub_profile_tabs():
+    """The module's profile tabs: a list of `schema.tabs.TabSpec` (key, title, icon,
+    position, permission). Shown when the module is enabled, the worker has the permission,
+    and none of the customer's folders hides the tab."""
+
+
+@hookspec
+def hub_badge_counts(conn, principal, customer_ids):
+    """Awaitable, for the modules the tenant enabled, once per page of customers: badge
+    counts `{tab key: {customer id: count}}` for all of `customer_ids` in one statement per
+    tab. Customers missing from the result count 0."""
