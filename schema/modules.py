@@ -5,7 +5,7 @@ import strawberry
 
 from core import modules as svc
 from schema.context import Info
-from schema.payloads import UserError, mutate
+from schema.payloads import UserError, input_named, mutate
 
 
 @strawberry.type(description="An installed module (profile tab) and whether this tenant uses it.")
@@ -26,6 +26,10 @@ class ModulesPayload:
 @strawberry.input
 class ModuleInput:
     module: str = strawberry.field(description="The module's `name`.")
+
+
+EnableModuleInput = input_named(ModuleInput, "EnableModuleInput")
+DisableModuleInput = input_named(ModuleInput, "DisableModuleInput")
 
 
 def _modules(info: Info, enabled: set[str] | frozenset[str]) -> list[Module]:
@@ -60,12 +64,12 @@ class ModuleQueries:
 @strawberry.type
 class ModuleMutations:
     @strawberry.mutation(description="Switch a module on for this tenant (`modules.manage`).")
-    async def enable_module(self, info: Info, input: ModuleInput) -> ModulesPayload:
+    async def enable_module(self, info: Info, input: EnableModuleInput) -> ModulesPayload:
         return await _switch(info, input.module, True)
 
     @strawberry.mutation(
         description="Switch a module off for this tenant; its data stays and comes back when "
         "it is enabled again (`modules.manage`)."
     )
-    async def disable_module(self, info: Info, input: ModuleInput) -> ModulesPayload:
+    async def disable_module(self, info: Info, input: DisableModuleInput) -> ModulesPayload:
         return await _switch(info, input.module, False)

@@ -87,3 +87,10 @@ async def reordered(info: Info, payload_type: type, node_type: type, work, targe
     (field,) = (name for name in payload_type.__annotations__ if name != "user_errors")
     nodes = [node_type.from_row(as_row(r)) for r in result or []]
     return payload_type(**{field: nodes, "user_errors": errors})
+
+
+def input_named(base: type, name: str) -> type:
+    """`base`'s members under this mutation's own input name (`DeleteTagInput`), so every
+    mutation `fooBar` takes a `FooBarInput`."""
+    definition = base.__strawberry_definition__
+    return strawberry.input(type(name, (base,), {}), description=definition.description)

@@ -78,6 +78,11 @@ class Api:
         )
         return self.query(query, input=input)[name]
 
+    def enable(self, *modules: str) -> None:
+        """Switch modules on for this tenant (the next request sees them)."""
+        for module in modules:
+            self.ok("enableModule", {"module": module}, "modules { name }")
+
     def ok(self, name: str, input: dict, selection: str = "") -> dict:
         """Like `mutate`, but the mutation must succeed."""
         payload = self.mutate(name, input, selection)

@@ -108,7 +108,7 @@ def make_field(api: Api, key: str, type_: str, **extra) -> str:
 
 
 def reorder(api: Api, mutation: str, ids: list[str], **extra) -> None:
-    input_type = "ReorderStatusesInput" if mutation == "reorderStatuses" else "ReorderInput"
+    input_type = f"{mutation[0].upper()}{mutation[1:]}Input"
     query = (
         f"mutation($input: {input_type}!) {{ {mutation}(input: $input) "
         "{ userErrors { field message code } } }"

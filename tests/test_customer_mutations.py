@@ -24,20 +24,8 @@ UNKNOWN_CUSTOMER = gid("Customer", 987_654_321)
 # --- helpers: fixtures built through mutations ----------------------------------------------
 
 
-# Mutations whose input type is not named after them.
-INPUT_TYPES = dict.fromkeys(
-    ("deleteCustomer", "convertLead", "unblockCustomer", "unlinkSubCustomer"), "CustomerIdInput"
-)
-
-
 def mutate(api: Api, name: str, input: dict, selection: str = "") -> dict:
-    """`Api.mutate`, also for the mutations sharing `CustomerIdInput`."""
-    input_type = INPUT_TYPES.get(name, f"{name[0].upper()}{name[1:]}Input")
-    query = (
-        f"mutation($input: {input_type}!) {{ {name}(input: $input) "
-        f"{{ {selection} userErrors {{ field message code }} }} }}"
-    )
-    return api.query(query, input=input)[name]
+    return api.mutate(name, input, selection)
 
 
 def ok(api: Api, name: str, input: dict, selection: str = "") -> dict:

@@ -25,21 +25,8 @@ TENANT = "id name timeZone subCustomerCopyFields"
 # --- helpers ------------------------------------------------------------------------------------
 
 
-# Mutations whose input type is shared, so not named after the mutation.
-SHARED_INPUTS = {
-    "deleteFolder": "DeleteInput",
-    "deleteTag": "DeleteInput",
-    "deleteWorker": "DeleteInput",
-    "deleteCustomFieldDefinition": "DeleteInput",
-    "reorderFolders": "ReorderInput",
-    "reorderTags": "ReorderInput",
-    "reorderWorkers": "ReorderInput",
-    "reorderCustomFieldDefinitions": "ReorderInput",
-}
-
-
 def mutation(name: str, selection: str) -> str:
-    input_type = SHARED_INPUTS.get(name, f"{name[0].upper()}{name[1:]}Input")
+    input_type = f"{name[0].upper()}{name[1:]}Input"
     return (
         f"mutation($input: {input_type}!) {{ {name}(input: $input) "
         f"{{ {selection} userErrors {{ field message code }} }} }}"

@@ -17,7 +17,7 @@ from schema.catalog.types import (
 from schema.context import Info
 from schema.customers.inputs import sent
 from schema.ids import from_global_id, from_global_ids
-from schema.payloads import DeletePayload, as_row, deleted, mutate, payload, reordered
+from schema.payloads import DeletePayload, as_row, deleted, input_named, mutate, payload, reordered
 
 FolderPayload = payload(Folder, "folder")
 FoldersPayload = payload(Folder, "folders", "FoldersPayload")
@@ -159,6 +159,14 @@ class UpdateCustomFieldDefinitionInput:
     condition: CustomFieldConditionInput | None = UNSET
 
 
+DeleteFolderInput = input_named(DeleteInput, "DeleteFolderInput")
+ReorderFoldersInput = input_named(ReorderInput, "ReorderFoldersInput")
+DeleteTagInput = input_named(DeleteInput, "DeleteTagInput")
+ReorderTagsInput = input_named(ReorderInput, "ReorderTagsInput")
+DeleteCustomFieldDefinitionInput = input_named(DeleteInput, "DeleteCustomFieldDefinitionInput")
+ReorderCustomFieldDefinitionsInput = input_named(ReorderInput, "ReorderCustomFieldDefinitionsInput")
+
+
 def _id(value: str | None, type_name: str) -> int | None:
     return None if value is None else from_global_id(value, type_name)
 
@@ -230,12 +238,12 @@ class CatalogMutations:
         return FolderPayload(folder=node, user_errors=errors)
 
     @strawberry.mutation(description="Delete a folder; its customers stay, outside it.")
-    async def delete_folder(self, info: Info, input: DeleteInput) -> DeletePayload:
+    async def delete_folder(self, info: Info, input: DeleteFolderInput) -> DeletePayload:
         fid = from_global_id(input.id, "Folder")
         return await deleted(info, input.id, lambda s, p: catalog.delete_folder(s, p, fid))
 
     @strawberry.mutation(description="Put the folders in a new order.")
-    async def reorder_folders(self, info: Info, input: ReorderInput) -> FoldersPayload:
+    async def reorder_folders(self, info: Info, input: ReorderFoldersInput) -> FoldersPayload:
         ids = from_global_ids(input.ids, "Folder")
         return await reordered(
             info, FoldersPayload, Folder, lambda s, p: catalog.reorder_folders(s, p, ids), "ids"
@@ -256,12 +264,12 @@ class CatalogMutations:
         return TagPayload(tag=node, user_errors=errors)
 
     @strawberry.mutation(description="Delete a tag; it leaves every customer.")
-    async def delete_tag(self, info: Info, input: DeleteInput) -> DeletePayload:
+    async def delete_tag(self, info: Info, input: DeleteTagInput) -> DeletePayload:
         tid = from_global_id(input.id, "Tag")
         return await deleted(info, input.id, lambda s, p: catalog.delete_tag(s, p, tid))
 
     @strawberry.mutation(description="Put the tags in a new order.")
-    async def reorder_tags(self, info: Info, input: ReorderInput) -> TagsPayload:
+    async def reorder_tags(self, info: Info, input: ReorderTagsInput) -> TagsPayload:
         ids = from_global_ids(input.ids, "Tag")
         return await reordered(
             info, TagsPayload, Tag, lambda s, p: catalog.reorder_tags(s, p, ids), "ids"
@@ -347,7 +355,9 @@ class CatalogMutations:
         return CustomFieldDefinitionPayload(definition=node, user_errors=errors)
 
     @strawberry.mutation(description="Delete a custom field and its values on every customer.")
-    async def delete_custom_field_definition(self, info: Info, input: DeleteInput) -> DeletePayload:
+    async def delete_custom_field_definition(
+        self, info: Info, input: DeleteCustomFieldDefinitionInput
+    ) -> DeletePayload:
         did = from_global_id(input.id, "CustomFieldDefinition")
         return await deleted(
             info, input.id, lambda s, p: field_definitions.delete_field_definition(s, p, did)
@@ -355,7 +365,7 @@ class CatalogMutations:
 
     @strawberry.mutation(description="Put the custom fields in a new order.")
     async def reorder_custom_field_definitions(
-        self, info: Info, input: ReorderInput
+        self, info: Info, input: ReorderCustomFieldDefinitionsInput
     ) -> CustomFieldDefinitionsPayload:
         ids = from_global_ids(input.ids, "CustomFieldDefinition")
         return await reordered(

@@ -20,7 +20,7 @@ from schema.customers.inputs import (
 )
 from schema.customers.types import Customer, CustomerKind
 from schema.ids import from_global_id, from_global_ids
-from schema.payloads import DeletePayload, UserError, as_row, deleted, mutate
+from schema.payloads import DeletePayload, UserError, as_row, deleted, input_named, mutate
 
 
 @strawberry.type(description="The customer as written, or why nothing was written.")
@@ -157,6 +157,12 @@ class UpdateCustomerInput:
 @strawberry.input
 class CustomerIdInput:
     id: strawberry.ID
+
+
+DeleteCustomerInput = input_named(CustomerIdInput, "DeleteCustomerInput")
+ConvertLeadInput = input_named(CustomerIdInput, "ConvertLeadInput")
+UnblockCustomerInput = input_named(CustomerIdInput, "UnblockCustomerInput")
+UnlinkSubCustomerInput = input_named(CustomerIdInput, "UnlinkSubCustomerInput")
 
 
 @strawberry.input
@@ -371,11 +377,11 @@ class CustomerMutations:
         )
 
     @strawberry.mutation(description="Delete a customer; its sub-customers become top-level.")
-    async def delete_customer(self, info: Info, input: CustomerIdInput) -> DeletePayload:
+    async def delete_customer(self, info: Info, input: DeleteCustomerInput) -> DeletePayload:
         return await deleted(info, input.id, lambda s, p: svc.delete_customer(s, p, _cid(input.id)))
 
     @strawberry.mutation(description="Turn a lead into a customer.")
-    async def convert_lead(self, info: Info, input: CustomerIdInput) -> CustomerPayload:
+    async def convert_lead(self, info: Info, input: ConvertLeadInput) -> CustomerPayload:
         return await _run_one(info, lambda s, p: svc.convert_lead(s, p, _cid(input.id)))
 
     @strawberry.mutation(description="Block a customer, saying why.")
@@ -385,7 +391,7 @@ class CustomerMutations:
         )
 
     @strawberry.mutation(description="Lift a block.")
-    async def unblock_customer(self, info: Info, input: CustomerIdInput) -> CustomerPayload:
+    async def unblock_customer(self, info: Info, input: UnblockCustomerInput) -> CustomerPayload:
         return await _run_one(info, lambda s, p: svc.set_blocked(s, p, _cid(input.id), None, False))
 
     @strawberry.mutation(description="Create a customer under a parent.")
@@ -405,7 +411,9 @@ class CustomerMutations:
         )
 
     @strawberry.mutation(description="Make a sub-customer top-level again.")
-    async def unlink_sub_customer(self, info: Info, input: CustomerIdInput) -> CustomerPayload:
+    async def unlink_sub_customer(
+        self, info: Info, input: UnlinkSubCustomerInput
+    ) -> CustomerPayload:
         return await _run_one(info, lambda s, p: svc.set_parent(s, p, _cid(input.id), None))
 
 

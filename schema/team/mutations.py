@@ -9,9 +9,11 @@ from schema.catalog.mutations import DeleteInput, ReorderInput
 from schema.context import Info
 from schema.customers.inputs import sent
 from schema.ids import from_global_id, from_global_ids
-from schema.payloads import DeletePayload, as_row, deleted, mutate, payload, reordered
+from schema.payloads import DeletePayload, as_row, deleted, input_named, mutate, payload, reordered
 from schema.team.types import SubCustomerCopyField, Tenant, Worker, WorkerRole
 
+DeleteWorkerInput = input_named(DeleteInput, "DeleteWorkerInput")
+ReorderWorkersInput = input_named(ReorderInput, "ReorderWorkersInput")
 WorkerPayload = payload(Worker, "worker")
 WorkersPayload = payload(Worker, "workers", "WorkersPayload")
 TenantPayload = payload(Tenant, "tenant")
@@ -82,12 +84,12 @@ class TeamMutations:
         return _worker(*await mutate(info, lambda s, p: workers.update_worker(s, p, wid, changes)))
 
     @strawberry.mutation(description="Remove a worker; their assignments go with them.")
-    async def delete_worker(self, info: Info, input: DeleteInput) -> DeletePayload:
+    async def delete_worker(self, info: Info, input: DeleteWorkerInput) -> DeletePayload:
         wid = from_global_id(input.id, "Worker")
         return await deleted(info, input.id, lambda s, p: workers.delete_worker(s, p, wid))
 
     @strawberry.mutation(description="Put the workers in a new order.")
-    async def reorder_workers(self, info: Info, input: ReorderInput) -> WorkersPayload:
+    async def reorder_workers(self, info: Info, input: ReorderWorkersInput) -> WorkersPayload:
         ids = from_global_ids(input.ids, "Worker")
         return await reordered(
             info, WorkersPayload, Worker, lambda s, p: workers.reorder_workers(s, p, ids), "ids"
