@@ -16,7 +16,7 @@ from core.config import VAR_DIR, Settings
 from core.database import Database
 from core.demo import DEMO_TENANT, seed_demo
 from core.errors import InvalidInput
-from core.plugins import Plugins
+from core.plugins import Plugins, entry_point_names
 from core.tenants import create_tenant, principal_for
 
 DEMO_TOKEN_TTL = timedelta(days=30)
@@ -41,7 +41,7 @@ def _run(settings: Settings, work):
 
 
 def installed_plugins() -> Plugins:
-    return Plugins(check_hooks=False)
+    return Plugins(entry_points=entry_point_names(Settings()), check_hooks=False)
 
 
 def cmd_migrate(settings: Settings, _args) -> None:

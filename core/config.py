@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     graphiql: bool = True
     access_token_ttl_minutes: int = 60 * 24
     sql_echo: bool = False
+    plugins: str | None = Field(
+        default=None,
+        description="Comma-separated entry-point names of the plugins to load; unset: all.",
+    )
 
     @cached_property
     def signing_key(self) -> str:

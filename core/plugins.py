@@ -10,6 +10,7 @@ from types import ModuleType
 import pluggy
 
 from core import hookspecs
+from core.config import Settings
 
 ENTRY_POINT_GROUP = "customer_hub"
 
@@ -31,17 +32,22 @@ class Plugins:
         self,
         specs: Iterable[ModuleType] = (),
         extra: Iterable[object] = (),
-        entry_points: bool = True,
+        entry_points: bool | Iterable[str] = True,
         check_hooks: bool = True,
     ):
         """`specs`: further hookspec modules (the GraphQL layer's). Without them hook names
-        cannot be checked: only tools that run no GraphQL (the CLI) pass `check_hooks=False`."""
+        cannot be checked: only tools that run no GraphQL (the CLI) pass `check_hooks=False`.
+        `entry_points`: True for every installed plugin, or the names of those to load."""
         pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
         pm.add_hookspecs(hookspecs)
         for spec in specs:
             pm.add_hookspecs(spec)
-        if entry_points:
+        if entry_points is True:
             pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        elif entry_points:
+            for name in entry_points:
+                if not pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP, name):
+                    raise PluginError(f"plugin {name}: no such entry point in {ENTRY_POINT_GROUP}")
         for plugin in extra:
             pm.register(plugin, name=getattr(plugin, "__name__", None))
         self.pm = pm
@@ -127,3 +133,10 @@ class Plugins:
 
     def event_types(self) -> set[str]:
         return {name for result in self.pm.hook.hub_event_types() for name in result or []}
+
+
+def entry_point_names(settings: Settings) -> bool | list[str]:
+    """The `PLUGINS` setting: all installed plugins, or the listed ones."""
+    if not settings.plugins:
+        return True
+    return [name.strip() for name in settings.plugins.split(",") if name.strip()]

@@ -52,3 +52,10 @@ def hub_badge_counts(conn, principal, customer_ids):
     """Awaitable, for the modules the tenant enabled, once per page of customers: badge
     counts `{tab key: {customer id: count}}` for all of `customer_ids` in one statement per
     tab. Customers missing from the result count 0."""
+
+
+@hookspec
+def hub_node_resolvers():
+    """`{GraphQL type name: async load(info, pk) -> object | None}` for the module's types
+    that implement `Node`, so `node(id:)` / `nodes(ids:)` find them (only while the module is
+    enabled, and only what the viewer may see: return None otherwise)."""

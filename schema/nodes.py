@@ -45,10 +45,17 @@ RESOLVERS = {
 
 async def resolve_node(info: Info, global_id: str) -> Node | None:
     parsed = parse_global_id(global_id)
-    if parsed is None or parsed[0] not in RESOLVERS:
+    if parsed is None:
         return None
-    type_, load = RESOLVERS[parsed[0]]
-    row = await load(info, parsed[1])
+    type_name, pk = parsed
+    if type_name not in RESOLVERS:
+        ctx = info.context
+        load = (
+            ctx.registry.node_resolver(ctx.principal.modules, type_name) if ctx.registry else None
+        )
+        return await load(info, pk) if load else None
+    type_, load = RESOLVERS[type_name]
+    row = await load(info, pk)
     return type_.from_row(row) if row else None
 
 

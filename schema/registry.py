@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from strawberry.schema.name_converter import NameConverter
 
-from core.plugins import PluginError, Plugins
+from core.config import Settings
+from core.plugins import PluginError, Plugins, entry_point_names
 from schema import hookspecs
 from schema.app import HubSchema, Mutation, Query, build_schema
 from schema.catalog.types import Folder, Status, Tag
@@ -41,6 +42,7 @@ class Contribution:
     grafts: dict[str, list] = field(default_factory=dict)
     types: list = field(default_factory=list)
     tabs: list[TabSpec] = field(default_factory=list)
+    nodes: dict = field(default_factory=dict)
 
 
 def _named(graft):
@@ -80,6 +82,8 @@ class SchemaRegistry:
                 grafts.extend(_named(f) for f in fields)
         for impl in pm.hook.hub_types.get_hookimpls():
             contribution(impl).types.extend(impl.function() or [])
+        for impl in pm.hook.hub_node_resolvers.get_hookimpls():
+            contribution(impl).nodes.update(impl.function() or {})
         keys = {t.key for t in CORE_TABS}
         for impl in pm.hook.hub_profile_tabs.get_hookimpls():
             for tab in impl.function() or []:
@@ -96,6 +100,11 @@ class SchemaRegistry:
     def tabs(self, enabled: frozenset[str]) -> list[TabSpec]:
         tabs = [*CORE_TABS, *(t for c in self.active(enabled) for t in c.tabs)]
         return sorted(tabs, key=lambda t: (t.position, t.key))
+
+    def node_resolver(self, enabled: frozenset[str], type_name: str):
+        return next(
+            (c.nodes[type_name] for c in self.active(enabled) if type_name in c.nodes), None
+        )
 
     def schema_for(self, enabled: frozenset[str]) -> HubSchema:
         enabled = frozenset(enabled) & frozenset(self.plugins.modules)
@@ -135,5 +144,8 @@ class SchemaRegistry:
         return self.field_owner.get((type_name, field_name))
 
 
-def make_plugins(extra: Iterable[object] = (), entry_points: bool = True) -> Plugins:
+def make_plugins(extra: Iterable[object] = (), entry_points: bool | None = None) -> Plugins:
+    """The installed plugins (or those `PLUGINS` names) plus `extra` ones."""
+    if entry_points is None:
+        entry_points = entry_point_names(Settings())
     return Plugins(specs=[hookspecs], extra=extra, entry_points=entry_points)

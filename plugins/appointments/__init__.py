@@ -1,0 +1,1 @@
+"""The appointments module: bookings with workers, reminders and prepaid credits."""

@@ -1,0 +1,1 @@
+"""The insurance module: policies and claims with their workflow."""

@@ -1,0 +1,1 @@
+"""The payments module: charges, invoices, payments, refunds and balance."""

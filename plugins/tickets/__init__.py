@@ -1,0 +1,1 @@
+"""The tickets module: support cases with a comment thread."""
