@@ -57,6 +57,15 @@ TEXT_LIMITS = {
 # --- loading and checking ---------------------------------------------------------------
 
 
+async def module_hook(session: AsyncSession, hook: str, enabled_only: bool = False, **kwargs):
+    """Let the modules take part (every installed one, or those the tenant enabled): the
+    transaction was bound to them by `core.events.bind`."""
+    plugins = session.info.get("plugins")
+    if plugins is not None:
+        enabled = session.info["modules"] if enabled_only else None
+        await plugins.call(hook, enabled, session=session, **kwargs)
+
+
 async def get_customers(
     session: AsyncSession, principal: Principal, ids: Sequence[int], field: str = "customerIds"
 ) -> list[Customer]:
@@ -349,6 +358,9 @@ async def delete_customer(session: AsyncSession, principal: Principal, customer_
     """Sub-customers are kept and become top-level customers."""
     access.require(principal, "customers.delete")
     customer = await get_customer(session, principal, customer_id)
+    await module_hook(
+        session, "hub_customer_deleting", tenant_id=principal.tenant_id, customer_id=customer.id
+    )
     await session.delete(customer)
     await session.flush()
     return customer_id
@@ -610,7 +622,17 @@ async def create_sub_customer(
         stored = parent.custom_fields or {}
         shown = {d["key"] for d in custom_fields.visible(definitions, folder_ids, stored)}
         base["custom_fields"] = [(k, v) for k, v in merged.items() if k in shown or k in chosen]
-    return await create_customer(session, principal, {**base, **given, "parent_id": parent.id})
+    child = await create_customer(session, principal, {**base, **given, "parent_id": parent.id})
+    await module_hook(
+        session,
+        "hub_sub_customer_created",
+        enabled_only=True,
+        tenant_id=principal.tenant_id,
+        parent_id=parent.id,
+        child_id=child.id,
+        copy_fields=sorted(copy),
+    )
+    return child
 
 
 async def set_parent(

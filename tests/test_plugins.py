@@ -243,3 +243,42 @@ def test_the_committed_sdl_shows_every_installed_module():
     for graft in grafted:
         camel = registry.full.config.name_converter.get_graphql_name(graft)
         assert f"\n  {camel}" in customer_type, camel
+
+
+# --- a customer's life ------------------------------------------------------------------------
+
+
+def test_merging_moves_module_rows_and_export_shows_them(owner):
+    owner.enable("sticky_notes")
+    source, target = customer(owner, "Ada L."), customer(owner, "Ada Lovelace")
+    add_note(owner, source, "from the duplicate")
+    add_note(owner, target, "original")
+    merged = owner.ok(
+        "mergeCustomers", {"sourceId": source, "targetId": target}, "customer { id name }"
+    )["customer"]
+    assert merged == {"id": target, "name": "Ada Lovelace"}
+    notes = owner.query(NOTES, id=target)["customer"]["stickyNotes"]["notes"]
+    assert sorted(n["text"] for n in notes) == ["from the duplicate", "original"]
+    assert owner.query(NOTES, id=source)["customer"] is None
+    export = owner.query("query($id: ID!) { customerExport(id: $id) }", id=target)
+    data = export["customerExport"]
+    assert data["customer"]["name"] == "Ada Lovelace"
+    assert sorted(data["modules"]["sticky_notes"]) == ["from the duplicate", "original"]
+
+
+def test_export_is_null_for_unknown_and_foreign_customers(owner):
+    foreign = customer(new_tenant(owner.client), "Not yours")
+    query = "query($id: ID!) { customerExport(id: $id) }"
+    assert owner.query(query, id=foreign) == {"customerExport": None}
+    assert owner.query(query, id="nope") == {"customerExport": None}
+
+
+def test_new_sub_customers_reach_enabled_modules_only(owner):
+    parent = customer(owner, "Parent Co")
+    child = owner.ok("createSubCustomer", {"parentId": parent, "name": "Kid"}, "customer { id }")
+    owner.enable("sticky_notes")
+    first = child["customer"]["id"]
+    assert owner.query(NOTES, id=first)["customer"]["stickyNotes"]["count"] == 0
+    second = owner.ok("createSubCustomer", {"parentId": parent, "name": "Kid 2"}, "customer { id }")
+    notes = owner.query(NOTES, id=second["customer"]["id"])["customer"]["stickyNotes"]["notes"]
+    assert len(notes) == 1 and notes[0]["text"].startswith("Sub-customer of")

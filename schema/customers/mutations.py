@@ -8,6 +8,7 @@ import strawberry
 from strawberry import UNSET
 
 from core import customers as svc
+from core import merge
 from schema.context import Info
 from schema.customers.inputs import (
     ContactPointInput,
@@ -169,6 +170,15 @@ UnlinkSubCustomerInput = input_named(CustomerIdInput, "UnlinkSubCustomerInput")
 class BlockCustomerInput:
     id: strawberry.ID
     reason: str = strawberry.field(description="Shown on the profile; required.")
+
+
+@strawberry.input(
+    description="The source's data, links, sub-customers and module rows move to "
+    "the target, which keeps its own values; the source is deleted."
+)
+class MergeCustomersInput:
+    source_id: strawberry.ID
+    target_id: strawberry.ID
 
 
 @strawberry.input
@@ -379,6 +389,14 @@ class CustomerMutations:
     @strawberry.mutation(description="Delete a customer; its sub-customers become top-level.")
     async def delete_customer(self, info: Info, input: DeleteCustomerInput) -> DeletePayload:
         return await deleted(info, input.id, lambda s, p: svc.delete_customer(s, p, _cid(input.id)))
+
+    @strawberry.mutation(description="Merge two records of the same customer into one.")
+    async def merge_customers(self, info: Info, input: MergeCustomersInput) -> CustomerPayload:
+        return await _run_one(
+            info,
+            lambda s, p: merge.merge_customers(s, p, _cid(input.source_id), _cid(input.target_id)),
+            "sourceId",
+        )
 
     @strawberry.mutation(description="Turn a lead into a customer.")
     async def convert_lead(self, info: Info, input: ConvertLeadInput) -> CustomerPayload:

@@ -1,7 +1,10 @@
 """The customer list and single-customer lookups."""
 
 import strawberry
+from strawberry.scalars import JSON
 
+from core.errors import NotFound
+from core.export import export_customer
 from core.pagination import PageRequest
 from schema.context import Info
 from schema.customers.inputs import CustomerFilter, CustomerOrder
@@ -34,6 +37,20 @@ class CustomerQueries:
             order.field.value,
             order.direction == OrderDirection.DESC,
         )
+
+    @strawberry.field(
+        description="Everything held about one customer, core and every module, as JSON (for "
+        "data requests); null when unknown or not visible to you."
+    )
+    async def customer_export(self, info: Info, id: strawberry.ID) -> JSON | None:
+        ctx = info.context
+        try:
+            async with ctx.read() as conn:
+                return await export_customer(
+                    conn, ctx.principal, ctx.plugins, from_global_id(id, "Customer")
+                )
+        except NotFound:
+            return None
 
     @strawberry.field(description="One customer; null when unknown or not visible to you.")
     async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:

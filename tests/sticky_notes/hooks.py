@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import strawberry
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from core import events
 from core.access import ROLES
@@ -140,3 +140,28 @@ def hub_badge_counts(conn, principal, customer_ids):
         return {"sticky_notes": {customer_id: n for customer_id, n in rows}}
 
     return counts()
+
+
+@hookimpl
+def hub_customers_merging(session, tenant_id, source_id, target_id):
+    return session.execute(
+        update(Row)
+        .where(Row.tenant_id == tenant_id, Row.customer_id == source_id)
+        .values(customer_id=target_id)
+    )
+
+
+@hookimpl
+def hub_customer_export(conn, tenant_id, customer_id):
+    async def export():
+        rows = await conn.execute(
+            select(Row.text).where(Row.tenant_id == tenant_id, Row.customer_id == customer_id)
+        )
+        return {"sticky_notes": [text for (text,) in rows]}
+
+    return export()
+
+
+@hookimpl
+def hub_sub_customer_created(session, tenant_id, parent_id, child_id, copy_fields):
+    session.add(Row(tenant_id=tenant_id, customer_id=child_id, text=f"Sub-customer of {parent_id}"))

@@ -1,0 +1,40 @@
+"""One customer's data, whole: what core holds and what every installed module holds (a
+disabled module's data is the customer's data too), as JSON-able values."""
+
+from datetime import date, datetime
+from typing import Any
+
+from core import customer_queries as q
+from core.auth import Principal
+from core.errors import NotFound
+from core.plugins import Plugins
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+async def export_customer(conn, principal: Principal, plugins: Plugins, customer_id: int) -> dict:
+    rows = await q.customers_by_ids(conn, principal, [customer_id])
+    if customer_id not in rows:
+        raise NotFound("Customer")
+    tenant_id = principal.tenant_id
+    data = {
+        "customer": rows[customer_id],
+        "tags": (await q.tags_of(conn, tenant_id, [customer_id])).get(customer_id, []),
+        "folders": (await q.memberships_of(conn, tenant_id, [customer_id])).get(customer_id, []),
+        "workers": (await q.workers_of(conn, tenant_id, [customer_id])).get(customer_id, []),
+        "modules": {},
+    }
+    results = await plugins.call(
+        "hub_customer_export", conn=conn, tenant_id=tenant_id, customer_id=customer_id
+    )
+    for result in results:
+        data["modules"].update(result or {})
+    return _jsonable(data)

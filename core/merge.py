@@ -1,0 +1,99 @@
+"""Merging two records of the same person: the target keeps its own values and takes what
+it lacks from the source; links, sub-customers and every module's rows move over; the
+source is deleted. All in the caller's transaction, so a refusal changes nothing."""
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import access
+from core.auth import Principal
+from core.contacts import normalize_contacts
+from core.customers import (
+    PLAIN_FIELDS,
+    _flush,
+    _refresh_search,
+    _touch,
+    get_customer,
+    module_hook,
+)
+from core.errors import InvalidInput, NotFound
+from core.models import Customer, CustomerFolder, CustomerTag, CustomerWorker
+
+
+async def _is_ancestor(session: AsyncSession, ancestor_id: int, customer: Customer) -> bool:
+    parent_id, seen = customer.parent_id, set()
+    while parent_id is not None and parent_id not in seen:
+        if parent_id == ancestor_id:
+            return True
+        seen.add(parent_id)
+        parent_id = await session.scalar(select(Customer.parent_id).where(Customer.id == parent_id))
+    return False
+
+
+def _merged_contacts(kind: str, target: list[dict], source: list[dict]) -> list[dict]:
+    seen = {item["value"] for item in target}
+    extra = [{**item, "primary": False} for item in source if item["value"] not in seen]
+    return normalize_contacts(kind, [*target, *extra], kind + "s")
+
+
+async def _move_links(session: AsyncSession, link, column: str, source_id: int, target_id: int):
+    target_has = set(
+        await session.scalars(select(getattr(link, column)).where(link.customer_id == target_id))
+    )
+    rows = await session.scalars(select(link).where(link.customer_id == source_id))
+    for row in list(rows):
+        if getattr(row, column) in target_has:
+            await session.delete(row)
+        else:
+            row.customer_id = target_id
+
+
+async def merge_customers(
+    session: AsyncSession, principal: Principal, source_id: int, target_id: int
+) -> Customer:
+    access.require(principal, "customers.delete")
+    if source_id == target_id:
+        raise InvalidInput.one(("input", "sourceId"), "Pick two different customers.", "SAME")
+    source = await get_customer(session, principal, source_id)
+    try:
+        target = await get_customer(session, principal, target_id)
+    except NotFound as exc:
+        raise InvalidInput.one(("input", "targetId"), "Customer not found.", "NOT_FOUND") from exc
+    if await _is_ancestor(session, source.id, target):
+        raise InvalidInput.one(
+            ("input", "targetId"),
+            "The target is a sub-customer of the source; merge the other way round.",
+            "CYCLE",
+        )
+    for key in PLAIN_FIELDS:
+        if getattr(target, key) is None and getattr(source, key) is not None:
+            setattr(target, key, getattr(source, key))
+    target.phones = _merged_contacts("phone", target.phones or [], source.phones or [])
+    target.emails = _merged_contacts("email", target.emails or [], source.emails or [])
+    target.custom_fields = {**(source.custom_fields or {}), **(target.custom_fields or {})}
+    if target.kind == "LEAD" and source.kind == "CUSTOMER":
+        target.kind = "CUSTOMER"
+    for link, column in (
+        (CustomerFolder, "folder_id"),
+        (CustomerTag, "tag_id"),
+        (CustomerWorker, "worker_id"),
+    ):
+        await _move_links(session, link, column, source.id, target.id)
+    await session.execute(
+        update(Customer)
+        .where(Customer.tenant_id == principal.tenant_id, Customer.parent_id == source.id)
+        .values(parent_id=target.id, version=Customer.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    await module_hook(
+        session,
+        "hub_customers_merging",
+        tenant_id=principal.tenant_id,
+        source_id=source.id,
+        target_id=target.id,
+    )
+    await session.delete(source)
+    _refresh_search(target)
+    _touch([target])
+    await _flush(session)
+    return target
