@@ -15,6 +15,7 @@ from core.auth import Principal
 from core.contacts import normalize_contacts, search_text
 from core.customer_queries import field_definitions
 from core.errors import InvalidInput, NotFound, Problem
+from core.events import Event, emit
 from core.models import (
     Customer,
     CustomerFolder,
@@ -102,6 +103,17 @@ async def _parent(session: AsyncSession, principal: Principal, parent_id: int) -
         return await get_customer(session, principal, parent_id)
     except NotFound as exc:
         raise InvalidInput.one(("input", "parentId"), "Customer not found.", "NOT_FOUND") from exc
+
+
+async def _emit(session, principal: Principal, name: str, customers, **data) -> None:
+    for customer in customers:
+        await emit(
+            session, Event(name, principal.tenant_id, customer.id, data, principal.worker_id)
+        )
+
+
+def _link_event(link) -> str:
+    return "customer.folder_changed" if link is CustomerFolder else "customer.updated"
 
 
 async def check_refs(
@@ -294,6 +306,7 @@ async def create_customer(session: AsyncSession, principal: Principal, data: dic
         ]
     )
     await session.flush()
+    await _emit(session, principal, "customer.created", [customer])
     return customer
 
 
@@ -307,6 +320,7 @@ async def update_customer(
     """`changes` holds only the fields the caller sent; None clears an optional field."""
     access.require(principal, "customers.edit")
     customer = await get_customer(session, principal, customer_id)
+    status_before = customer.status_id
     if expected_version is not None and expected_version != customer.version:
         raise InvalidInput.one(
             ("input", "expectedVersion"),
@@ -351,6 +365,9 @@ async def update_customer(
     _refresh_search(customer)
     _touch([customer])
     await _flush(session)
+    await _emit(session, principal, "customer.updated", [customer], changed=sorted(changes))
+    if status_before != customer.status_id:
+        await _emit(session, principal, "customer.status_changed", [customer])
     return customer
 
 
@@ -358,6 +375,7 @@ async def delete_customer(session: AsyncSession, principal: Principal, customer_
     """Sub-customers are kept and become top-level customers."""
     access.require(principal, "customers.delete")
     customer = await get_customer(session, principal, customer_id)
+    await _emit(session, principal, "customer.deleted", [customer])
     await module_hook(
         session, "hub_customer_deleting", tenant_id=principal.tenant_id, customer_id=customer.id
     )
@@ -374,6 +392,7 @@ async def convert_lead(session: AsyncSession, principal: Principal, customer_id:
     customer.kind = "CUSTOMER"
     _touch([customer])
     await _flush(session)
+    await _emit(session, principal, "customer.updated", [customer], changed=["kind"])
     return customer
 
 
@@ -388,6 +407,7 @@ async def set_status(
         customer.status_id = status
     _touch(changed)
     await _flush(session)
+    await _emit(session, principal, "customer.status_changed", changed)
     return customers
 
 
@@ -409,6 +429,7 @@ async def set_blocked(
         customer.blocked, customer.blocked_reason, customer.blocked_at = False, None, None
     _touch([customer])
     await _flush(session)
+    await _emit(session, principal, "customer.updated", [customer], changed=["blocked"])
     return customer
 
 
@@ -447,6 +468,7 @@ async def add_to_folders(
                 changed.add(customer)
     _touch(changed)
     await _flush(session)
+    await _emit(session, principal, "customer.folder_changed", changed)
     return customers
 
 
@@ -494,6 +516,7 @@ async def set_folder_status(
         memberships[customer.id].status_id = status
     _touch(changed)
     await _flush(session)
+    await _emit(session, principal, "customer.folder_changed", changed)
     return customers
 
 
@@ -551,6 +574,7 @@ async def _link(session, principal, ids, link, column, target, target_ids, field
                 changed.add(customer)
     _touch(changed)
     await _flush(session)
+    await _emit(session, principal, _link_event(link), changed, changed_links=link.__tablename__)
     return customers
 
 
@@ -570,6 +594,7 @@ async def _unlink(
     )
     _touch(changed)
     await _flush(session)
+    await _emit(session, principal, _link_event(link), changed, changed_links=link.__tablename__)
     return customers
 
 
@@ -662,4 +687,5 @@ async def set_parent(
     customer.parent_id = parent_id
     _touch([customer])
     await _flush(session)
+    await _emit(session, principal, "customer.updated", [customer], changed=["parent"])
     return customer

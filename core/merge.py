@@ -17,6 +17,7 @@ from core.customers import (
     module_hook,
 )
 from core.errors import InvalidInput, NotFound
+from core.events import Event, emit
 from core.models import Customer, CustomerFolder, CustomerTag, CustomerWorker
 
 
@@ -91,6 +92,16 @@ async def merge_customers(
         tenant_id=principal.tenant_id,
         source_id=source.id,
         target_id=target.id,
+    )
+    await emit(
+        session,
+        Event(
+            "customer.merged",
+            principal.tenant_id,
+            target.id,
+            {"sourceId": source.id},
+            principal.worker_id,
+        ),
     )
     await session.delete(source)
     _refresh_search(target)

@@ -282,3 +282,16 @@ def test_new_sub_customers_reach_enabled_modules_only(owner):
     second = owner.ok("createSubCustomer", {"parentId": parent, "name": "Kid 2"}, "customer { id }")
     notes = owner.query(NOTES, id=second["customer"]["id"])["customer"]["stickyNotes"]["notes"]
     assert len(notes) == 1 and notes[0]["text"].startswith("Sub-customer of")
+
+
+def test_core_events_reach_only_the_modules_a_tenant_enabled(owner, sticky_client):
+    other = new_tenant(sticky_client)
+    owner.enable("sticky_notes")
+    sticky.HANDLED.clear()
+    ada = customer(owner, "Ada")
+    customer(other, "Bob")
+    owner.ok("updateCustomer", {"id": ada, "city": "London"})
+    assert sticky.HANDLED == [
+        (owner.tenant_id, "customer.created"),
+        (owner.tenant_id, "customer.updated"),
+    ]
