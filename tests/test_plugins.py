@@ -291,7 +291,7 @@ def test_core_events_reach_only_the_modules_a_tenant_enabled(owner, sticky_clien
     ada = customer(owner, "Ada")
     customer(other, "Bob")
     owner.ok("updateCustomer", {"id": ada, "city": "London"})
-    assert sticky.HANDLED == [
+    assert [
         (owner.tenant_id, "customer.created"),
         (owner.tenant_id, "customer.updated"),
-    ]
+    ] == sticky.HANDLED
