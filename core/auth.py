@@ -14,14 +14,18 @@ ISSUER = "customer-hub"
 @dataclass(frozen=True)
 class Principal:
     """Who is asking: every service call takes one, so every query can be tenant-scoped.
-    `permissions` are the worker's (role grants plus modules' grants); `modules` are the
-    modules their tenant enabled."""
+    `permissions` are the worker's (role defaults, modules' grants, the tenant's overrides);
+    `modules` are the modules their tenant enabled; `view_folders` / `edit_folders` the
+    folders whose customers they may open / change (see `core.access`)."""
 
     tenant_id: int
     worker_id: int
     role: str
     permissions: frozenset[str] = field(default=frozenset())
     modules: frozenset[str] = field(default=frozenset(), compare=False)
+    view_folders: frozenset[int] = field(default=frozenset(), compare=False)
+    edit_folders: frozenset[int] = field(default=frozenset(), compare=False)
+    show_sub_customers: bool = field(default=True, compare=False)
 
 
 def issue_token(key: str, tenant_id: int, worker_id: int, ttl: timedelta) -> str:

@@ -142,7 +142,7 @@ async def _rows(session: AsyncSession, model, tenant_id: int) -> list:
 
 async def _update_named(session: AsyncSession, principal: Principal, model, row_id, changes):
     """Rename or recolour a folder or tag; names stay unique in the tenant ignoring case."""
-    access.require(principal, "settings.manage")
+    access.require(principal, f"{model.__tablename__}.manage")
     row = await get_row(session, model, principal.tenant_id, row_id)
     what = model.__name__.lower()
     problems: list[Problem] = []
@@ -178,7 +178,7 @@ async def create_folder(
     """A new folder at the end, with its own status list: `statuses` (dicts of name, color,
     category, is_default; the first is the default if none is), or the starter list when
     none or an empty list is given."""
-    access.require(principal, "settings.manage")
+    access.require(principal, "folders.manage")
     problems: list[Problem] = []
     name = clean_text(name, ("input", "name"), max_length(Folder, "name"), problems, True)
     if _name_taken(name, await _rows(session, Folder, principal.tenant_id)):
@@ -263,7 +263,7 @@ async def delete_folder(session: AsyncSession, principal: Principal, folder_id: 
     """Memberships and the folder's statuses go with it (FK cascade). Field definitions lose the
     folder from `folder_ids`; one that was limited to this folder alone is then shown in every
     folder (empty means everywhere), which the caller may want to warn about."""
-    access.require(principal, "settings.manage")
+    access.require(principal, "folders.manage")
     folder = await get_row(session, Folder, principal.tenant_id, folder_id)
     definitions = await session.scalars(
         select(CustomFieldDefinition).where(CustomFieldDefinition.tenant_id == principal.tenant_id)
@@ -279,7 +279,7 @@ async def delete_folder(session: AsyncSession, principal: Principal, folder_id: 
 async def reorder_folders(
     session: AsyncSession, principal: Principal, ids: Sequence[int]
 ) -> list[Folder]:
-    access.require(principal, "settings.manage")
+    access.require(principal, "folders.manage")
     return await reorder(session, Folder, principal.tenant_id, ids)
 
 
@@ -288,7 +288,7 @@ async def reorder_folders(
 
 async def create_tag(session: AsyncSession, principal: Principal, name: str, color: str) -> Tag:
     """Names are unique per tenant ignoring case, so "VIP" and "vip" cannot both exist."""
-    access.require(principal, "settings.manage")
+    access.require(principal, "tags.manage")
     problems: list[Problem] = []
     name = clean_text(name, ("input", "name"), max_length(Tag, "name"), problems, True)
     color = clean_color(color, ("input", "color"), problems)
@@ -317,7 +317,7 @@ async def update_tag(
 
 async def delete_tag(session: AsyncSession, principal: Principal, tag_id: int) -> int:
     """The tag's links to customers go with it (FK cascade)."""
-    access.require(principal, "settings.manage")
+    access.require(principal, "tags.manage")
     tag = await get_row(session, Tag, principal.tenant_id, tag_id)
     await session.delete(tag)
     await session.flush()
@@ -327,7 +327,7 @@ async def delete_tag(session: AsyncSession, principal: Principal, tag_id: int) -
 async def reorder_tags(
     session: AsyncSession, principal: Principal, ids: Sequence[int]
 ) -> list[Tag]:
-    access.require(principal, "settings.manage")
+    access.require(principal, "tags.manage")
     return await reorder(session, Tag, principal.tenant_id, ids)
 
 
@@ -361,7 +361,7 @@ async def create_status(
 ) -> Status:
     """A status at the end of a list (`folder_id` None: the customer list). The first status
     of an empty list becomes its default whatever `is_default` says."""
-    access.require(principal, "settings.manage")
+    access.require(principal, "statuses.manage")
     if folder_id is not None:
         await get_row(session, Folder, principal.tenant_id, folder_id)
     problems: list[Problem] = []
@@ -397,7 +397,7 @@ async def update_status(
     """`changes` holds only what the caller sent (name, color, category, is_default). A list
     keeps one default: making a status the default takes it from the old one, and the default
     cannot simply be switched off."""
-    access.require(principal, "settings.manage")
+    access.require(principal, "statuses.manage")
     status = await get_row(session, Status, principal.tenant_id, status_id)
     siblings = await _status_list(session, principal.tenant_id, status.folder_id)
     problems: list[Problem] = []
@@ -445,7 +445,7 @@ async def delete_status(
     `replacement_id`, a status of the same list, or to the list's default; the customers
     concerned count as changed (version and `updated_at`). The default and the last status of
     a list cannot be deleted: a list without a default has nothing to fall back to."""
-    access.require(principal, "settings.manage")
+    access.require(principal, "statuses.manage")
     tenant_id = principal.tenant_id
     status = await get_row(session, Status, tenant_id, status_id)
     siblings = await _status_list(session, tenant_id, status.folder_id)
@@ -500,7 +500,7 @@ async def reorder_statuses(
     session: AsyncSession, principal: Principal, folder_id: int | None, ids: Sequence[int]
 ) -> list[Status]:
     """`folder_id` None: the customer status list."""
-    access.require(principal, "settings.manage")
+    access.require(principal, "statuses.manage")
     if folder_id is not None:
         await get_row(session, Folder, principal.tenant_id, folder_id)
     return await reorder(session, Status, principal.tenant_id, ids, _in_list(folder_id))

@@ -11,13 +11,14 @@ from pathlib import Path
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from core import migrate
+from core.access import principal_for
 from core.auth import issue_token
 from core.config import VAR_DIR, Settings
 from core.database import Database
 from core.demo import DEMO_TENANT, seed_demo
 from core.errors import InvalidInput
 from core.plugins import Plugins, entry_point_names
-from core.tenants import create_tenant, principal_for
+from core.tenants import create_tenant
 
 DEMO_TOKEN_TTL = timedelta(days=30)
 

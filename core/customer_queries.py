@@ -153,8 +153,12 @@ async def field_definitions(conn, tenant_id: int) -> list[dict]:
 
 
 async def filtered_customers(conn, principal: Principal, f: CustomerFilter | None) -> Select:
-    """The select of visible customers matching `f` (no order, no limit)."""
+    """The select of visible customers matching `f` (no order, no limit). A worker who chose
+    not to see sub-customers in the list sees them only when asking for them."""
     query = select(*LIST_COLUMNS).where(visible_customers(principal))
+    asks_for_children = f is not None and (f.parent_id is not None or f.has_parent is not None)
+    if not principal.show_sub_customers and not asks_for_children:
+        query = query.where(C.parent_id.is_(None))
     if f is not None:
         definitions = {}
         if f.custom_fields:

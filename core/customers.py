@@ -14,7 +14,7 @@ from core import access, custom_fields
 from core.auth import Principal
 from core.contacts import normalize_contacts, search_text
 from core.customer_queries import field_definitions
-from core.errors import InvalidInput, NotFound, Problem
+from core.errors import Forbidden, InvalidInput, NotFound, Problem
 from core.events import Event, emit
 from core.models import (
     Customer,
@@ -68,9 +68,14 @@ async def module_hook(session: AsyncSession, hook: str, enabled_only: bool = Fal
 
 
 async def get_customers(
-    session: AsyncSession, principal: Principal, ids: Sequence[int], field: str = "customerIds"
+    session: AsyncSession,
+    principal: Principal,
+    ids: Sequence[int],
+    field: str = "customerIds",
+    for_edit: bool = True,
 ) -> list[Customer]:
-    """The visible customers with these ids, in order; a missing one is named by index."""
+    """The visible customers with these ids, in order; a missing one is named by index. With
+    `for_edit`, one the worker sees but may not change is `FORBIDDEN`."""
     if len(ids) > MAX_BULK:
         raise InvalidInput.one(
             ("input", field), f"At most {MAX_BULK} customers at once.", "TOO_MANY"
@@ -86,21 +91,39 @@ async def get_customers(
     ]
     if missing:
         raise InvalidInput(missing)
+    if for_edit:
+        await _require_editable(session, principal, list(found))
     return [found[cid] for cid in dict.fromkeys(ids)]
 
 
-async def get_customer(session: AsyncSession, principal: Principal, customer_id: int) -> Customer:
+async def _require_editable(session: AsyncSession, principal: Principal, ids: list[int]) -> None:
+    if access.can(principal, "customers.view_all") and access.can(principal, "customers.edit"):
+        return
+    editable = set(
+        await session.scalars(
+            select(Customer.id).where(access.editable_customers(principal), Customer.id.in_(ids))
+        )
+    )
+    if set(ids) - editable:
+        raise Forbidden("You may see this customer but not change it.")
+
+
+async def get_customer(
+    session: AsyncSession, principal: Principal, customer_id: int, for_edit: bool = True
+) -> Customer:
     customer = await session.scalar(
         select(Customer).where(access.visible_customers(principal), Customer.id == customer_id)
     )
     if customer is None:
         raise NotFound("Customer")
+    if for_edit:
+        await _require_editable(session, principal, [customer.id])
     return customer
 
 
 async def _parent(session: AsyncSession, principal: Principal, parent_id: int) -> Customer:
     try:
-        return await get_customer(session, principal, parent_id)
+        return await get_customer(session, principal, parent_id, for_edit=False)
     except NotFound as exc:
         raise InvalidInput.one(("input", "parentId"), "Customer not found.", "NOT_FOUND") from exc
 
@@ -288,6 +311,10 @@ async def create_customer(session: AsyncSession, principal: Principal, data: dic
     _refresh_search(customer)
     session.add(customer)
     await session.flush()
+    if not access.can(principal, "customers.view_all") and principal.worker_id not in {
+        w.id for w in workers
+    }:
+        workers = [*workers, await session.get(Worker, principal.worker_id)]
     session.add_all(
         [
             CustomerFolder(
@@ -606,7 +633,7 @@ async def create_sub_customer(
 ) -> Customer:
     """A new customer under `parent_id`, starting from the parent fields the tenant chose
     to copy; whatever `data` gives wins over the copy."""
-    parent = await get_customer(session, principal, parent_id)
+    parent = await get_customer(session, principal, parent_id, for_edit=False)
     tenant = await session.get(Tenant, principal.tenant_id)
     copy = set(tenant.sub_customer_copy_fields or [])
     base: dict[str, Any] = {}

@@ -21,6 +21,7 @@ CORE_EVENT_TYPES = frozenset(
         "customer.folder_changed",
         "module.enabled",
         "module.disabled",
+        "permissions.changed",
     }
 )
 

@@ -156,7 +156,7 @@ async def create_field_definition(
 ) -> CustomFieldDefinition:
     """`data`: key, label, type (required), description, options, required, group_name,
     folder_ids, condition_field_id, condition_values. The new field comes last."""
-    access.require(principal, "settings.manage")
+    access.require(principal, "custom_fields.manage")
     tenant_id = principal.tenant_id
     by_id = await _definitions(session, tenant_id)
     problems: list[Problem] = []
@@ -221,7 +221,7 @@ async def update_field_definition(
     shown, but no longer validates, so whoever next edits that field on such a customer must
     pick another option. Fields whose condition names a removed option are left as they are;
     they no longer show for it."""
-    access.require(principal, "settings.manage")
+    access.require(principal, "custom_fields.manage")
     tenant_id = principal.tenant_id
     by_id = await _definitions(session, tenant_id)
     definition = by_id.get(definition_id)
@@ -294,7 +294,7 @@ async def delete_field_definition(
     The customers are loaded and rewritten one by one in Python: simple and the same on both
     engines, but a field used by many thousands of customers makes this a long transaction;
     move it to a JSON-operator UPDATE or a background job when that matters."""
-    access.require(principal, "settings.manage")
+    access.require(principal, "custom_fields.manage")
     tenant_id = principal.tenant_id
     by_id = await _definitions(session, tenant_id)
     definition = by_id.get(definition_id)
@@ -323,5 +323,5 @@ async def delete_field_definition(
 async def reorder_field_definitions(
     session: AsyncSession, principal: Principal, ids: Sequence[int]
 ) -> list[CustomFieldDefinition]:
-    access.require(principal, "settings.manage")
+    access.require(principal, "custom_fields.manage")
     return await reorder(session, Definition, principal.tenant_id, ids)

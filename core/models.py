@@ -82,6 +82,7 @@ class Worker(Base):
     avatar_url: Mapped[str | None] = mapped_column(String(2000))
     role: Mapped[str] = mapped_column(String(16))
     at_work: Mapped[bool] = mapped_column(Boolean, default=True)
+    show_sub_customers: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     position: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -109,6 +110,33 @@ class TenantModule(Base):
     )
     module: Mapped[str] = mapped_column(String(64), primary_key=True)
     enabled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PermissionOverride(Base):
+    """A permission granted or withdrawn for a role of the tenant or for one worker, over the
+    defaults (`core.access.PERMISSIONS` and the modules' grants)."""
+
+    __tablename__ = "permission_overrides"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str | None] = mapped_column(String(16))
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id", ondelete="CASCADE"))
+    permission: Mapped[str] = mapped_column(String(64))
+    granted: Mapped[bool] = mapped_column(Boolean)
+
+
+class FolderAccess(Base):
+    """Who may open a folder's customers (a role or one worker), and whether to edit them."""
+
+    __tablename__ = "folder_access"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    folder_id: Mapped[int] = mapped_column(ForeignKey("folders.id", ondelete="CASCADE"))
+    role: Mapped[str | None] = mapped_column(String(16))
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id", ondelete="CASCADE"))
+    can_edit: Mapped[bool] = mapped_column(Boolean)
 
 
 class Status(Base):

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import access
 from core.auth import Principal
 from core.errors import InvalidInput
+from core.events import Event, emit
 from core.models import TenantModule
 from core.plugins import Plugins
 
@@ -40,6 +41,7 @@ async def set_enabled(
         await plugins.call_module(
             name, "hub_module_enabled", session=session, tenant_id=principal.tenant_id
         )
+        await emit(session, Event("module.enabled", principal.tenant_id, None, {"module": name}))
         return current | {name}
     if not enabled and name in current:
         needed_by = [
@@ -57,6 +59,7 @@ async def set_enabled(
         await plugins.call_module(
             name, "hub_module_disabled", session=session, tenant_id=principal.tenant_id
         )
+        await emit(session, Event("module.disabled", principal.tenant_id, None, {"module": name}))
         return current - {name}
     return current
 

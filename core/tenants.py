@@ -4,16 +4,14 @@ customer status list), its settings, and turning a token's ids back into a `Prin
 from functools import cache
 from zoneinfo import available_timezones
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import access
-from core.access import permissions_for
 from core.auth import Principal
 from core.contacts import EMAIL_RE
 from core.customers import SUB_CUSTOMER_COPYABLE
 from core.errors import InvalidInput, NotFound, Problem
-from core.models import Status, Tenant, TenantModule, Worker
+from core.models import Status, Tenant, Worker
 
 # (name, color, category, is_default): a new customer starts as a prospect.
 DEFAULT_STATUSES = (
@@ -131,28 +129,3 @@ async def update_tenant_settings(
         setattr(tenant, key, value)
     await session.flush()
     return tenant
-
-
-async def principal_for(
-    session_or_conn, tenant_id: int, worker_id: int, grants: dict | None = None
-) -> Principal | None:
-    """The role and the tenant's modules are read on every request rather than carried in
-    the token, so a role change, a removed worker or a module switched off takes effect at
-    once. One statement."""
-    rows = (
-        await session_or_conn.execute(
-            select(Worker.role, TenantModule.module)
-            .outerjoin(TenantModule, TenantModule.tenant_id == Worker.tenant_id)
-            .where(Worker.tenant_id == tenant_id, Worker.id == worker_id)
-        )
-    ).all()
-    if not rows:
-        return None
-    role = rows[0][0]
-    return Principal(
-        tenant_id,
-        worker_id,
-        role,
-        permissions_for(role, grants),
-        frozenset(module for _, module in rows if module),
-    )

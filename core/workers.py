@@ -20,7 +20,7 @@ from core.errors import Forbidden, InvalidInput, Problem
 from core.models import Worker
 
 OWNER = "owner"
-SELF_EDITABLE = frozenset({"name", "avatar_url", "at_work"})
+SELF_EDITABLE = frozenset({"name", "avatar_url", "at_work", "show_sub_customers"})
 
 
 def _email(value: Any, problems: list[Problem]) -> str | None:
@@ -134,7 +134,8 @@ async def create_worker(
 async def update_worker(
     session: AsyncSession, principal: Principal, worker_id: int, changes: dict
 ) -> Worker:
-    """`changes` holds only what the caller sent (name, email, role, avatar_url, at_work)."""
+    """`changes` holds only what the caller sent (name, email, role, avatar_url, at_work,
+    show_sub_customers)."""
     if worker_id != principal.worker_id or not changes.keys() <= SELF_EDITABLE:
         access.require(principal, "workers.manage")
     tenant_id = principal.tenant_id
@@ -169,6 +170,8 @@ async def update_worker(
         )
     if "at_work" in changes:
         values["at_work"] = _at_work(changes["at_work"], problems)
+    if "show_sub_customers" in changes:
+        values["show_sub_customers"] = bool(changes["show_sub_customers"])
     if problems:
         raise InvalidInput(problems)
     if worker.role == OWNER and values.get("role", OWNER) != OWNER:

@@ -18,6 +18,7 @@ from schema.customers.queries import CustomerQueries
 from schema.errors import ErrorCodes
 from schema.modules import ModuleMutations, ModuleQueries
 from schema.nodes import NodeQueries
+from schema.permissions import PermissionMutations, PermissionQueries
 from schema.team.mutations import TeamMutations
 from schema.team.queries import TeamQueries
 
@@ -34,12 +35,16 @@ LIMIT_RULES = [
 
 
 @strawberry.type
-class Query(NodeQueries, TeamQueries, CustomerQueries, CatalogQueries, ModuleQueries):
+class Query(
+    NodeQueries, TeamQueries, CustomerQueries, CatalogQueries, ModuleQueries, PermissionQueries
+):
     pass
 
 
 @strawberry.type
-class Mutation(CustomerMutations, CatalogMutations, TeamMutations, ModuleMutations):
+class Mutation(
+    CustomerMutations, CatalogMutations, TeamMutations, ModuleMutations, PermissionMutations
+):
     pass
 
 

@@ -10,12 +10,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from core.access import principal_for
 from core.auth import read_token
 from core.config import Settings
 from core.database import Database
 from core.errors import Unauthenticated
 from core.plugins import Plugins
-from core.tenants import principal_for
 from schema.context import Context
 from schema.errors import ErrorCodes
 from schema.registry import SchemaRegistry

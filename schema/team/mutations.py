@@ -38,6 +38,9 @@ class UpdateWorkerInput:
     )
     avatar_url: str | None = UNSET
     at_work: bool | None = UNSET
+    show_sub_customers: bool | None = strawberry.field(
+        default=UNSET, description="Anyone may change their own."
+    )
 
 
 @strawberry.input(description="Only the members sent change.")
@@ -76,6 +79,7 @@ class TeamMutations:
                 "role": "role",
                 "avatar_url": "avatar_url",
                 "at_work": "at_work",
+                "show_sub_customers": "show_sub_customers",
             },
         )
         if isinstance(changes.get("role"), WorkerRole):

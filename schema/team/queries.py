@@ -2,7 +2,6 @@
 
 import strawberry
 
-from core.access import PERMISSIONS
 from core.customer_queries import ordered
 from core.models import Worker as WorkerRow
 from schema.context import Info
@@ -18,7 +17,7 @@ class TeamQueries:
         return Me(
             worker=Worker.from_row(await ctx.loaders.worker.load(principal.worker_id)),
             tenant=Tenant.from_row(await ctx.loaders.tenant.load(principal.tenant_id)),
-            permissions=sorted(PERMISSIONS.get(principal.role, ())),
+            permissions=sorted(principal.permissions),
         )
 
     @strawberry.field(description="The tenant's workers in order.")

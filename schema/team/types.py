@@ -31,6 +31,9 @@ class Worker(Node):
     role: WorkerRole
     at_work: bool = strawberry.field(description="Available now (shown as a presence dot).")
     position: int
+    show_sub_customers: bool = strawberry.field(
+        description="Whether sub-customers appear in this worker's customer list."
+    )
 
     @classmethod
     def from_row(cls, row) -> "Worker":
@@ -42,6 +45,7 @@ class Worker(Node):
             role=WorkerRole(row["role"]),
             at_work=row["at_work"],
             position=row["position"],
+            show_sub_customers=row["show_sub_customers"],
         )
 
 
