@@ -24,6 +24,7 @@ from core.models import (
     CustomerWorker,
     CustomFieldDefinition,
     Folder,
+    FolderAccess,
     Status,
     Tag,
     Tenant,
@@ -372,6 +373,7 @@ class _Seeder:
         )
         self.statuses = {s.name: s.id for s in statuses}
         await self._folders()
+        await self._folder_access(workers)
         await self._tags()
         await self._fields()
         self.assignable = [w for w in workers if w.role != "owner"]
@@ -400,6 +402,38 @@ class _Seeder:
             if position
         ]
         return [owner, *await self._add(others)]
+
+    async def _folder_access(self, workers: list[Worker]) -> None:
+        """Managers open every folder; agents change New Leads, and Sam also Active Clients."""
+        names = list(self.folder_ids)
+        rows = [
+            FolderAccess(
+                tenant_id=self.tenant_id,
+                folder_id=self.folder_ids[name],
+                role="manager",
+                can_edit=True,
+            )
+            for name in names
+        ]
+        rows.append(
+            FolderAccess(
+                tenant_id=self.tenant_id,
+                folder_id=self.folder_ids[names[0]],
+                role="agent",
+                can_edit=True,
+            )
+        )
+        sam = next(w for w in workers if w.name == "Sam Agent")
+        rows.append(
+            FolderAccess(
+                tenant_id=self.tenant_id,
+                folder_id=self.folder_ids[names[1]],
+                worker_id=sam.id,
+                can_edit=True,
+            )
+        )
+        self.session.add_all(rows)
+        await self.session.flush()
 
     async def _folders(self) -> None:
         folders = await self._add(

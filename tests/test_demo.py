@@ -1,0 +1,81 @@
+"""The demo tenant `make run` serves: realistic, deterministic, and the access rule holds on
+it (an agent sees exactly the customers assigned to them or in folders they may open)."""
+
+import pytest
+
+from core.access import principal_for
+from core.demo import seed_demo
+from tests.fixtures import run
+from tests.support import Api
+
+EVERYONE = """{ customers(first: 100, after: $after) {
+  pageInfo { hasNextPage endCursor }
+  nodes { id name workers { name } folders { folder { name } } } } }"""
+
+
+@pytest.fixture(scope="module")
+def demo(client):
+    async def seed():
+        return await seed_demo(client.app.state.db, client.app.state.plugins)
+
+    return run(client, seed)
+
+
+def all_customers(api: Api) -> list[dict]:
+    nodes, after = [], None
+    query = "query($after: String) " + EVERYONE
+    while True:
+        page = api.query(query, after=after)["customers"]
+        nodes += page["nodes"]
+        if not page["pageInfo"]["hasNextPage"]:
+            return nodes
+        after = page["pageInfo"]["endCursor"]
+
+
+def worker_id(api: Api, name: str) -> int:
+    from tests.support import pk_of
+
+    workers = api.query("{ workers { id name role } }")["workers"]
+    return pk_of(next(w["id"] for w in workers if w["name"] == name))
+
+
+def test_demo_is_seeded_once_and_is_realistic(client, demo):
+    tenant_id, admin_id = demo
+    assert run(client, lambda: seed_demo(client.app.state.db, client.app.state.plugins)) == demo
+    admin = Api(client, tenant_id, admin_id)
+    customers = all_customers(admin)
+    assert len(customers) >= 250
+    roles = {w["role"] for w in admin.query("{ workers { role } }")["workers"]}
+    assert roles == {"OWNER", "ADMIN", "MANAGER", "AGENT"}
+    types = {
+        d["type"]
+        for d in admin.query("{ customFieldDefinitions { type } }")["customFieldDefinitions"]
+    }
+    assert len(types) == 8
+    modules = admin.query("{ modules { name enabled } }")["modules"]
+    assert all(m["enabled"] for m in modules)
+
+
+@pytest.mark.parametrize("agent", ["Sam Agent", "Lia Agent"])
+def test_an_agent_sees_exactly_their_customers(client, demo, agent):
+    tenant_id, admin_id = demo
+    admin = Api(client, tenant_id, admin_id)
+    everyone = all_customers(admin)
+    own_folders = {"New Leads"} | ({"Active Clients"} if agent == "Sam Agent" else set())
+    expected = {
+        c["id"]
+        for c in everyone
+        if agent in {w["name"] for w in c["workers"]}
+        or own_folders & {f["folder"]["name"] for f in c["folders"]}
+    }
+    them = Api(client, tenant_id, worker_id(admin, agent))
+    seen = {c["id"] for c in all_customers(them)}
+    assert seen == expected
+    assert 0 < len(seen) < len(everyone)
+    principal = run(client, _principal, client, tenant_id, them.worker_id)
+    assert "customers.view_all" not in principal.permissions
+
+
+async def _principal(client, tenant_id, worker_id):
+    async with client.app.state.db.read() as conn:
+        return await principal_for(conn, tenant_id, worker_id)
