@@ -1,9 +1,105 @@
 """Hook implementations of the payments module, and nothing else."""
 
+from pathlib import Path
+
+import strawberry
+
+from core.access import ROLES
 from core.hookspecs import hookimpl
 from core.plugins import Module
+from plugins.payments import demo, queries, service, types
+from plugins.payments import schema as api
+from plugins.payments.models import TABLES
+from schema.tabs import TabSpec
+
+MANAGERS = ("owner", "admin", "manager")
 
 
 @hookimpl
 def hub_module():
     return Module("payments", "Payments", "Charges, invoices, payments, refunds and balance.")
+
+
+@hookimpl
+def hub_tables():
+    return TABLES
+
+
+@hookimpl
+def hub_migrations():
+    return Path(__file__).parent / "migrations"
+
+
+@hookimpl
+def hub_permissions():
+    return {
+        "payments.view": ROLES,
+        service.MANAGE: MANAGERS,
+        service.REFUND: MANAGERS,
+    }
+
+
+@hookimpl
+def hub_event_types():
+    return [
+        "invoice.issued",
+        "invoice.paid",
+        "invoice.voided",
+        "invoice.overdue",
+        "payment.received",
+        "payment.refunded",
+    ]
+
+
+@hookimpl
+def hub_customer_fields():
+    return [
+        strawberry.field(
+            resolver=types.payments,
+            description="Payments module: balance, totals, invoices, payments, methods.",
+        )
+    ]
+
+
+@hookimpl
+def hub_query_fields():
+    return api.query_fields()
+
+
+@hookimpl
+def hub_mutation_fields():
+    return api.mutation_fields()
+
+
+@hookimpl
+def hub_profile_tabs():
+    return [TabSpec("payments", "Payments", "credit-card", 10, "payments.view")]
+
+
+@hookimpl
+def hub_badge_counts(conn, principal, customer_ids):
+    async def counts():
+        found = await queries.open_invoice_counts(conn, principal.tenant_id, customer_ids)
+        return {"payments": found}
+
+    return counts()
+
+
+@hookimpl
+def hub_node_resolvers():
+    return types.NODE_RESOLVERS
+
+
+@hookimpl
+def hub_customers_merging(session, tenant_id, source_id, target_id):
+    return service.move_customer_rows(session, tenant_id, source_id, target_id)
+
+
+@hookimpl
+def hub_customer_export(conn, tenant_id, customer_id):
+    return queries.export(conn, tenant_id, customer_id)
+
+
+@hookimpl
+def hub_demo_data(session, tenant_id, customer_ids, seed):
+    return demo.seed(session, tenant_id, customer_ids, seed)

@@ -1,0 +1,289 @@
+"""The insurance module's API: the `insurance` field on Customer, the root queries and the
+mutations."""
+
+from datetime import date
+
+import strawberry
+from strawberry import UNSET
+
+from core import access
+from core.pagination import PageRequest
+from plugins.insurance import queries as q
+from plugins.insurance import service
+from plugins.insurance.types import (
+    InsuranceClaim,
+    InsuranceClaimFilter,
+    InsuranceClaimStatus,
+    InsurancePolicy,
+    InsurancePremiumPeriod,
+    InsuranceProvider,
+    customer_insurance,
+    statuses_of,
+)
+from schema.context import Info
+from schema.customers.inputs import sent
+from schema.ids import from_global_id
+from schema.money import MoneyInput
+from schema.payloads import as_row, mutate, payload
+from schema.relay import Connection, connection
+
+InsuranceProviderPayload = payload(InsuranceProvider, "provider")
+InsurancePolicyPayload = payload(InsurancePolicy, "policy")
+InsuranceClaimPayload = payload(InsuranceClaim, "claim")
+
+
+@strawberry.input
+class CreateInsuranceProviderInput:
+    name: str = strawberry.field(description="Unique in the tenant, ignoring case.")
+    phone: str | None = None
+    email: str | None = None
+
+
+@strawberry.input(description="Only the members sent change; null clears phone or email.")
+class UpdateInsuranceProviderInput:
+    id: strawberry.ID
+    name: str | None = UNSET
+    phone: str | None = UNSET
+    email: str | None = UNSET
+
+
+@strawberry.input
+class CreateInsurancePolicyInput:
+    customer_id: strawberry.ID
+    provider_id: strawberry.ID
+    number: str = strawberry.field(description="Unique per provider.")
+    coverage_description: str
+    coverage_limit: MoneyInput = strawberry.field(description="Claims are in its currency.")
+    premium: MoneyInput
+    premium_period: InsurancePremiumPeriod
+    start_date: date
+    end_date: date = strawberry.field(description="Inclusive; not before `startDate`.")
+
+
+@strawberry.input(
+    description="Only the members sent change. A policy with claims keeps its coverage "
+    "currency and a period holding their incident dates; a cancelled one cannot change."
+)
+class UpdateInsurancePolicyInput:
+    id: strawberry.ID
+    provider_id: strawberry.ID | None = UNSET
+    number: str | None = UNSET
+    coverage_description: str | None = UNSET
+    coverage_limit: MoneyInput | None = UNSET
+    premium: MoneyInput | None = UNSET
+    premium_period: InsurancePremiumPeriod | None = UNSET
+    start_date: date | None = UNSET
+    end_date: date | None = UNSET
+
+
+@strawberry.input
+class CancelInsurancePolicyInput:
+    id: strawberry.ID
+
+
+@strawberry.input(description="A claim of a customer on one of their own policies.")
+class SubmitInsuranceClaimInput:
+    customer_id: strawberry.ID
+    policy_id: strawberry.ID
+    incident_date: date = strawberry.field(
+        description="Inside the policy's period, and not after its cancellation."
+    )
+    description: str
+    claimed_amount: MoneyInput = strawberry.field(description="In the policy's currency.")
+
+
+@strawberry.input(
+    description="One step of the workflow: SUBMITTED → IN_REVIEW → APPROVED | REJECTED, "
+    "APPROVED → PAID. Any other step is an INVALID_TRANSITION user error."
+)
+class MoveInsuranceClaimInput:
+    id: strawberry.ID
+    to: InsuranceClaimStatus
+    approved_amount: MoneyInput | None = strawberry.field(
+        default=None,
+        description="Required to approve (at most the claimed amount and the coverage "
+        "limit); refused otherwise.",
+    )
+    note: str | None = strawberry.field(default=None, description="Kept on the claim.")
+
+
+def _policy_changes(input) -> dict:
+    changes = sent(input, {name: name for name in service.POLICY_FIELDS})
+    if "provider_id" in changes and changes["provider_id"] is not None:
+        changes["provider_id"] = from_global_id(changes["provider_id"], "InsuranceProvider")
+    if changes.get("premium_period") is not None:
+        changes["premium_period"] = changes["premium_period"].value
+    return changes
+
+
+async def _run(info: Info, node_type, work, target: str = "id"):
+    row, errors = await mutate(info, work, target)
+    return (None if row is None else node_type.from_row(as_row(row))), errors
+
+
+async def create_insurance_provider(
+    info: Info, input: CreateInsuranceProviderInput
+) -> InsuranceProviderPayload:
+    changes = {"name": input.name, "phone": input.phone, "email": input.email}
+    node, errors = await _run(
+        info, InsuranceProvider, lambda s, p: service.save_provider(s, p, changes)
+    )
+    return InsuranceProviderPayload(provider=node, user_errors=errors)
+
+
+async def update_insurance_provider(
+    info: Info, input: UpdateInsuranceProviderInput
+) -> InsuranceProviderPayload:
+    changes = sent(input, {"name": "name", "phone": "phone", "email": "email"})
+    pk = from_global_id(input.id, "InsuranceProvider")
+    node, errors = await _run(
+        info, InsuranceProvider, lambda s, p: service.save_provider(s, p, changes, pk)
+    )
+    return InsuranceProviderPayload(provider=node, user_errors=errors)
+
+
+async def create_insurance_policy(
+    info: Info, input: CreateInsurancePolicyInput
+) -> InsurancePolicyPayload:
+    customer_id = from_global_id(input.customer_id, "Customer")
+    changes = _policy_changes(input)
+    node, errors = await _run(
+        info,
+        InsurancePolicy,
+        lambda s, p: service.create_policy(s, p, customer_id, changes),
+        "customerId",
+    )
+    return InsurancePolicyPayload(policy=node, user_errors=errors)
+
+
+async def update_insurance_policy(
+    info: Info, input: UpdateInsurancePolicyInput
+) -> InsurancePolicyPayload:
+    pk = from_global_id(input.id, "InsurancePolicy")
+    changes = _policy_changes(input)
+    node, errors = await _run(
+        info, InsurancePolicy, lambda s, p: service.update_policy(s, p, pk, changes)
+    )
+    return InsurancePolicyPayload(policy=node, user_errors=errors)
+
+
+async def cancel_insurance_policy(
+    info: Info, input: CancelInsurancePolicyInput
+) -> InsurancePolicyPayload:
+    pk = from_global_id(input.id, "InsurancePolicy")
+    node, errors = await _run(info, InsurancePolicy, lambda s, p: service.cancel_policy(s, p, pk))
+    return InsurancePolicyPayload(policy=node, user_errors=errors)
+
+
+async def submit_insurance_claim(
+    info: Info, input: SubmitInsuranceClaimInput
+) -> InsuranceClaimPayload:
+    customer_id = from_global_id(input.customer_id, "Customer")
+    policy_id = from_global_id(input.policy_id, "InsurancePolicy")
+
+    def work(session, principal):
+        return service.submit_claim(
+            session,
+            principal,
+            customer_id,
+            policy_id,
+            input.incident_date,
+            input.description,
+            input.claimed_amount,
+        )
+
+    node, errors = await _run(info, InsuranceClaim, work, "customerId")
+    return InsuranceClaimPayload(claim=node, user_errors=errors)
+
+
+async def move_insurance_claim(info: Info, input: MoveInsuranceClaimInput) -> InsuranceClaimPayload:
+    pk = from_global_id(input.id, "InsuranceClaim")
+
+    def work(session, principal):
+        return service.move_claim(
+            session, principal, pk, input.to.value, input.approved_amount, input.note
+        )
+
+    node, errors = await _run(info, InsuranceClaim, work)
+    return InsuranceClaimPayload(claim=node, user_errors=errors)
+
+
+async def insurance_providers(
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> Connection[InsuranceProvider]:
+    ctx = info.context
+    access.require(ctx.principal, "insurance.view")
+    tenant_id = ctx.principal.tenant_id
+    async with ctx.read() as conn:
+        page = await q.provider_page(conn, tenant_id, PageRequest(first, after, last, before))
+
+    async def count() -> int:
+        async with ctx.read() as conn:
+            return await q.provider_count(conn, tenant_id)
+
+    return connection(page, [InsuranceProvider.from_row(r) for r in page.rows], count)
+
+
+async def insurance_claims(
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    filter: InsuranceClaimFilter | None = None,
+) -> Connection[InsuranceClaim]:
+    ctx = info.context
+    principal = ctx.principal
+    access.require(principal, "insurance.view")
+    statuses = statuses_of(filter)
+    async with ctx.read() as conn:
+        page = await q.claim_queue(
+            conn, principal, statuses, PageRequest(first, after, last, before)
+        )
+
+    async def count() -> int:
+        async with ctx.read() as conn:
+            return await q.claim_queue_count(conn, principal, statuses)
+
+    return connection(page, [InsuranceClaim.from_row(r) for r in page.rows], count)
+
+
+CUSTOMER_FIELDS = [
+    strawberry.field(
+        resolver=customer_insurance,
+        name="insurance",
+        description="Insurance module: the customer's policies and claims.",
+    )
+]
+QUERY_FIELDS = [
+    strawberry.field(
+        resolver=insurance_providers,
+        description="The tenant's insurance providers by name; at most 100 per page.",
+    ),
+    strawberry.field(
+        resolver=insurance_claims,
+        description="Claims of every customer you may see, newest first (a review queue: "
+        "filter by status); at most 100 per page.",
+    ),
+]
+MUTATION_FIELDS = [
+    strawberry.mutation(resolver=create_insurance_provider, description="Add a provider."),
+    strawberry.mutation(
+        resolver=update_insurance_provider, description="Change a provider's name or contacts."
+    ),
+    strawberry.mutation(resolver=create_insurance_policy, description="Record a policy."),
+    strawberry.mutation(resolver=update_insurance_policy, description="Correct a policy."),
+    strawberry.mutation(
+        resolver=cancel_insurance_policy,
+        description="Cancel an active policy; its claims stay.",
+    ),
+    strawberry.mutation(resolver=submit_insurance_claim, description="Submit a claim."),
+    strawberry.mutation(
+        resolver=move_insurance_claim,
+        description="Move a claim one step through its workflow (review, approve, reject, pay).",
+    ),
+]

@@ -1,0 +1,278 @@
+"""Batched reads for the loaders: Core selects of plain rows, one statement per batch, always
+scoped to the principal's tenant (and, for rows fetched by id, to customers they may see)."""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, and_, case, func, literal, not_, select, union_all
+
+from core import access
+from core.auth import Principal
+from core.models import Customer
+from core.pagination import Page, PageRequest, decode_cursor, encode_cursor
+from plugins.payments.models import Invoice, InvoiceLine, Payment, PaymentMethod, PaymentRefund
+
+INVOICES = Invoice.__table__
+LINES = InvoiceLine.__table__
+PAYMENTS = Payment.__table__
+METHODS = PaymentMethod.__table__
+REFUNDS = PaymentRefund.__table__
+BILLED = ("OPEN", "PAID")
+
+
+def today_in(time_zone: str | None, now: datetime | None = None) -> date:
+    """The tenant's calendar day: an invoice due on the 3rd is overdue on the 4th there."""
+    try:
+        zone = ZoneInfo(time_zone or "UTC")
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+    return (now or datetime.now(zone)).astimezone(zone).date()
+
+
+@dataclass(frozen=True)
+class InvoiceFilter:
+    statuses: tuple[str, ...] = ()
+    overdue: bool | None = None
+    today: date | None = None
+
+    def conditions(self) -> list:
+        found = []
+        if self.statuses:
+            found.append(INVOICES.c.status.in_(self.statuses))
+        if self.overdue is not None:
+            late = and_(
+                INVOICES.c.status == "OPEN",
+                INVOICES.c.due_date.is_not(None),
+                INVOICES.c.due_date < self.today,
+            )
+            found.append(late if self.overdue else not_(late))
+        return found
+
+
+# --- per customer -------------------------------------------------------------------------
+
+
+async def summaries(conn, principal: Principal, customer_ids: Sequence[int], today: date):
+    """`{customer_id: {currency: sums}}` of invoices and payments, in one statement."""
+    zero = literal(0)
+    tenant = principal.tenant_id
+    open_ = INVOICES.c.status == "OPEN"
+    billed = INVOICES.c.status.in_(BILLED)
+
+    def when(condition, value):
+        return func.sum(case((condition, value), else_=0))
+
+    invoices = (
+        select(
+            INVOICES.c.customer_id,
+            INVOICES.c.currency,
+            when(open_, INVOICES.c.total_amount - INVOICES.c.paid_amount).label("due"),
+            when(billed, INVOICES.c.total_amount).label("billed"),
+            when(billed, 1).label("billed_count"),
+            when(open_, 1).label("open_count"),
+            when(and_(open_, INVOICES.c.due_date < today), 1).label("overdue_count"),
+            zero.label("paid"),
+            zero.label("refunded"),
+            zero.label("unapplied"),
+        )
+        .where(INVOICES.c.tenant_id == tenant, INVOICES.c.customer_id.in_(customer_ids))
+        .group_by(INVOICES.c.customer_id, INVOICES.c.currency)
+    )
+    net = PAYMENTS.c.amount - PAYMENTS.c.refunded_amount
+    payments = (
+        select(
+            PAYMENTS.c.customer_id,
+            PAYMENTS.c.currency,
+            zero,
+            zero,
+            zero,
+            zero,
+            zero,
+            func.sum(PAYMENTS.c.amount),
+            func.sum(PAYMENTS.c.refunded_amount),
+            when(PAYMENTS.c.invoice_id.is_(None), net),
+        )
+        .where(PAYMENTS.c.tenant_id == tenant, PAYMENTS.c.customer_id.in_(customer_ids))
+        .group_by(PAYMENTS.c.customer_id, PAYMENTS.c.currency)
+    )
+    found: dict[int, dict[str, dict[str, int]]] = {i: {} for i in customer_ids}
+    for row in (await conn.execute(union_all(invoices, payments))).mappings():
+        sums = found[row["customer_id"]].setdefault(row["currency"], defaultdict(int))
+        for key, value in row.items():
+            if key not in ("customer_id", "currency"):
+                sums[key] += int(value or 0)
+    return found
+
+
+async def pages_by_customer(
+    conn, query: Select, table, customer_ids: Sequence[int], page: PageRequest
+) -> dict[int, Page]:
+    """A keyset page (newest first) of each customer's rows in one statement: rows are
+    numbered per customer by a window function and each customer keeps its first `n + 1`."""
+    page = page.validated()
+    order_key = "id:desc"
+    if page.after is not None:
+        _, after_id = decode_cursor(page.after, "after", order_key, table.c.id, False)
+        query = query.where(table.c.id < after_id)
+    number = func.row_number().over(partition_by=table.c.customer_id, order_by=table.c.id.desc())
+    ranked = query.add_columns(number.label("row_number")).subquery()
+    size = page.size
+    rows = await conn.execute(
+        select(ranked)
+        .where(ranked.c.row_number <= size + 1)
+        .order_by(ranked.c.customer_id, ranked.c.row_number)
+    )
+    grouped: dict[int, list] = {i: [] for i in customer_ids}
+    for row in rows.mappings():
+        grouped[row["customer_id"]].append(dict(row))
+    pages = {}
+    for customer_id, found in grouped.items():
+        kept = found[:size]
+        pages[customer_id] = Page(
+            rows=kept,
+            cursors=[encode_cursor(order_key, r["id"], r["id"]) for r in kept],
+            has_next=len(found) > size,
+            has_previous=page.after is not None,
+        )
+    return pages
+
+
+def invoices_of(principal: Principal, customer_ids: Sequence[int], where: InvoiceFilter) -> Select:
+    return select(INVOICES).where(
+        INVOICES.c.tenant_id == principal.tenant_id,
+        INVOICES.c.customer_id.in_(customer_ids),
+        *where.conditions(),
+    )
+
+
+def payments_of(principal: Principal, customer_ids: Sequence[int]) -> Select:
+    return select(PAYMENTS).where(
+        PAYMENTS.c.tenant_id == principal.tenant_id, PAYMENTS.c.customer_id.in_(customer_ids)
+    )
+
+
+async def counts(conn, query: Select, table) -> dict[int, int]:
+    """`{customer_id: rows}` of a per-customer select."""
+    counted = query.with_only_columns(table.c.customer_id, func.count()).group_by(
+        table.c.customer_id
+    )
+    return {customer_id: n for customer_id, n in await conn.execute(counted)}
+
+
+async def methods_of(conn, principal: Principal, customer_ids: Sequence[int]) -> dict:
+    rows = await conn.execute(
+        select(METHODS)
+        .where(METHODS.c.tenant_id == principal.tenant_id, METHODS.c.customer_id.in_(customer_ids))
+        .order_by(METHODS.c.is_default.desc(), METHODS.c.id)
+    )
+    return _grouped(rows, "customer_id")
+
+
+async def open_invoice_counts(conn, tenant_id: int, customer_ids: Sequence[int]) -> dict:
+    rows = await conn.execute(
+        select(INVOICES.c.customer_id, func.count())
+        .where(
+            INVOICES.c.tenant_id == tenant_id,
+            INVOICES.c.customer_id.in_(customer_ids),
+            INVOICES.c.status == "OPEN",
+        )
+        .group_by(INVOICES.c.customer_id)
+    )
+    return {customer_id: n for customer_id, n in rows}
+
+
+# --- per invoice or payment ----------------------------------------------------------------
+
+
+def _grouped(rows, key: str) -> dict[int, list[dict]]:
+    found: dict[int, list[dict]] = defaultdict(list)
+    for row in rows.mappings():
+        found[row[key]].append(dict(row))
+    return found
+
+
+async def lines_of(conn, principal: Principal, invoice_ids: Sequence[int]) -> dict:
+    rows = await conn.execute(
+        select(LINES)
+        .where(LINES.c.tenant_id == principal.tenant_id, LINES.c.invoice_id.in_(invoice_ids))
+        .order_by(LINES.c.invoice_id, LINES.c.position)
+    )
+    return _grouped(rows, "invoice_id")
+
+
+async def payments_of_invoices(conn, principal: Principal, invoice_ids: Sequence[int]) -> dict:
+    rows = await conn.execute(
+        select(PAYMENTS)
+        .where(PAYMENTS.c.tenant_id == principal.tenant_id, PAYMENTS.c.invoice_id.in_(invoice_ids))
+        .order_by(PAYMENTS.c.id)
+    )
+    return _grouped(rows, "invoice_id")
+
+
+async def refunds_of(conn, principal: Principal, payment_ids: Sequence[int]) -> dict:
+    rows = await conn.execute(
+        select(REFUNDS)
+        .where(REFUNDS.c.tenant_id == principal.tenant_id, REFUNDS.c.payment_id.in_(payment_ids))
+        .order_by(REFUNDS.c.id)
+    )
+    return _grouped(rows, "payment_id")
+
+
+async def visible_by_ids(conn, principal: Principal, table, ids: Sequence[int]) -> dict:
+    """Rows by id, only of customers this principal may see: what `node(id:)` may show."""
+    rows = await conn.execute(
+        select(table)
+        .join(Customer, Customer.id == table.c.customer_id)
+        .where(
+            table.c.tenant_id == principal.tenant_id,
+            access.visible_customers(principal),
+            table.c.id.in_(ids),
+        )
+    )
+    return {r["id"]: dict(r) for r in rows.mappings()}
+
+
+def visible_invoices(principal: Principal, where: InvoiceFilter, customer_id: int | None):
+    """Invoices across the customers this principal may see, for the root `invoices` list."""
+    query = (
+        select(INVOICES)
+        .join(Customer, Customer.id == INVOICES.c.customer_id)
+        .where(
+            INVOICES.c.tenant_id == principal.tenant_id,
+            access.visible_customers(principal),
+            *where.conditions(),
+        )
+    )
+    if customer_id is not None:
+        query = query.where(INVOICES.c.customer_id == customer_id)
+    return query
+
+
+async def export(conn, tenant_id: int, customer_id: int) -> dict:
+    """All of one customer's payment data, JSON-able, for a data request."""
+
+    def plain(row) -> dict:
+        return {k: v.isoformat() if isinstance(v, date | datetime) else v for k, v in row.items()}
+
+    async def rows(table, *where) -> list[dict]:
+        found = await conn.execute(
+            select(table).where(table.c.tenant_id == tenant_id, *where).order_by(table.c.id)
+        )
+        return [plain(r) for r in found.mappings()]
+
+    invoices = await rows(INVOICES, INVOICES.c.customer_id == customer_id)
+    lines = await rows(
+        LINES,
+        LINES.c.invoice_id.in_(select(INVOICES.c.id).where(INVOICES.c.customer_id == customer_id)),
+    )
+    for invoice in invoices:
+        invoice["lines"] = [line for line in lines if line["invoice_id"] == invoice["id"]]
+    payments = await rows(PAYMENTS, PAYMENTS.c.customer_id == customer_id)
+    refunds = await rows(REFUNDS, REFUNDS.c.customer_id == customer_id)
+    for payment in payments:
+        payment["refunds"] = [r for r in refunds if r["payment_id"] == payment["id"]]
+    methods = await rows(METHODS, METHODS.c.customer_id == customer_id)
+    return {"payments": {"invoices": invoices, "payments": payments, "methods": methods}}
