@@ -63,7 +63,13 @@ def main() -> None:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s %(message)s"
     )
-    uvicorn.run("server:app", host=settings.host, port=settings.port, log_level=settings.log_level)
+    uvicorn.run(
+        "server:app",
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        ws_max_size=settings.max_body_bytes,  # a websocket message is bounded like a body
+    )
 
 
 if __name__ == "__main__":

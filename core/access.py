@@ -40,6 +40,8 @@ DEFAULTS: dict[str, tuple[str, ...]] = {
     "workers.manage": ADMINS,
     "modules.manage": ADMINS,
     "permissions.manage": ADMINS,
+    "api_keys.manage": ADMINS,
+    "audit.view": ADMINS,
 }
 PERMISSIONS: dict[str, frozenset[str]] = {
     role: frozenset(p for p, roles in DEFAULTS.items() if role in roles) for role in ROLES

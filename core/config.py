@@ -34,6 +34,21 @@ class Settings(BaseSettings):
         description="Comma-separated entry-point names of the plugins to load; unset: all.",
     )
 
+    # Hostile queries (schema/limits.py): every refusal names the variable it hit.
+    max_query_depth: int = Field(default=12, ge=1, description="Nested field levels.")
+    max_aliases: int = Field(default=50, ge=0, description="Aliases, counted through fragments.")
+    max_tokens: int = Field(default=5_000, ge=1, description="Lexical tokens of a document.")
+    max_query_cost: int = Field(
+        default=50_000,
+        ge=1,
+        description="Estimated cost: 1 per field, times the page size inside a list.",
+    )
+    max_body_bytes: int = Field(default=256 * 1024, ge=1, description="HTTP request body.")
+    introspection: bool = Field(default=True, description="False turns introspection off.")
+    field_suggestions: bool = Field(
+        default=True, description='False drops "Did you mean …?" from error messages.'
+    )
+
     @cached_property
     def signing_key(self) -> str:
         if self.secret_key:

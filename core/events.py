@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import audit
 from core.models import utcnow
 from core.plugins import Plugins
 
@@ -22,6 +23,8 @@ CORE_EVENT_TYPES = frozenset(
         "module.enabled",
         "module.disabled",
         "permissions.changed",
+        "api_key.created",
+        "api_key.revoked",
     }
 )
 
@@ -50,6 +53,7 @@ async def emit(session: AsyncSession, event: Event) -> None:
     if event.name not in CORE_EVENT_TYPES and event.name not in plugins.event_types():
         raise ValueError(f"undeclared event type {event.name!r}")
     session.info["events"].append(event)
+    audit.record(session, event)
     await plugins.call("hub_handle_event", session.info["modules"], session=session, event=event)
 
 

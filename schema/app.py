@@ -2,48 +2,43 @@
 extensions every request runs through."""
 
 import strawberry
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxTokensLimiter,
-    ParserCache,
-    ValidationCache,
-    max_aliases,
-    query_depth_limiter,
-)
+from strawberry.extensions import ParserCache, ValidationCache
 
 from schema.catalog.mutations import CatalogMutations
 from schema.catalog.queries import CatalogQueries
 from schema.customers.mutations import CustomerMutations
 from schema.customers.queries import CustomerQueries
 from schema.errors import ErrorCodes
+from schema.limits import QueryLimits, limits_of, refine_errors
 from schema.modules import ModuleMutations, ModuleQueries
 from schema.nodes import NodeQueries
 from schema.permissions import PermissionMutations, PermissionQueries
+from schema.security import SecurityMutations, SecurityQueries
 from schema.team.mutations import TeamMutations
 from schema.team.queries import TeamQueries
-
-MAX_DEPTH = 12
-MAX_ALIASES = 50
-MAX_TOKENS = 5_000
-
-# Built once: `ValidationCache` keys on the rule classes, and the stock limiters make new
-# classes per instance, which would turn every validation into a cache miss.
-LIMIT_RULES = [
-    query_depth_limiter.create_validator(MAX_DEPTH, None),
-    max_aliases.create_validator(MAX_ALIASES),
-]
 
 
 @strawberry.type
 class Query(
-    NodeQueries, TeamQueries, CustomerQueries, CatalogQueries, ModuleQueries, PermissionQueries
+    NodeQueries,
+    TeamQueries,
+    CustomerQueries,
+    CatalogQueries,
+    ModuleQueries,
+    PermissionQueries,
+    SecurityQueries,
 ):
     pass
 
 
 @strawberry.type
 class Mutation(
-    CustomerMutations, CatalogMutations, TeamMutations, ModuleMutations, PermissionMutations
+    CustomerMutations,
+    CatalogMutations,
+    TeamMutations,
+    ModuleMutations,
+    PermissionMutations,
+    SecurityMutations,
 ):
     pass
 
@@ -68,7 +63,9 @@ class HubSchema(strawberry.Schema):
 
     def process_errors(self, errors, execution_context=None) -> None:
         """`ErrorCodes` logs the unexpected ones with their request id; a client's mistake
-        is not a server log line."""
+        is not a server log line. Here only the limits' wording (`schema/limits.py`)."""
+        context = execution_context.context if execution_context is not None else None
+        refine_errors(errors, limits_of(context))
 
 
 def build_schema(grafts: dict[str, list] | None = None, types: list | None = None) -> HubSchema:
@@ -77,10 +74,12 @@ def build_schema(grafts: dict[str, list] | None = None, types: list | None = Non
         mutation=Mutation,
         types=types or [],
         grafts=grafts,
+        # The limits come from each request's settings (`Context.settings`), so one schema
+        # serves any settings; `QueryLimits` keeps its rule classes stable for
+        # `ValidationCache` (schema/limits.py).
         extensions=[
             ErrorCodes,
-            lambda: MaxTokensLimiter(MAX_TOKENS),
-            lambda: AddValidationRules(LIMIT_RULES),
+            QueryLimits,
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
         ],

@@ -7,9 +7,10 @@ import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from core import api_keys
 from core.access import principal_for
 from core.auth import read_token
 from core.config import Settings
@@ -37,6 +38,39 @@ def error_response(status: int, message: str, code: str, request_id: str | None 
         headers = {**(headers or {}), "WWW-Authenticate": 'Bearer realm="customer-hub"'}
     body = {"errors": [{"message": message, "extensions": {"code": code}}]}
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+class BodyTooLarge(Exception):
+    """Raised from `receive` once the body passes `MAX_BODY_BYTES`. Nothing has been sent
+    then: the view reads the whole body before it answers."""
+
+
+def limit_body(receive: Receive, max_bytes: int) -> Receive:
+    """`receive` that counts the body (a chunked one has no Content-Length to check)."""
+    received = 0
+
+    async def limited() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > max_bytes:
+                raise BodyTooLarge
+        return message
+
+    return limited
+
+
+def body_too_large(max_bytes: int, request_id: str) -> Response:
+    message = f"Request body exceeds the limit of {max_bytes:,} bytes (MAX_BODY_BYTES)."
+    return error_response(413, message, "REQUEST_TOO_LARGE", request_id)
+
+
+def declared_length(scope: Scope) -> int:
+    try:
+        return int(Request(scope).headers.get("content-length") or 0)
+    except ValueError:
+        return 0
 
 
 class GraphQLView(GraphQL):
@@ -107,15 +141,23 @@ class GraphQLEndpoint:
             db=self.db, settings=self.settings, plugins=self.plugins, registry=self.registry
         )
         scope.setdefault("state", {})["context"] = ctx
+        max_bytes = self.settings.max_body_bytes
         try:
             if scope["type"] == "http":
+                if declared_length(scope) > max_bytes:
+                    await body_too_large(max_bytes, ctx.request_id)(scope, receive, send)
+                    return
+                receive = limit_body(receive, max_bytes)
                 header = Request(scope).headers.get("authorization")
                 try:
                     ctx.principal_or_none = await self.authenticate(ctx, header)
                 except Unauthenticated as exc:
                     ctx.auth_error = exc
             modules = ctx.principal_or_none.modules if ctx.principal_or_none else frozenset()
-            await self.view_for(modules)(scope, receive, send)
+            try:
+                await self.view_for(modules)(scope, receive, send)
+            except BodyTooLarge:
+                await body_too_large(max_bytes, ctx.request_id)(scope, receive, send)
         finally:
             await ctx.close()
 
@@ -125,7 +167,11 @@ class GraphQLEndpoint:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("Send `Authorization: Bearer <token>`.")
-        tenant_id, worker_id = read_token(self.settings.signing_key, token.strip())
+        token = token.strip()
+        if api_keys.looks_like_key(token):
+            async with ctx.read() as conn:
+                return await api_keys.principal_for_key(conn, token)
+        tenant_id, worker_id = read_token(self.settings.signing_key, token)
         async with ctx.read() as conn:
             principal = await principal_for(conn, tenant_id, worker_id, self.grants)
         if principal is None:

@@ -1,0 +1,30 @@
+"""The audit log: every event of a write, kept with who did it and when, in the same
+transaction (so a rolled-back change leaves no entry)."""
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.models import AuditEntry
+
+
+def record(session: AsyncSession, event) -> None:
+    """`event` is a `core.events.Event`."""
+    session.add(
+        AuditEntry(
+            tenant_id=event.tenant_id,
+            action=event.name,
+            actor_id=event.actor_id,
+            customer_id=event.customer_id,
+            data=event.data,
+            occurred_at=event.occurred_at,
+        )
+    )
+
+
+def entries(tenant_id: int, customer_id: int | None = None, actions: list[str] | None = None):
+    query = select(AuditEntry.__table__).where(AuditEntry.tenant_id == tenant_id)
+    if customer_id is not None:
+        query = query.where(AuditEntry.customer_id == customer_id)
+    if actions:
+        query = query.where(AuditEntry.action.in_(actions))
+    return query
