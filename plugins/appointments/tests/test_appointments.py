@@ -4,7 +4,7 @@ reminders, credits, lists, tenancy, the badge, merging, export, and the statemen
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-import httpx
+import httpx2
 import pytest
 
 from core.hookspecs import hookimpl
@@ -227,8 +227,8 @@ def at_once(client, api: Api, mutation: str, inputs: list[dict]) -> list[list[st
     headers = {"Authorization": f"Bearer {api.token}"}
 
     async def race():
-        transport = httpx.ASGITransport(app=client.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        transport = httpx2.ASGITransport(app=client.app)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://test") as http:
             sent = [
                 http.post("/graphql", json={"query": query, "variables": {"i": i}}, headers=headers)
                 for i in inputs
