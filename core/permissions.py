@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import access
 from core.auth import Principal
 from core.catalog import get_row
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotFound
 from core.events import Event, emit
 from core.models import Folder, FolderAccess, PermissionOverride, Worker
 
@@ -129,12 +129,15 @@ async def set_folder_access(
     """Who may open (VIEW) or change (EDIT) the customers of a folder; NONE removes it."""
     access.require(principal, "permissions.manage")
     if (role is None) == (worker_id is None):
-        raise InvalidInput.one(("input", "role"), "Give a role or a worker, not both.", "INVALID")
+        raise InvalidInput.one(("input", "role"), "Give either a role or a worker.", "INVALID")
     if level not in FOLDER_LEVELS:
         raise InvalidInput.one(("input", "level"), f"Unknown level {level}.", "INVALID")
     folder = await get_row(session, Folder, principal.tenant_id, folder_id, "Folder")
     if worker_id is not None:
-        await get_row(session, Worker, principal.tenant_id, worker_id, "Worker")
+        try:
+            await get_row(session, Worker, principal.tenant_id, worker_id, "Worker")
+        except NotFound as exc:
+            raise InvalidInput.one(("input", "workerId"), "Worker not found.", "NOT_FOUND") from exc
         target = FolderAccess.worker_id == worker_id
     else:
         target = FolderAccess.role == role

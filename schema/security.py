@@ -124,7 +124,7 @@ class SecurityQueries:
         customer_id = None
         if filter and filter.customer_id is not None:
             customer_id = from_global_id(filter.customer_id, "Customer")
-        query = audit.entries(principal.tenant_id, customer_id, filter.actions if filter else None)
+        query = audit.entries(principal, customer_id, filter.actions if filter else None)
         async with ctx.read() as conn:
             page = await fetch_page(
                 conn, query, PageRequest(first, after), AuditEntry.id, AuditEntry.id, True

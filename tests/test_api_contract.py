@@ -84,3 +84,11 @@ def test_query_over_get_works(api):
     )
     assert response.status_code == 200
     assert response.json()["data"]["me"]["worker"]["name"] == "Olivia Owner"
+
+
+def test_graphiqls_introspection_query_answers(api):
+    """The full introspection query GraphiQL sends, default values included."""
+    from graphql import get_introspection_query
+
+    data = api.query(get_introspection_query(descriptions=True, input_value_deprecation=True))
+    assert data["__schema"]["queryType"]["name"] == "Query"

@@ -102,7 +102,7 @@ class CreateCustomerInput:
     "chose to copy (`Tenant.subCustomerCopyFields`); whatever is given here wins."
 )
 class CreateSubCustomerInput(CreateCustomerInput):
-    parent_id: strawberry.ID
+    parent_id: strawberry.ID = strawberry.field(description="The parent customer.")
 
 
 @strawberry.input(description="Only the members sent change; null clears an optional field.")
