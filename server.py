@@ -1,17 +1,21 @@
 """The ASGI app (`uvicorn server:app`) and `python server.py`, which serves it with the
 host, port and log level of the settings."""
 
+import asyncio
 import gc
 import logging
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route, WebSocketRoute
 
+from core.bus import make_bus
 from core.config import Settings
 from core.database import Database
+from core.outbox import Outbox
 from core.plugins import Plugins
 from schema.registry import SchemaRegistry, make_plugins
 from schema.view import GraphQLEndpoint
@@ -24,14 +28,23 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
     plugins = plugins or make_plugins()
     registry = SchemaRegistry(plugins)
     db = Database(settings.database_url, settings.sql_echo)
-    endpoint = GraphQLEndpoint(db, settings, plugins, registry)
+    bus = make_bus(settings.redis_url)
+    outbox = Outbox(db, plugins, bus)
+    endpoint = GraphQLEndpoint(db, settings, plugins, registry, outbox)
 
     @asynccontextmanager
     async def lifespan(_app):
+        await bus.start()
+        await outbox.sweep(older_than=timedelta(0))  # what a crash left unpublished
+        sweeps = asyncio.create_task(outbox.run_sweeps())
         gc.collect()
         gc.freeze()  # start-up objects stay out of every later collection (PERFORMANCE.md)
-        yield
-        await db.dispose()
+        try:
+            yield
+        finally:
+            sweeps.cancel()
+            await bus.close()
+            await db.dispose()
 
     async def health(_request):
         return JSONResponse({"status": "ok"})
@@ -52,6 +65,8 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
     app.state.settings = settings
     app.state.plugins = plugins
     app.state.registry = registry
+    app.state.bus = bus
+    app.state.outbox = outbox
     return app
 
 

@@ -1,6 +1,6 @@
 """Events: every change that matters is named and emitted inside the transaction that makes
-it. Handlers of the modules the tenant enabled run right there (`hub_handle_event`); the
-events are kept on the session so publishing after the commit can be added in one place."""
+it, as a row of the event log (the outbox). After the commit `core.outbox` publishes it and
+runs the handlers of the modules the tenant enabled (`hub_handle_event`)."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,6 +37,7 @@ class Event:
     data: dict[str, Any] = field(default_factory=dict)
     actor_id: int | None = None
     occurred_at: datetime = field(default_factory=utcnow)
+    id: int | None = None
 
 
 def bind(session: AsyncSession, plugins: Plugins, enabled: frozenset[str]) -> None:
@@ -44,6 +45,7 @@ def bind(session: AsyncSession, plugins: Plugins, enabled: frozenset[str]) -> No
     session.info["plugins"] = plugins
     session.info["modules"] = enabled
     session.info["events"] = []
+    session.info["records"] = []
 
 
 async def emit(session: AsyncSession, event: Event) -> None:
@@ -53,8 +55,7 @@ async def emit(session: AsyncSession, event: Event) -> None:
     if event.name not in CORE_EVENT_TYPES and event.name not in plugins.event_types():
         raise ValueError(f"undeclared event type {event.name!r}")
     session.info["events"].append(event)
-    audit.record(session, event)
-    await plugins.call("hub_handle_event", session.info["modules"], session=session, event=event)
+    session.info["records"].append(audit.record(session, event))
 
 
 def emitted(session: AsyncSession) -> list[Event]:

@@ -156,13 +156,15 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class AuditEntry(Base):
-    """Who changed what and when: one row per event of a write."""
+class EventRecord(Base):
+    """One event of a write: the audit log, the customer's timeline and the outbox at once.
+    Written in the transaction of its change; `published_at` is set once the bus has it."""
 
-    __tablename__ = "audit_log"
+    __tablename__ = "events"
     __table_args__ = (
-        Index("ix_audit_log_tenant_id_id", "tenant_id", "id"),
-        Index("ix_audit_log_tenant_id_customer_id", "tenant_id", "customer_id"),
+        Index("ix_events_tenant_id_id", "tenant_id", "id"),
+        Index("ix_events_tenant_id_customer_id_id", "tenant_id", "customer_id", "id"),
+        Index("ix_events_unpublished", "published_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -172,6 +174,7 @@ class AuditEntry(Base):
     customer_id: Mapped[int | None] = mapped_column(Integer)
     data: Mapped[dict] = mapped_column(JSONType, default=dict)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Status(Base):

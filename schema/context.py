@@ -22,6 +22,7 @@ class Context:
     settings: Settings
     plugins: Plugins | None = None
     registry: Any = None
+    outbox: Any = None
     request: Request | None = None
     response: Response | None = None
     principal_or_none: Principal | None = None

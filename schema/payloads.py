@@ -45,9 +45,10 @@ async def mutate(
     ctx = info.context
     principal = ctx.principal
     try:
-        async with ctx.db.transaction() as session:
+        async with ctx.db.transaction(tenant_id=principal.tenant_id) as session:
             events.bind(session, ctx.plugins, principal.modules)
             result = await work(session, principal)
+            records = session.info["records"]
     except InvalidInput as exc:
         return None, [
             UserError(field=list(p.field), message=p.message, code=p.code) for p in exc.problems
@@ -55,6 +56,8 @@ async def mutate(
     except NotFound as exc:
         return None, [UserError(field=["input", target], message=str(exc) + ".", code="NOT_FOUND")]
     await ctx.forget_loaded()
+    if ctx.outbox is not None and records:
+        await ctx.outbox.after_commit(records)
     return result, []
 
 

@@ -8,7 +8,7 @@ from strawberry.scalars import JSON
 
 from core import api_keys, audit
 from core.access import require
-from core.models import AuditEntry
+from core.models import EventRecord
 from core.pagination import PageRequest, fetch_page
 from core.permissions import known_permissions
 from schema.context import Info
@@ -127,7 +127,7 @@ class SecurityQueries:
         query = audit.entries(principal, customer_id, filter.actions if filter else None)
         async with ctx.read() as conn:
             page = await fetch_page(
-                conn, query, PageRequest(first, after), AuditEntry.id, AuditEntry.id, True
+                conn, query, PageRequest(first, after), EventRecord.id, EventRecord.id, True
             )
 
         async def count() -> int:

@@ -16,6 +16,7 @@ from core.auth import read_token
 from core.config import Settings
 from core.database import Database
 from core.errors import Unauthenticated
+from core.outbox import Outbox
 from core.plugins import Plugins
 from schema.context import Context
 from schema.errors import ErrorCodes
@@ -121,12 +122,18 @@ class GraphQLEndpoint:
     set, so introspection and validation see exactly the modules the tenant enabled."""
 
     def __init__(
-        self, db: Database, settings: Settings, plugins: Plugins, registry: SchemaRegistry
+        self,
+        db: Database,
+        settings: Settings,
+        plugins: Plugins,
+        registry: SchemaRegistry,
+        outbox: Outbox | None = None,
     ):
         self.db = db
         self.settings = settings
         self.plugins = plugins
         self.registry = registry
+        self.outbox = outbox
         self.grants = plugins.permission_grants()
         self.views: dict[frozenset[str], GraphQLView] = {}
 
@@ -138,7 +145,11 @@ class GraphQLEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         ctx = Context(
-            db=self.db, settings=self.settings, plugins=self.plugins, registry=self.registry
+            db=self.db,
+            settings=self.settings,
+            plugins=self.plugins,
+            registry=self.registry,
+            outbox=self.outbox,
         )
         scope.setdefault("state", {})["context"] = ctx
         max_bytes = self.settings.max_body_bytes
@@ -169,9 +180,9 @@ class GraphQLEndpoint:
             raise Unauthenticated("Send `Authorization: Bearer <token>`.")
         token = token.strip()
         if api_keys.looks_like_key(token):
-            async with ctx.read() as conn:
-                return await api_keys.principal_for_key(conn, token)
+            return await api_keys.principal_for_key(ctx.read, token)
         tenant_id, worker_id = read_token(self.settings.signing_key, token)
+        await ctx.read.set_tenant(tenant_id)  # row-level security: before the first read
         async with ctx.read() as conn:
             principal = await principal_for(conn, tenant_id, worker_id, self.grants)
         if principal is None:
