@@ -48,9 +48,11 @@ def hub_event_types():
 
 @hookspec
 def hub_handle_event(session, event):
-    """Awaitable, inside the transaction that emitted `event` (a `core.events.Event`), for
-    modules the event's tenant enabled. May write through `session`; raising rolls the
-    whole change back."""
+    """Awaitable, after the transaction that emitted `event` (a `core.events.Event` with its
+    `id`) committed, for modules the event's tenant enabled, each in a transaction of its
+    own through `session` (events it emits go out after that commit). At least once: after a
+    crash the sweep may deliver an event again, so be idempotent. A handler that raises is
+    logged with the event id; the write and the other handlers are unaffected."""
 
 
 @hookspec
