@@ -2,6 +2,9 @@
 transaction as the change (so a rolled-back change leaves no entry). It is the audit log,
 the customers' timelines, and the outbox the bus is fed from."""
 
+from collections.abc import Collection
+from datetime import datetime
+
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,4 +38,16 @@ def entries(principal, customer_id: int | None = None, actions: list[str] | None
         query = query.where(EventRecord.customer_id == customer_id)
     if actions:
         query = query.where(EventRecord.action.in_(actions))
+    return query
+
+
+def customer_timeline(
+    principal, customer_id: int, actions: Collection[str], since: datetime | None = None
+):
+    """One customer's entries (`entries`, so the visibility rule holds), only of `actions`
+    (what the caller may show), none from before `since`: the customer's creation, so that
+    a reused id (SQLite hands out a deleted row's id again) never inherits a history."""
+    query = entries(principal, customer_id).where(EventRecord.action.in_(sorted(actions)))
+    if since is not None:
+        query = query.where(EventRecord.occurred_at >= since)
     return query

@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(default=256 * 1024, ge=1, description="HTTP request body.")
     introspection: bool = Field(default=True, description="False turns introspection off.")
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins (besides the server's own) allowed to open websockets.",
+    )
+    subscription_queue: int = Field(
+        default=100, ge=1, description="Updates one slow websocket client may have waiting."
+    )
     field_suggestions: bool = Field(
         default=True, description='False drops "Did you mean …?" from error messages.'
     )

@@ -14,6 +14,7 @@ from schema.modules import ModuleMutations, ModuleQueries
 from schema.nodes import NodeQueries
 from schema.permissions import PermissionMutations, PermissionQueries
 from schema.security import SecurityMutations, SecurityQueries
+from schema.subscriptions import Subscription
 from schema.team.mutations import TeamMutations
 from schema.team.queries import TeamQueries
 
@@ -72,6 +73,7 @@ def build_schema(grafts: dict[str, list] | None = None, types: list | None = Non
     return HubSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=types or [],
         grafts=grafts,
         # The limits come from each request's settings (`Context.settings`), so one schema

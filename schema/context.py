@@ -23,6 +23,8 @@ class Context:
     plugins: Plugins | None = None
     registry: Any = None
     outbox: Any = None
+    bus: Any = None
+    connection_params: dict | None = None
     request: Request | None = None
     response: Response | None = None
     principal_or_none: Principal | None = None

@@ -13,6 +13,7 @@ from schema import hookspecs
 from schema.app import HubSchema, Mutation, Query, build_schema
 from schema.catalog.types import Folder, Status, Tag
 from schema.customers.types import Customer
+from schema.subscriptions import Subscription
 from schema.tabs import TabSpec
 from schema.team.types import Worker
 
@@ -20,11 +21,13 @@ GRAFT_HOOKS = {
     "hub_customer_fields": "Customer",
     "hub_query_fields": "Query",
     "hub_mutation_fields": "Mutation",
+    "hub_subscription_fields": "Subscription",
 }
 GRAFTABLE = {
     "Customer": Customer,
     "Query": Query,
     "Mutation": Mutation,
+    "Subscription": Subscription,
     "Folder": Folder,
     "Status": Status,
     "Tag": Tag,

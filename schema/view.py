@@ -8,7 +8,13 @@ from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
+from strawberry import UNSET
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
 
 from core import api_keys
 from core.access import principal_for
@@ -74,11 +80,50 @@ def declared_length(scope: Scope) -> int:
         return 0
 
 
+class SocketHandler(BaseGraphQLTransportWSHandler):
+    """graphql-transport-ws with the same error codes and masking as HTTP (the schema
+    extensions do not see the errors of a subscription's stream)."""
+
+    async def _send_result_stream(self, operation, result_source) -> None:
+        context = self.context
+
+        async def classified():
+            async for result in result_source:
+                if getattr(result, "errors", None):
+                    result.errors = [ErrorCodes.classify(e, context) for e in result.errors]
+                yield result
+
+        await super()._send_result_stream(operation, classified())
+
+
 class GraphQLView(GraphQL):
     """One view per schema (per set of enabled modules); the endpoint picks it per request."""
 
-    def __init__(self, schema, settings: Settings):
-        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
+    graphql_transport_ws_handler_class = SocketHandler
+
+    def __init__(self, schema, settings: Settings, authenticate=None):
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if settings.graphiql else None,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            allowed_origins=settings.allowed_origins,
+        )
+        self.authenticate = authenticate
+
+    async def on_ws_connect(self, context: Context):
+        """Browsers cannot send headers on a websocket: the token comes in `connection_init`
+        (`{"Authorization": "Bearer …"}`); a bad one closes the socket (4403)."""
+        params = context.connection_params or {}
+        header = params.get("Authorization") or params.get("authorization")
+        if not header and params.get("token"):
+            header = f"Bearer {params['token']}"
+        try:
+            context.principal_or_none = await self.authenticate(context, header)
+        except Unauthenticated as exc:
+            raise ConnectionRejectionError({"message": str(exc)}) from exc
+        finally:
+            await context.read.close()
+        return UNSET
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -113,8 +158,9 @@ class GraphQLView(GraphQL):
             result.errors = [ErrorCodes.classify(e, ctx) for e in result.errors]
         return await super().process_result(request, result)
 
-    def encode_json(self, data) -> bytes:
-        return orjson.dumps(data)
+    def encode_json(self, data) -> str:
+        """Text, not bytes: websocket frames must be text for graphql-ws clients."""
+        return orjson.dumps(data).decode()
 
 
 class GraphQLEndpoint:
@@ -140,7 +186,9 @@ class GraphQLEndpoint:
     def view_for(self, modules: frozenset[str]) -> GraphQLView:
         key = frozenset(modules) & frozenset(self.plugins.modules)
         if key not in self.views:
-            self.views[key] = GraphQLView(self.registry.schema_for(key), self.settings)
+            self.views[key] = GraphQLView(
+                self.registry.schema_for(key), self.settings, self.authenticate
+            )
         return self.views[key]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -150,6 +198,7 @@ class GraphQLEndpoint:
             plugins=self.plugins,
             registry=self.registry,
             outbox=self.outbox,
+            bus=self.outbox.bus if self.outbox else None,
         )
         scope.setdefault("state", {})["context"] = ctx
         max_bytes = self.settings.max_body_bytes
@@ -180,9 +229,9 @@ class GraphQLEndpoint:
             raise Unauthenticated("Send `Authorization: Bearer <token>`.")
         token = token.strip()
         if api_keys.looks_like_key(token):
-            return await api_keys.principal_for_key(ctx.read, token)
+            async with ctx.read() as conn:
+                return await api_keys.principal_for_key(conn, token)
         tenant_id, worker_id = read_token(self.settings.signing_key, token)
-        await ctx.read.set_tenant(tenant_id)  # row-level security: before the first read
         async with ctx.read() as conn:
             principal = await principal_for(conn, tenant_id, worker_id, self.grants)
         if principal is None:

@@ -46,7 +46,14 @@ ID_OF = {"ConvertLeadInput": "Customer"}
 ANY_TYPE = {("Query", "node"), ("Query", "nodes")}
 # ID slots deliberately left out, with the reason, by slot name (`Slot.name`). Fields without
 # an ID (`createApiKey`, `createTag`, `me`, ...) need no entry: they have no slot.
-EXCLUDED: dict[str, str] = {}
+EXCLUDED: dict[str, str] = {
+    "Subscription.badgeCounts(customerIds.0)": (
+        "websocket: foreign and hidden ids are skipped (tests/test_subscriptions.py)"
+    ),
+    "Subscription.customerEvents(customerId)": (
+        "websocket: foreign and hidden customers stream nothing (tests/test_subscriptions.py)"
+    ),
+}
 # Leaks found and not fixed yet, by (prober, slot name): the probe must still fail (else the
 # entry goes), and the test passes meanwhile. Delete an entry to see the leak fail the test.
 KNOWN_LEAKS: dict[tuple[str, str], str] = {}

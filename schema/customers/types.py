@@ -17,6 +17,8 @@ from schema.context import Info
 from schema.relay import Connection, Node, connection
 from schema.tabs import ProfileTab
 from schema.team.types import Worker
+from schema.timeline import TIMELINE_DESCRIPTION, TimelineEntry, TimelineFilter
+from schema.timeline import timeline as customer_timeline
 
 
 @strawberry.enum(description="A lead is a prospect; converting makes it a customer.")
@@ -214,6 +216,16 @@ class Customer(Node):
     ) -> Connection["Customer"]:
         page = PageRequest(first, after, last, before)
         return await customer_page(info, q.CustomerFilter(parent_id=self.pk), page, "NAME", False)
+
+    @strawberry.field(description=TIMELINE_DESCRIPTION)
+    async def timeline(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: TimelineFilter | None = None,
+    ) -> Connection[TimelineEntry]:
+        return await customer_timeline(self, info, first, after, filter)
 
     @strawberry.field(
         description="The profile tabs this worker may open for this customer, in order, with "

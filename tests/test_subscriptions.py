@@ -1,0 +1,121 @@
+"""Live updates over graphql-transport-ws: authenticated in `connection_init`, counts sent as
+absolute values, only of the subscriber's tenant and visible customers."""
+
+from contextlib import contextmanager
+
+import pytest
+from starlette.websockets import WebSocketDisconnect
+
+from tests.support import Api, gid, pk_of
+
+BADGES = """subscription($ids: [ID!]!) { badgeCounts(customerIds: $ids) {
+  customerId version tabs { key badgeCount } } }"""
+EVENTS = "subscription($id: ID!) { customerEvents(customerId: $id) { action customerId data } }"
+LIST = "subscription { customerListChanged { kind customerId } }"
+
+
+@contextmanager
+def socket(api: Api, token: str | None = None):
+    with api.client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        ws.send_json(
+            {
+                "type": "connection_init",
+                "payload": {"Authorization": f"Bearer {token or api.token}"},
+            }
+        )
+        assert ws.receive_json()["type"] == "connection_ack"
+        yield ws
+
+
+def subscribe(ws, query: str, **variables) -> None:
+    ws.send_json(
+        {"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables}}
+    )
+
+
+def next_payload(ws) -> dict:
+    message = ws.receive_json()
+    assert message["type"] == "next", message
+    return message["payload"]
+
+
+def customer(api: Api, name: str, **fields) -> str:
+    return api.ok("createCustomer", {"name": name, **fields}, "customer { id }")["customer"]["id"]
+
+
+def tabs(payload: dict) -> dict[str, int]:
+    return {t["key"]: t["badgeCount"] for t in payload["data"]["badgeCounts"]["tabs"]}
+
+
+def test_badge_counts_start_current_and_follow_changes(api):
+    api.enable("tickets")
+    ada, bob = customer(api, "Ada"), customer(api, "Bob")
+    api.ok("openTicket", {"customerId": ada, "subject": "Broken"})
+    with socket(api) as ws:
+        subscribe(ws, BADGES, ids=[ada, bob])
+        first = [next_payload(ws), next_payload(ws)]
+        by_customer = {p["data"]["badgeCounts"]["customerId"]: p for p in first}
+        assert tabs(by_customer[ada])["tickets"] == 1
+        assert tabs(by_customer[bob])["tickets"] == 0
+        version = by_customer[ada]["data"]["badgeCounts"]["version"]
+        api.ok("openTicket", {"customerId": bob, "subject": "Also broken"})
+        update = next_payload(ws)
+        assert update["data"]["badgeCounts"]["customerId"] == bob
+        assert tabs(update)["tickets"] == 1
+        assert update["data"]["badgeCounts"]["version"] > version
+
+
+def test_other_tenants_and_hidden_customers_stay_silent(api, other_api):
+    api.enable("tickets")
+    other_api.enable("tickets")
+    ada = customer(api, "Ada")
+    theirs = customer(other_api, "Theirs")
+    agent_id = api.ok(
+        "createWorker",
+        {"name": "Ann", "email": "ann@example.com", "role": "AGENT"},
+        "worker { id }",
+    )["worker"]["id"]
+    agent = Api(api.client, api.tenant_id, pk_of(agent_id))
+    mine = customer(api, "Mine", workerIds=[agent_id])
+    with socket(agent) as ws:
+        subscribe(ws, BADGES, ids=[ada, theirs, mine])
+        initial = next_payload(ws)
+        assert initial["data"]["badgeCounts"]["customerId"] == mine
+        other_api.ok("openTicket", {"customerId": theirs, "subject": "Not yours"})
+        api.ok("openTicket", {"customerId": ada, "subject": "Hidden from the agent"})
+        api.ok("openTicket", {"customerId": mine, "subject": "Yours"})
+        update = next_payload(ws)
+        assert update["data"]["badgeCounts"]["customerId"] == mine
+        assert tabs(update)["tickets"] == 1
+
+
+def test_customer_events_and_list_changes(api):
+    ada = customer(api, "Ada")
+    with socket(api) as ws:
+        subscribe(ws, EVENTS, id=ada)
+        api.ok("updateCustomer", {"id": ada, "city": "London"})
+        event = next_payload(ws)["data"]["customerEvents"]
+        assert event["action"] == "customer.updated" and event["customerId"] == ada
+        assert event["data"] == {"changed": ["city"]}
+    with socket(api) as ws:
+        subscribe(ws, LIST)
+        bob = customer(api, "Bob")
+        change = next_payload(ws)["data"]["customerListChanged"]
+        assert change == {"kind": "CREATED", "customerId": bob}
+
+
+def test_a_bad_token_closes_the_socket(api):
+    with api.client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        ws.send_json({"type": "connection_init", "payload": {"Authorization": "Bearer nope"}})
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 4403
+
+
+def test_errors_on_the_socket_carry_codes(api):
+    with socket(api) as ws:
+        ids = [gid("Customer", i) for i in range(1, 202)]
+        subscribe(ws, BADGES, ids=ids)
+        message = ws.receive_json()
+        errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+        assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
