@@ -9,15 +9,17 @@ import hmac
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import column, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import access
 from core.auth import Principal
 from core.catalog import clean_text, get_row
+from core.database import SharedReader
 from core.errors import InvalidInput, Problem, Unauthenticated
 from core.events import Event, emit
 from core.models import ApiKey, TenantModule, Worker, utcnow
+from core.rls import KEY_FUNCTION
 
 PREFIX = "chk_"
 ROLE = "integration"
@@ -106,36 +108,42 @@ async def list_api_keys(conn, tenant_id: int) -> list[dict]:
     return [dict(r) for r in rows.mappings()]
 
 
-async def principal_for_key(conn, token: str) -> Principal:
+async def principal_for_key(read: SharedReader, token: str) -> Principal:
     """The principal an API key acts as; `Unauthenticated` for an unknown or revoked key.
-    `last_used_at` is written at most once a minute."""
+    `read` is the request's reader: the key is found before its tenant is known (on
+    PostgreSQL through `rls.KEY_FUNCTION`, the one lookup across tenants the app role may
+    make), then the reader takes the key's tenant. `last_used_at` is written at most once a
+    minute, last, as its commit ends the reader's transaction."""
     try:
         prefix = token[len(PREFIX) :].split("_", 1)[0]
     except IndexError as exc:
         raise Unauthenticated("The API key is not valid.") from exc
-    key = (
-        (await conn.execute(select(ApiKey.__table__).where(ApiKey.prefix == prefix)))
-        .mappings()
-        .first()
-    )
-    if key is None or not hmac.compare_digest(key["key_hash"], _hash(token)):
+    async with read() as conn:
+        key = await _find_key(conn, prefix, _hash(token))
+    if key is None:
         raise Unauthenticated("The API key is not valid.")
     if key["revoked_at"] is not None:
         raise Unauthenticated("The API key has been revoked.")
-    creator = await conn.scalar(
-        select(Worker.id).where(
-            Worker.id == key["created_by"], Worker.tenant_id == key["tenant_id"]
+    await read.set_tenant(key["tenant_id"])
+    async with read() as conn:
+        creator = await conn.scalar(
+            select(Worker.id).where(
+                Worker.id == key["created_by"], Worker.tenant_id == key["tenant_id"]
+            )
         )
-    )
-    if creator is None:
-        raise Unauthenticated("The API key's creator no longer exists.")
-    now = utcnow()
-    if key["last_used_at"] is None or now - key["last_used_at"] > TOUCH_EVERY:
-        await conn.execute(update(ApiKey).where(ApiKey.id == key["id"]).values(last_used_at=now))
-        await conn.commit()
-    modules = await conn.scalars(
-        select(TenantModule.module).where(TenantModule.tenant_id == key["tenant_id"])
-    )
+        if creator is None:
+            raise Unauthenticated("The API key's creator no longer exists.")
+        modules = (
+            await conn.scalars(
+                select(TenantModule.module).where(TenantModule.tenant_id == key["tenant_id"])
+            )
+        ).all()
+        now = utcnow()
+        if key["last_used_at"] is None or now - key["last_used_at"] > TOUCH_EVERY:
+            await conn.execute(
+                update(ApiKey).where(ApiKey.id == key["id"]).values(last_used_at=now)
+            )
+            await conn.commit()
     return Principal(
         key["tenant_id"],
         key["created_by"],
@@ -144,3 +152,24 @@ async def principal_for_key(conn, token: str) -> Principal:
         frozenset(modules),
         show_sub_customers=True,
     )
+
+
+# What `rls.KEY_FUNCTION` returns.
+_KEY_COLUMNS = ("id", "tenant_id", "permissions", "created_by", "last_used_at", "revoked_at")
+
+
+async def _find_key(conn, prefix: str, key_hash: str) -> dict | None:
+    """The key with this prefix and hash, whichever tenant's. On PostgreSQL the function
+    compares the hash, so the app role never sees another key's hash."""
+    if conn.dialect.name != "postgresql":
+        row = await conn.execute(select(ApiKey.__table__).where(ApiKey.prefix == prefix))
+        found = row.mappings().first()
+        if found is None or not hmac.compare_digest(found["key_hash"], key_hash):
+            return None
+        return dict(found)
+    table = ApiKey.__table__
+    found_by = getattr(func, KEY_FUNCTION)(prefix, key_hash).table_valued(
+        *(column(name, table.c[name].type) for name in _KEY_COLUMNS)
+    )
+    found = (await conn.execute(select(found_by))).mappings().first()
+    return dict(found) if found is not None else None

@@ -77,6 +77,9 @@ def _search_condition(dialect: str, term: str):
             .select_from(text("customer_search"))
             .where(text("customer_search MATCH :phrase").bindparams(phrase=phrase))
         )
+    if dialect == "postgresql":
+        escaped = term.replace("/", "//").replace("%", "/%").replace("_", "/_")
+        return C.id.in_(select(func.customer_hub_search(f"%{escaped}%")))
     return C.search_text.contains(term, autoescape=True)
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from core import rls
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -22,5 +24,7 @@ def alembic_config(database_url: str, locations: Iterable[str] = ()) -> Config:
 
 def upgrade(database_url: str, locations: Iterable[str] = (), revision: str = "heads") -> None:
     """Synchronous: call it before an event loop runs (it starts its own). `locations` are
-    the modules' version folders (`Plugins.migration_locations()`)."""
+    the modules' version folders (`Plugins.migration_locations()`). On PostgreSQL, then the
+    row-level security of every tenant table, new ones included (`core/rls.py`)."""
     command.upgrade(alembic_config(database_url, locations), revision)
+    rls.apply(database_url)

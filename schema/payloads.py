@@ -45,7 +45,7 @@ async def mutate(
     ctx = info.context
     principal = ctx.principal
     try:
-        async with ctx.db.transaction() as session:
+        async with ctx.db.transaction(tenant_id=principal.tenant_id) as session:
             events.bind(session, ctx.plugins, principal.modules)
             result = await work(session, principal)
             records = session.info["records"]

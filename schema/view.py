@@ -229,9 +229,9 @@ class GraphQLEndpoint:
             raise Unauthenticated("Send `Authorization: Bearer <token>`.")
         token = token.strip()
         if api_keys.looks_like_key(token):
-            async with ctx.read() as conn:
-                return await api_keys.principal_for_key(conn, token)
+            return await api_keys.principal_for_key(ctx.read, token)
         tenant_id, worker_id = read_token(self.settings.signing_key, token)
+        await ctx.read.set_tenant(tenant_id)  # row-level security: before the first read
         async with ctx.read() as conn:
             principal = await principal_for(conn, tenant_id, worker_id, self.grants)
         if principal is None:
