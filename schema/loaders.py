@@ -10,6 +10,7 @@ from core.auth import Principal
 from core.database import SharedReader
 from core.models import Folder, Status, Tag, Worker
 from core.plugins import Plugins
+from schema.tabs import badge_counts
 
 TENANT_LIST = 0  # key of the tenant's own status list in `statuses_of`
 
@@ -84,22 +85,8 @@ class Loaders:
         self.field_definitions = _loader(load_definitions)
 
         async def load_badges(customer_ids):
-            counts: dict[int, dict[str, int]] = {i: {} for i in customer_ids}
-            if plugins is None:
-                return [counts[i] for i in customer_ids]
             async with read() as conn:
-                results = await plugins.call(
-                    "hub_badge_counts",
-                    principal.modules,
-                    conn=conn,
-                    principal=principal,
-                    customer_ids=list(customer_ids),
-                )
-            for result in results:
-                for tab, by_customer in (result or {}).items():
-                    for customer_id, count in by_customer.items():
-                        if customer_id in counts:
-                            counts[customer_id][tab] = count
+                counts = await badge_counts(plugins, conn, principal, list(customer_ids))
             return [counts[i] for i in customer_ids]
 
         self.badges = _loader(load_badges)

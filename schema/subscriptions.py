@@ -25,7 +25,7 @@ from core.errors import InvalidInput
 from core.models import EventRecord
 from schema.context import Info
 from schema.ids import from_global_ids, to_global_id
-from schema.tabs import ProfileTab
+from schema.tabs import ProfileTab, badge_counts, shown_tabs, tabs_with_counts
 
 COALESCE = 0.05
 MAX_WATCHED = 200
@@ -120,33 +120,16 @@ async def _visible(info: Info, principal: Principal, ids: list[int]) -> set[int]
 async def _badges(info: Info, principal: Principal, ids: list[int]) -> dict[int, list[ProfileTab]]:
     """Fresh counts from the database, with this subscriber's permissions and modules."""
     ctx = info.context
-    tabs = [
-        t
-        for t in ctx.registry.tabs(principal.modules)
-        if t.permission is None or access.can(principal, t.permission)
-    ]
     async with ctx.db.read() as conn:
         memberships = await q.memberships_of(conn, principal.tenant_id, ids)
-        results = await ctx.plugins.call(
-            "hub_badge_counts", principal.modules, conn=conn, principal=principal, customer_ids=ids
+        counts = await badge_counts(ctx.plugins, conn, principal, ids)
+    return {
+        customer_id: tabs_with_counts(
+            shown_tabs(ctx.registry, principal, memberships.get(customer_id, [])),
+            counts[customer_id],
         )
-    counts: dict[str, dict[int, int]] = {}
-    for result in results:
-        counts.update(result or {})
-    badges = {}
-    for customer_id in ids:
-        hidden = {k for row in memberships.get(customer_id, []) for k in row["hidden_tabs"] or []}
-        badges[customer_id] = [
-            ProfileTab(
-                key=t.key,
-                title=t.title,
-                icon=t.icon,
-                badge_count=counts.get(t.key, {}).get(customer_id, 0),
-            )
-            for t in tabs
-            if t.key not in hidden
-        ]
-    return badges
+        for customer_id in ids
+    }
 
 
 async def _latest_event_id(info: Info, tenant_id: int) -> int:

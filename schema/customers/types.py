@@ -9,13 +9,13 @@ import strawberry
 from strawberry import Private
 from strawberry.types.nodes import SelectedField
 
-from core import access, custom_fields
+from core import custom_fields
 from core import customer_queries as q
 from core.pagination import PageRequest
 from schema.catalog.types import CustomFieldDefinition, Folder, Status, Tag
 from schema.context import Info
 from schema.relay import Connection, Node, connection
-from schema.tabs import ProfileTab
+from schema.tabs import ProfileTab, shown_tabs, tabs_with_counts
 from schema.team.types import Worker
 from schema.timeline import TIMELINE_DESCRIPTION, TimelineEntry, TimelineFilter
 from schema.timeline import timeline as customer_timeline
@@ -236,17 +236,9 @@ class Customer(Node):
         ctx = info.context
         principal = ctx.principal
         memberships = await ctx.loaders.memberships_of.load(self.pk)
-        hidden = {key for row in memberships for key in row["hidden_tabs"] or []}
-        tabs = [
-            t
-            for t in ctx.registry.tabs(principal.modules)
-            if t.key not in hidden and (t.permission is None or access.can(principal, t.permission))
-        ]
+        tabs = shown_tabs(ctx.registry, principal, memberships)
         counts = await ctx.loaders.badges.load(self.pk) if len(tabs) > 1 else {}
-        return [
-            ProfileTab(key=t.key, title=t.title, icon=t.icon, badge_count=counts.get(t.key, 0))
-            for t in tabs
-        ]
+        return tabs_with_counts(tabs, counts)
 
     @strawberry.field(
         description="Custom fields shown for this customer (its folders and the fields' "
