@@ -36,13 +36,16 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
     async def lifespan(_app):
         await bus.start()
         await outbox.sweep(older_than=timedelta(0))  # what a crash left unpublished
-        sweeps = asyncio.create_task(outbox.run_sweeps())
+        sweeps = None
+        if settings.outbox_sweep_seconds:
+            sweeps = asyncio.create_task(outbox.run_sweeps(settings.outbox_sweep_seconds))
         gc.collect()
         gc.freeze()  # start-up objects stay out of every later collection (PERFORMANCE.md)
         try:
             yield
         finally:
-            sweeps.cancel()
+            if sweeps is not None:
+                sweeps.cancel()
             await bus.close()
             await db.dispose()
 
@@ -67,6 +70,7 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
     app.state.registry = registry
     app.state.bus = bus
     app.state.outbox = outbox
+    app.state.live = endpoint.live
     return app
 
 
@@ -84,6 +88,7 @@ def main() -> None:
         port=settings.port,
         log_level=settings.log_level,
         ws_max_size=settings.max_body_bytes,  # a websocket message is bounded like a body
+        ws_per_message_deflate=False,  # a third of the memory per socket (PERFORMANCE.md)
     )
 
 

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Origins (besides the server's own) allowed to open websockets.",
     )
+    outbox_sweep_seconds: float = Field(
+        default=15,
+        ge=0,
+        description="How often unpublished events are looked for (a crash's leftovers); 0: "
+        "only at start-up.",
+    )
     subscription_queue: int = Field(
         default=100, ge=1, description="Updates one slow websocket client may have waiting."
     )

@@ -25,6 +25,9 @@ CORE_EVENT_TYPES = frozenset(
         "permissions.changed",
         "api_key.created",
         "api_key.revoked",
+        "worker.created",
+        "worker.updated",
+        "worker.deleted",
     }
 )
 

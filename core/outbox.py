@@ -1,7 +1,9 @@
 """After a commit, a write's events go to the bus and to the modules' handlers, then are
 marked published. Rows a crash left unpublished are sent at start-up and by a periodic sweep
 (at least once: a handler may see an event twice after a crash, so handlers are idempotent).
-A failing handler is logged with the event id and breaks neither the write nor the others."""
+A failing handler is logged with the event id and breaks neither the write nor the others.
+Handlers run under their event's tenant (row-level security on PostgreSQL); only the
+outbox's own bookkeeping (marking, sweeping) works across tenants."""
 
 import asyncio
 import logging
@@ -58,10 +60,11 @@ class Outbox:
             )
 
     async def _handle(self, message: dict, depth: int) -> None:
-        async with self.db.read() as conn:
+        tenant_id = message["tenantId"]
+        async with self.db.transaction(tenant_id) as session:
             enabled = frozenset(
-                await conn.scalars(
-                    select(TenantModule.module).where(TenantModule.tenant_id == message["tenantId"])
+                await session.scalars(
+                    select(TenantModule.module).where(TenantModule.tenant_id == tenant_id)
                 )
             )
         event = events.Event(
@@ -75,7 +78,7 @@ class Outbox:
         for impl in self.plugins.caller("hub_handle_event", enabled).get_hookimpls():
             follow_up: list = []
             try:
-                async with self.db.transaction() as session:
+                async with self.db.transaction(tenant_id) as session:
                     events.bind(session, self.plugins, enabled)
                     result = impl.function(session=session, event=event)
                     if asyncio.iscoroutine(result):

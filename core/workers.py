@@ -17,6 +17,7 @@ from core.auth import Principal
 from core.catalog import clean_text, get_row, max_length, next_position, reorder
 from core.contacts import EMAIL_RE
 from core.errors import Forbidden, InvalidInput, Problem
+from core.events import Event, emit
 from core.models import Worker
 
 OWNER = "owner"
@@ -128,7 +129,14 @@ async def create_worker(
     )
     session.add(worker)
     await session.flush()
+    await _emit(session, principal, "worker.created", worker.id, role=role)
     return worker
+
+
+async def _emit(session, principal: Principal, name: str, worker_id: int, **data) -> None:
+    """Worker changes are in the audit log, and live subscriptions re-check their access."""
+    data = {"workerId": worker_id, **data}
+    await emit(session, Event(name, principal.tenant_id, None, data, principal.worker_id))
 
 
 async def update_worker(
@@ -176,9 +184,12 @@ async def update_worker(
         raise InvalidInput(problems)
     if worker.role == OWNER and values.get("role", OWNER) != OWNER:
         await _keep_an_owner(session, tenant_id, worker.id, "role")
+    changed = sorted(k for k, v in values.items() if getattr(worker, k) != v)
     for key, value in values.items():
         setattr(worker, key, value)
     await session.flush()
+    if changed:
+        await _emit(session, principal, "worker.updated", worker.id, changed=changed)
     return worker
 
 
@@ -194,6 +205,7 @@ async def delete_worker(session: AsyncSession, principal: Principal, worker_id: 
         await _keep_an_owner(session, principal.tenant_id, worker.id, "id")
     await session.delete(worker)
     await session.flush()
+    await _emit(session, principal, "worker.deleted", worker_id)
     return worker_id
 
 

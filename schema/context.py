@@ -24,6 +24,8 @@ class Context:
     registry: Any = None
     outbox: Any = None
     bus: Any = None
+    live: Any = None
+    credentials: str | None = None
     connection_params: dict | None = None
     request: Request | None = None
     response: Response | None = None

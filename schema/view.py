@@ -26,6 +26,7 @@ from core.outbox import Outbox
 from core.plugins import Plugins
 from schema.context import Context
 from schema.errors import ErrorCodes
+from schema.live import LiveHub
 from schema.registry import SchemaRegistry
 
 log = logging.getLogger("customer_hub.http")
@@ -117,6 +118,7 @@ class GraphQLView(GraphQL):
         header = params.get("Authorization") or params.get("authorization")
         if not header and params.get("token"):
             header = f"Bearer {params['token']}"
+        context.credentials = header
         try:
             context.principal_or_none = await self.authenticate(context, header)
         except Unauthenticated as exc:
@@ -182,6 +184,9 @@ class GraphQLEndpoint:
         self.outbox = outbox
         self.grants = plugins.permission_grants()
         self.views: dict[frozenset[str], GraphQLView] = {}
+        self.live = None
+        if outbox is not None:
+            self.live = LiveHub(db, outbox.bus, plugins, registry, self.reauthenticate)
 
     def view_for(self, modules: frozenset[str]) -> GraphQLView:
         key = frozenset(modules) & frozenset(self.plugins.modules)
@@ -199,6 +204,7 @@ class GraphQLEndpoint:
             registry=self.registry,
             outbox=self.outbox,
             bus=self.outbox.bus if self.outbox else None,
+            live=self.live,
         )
         scope.setdefault("state", {})["context"] = ctx
         max_bytes = self.settings.max_body_bytes
@@ -218,6 +224,14 @@ class GraphQLEndpoint:
                 await self.view_for(modules)(scope, receive, send)
             except BodyTooLarge:
                 await body_too_large(max_bytes, ctx.request_id)(scope, receive, send)
+        finally:
+            await ctx.close()
+
+    async def reauthenticate(self, header: str | None):
+        """For a live subscription, after a change that may have taken its access away."""
+        ctx = Context(db=self.db, settings=self.settings)
+        try:
+            return await self.authenticate(ctx, header)
         finally:
             await ctx.close()
 

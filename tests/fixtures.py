@@ -77,7 +77,14 @@ def database_url(request, tmp_path_factory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url) -> Settings:
-    return Settings(database_url=database_url, secret_key=SECRET, redis_url=None, _env_file=None)
+    # No periodic outbox sweep: its statements would land in statement-count windows.
+    return Settings(
+        database_url=database_url,
+        secret_key=SECRET,
+        redis_url=None,
+        outbox_sweep_seconds=0,
+        _env_file=None,
+    )
 
 
 @pytest.fixture(scope="session")

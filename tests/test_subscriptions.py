@@ -1,12 +1,12 @@
 """Live updates over graphql-transport-ws: authenticated in `connection_init`, counts sent as
 absolute values, only of the subscriber's tenant and visible customers."""
 
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
-from tests.support import Api, gid, pk_of
+from tests.support import Api, count_statements, gid, pk_of
 
 BADGES = """subscription($ids: [ID!]!) { badgeCounts(customerIds: $ids) {
   customerId version tabs { key badgeCount } } }"""
@@ -119,3 +119,93 @@ def test_errors_on_the_socket_carry_codes(api):
         message = ws.receive_json()
         errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
         assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def agent_of(api: Api, name: str = "Ann") -> tuple[Api, str]:
+    agent_id = api.ok(
+        "createWorker",
+        {"name": name, "email": f"{name.lower()}@example.com", "role": "AGENT"},
+        "worker { id }",
+    )["worker"]["id"]
+    return Api(api.client, api.tenant_id, pk_of(agent_id)), agent_id
+
+
+def test_revoking_an_api_key_closes_the_sockets_that_use_it(api):
+    key = api.ok(
+        "createApiKey",
+        {"name": "Zapier", "permissions": ["customers.view_all"]},
+        "apiKey { id } secret",
+    )
+    with socket(api, key["secret"]) as keyed, socket(api) as signed_in:
+        subscribe(keyed, LIST)
+        subscribe(signed_in, LIST)
+        ada = customer(api, "Ada")
+        assert next_payload(keyed)["data"]["customerListChanged"]["customerId"] == ada
+        assert next_payload(signed_in)["data"]["customerListChanged"]["customerId"] == ada
+        api.ok("revokeApiKey", {"id": key["apiKey"]["id"]})
+        with pytest.raises(WebSocketDisconnect) as closed:
+            keyed.receive_json()
+        assert closed.value.code == 4403
+        bob = customer(api, "Bob")
+        assert next_payload(signed_in)["data"]["customerListChanged"]["customerId"] == bob
+
+
+def test_a_permission_change_reaches_live_subscriptions(api):
+    api.enable("tickets")
+    agent, agent_id = agent_of(api)
+    hidden = customer(api, "Hidden")
+    mine = customer(api, "Mine", workerIds=[agent_id])
+    with socket(agent) as ws:
+        subscribe(ws, BADGES, ids=[hidden, mine])
+        assert next_payload(ws)["data"]["badgeCounts"]["customerId"] == mine
+        grant = {"workerId": agent_id, "permission": "customers.view_all", "granted": True}
+        api.ok("setWorkerPermission", grant)
+        resynced = {next_payload(ws)["data"]["badgeCounts"]["customerId"] for _ in range(2)}
+        assert resynced == {hidden, mine}
+        api.ok("setWorkerPermission", {**grant, "granted": False})
+        assert next_payload(ws)["data"]["badgeCounts"]["customerId"] == mine
+        api.ok("openTicket", {"customerId": hidden, "subject": "Not for the agent any more"})
+        api.ok("openTicket", {"customerId": mine, "subject": "Yours"})
+        update = next_payload(ws)["data"]["badgeCounts"]
+        assert update["customerId"] == mine
+
+
+def test_removing_the_worker_closes_their_sockets(api):
+    agent, agent_id = agent_of(api)
+    with socket(agent) as ws:
+        subscribe(ws, LIST)
+        api.ok("deleteWorker", {"id": agent_id})
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 4403
+
+
+def test_the_customer_events_end_with_the_customer(api):
+    ada = customer(api, "Ada")
+    with socket(api) as ws:
+        subscribe(ws, EVENTS, id=ada)
+        api.ok("deleteCustomer", {"id": ada})
+        assert next_payload(ws)["data"]["customerEvents"]["action"] == "customer.deleted"
+        assert ws.receive_json() == {"id": "1", "type": "complete"}
+
+
+def _statements_until_updated(api, engine, sockets: int) -> int:
+    """Statements from opening a ticket until every subscriber has its new counts."""
+    ada = customer(api, "Ada")
+    with ExitStack() as stack:
+        sockets_ = [stack.enter_context(socket(api)) for _ in range(sockets)]
+        for ws in sockets_:
+            subscribe(ws, BADGES, ids=[ada])
+            next_payload(ws)
+        with count_statements(engine) as counter:
+            api.ok("openTicket", {"customerId": ada, "subject": "Broken"})
+            for ws in sockets_:
+                assert tabs(next_payload(ws))["tickets"] == 1
+        return counter.count
+
+
+def test_counts_are_recomputed_once_for_all_subscribers_who_see_alike(api, engine):
+    api.enable("tickets")
+    one = _statements_until_updated(api, engine, 1)
+    five = _statements_until_updated(api, engine, 5)
+    assert one == five

@@ -1,0 +1,308 @@
+"""The shared fan-out behind the subscriptions. One bus listener per tenant, not per
+subscriber: a tenant's messages are gathered for `COALESCE` seconds, then each *audience*
+(subscribers who see the same: same permissions, modules and visibility) gets its counts
+recomputed from the database once, and the one result goes to every subscriber of that
+audience watching the customer. A thousand screens on the same list cost one query per burst.
+
+A bus message is only a signal: what is sent is always read afresh, as absolute values with
+a version. A tenant-wide event (permissions changed, an API key revoked, a module switched)
+re-authenticates every subscriber first: one whose credentials no longer hold is closed
+(4403), the others are regrouped under their new access and resynced.
+
+Each subscriber has a bounded queue; one that does not read is closed (4413) rather than
+buffered without end."""
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from core import access
+from core import customer_queries as q
+from core.auth import Principal
+from core.database import Database, SharedReader
+from core.errors import Unauthenticated
+from core.models import EventRecord
+from schema.tabs import ProfileTab, badge_counts, shown_tabs, tabs_with_counts
+
+log = logging.getLogger("customer_hub.live")
+
+COALESCE = 0.05
+MAX_PENDING = 10_000
+RESYNC = "__resync__"
+REMOVALS = ("customer.deleted", "customer.merged_away")
+SLOW_CLIENT_CLOSE = 4413
+SLOW_CLIENT_REASON = "Too many updates waiting: reconnect and subscribe again."
+REVOKED_CLOSE = 4403
+_END = object()
+
+Authenticate = Callable[[str | None], Awaitable[Principal]]
+
+
+def audience_of(principal: Principal) -> tuple:
+    """What decides which customers and tabs a subscriber sees."""
+    if access.can(principal, "customers.view_all"):
+        return (principal.permissions, principal.modules)
+    return (principal.permissions, principal.modules, principal.worker_id, principal.view_folders)
+
+
+@dataclass
+class Badges:
+    customer_id: int
+    tabs: list[ProfileTab]
+    version: int
+
+
+@dataclass
+class ListChange:
+    kind: str  # CREATED, CHANGED, REMOVED
+    customer_id: int
+    version: int
+
+
+class Watcher:
+    """One subscription: what it watches and the updates waiting for its client."""
+
+    def __init__(
+        self,
+        kind: str,
+        principal: Principal,
+        credentials: str | None,
+        socket,
+        size: int,
+        customers: frozenset[int] = frozenset(),
+    ):
+        self.kind = kind  # "badges", "events" or "list"
+        self.principal = principal
+        self.credentials = credentials
+        self.socket = socket
+        self.customers = customers
+        self.queue: asyncio.Queue = asyncio.Queue(maxsize=size + 1)
+        self.size = size
+        self.closing: tuple[int, str] | None = None
+
+    def send(self, items: list) -> None:
+        """One delivery's updates; `size` deliveries waiting make a slow client."""
+        if self.closing is not None or not items:
+            return
+        if self.queue.qsize() >= self.size:
+            self.close(SLOW_CLIENT_CLOSE, SLOW_CLIENT_REASON)
+            return
+        self.queue.put_nowait(items)
+
+    def end(self) -> None:
+        """Complete the subscription (its customer is gone from view)."""
+        if self.closing is None:
+            self.closing = (0, "")
+            self.queue.put_nowait(_END)
+
+    def close(self, code: int, reason: str) -> None:
+        """Close the whole socket: the client must reconnect."""
+        if self.closing is not None:
+            return
+        self.closing = (code, reason)
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(_END)
+
+    async def updates(self) -> AsyncIterator:
+        while True:
+            items = await self.queue.get()
+            if items is _END:
+                code, reason = self.closing
+                if code and hasattr(self.socket, "close"):
+                    with contextlib.suppress(Exception):
+                        await self.socket.close(code=code, reason=reason)
+                return
+            for item in items:
+                yield item
+
+
+class TenantFeed:
+    """One tenant's bus messages, folded into bursts and delivered by one task."""
+
+    def __init__(self, hub: "LiveHub", tenant_id: int):
+        self.hub = hub
+        self.tenant_id = tenant_id
+        self.watchers: set[Watcher] = set()
+        self.pending: list[dict] = []
+        self.wake = asyncio.Event()
+        self.version = 0
+        self.stop_listening = hub.bus.listen(tenant_id, self.put)
+        self.task = asyncio.create_task(self.run())
+
+    def put(self, message: dict) -> None:
+        if len(self.pending) >= MAX_PENDING:
+            self.pending = [{"name": RESYNC, "id": 0}]
+        self.pending.append(message)
+        self.wake.set()
+
+    async def run(self) -> None:
+        while True:
+            await self.wake.wait()
+            await asyncio.sleep(COALESCE)
+            self.wake.clear()
+            burst, self.pending = self.pending, []
+            try:
+                await self.hub.deliver(self, burst)
+            except Exception:
+                log.exception("live update failed for tenant %s", self.tenant_id)
+
+    def stop(self) -> None:
+        self.stop_listening()
+        self.task.cancel()
+
+
+class LiveHub:
+    def __init__(self, db: Database, bus, plugins, registry, authenticate: Authenticate):
+        self.db = db
+        self.bus = bus
+        self.plugins = plugins
+        self.registry = registry
+        self.authenticate = authenticate
+        self.feeds: dict[int, TenantFeed] = {}
+        self.deliveries = 0  # bursts delivered, for tests and the bench
+        bus.on_resync.append(self.resync)
+
+    @property
+    def watchers(self) -> int:
+        return sum(len(feed.watchers) for feed in self.feeds.values())
+
+    def watch(self, watcher: Watcher) -> None:
+        tenant_id = watcher.principal.tenant_id
+        feed = self.feeds.get(tenant_id)
+        if feed is None:
+            feed = self.feeds[tenant_id] = TenantFeed(self, tenant_id)
+        feed.watchers.add(watcher)
+
+    def unwatch(self, watcher: Watcher) -> None:
+        feed = self.feeds.get(watcher.principal.tenant_id)
+        if feed is None:
+            return
+        feed.watchers.discard(watcher)
+        if not feed.watchers:
+            feed.stop()
+            del self.feeds[feed.tenant_id]
+
+    async def resync(self) -> None:
+        for feed in list(self.feeds.values()):
+            feed.put({"name": RESYNC, "id": 0})
+
+    async def deliver(self, feed: TenantFeed, burst: list[dict]) -> None:
+        resync = any(m["name"] == RESYNC for m in burst)
+        if any(m.get("customerId") is None and m["name"] != RESYNC for m in burst):
+            await self._reauthenticate(feed)
+            resync = True
+        reader = SharedReader(self.db, feed.tenant_id)
+        try:
+            if resync:
+                async with reader() as conn:
+                    feed.version = await latest_event_id(conn, feed.tenant_id)
+            feed.version = max([feed.version, *(m["id"] for m in burst)])
+            touched = {m["customerId"] for m in burst if m.get("customerId")}
+            audiences: dict[tuple, list[Watcher]] = defaultdict(list)
+            for watcher in feed.watchers:
+                if watcher.closing is None:
+                    audiences[audience_of(watcher.principal)].append(watcher)
+            for watchers in audiences.values():
+                await self._deliver_to(reader, watchers, burst, touched, resync, feed.version)
+        finally:
+            await reader.close()
+        self.deliveries += 1
+
+    async def _deliver_to(self, reader, watchers, burst, touched, resync, version) -> None:
+        """One audience: one visibility query, one count per customer, shared by all."""
+        principal = watchers[0].principal
+        of_kind = {k: [w for w in watchers if w.kind == k] for k in ("badges", "events", "list")}
+        badge_ids = set().union(*(w.customers for w in of_kind["badges"]))
+        if not resync:
+            badge_ids &= touched
+        event_ids = set().union(*(w.customers for w in of_kind["events"])) & touched
+        list_ids = touched if of_kind["list"] else set()
+        candidates = badge_ids | event_ids | list_ids
+        if not candidates:
+            return
+        async with reader() as conn:
+            visible = set(await q.customers_by_ids(conn, principal, sorted(candidates)))
+            shown = sorted(badge_ids & visible)
+            badges = await read_badges(conn, self.registry, self.plugins, principal, shown)
+        for watcher in of_kind["badges"]:
+            ids = sorted(watcher.customers & badges.keys())
+            watcher.send([Badges(i, badges[i], version) for i in ids])
+        for watcher in of_kind["events"]:
+            (customer_id,) = watcher.customers
+            about = [m for m in burst if m.get("customerId") == customer_id]
+            if customer_id in touched and customer_id not in visible:
+                watcher.send([m for m in about if m["name"] in REMOVALS])
+                watcher.end()
+                continue
+            watcher.send(about)
+        if of_kind["list"]:
+            changes = list_changes(burst, visible, access.can(principal, "customers.view_all"))
+            for watcher in of_kind["list"]:
+                watcher.send(changes)
+
+    async def _reauthenticate(self, feed: TenantFeed) -> None:
+        by_credentials: dict[str | None, list[Watcher]] = defaultdict(list)
+        for watcher in feed.watchers:
+            by_credentials[watcher.credentials].append(watcher)
+        for credentials, watchers in by_credentials.items():
+            try:
+                principal = await self.authenticate(credentials)
+            except Unauthenticated as exc:
+                for watcher in watchers:
+                    watcher.close(REVOKED_CLOSE, str(exc))
+                continue
+            for watcher in watchers:
+                watcher.principal = principal
+
+
+def list_changes(burst: list[dict], visible: set[int], sees_all: bool) -> list[ListChange]:
+    """The latest change per customer; removals only to those who could see the whole
+    tenant (for others, a removed customer is indistinguishable from one never seen)."""
+    latest: dict[int, dict] = {}
+    for message in burst:
+        if message.get("customerId"):
+            latest[message["customerId"]] = message
+    changes = []
+    for customer_id, message in latest.items():
+        if message["name"] in REMOVALS:
+            if not sees_all:
+                continue
+            kind = "REMOVED"
+        elif customer_id not in visible:
+            continue
+        elif message["name"] == "customer.created":
+            kind = "CREATED"
+        else:
+            kind = "CHANGED"
+        changes.append(ListChange(kind, customer_id, message["id"]))
+    return changes
+
+
+async def read_badges(
+    conn, registry, plugins, principal: Principal, ids: list[int]
+) -> dict[int, list[ProfileTab]]:
+    """Fresh counts from the database, with this principal's permissions and modules."""
+    if not ids:
+        return {}
+    memberships = await q.memberships_of(conn, principal.tenant_id, ids)
+    counts = await badge_counts(plugins, conn, principal, ids)
+    return {
+        customer_id: tabs_with_counts(
+            shown_tabs(registry, principal, memberships.get(customer_id, [])),
+            counts[customer_id],
+        )
+        for customer_id in ids
+    }
+
+
+async def latest_event_id(conn, tenant_id: int) -> int:
+    found = await conn.scalar(
+        select(func.max(EventRecord.id)).where(EventRecord.tenant_id == tenant_id)
+    )
+    return found or 0
