@@ -28,7 +28,7 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
     plugins = plugins or make_plugins()
     registry = SchemaRegistry(plugins)
     db = Database(settings.database_url, settings.sql_echo)
-    bus = make_bus(settings.redis_url)
+    bus = make_bus(settings.redis_url, settings.redis_channel_prefix)
     outbox = Outbox(db, plugins, bus)
     endpoint = GraphQLEndpoint(db, settings, plugins, registry, outbox)
 

@@ -80,12 +80,14 @@ class LocalBus:
         return self.listeners.add(tenant_id, listener)
 
 
-def make_bus(redis_url: str | None) -> Bus:
+def make_bus(redis_url: str | None, channel_prefix: str = "hub") -> Bus:
+    """`channel_prefix` (`REDIS_CHANNEL_PREFIX`) keeps deployments sharing one Redis apart:
+    only buses with the same prefix hear each other."""
     if not redis_url:
         return LocalBus()
     from core.bus_redis import RedisBus
 
-    return RedisBus(redis_url)
+    return RedisBus(redis_url, prefix=f"{channel_prefix}:events:")
 
 
 async def resync(bus: Bus) -> None:

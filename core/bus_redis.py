@@ -1,4 +1,6 @@
-"""The event bus across processes: Redis pub/sub, one channel per tenant (`hub:events:<id>`).
+"""The event bus across processes: Redis pub/sub, one channel per tenant
+(`<REDIS_CHANNEL_PREFIX>:events:<id>`, by default `hub:events:<id>`; `make_bus` builds the
+prefix, so deployments sharing one Redis each hear only their own channels).
 
 Each process holds ONE pub/sub connection read by ONE task; the first local listener of a
 tenant SUBSCRIBEs its channel, the last one leaving UNSUBSCRIBEs it, and what arrives is fanned

@@ -19,6 +19,12 @@ class Settings(BaseSettings):
         description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://…",
     )
     redis_url: str | None = Field(default=None, description="Redis URL for the event bus.")
+    redis_channel_prefix: str = Field(
+        default="hub",
+        min_length=1,
+        description="Names the bus's Redis channels (`<prefix>:events:<tenant id>`): deployments "
+        "sharing one Redis need different prefixes; processes of one deployment the same.",
+    )
     secret_key: str | None = Field(
         default=None,
         description="Signs access tokens. Unset: a random key is created in var/secret-key.",

@@ -1,14 +1,11 @@
 """The Redis bus against real Redis servers this file starts on free ports (never the shared
 6379): fan-out across processes, exactly once; subscriptions that follow the listeners; a
-reconnect by itself after Redis restarts, with a resync; no exception while Redis is down; and
-one app's write heard by another app's bus."""
+reconnect by itself after Redis restarts, with a resync; no exception while Redis is down;
+one app's write heard by another app's bus; and deployments kept apart by their channel prefix.
+The same against real server processes: tests/test_processes.py."""
 
 import asyncio
 import logging
-import os
-import shutil
-import socket
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,72 +15,13 @@ import pytest
 from redis.asyncio import Redis
 from starlette.testclient import TestClient
 
+from core.bus import make_bus
 from core.bus_redis import RedisBus
+from core.config import Settings
 from server import create_app
 from tests.fixtures import new_tenant, run
-
-REQUIRED = os.environ.get("REQUIRE_SERVICES") == "1"
-REDIS_SERVER = shutil.which("redis-server")
-SHARED_PORT = 6379
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    assert port != SHARED_PORT
-    return port
-
-
-class RedisServer:
-    """A throwaway `redis-server` without persistence, restartable on its port."""
-
-    def __init__(self, port: int, directory):
-        self.port = port
-        self.directory = directory
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        command = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-        command += ["--appendonly", "no", "--daemonize", "no", "--dir", str(self.directory)]
-        self.process = subprocess.Popen(
-            command,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, "redis-server exited at start"
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                pass
-            time.sleep(0.02)
-        pytest.fail(f"redis-server on port {self.port} did not answer")
-
-    def stop(self, kill: bool = False) -> None:
-        if self.process is None:
-            return
-        if kill:
-            self.process.kill()
-        else:
-            self.process.terminate()
-        self.process.wait(timeout=5)
-        self.process = None
-
-
-def require_redis_server() -> None:
-    if REDIS_SERVER is None:
-        if REQUIRED:
-            pytest.fail("redis-server is not installed but REQUIRE_SERVICES=1")
-        pytest.skip("redis-server not installed")
+from tests.servers import RedisServer, free_port, require_redis_server
+from tests.support import SECRET
 
 
 @pytest.fixture
@@ -364,3 +302,47 @@ def test_a_write_in_one_app_reaches_the_bus_of_another(redis_server, settings):
         assert [m["name"] for m in heard_b] == ["customer.created"]
         assert heard_b[0]["tenantId"] == api.tenant_id
         assert heard_a == heard_b  # the writing app hears it through Redis too, once
+
+
+def test_deployments_sharing_a_redis_hear_only_their_own_channel_prefix(redis_server):
+    """`REDIS_CHANNEL_PREFIX`: two deployments (blue, green) on one Redis, same tenant ids."""
+
+    async def scenario():
+        blue_a = make_bus(redis_server.url, "blue")
+        blue_b = make_bus(redis_server.url, "blue")
+        green = make_bus(redis_server.url, "green")
+        heard: dict[str, list[dict]] = {"blue_a": [], "blue_b": [], "green": []}
+        for name, bus in (("blue_a", blue_a), ("blue_b", blue_b), ("green", green)):
+            bus.listen(1, heard[name].append)
+            await bus.start()
+        try:
+            assert all([await blue_a.settled(), await blue_b.settled(), await green.settled()])
+
+            await blue_a.publish(1, {"id": "blue"})
+            await green.publish(1, {"id": "green"})
+            # Per-channel order: once each deployment's fence is in, a stray would be too.
+            await blue_b.publish(1, {"id": "fence"})
+            await green.publish(1, {"id": "fence"})
+            await eventually(lambda: all(ids(h)[-1:] == ["fence"] for h in heard.values()))
+
+            assert ids(heard["blue_a"]) == ids(heard["blue_b"]) == ["blue", "fence"]
+            assert ids(heard["green"]) == ["green", "fence"]
+        finally:
+            for bus in (blue_a, blue_b, green):
+                await bus.close()
+
+    run_async(scenario)
+
+
+def test_the_app_names_its_channels_by_the_setting(monkeypatch):
+    monkeypatch.setenv("REDIS_CHANNEL_PREFIX", "staging")
+    configured = Settings(
+        database_url="sqlite+aiosqlite:///:memory:",
+        redis_url="redis://127.0.0.1:1/0",  # never connected: the bus is not started
+        secret_key=SECRET,
+        _env_file=None,
+    )
+    assert configured.redis_channel_prefix == "staging"
+    bus = create_app(configured).state.bus
+    assert bus._channel(7) == "staging:events:7"
+    assert make_bus(configured.redis_url)._channel(7) == "hub:events:7"  # the default

@@ -1,0 +1,173 @@
+"""Real server processes for tests: a throwaway `redis-server` (never the shared one on 6379)
+and the app itself (`python server.py`), each on a free port of its own, stopped for sure."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from core.config import Settings
+
+REQUIRED = os.environ.get("REQUIRE_SERVICES") == "1"
+REDIS_SERVER = shutil.which("redis-server")
+SHARED_PORT = 6379
+ROOT = Path(__file__).resolve().parent.parent  # the checkout under test
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    assert port != SHARED_PORT
+    return port
+
+
+def require_redis_server() -> None:
+    if REDIS_SERVER is None:
+        if REQUIRED:
+            pytest.fail("redis-server is not installed but REQUIRE_SERVICES=1")
+        pytest.skip("redis-server not installed")
+
+
+def _stop(process: subprocess.Popen, kill: bool = False, within: float = 5.0) -> None:
+    """Terminate (or kill) and reap; a process that ignores SIGTERM is killed."""
+    if process.poll() is None:
+        if kill:
+            process.kill()
+        else:
+            process.terminate()
+    try:
+        process.wait(timeout=within)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=within)
+
+
+class RedisServer:
+    """A throwaway `redis-server` without persistence, restartable on its port."""
+
+    def __init__(self, port: int, directory):
+        self.port = port
+        self.directory = directory
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def start(self) -> None:
+        command = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        command += ["--appendonly", "no", "--daemonize", "no", "--dir", str(self.directory)]
+        self.process = subprocess.Popen(
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                self.process = None
+                pytest.fail(f"redis-server exited at start (port {self.port} taken?)")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            time.sleep(0.02)
+        self.stop(kill=True)
+        pytest.fail(f"redis-server on port {self.port} did not answer")
+
+    def stop(self, kill: bool = False) -> None:
+        if self.process is None:
+            return
+        process, self.process = self.process, None
+        _stop(process, kill)
+
+
+class AppServer:
+    """`python server.py` of this checkout in a process of its own, configured only by the
+    environment given (plus HOST and PORT), in `directory` (its `var/`, its log).
+
+    The venv's editable install may point at another checkout: `PYTHONPATH` puts this one
+    first, and the working directory is not the checkout, so no developer's `.env` leaks in."""
+
+    def __init__(self, name: str, directory: Path, environment: dict[str, str]):
+        self.name = name
+        self.port = free_port()
+        self.directory = directory / name
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.log_path = self.directory / "server.log"
+        self.environment = environment
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/graphql"
+
+    def _env(self) -> dict[str, str]:
+        settings = {name.upper() for name in Settings.model_fields}
+        env = {k: v for k, v in os.environ.items() if k.upper() not in settings}
+        env.update(self.environment)
+        env.update(HOST="127.0.0.1", PORT=str(self.port), PYTHONPATH=str(ROOT))
+        env.setdefault("LOG_LEVEL", "warning")
+        return env
+
+    def launch(self) -> None:
+        """Start the process; `wait_ready` waits for it to answer."""
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, str(ROOT / "server.py")],
+                cwd=self.directory,
+                env=self._env(),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def wait_ready(self, within: float = 30.0) -> None:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                pytest.fail(f"{self.name} exited at start:\n{self.log_tail()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                    sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    if sock.recv(64).startswith(b"HTTP/1.1 200"):
+                        return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        pytest.fail(f"{self.name} did not answer within {within}s:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        """SIGTERM (uvicorn shuts down gracefully, the lifespan closes the bus), then SIGKILL."""
+        if self.process is None:
+            return
+        process, self.process = self.process, None
+        _stop(process)
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+        return "\n".join(f"  {self.name}| {line}" for line in text.splitlines()[-lines:])
