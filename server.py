@@ -78,12 +78,12 @@ app = create_app()
 
 
 def main() -> None:
-    settings = Settings()
+    settings = app.state.settings
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s %(message)s"
     )
     uvicorn.run(
-        "server:app",
+        app,  # this module's (a "server:app" string would import and build it again)
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,

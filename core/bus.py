@@ -29,6 +29,10 @@ class Bus(Protocol):
     def listen(self, tenant_id: int, listener: Listener) -> Callable[[], None]:
         """Call `listener` with each message of the tenant; returns the unsubscribe."""
 
+    async def settled(self, within: float = 5.0) -> bool:
+        """Wait until every tenant listened to is heard (Redis confirmed the subscription);
+        False if not within `within` seconds. Read initial values after it, not before."""
+
 
 class Listeners:
     """The in-process fan-out every bus ends in: listeners per tenant."""
@@ -78,6 +82,9 @@ class LocalBus:
 
     def listen(self, tenant_id: int, listener: Listener) -> Callable[[], None]:
         return self.listeners.add(tenant_id, listener)
+
+    async def settled(self, within: float = 5.0) -> bool:
+        return True
 
 
 def make_bus(redis_url: str | None, channel_prefix: str = "hub") -> Bus:

@@ -10,6 +10,7 @@ from schema.customers.mutations import CustomerMutations
 from schema.customers.queries import CustomerQueries
 from schema.errors import ErrorCodes
 from schema.limits import QueryLimits, limits_of, refine_errors
+from schema.live_execution import SharedEventExecutor
 from schema.modules import ModuleMutations, ModuleQueries
 from schema.nodes import NodeQueries
 from schema.permissions import PermissionMutations, PermissionQueries
@@ -76,6 +77,7 @@ def build_schema(grafts: dict[str, list] | None = None, types: list | None = Non
         subscription=Subscription,
         types=types or [],
         grafts=grafts,
+        execution_context_class=SharedEventExecutor,
         # The limits come from each request's settings (`Context.settings`), so one schema
         # serves any settings; `QueryLimits` keeps its rule classes stable for
         # `ValidationCache` (schema/limits.py).

@@ -17,7 +17,6 @@ import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
@@ -27,11 +26,14 @@ from core.auth import Principal
 from core.database import Database, SharedReader
 from core.errors import Unauthenticated
 from core.models import EventRecord
+from schema import live_types as types
+from schema.live_types import shared
 from schema.tabs import ProfileTab, badge_counts, shown_tabs, tabs_with_counts
 
 log = logging.getLogger("customer_hub.live")
 
 COALESCE = 0.05
+SETTLE = 2.0
 MAX_PENDING = 10_000
 RESYNC = "__resync__"
 REMOVALS = ("customer.deleted", "customer.merged_away")
@@ -48,20 +50,6 @@ def audience_of(principal: Principal) -> tuple:
     if access.can(principal, "customers.view_all"):
         return (principal.permissions, principal.modules)
     return (principal.permissions, principal.modules, principal.worker_id, principal.view_folders)
-
-
-@dataclass
-class Badges:
-    customer_id: int
-    tabs: list[ProfileTab]
-    version: int
-
-
-@dataclass
-class ListChange:
-    kind: str  # CREATED, CHANGED, REMOVED
-    customer_id: int
-    version: int
 
 
 class Watcher:
@@ -133,6 +121,7 @@ class TenantFeed:
         self.wake = asyncio.Event()
         self.version = 0
         self.stop_listening = hub.bus.listen(tenant_id, self.put)
+        self.heard = asyncio.ensure_future(hub.bus.settled(SETTLE))
         self.task = asyncio.create_task(self.run())
 
     def put(self, message: dict) -> None:
@@ -155,6 +144,7 @@ class TenantFeed:
     def stop(self) -> None:
         self.stop_listening()
         self.task.cancel()
+        self.heard.cancel()
 
 
 class LiveHub:
@@ -172,12 +162,15 @@ class LiveHub:
     def watchers(self) -> int:
         return sum(len(feed.watchers) for feed in self.feeds.values())
 
-    def watch(self, watcher: Watcher) -> None:
+    async def watch(self, watcher: Watcher) -> None:
+        """Returns once the tenant's messages are heard, so that values read afterwards
+        miss nothing (with Redis down, after `SETTLE` seconds: a resync follows)."""
         tenant_id = watcher.principal.tenant_id
         feed = self.feeds.get(tenant_id)
         if feed is None:
             feed = self.feeds[tenant_id] = TenantFeed(self, tenant_id)
         feed.watchers.add(watcher)
+        await asyncio.shield(feed.heard)
 
     def unwatch(self, watcher: Watcher) -> None:
         feed = self.feeds.get(watcher.principal.tenant_id)
@@ -230,19 +223,25 @@ class LiveHub:
             visible = set(await q.customers_by_ids(conn, principal, sorted(candidates)))
             shown = sorted(badge_ids & visible)
             badges = await read_badges(conn, self.registry, self.plugins, principal, shown)
+        updates = {i: shared(types.badges(i, badges[i], version)) for i in badges}
         for watcher in of_kind["badges"]:
-            ids = sorted(watcher.customers & badges.keys())
-            watcher.send([Badges(i, badges[i], version) for i in ids])
+            watcher.send([updates[i] for i in sorted(watcher.customers & updates.keys())])
+        events = {
+            m["id"]: shared(types.event(m))
+            for m in burst
+            if m.get("customerId") in event_ids and m["name"] != RESYNC
+        }
         for watcher in of_kind["events"]:
             (customer_id,) = watcher.customers
-            about = [m for m in burst if m.get("customerId") == customer_id]
+            about = [m for m in burst if m["id"] in events and m["customerId"] == customer_id]
             if customer_id in touched and customer_id not in visible:
-                watcher.send([m for m in about if m["name"] in REMOVALS])
+                watcher.send([events[m["id"]] for m in about if m["name"] in REMOVALS])
                 watcher.end()
                 continue
-            watcher.send(about)
+            watcher.send([events[m["id"]] for m in about])
         if of_kind["list"]:
             changes = list_changes(burst, visible, access.can(principal, "customers.view_all"))
+            changes = [shared(c) for c in changes]
             for watcher in of_kind["list"]:
                 watcher.send(changes)
 
@@ -261,7 +260,7 @@ class LiveHub:
                 watcher.principal = principal
 
 
-def list_changes(burst: list[dict], visible: set[int], sees_all: bool) -> list[ListChange]:
+def list_changes(burst: list[dict], visible: set[int], sees_all: bool) -> list:
     """The latest change per customer; removals only to those who could see the whole
     tenant (for others, a removed customer is indistinguishable from one never seen)."""
     latest: dict[int, dict] = {}
@@ -280,7 +279,7 @@ def list_changes(burst: list[dict], visible: set[int], sees_all: bool) -> list[L
             kind = "CREATED"
         else:
             kind = "CHANGED"
-        changes.append(ListChange(kind, customer_id, message["id"]))
+        changes.append(types.list_change(kind, customer_id, message["id"]))
     return changes
 
 

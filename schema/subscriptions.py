@@ -8,57 +8,23 @@ After the bus reconnects (Redis came back) or a tenant-wide change (permissions,
 modules), every subscription gets everything again."""
 
 from collections.abc import AsyncGenerator
-from datetime import datetime
-from enum import Enum
 
 import strawberry
-from strawberry.scalars import JSON
 
 from core import customer_queries as q
 from core.errors import InvalidInput
+from schema import live_types
 from schema.context import Info
-from schema.ids import from_global_ids, to_global_id
+from schema.ids import from_global_ids
 from schema.live import Watcher, latest_event_id, read_badges
-from schema.tabs import ProfileTab
+from schema.live_types import CustomerBadges, CustomerEvent, CustomerListChange
 
 MAX_WATCHED = 200
 
 
-@strawberry.type(description="Badge counts of one customer's profile tabs, as absolute values.")
-class CustomerBadges:
-    customer_id: strawberry.ID
-    tabs: list[ProfileTab]
-    version: int = strawberry.field(
-        description="The newest event these counts reflect; larger is newer."
-    )
-
-
-@strawberry.type(description="Something that happened to a customer.")
-class CustomerEvent:
-    id: strawberry.ID
-    action: str = strawberry.field(description="E.g. `customer.updated`, `ticket.opened`.")
-    customer_id: strawberry.ID
-    occurred_at: datetime
-    data: JSON
-
-
-@strawberry.enum(description="What happened to a customer of the list.")
-class CustomerListChangeKind(Enum):
-    CREATED = "CREATED"
-    CHANGED = "CHANGED"
-    REMOVED = "REMOVED"
-
-
-@strawberry.type(description="A change the list panel should reflect.")
-class CustomerListChange:
-    kind: CustomerListChangeKind
-    customer_id: strawberry.ID
-    version: int
-
-
-async def _watching(info: Info, kind: str, customers=frozenset()) -> Watcher:
+def _watcher(info: Info, kind: str, customers=frozenset()) -> Watcher:
     ctx = info.context
-    watcher = Watcher(
+    return Watcher(
         kind,
         ctx.principal,
         ctx.credentials,
@@ -66,8 +32,6 @@ async def _watching(info: Info, kind: str, customers=frozenset()) -> Watcher:
         ctx.settings.subscription_queue,
         frozenset(customers),
     )
-    ctx.live.watch(watcher)
-    return watcher
 
 
 async def _visible_on(conn, principal, ids) -> set[int]:
@@ -88,17 +52,18 @@ class Subscription:
         if len(customer_ids) > MAX_WATCHED:
             raise InvalidInput.one("customerIds", f"At most {MAX_WATCHED} customers.", "TOO_MANY")
         ids = from_global_ids(customer_ids, "Customer")
-        watcher = await _watching(info, "badges", ids)
+        watcher = _watcher(info, "badges", ids)
         try:
+            await ctx.live.watch(watcher)
             async with ctx.read() as conn:
                 version = await latest_event_id(conn, ctx.principal.tenant_id)
                 visible = sorted(await _visible_on(conn, ctx.principal, ids))
                 first = await read_badges(conn, ctx.registry, ctx.plugins, ctx.principal, visible)
             await ctx.read.close()
             for customer_id, tabs in first.items():
-                yield _badges(customer_id, tabs, version)
+                yield live_types.badges(customer_id, tabs, version)
             async for update in watcher.updates():
-                yield _badges(update.customer_id, update.tabs, update.version)
+                yield update
         finally:
             ctx.live.unwatch(watcher)
 
@@ -108,21 +73,16 @@ class Subscription:
     ) -> AsyncGenerator[CustomerEvent, None]:
         ctx = info.context
         (pk,) = from_global_ids([customer_id], "Customer")
-        watcher = await _watching(info, "events", [pk])
+        watcher = _watcher(info, "events", [pk])
         try:
+            await ctx.live.watch(watcher)
             async with ctx.read() as conn:
                 visible = await _visible_on(conn, ctx.principal, [pk])
             await ctx.read.close()
             if not visible:
                 return
-            async for message in watcher.updates():
-                yield CustomerEvent(
-                    id=to_global_id("Event", message["id"]),
-                    action=message["name"],
-                    customer_id=customer_id,
-                    occurred_at=datetime.fromisoformat(message["occurredAt"]),
-                    data=message["data"],
-                )
+            async for update in watcher.updates():
+                yield update
         finally:
             ctx.live.unwatch(watcher)
 
@@ -131,19 +91,10 @@ class Subscription:
         "panel can refresh them. Removals of customers you could not see are not sent."
     )
     async def customer_list_changed(self, info: Info) -> AsyncGenerator[CustomerListChange, None]:
-        watcher = await _watching(info, "list")
+        watcher = _watcher(info, "list")
         try:
-            async for change in watcher.updates():
-                yield CustomerListChange(
-                    kind=CustomerListChangeKind(change.kind),
-                    customer_id=to_global_id("Customer", change.customer_id),
-                    version=change.version,
-                )
+            await info.context.live.watch(watcher)
+            async for update in watcher.updates():
+                yield update
         finally:
             info.context.live.unwatch(watcher)
-
-
-def _badges(customer_id: int, tabs: list[ProfileTab], version: int) -> CustomerBadges:
-    return CustomerBadges(
-        customer_id=to_global_id("Customer", customer_id), tabs=tabs, version=version
-    )

@@ -209,3 +209,21 @@ def test_counts_are_recomputed_once_for_all_subscribers_who_see_alike(api, engin
     one = _statements_until_updated(api, engine, 1)
     five = _statements_until_updated(api, engine, 5)
     assert one == five
+
+
+def test_one_update_sent_to_many_keeps_each_subscribers_selection(api):
+    api.enable("tickets")
+    ada = customer(api, "Ada")
+    shaped = """subscription($ids: [ID!]!, $tabs: Boolean!) { badgeCounts(customerIds: $ids) {
+      customerId tabs @include(if: $tabs) { key badgeCount } } }"""
+    with socket(api) as a, socket(api) as b, socket(api) as c:
+        subscribe(a, shaped, ids=[ada], tabs=True)
+        subscribe(b, shaped, ids=[ada], tabs=False)
+        subscribe(c, BADGES, ids=[ada])
+        for ws in (a, b, c):
+            next_payload(ws)
+        api.ok("openTicket", {"customerId": ada, "subject": "Broken"})
+        with_tabs, without, full = (next_payload(ws)["data"]["badgeCounts"] for ws in (a, b, c))
+    assert {t["key"]: t["badgeCount"] for t in with_tabs["tabs"]}["tickets"] == 1
+    assert without == {"customerId": ada}
+    assert set(full) == {"customerId", "version", "tabs"}
