@@ -135,8 +135,54 @@ async def _emit(session, principal: Principal, name: str, customers, **data) -> 
         )
 
 
-def _link_event(link) -> str:
-    return "customer.folder_changed" if link is CustomerFolder else "customer.updated"
+# The event of each link table: data `{"added": [ref], "removed": [ref]}` (see `ref`).
+LINK_EVENTS = {
+    CustomerFolder: "customer.folder_changed",
+    CustomerTag: "customer.tags_changed",
+    CustomerWorker: "customer.workers_changed",
+}
+
+
+def ref(row) -> dict:
+    """How an event names a folder, tag, worker or status: its id, and its name at the time
+    (so a history still reads right after a rename or a delete)."""
+    return {"id": row.id, "name": row.name}
+
+
+async def emit_link_changes(
+    session: AsyncSession,
+    tenant_id: int,
+    actor_id: int | None,
+    link,
+    changes: Iterable[tuple[Customer, Sequence, Sequence]],
+) -> None:
+    """One event per customer whose links to folders, tags or workers (`link`) changed:
+    `changes` holds (customer, rows added, rows removed); customers without either get none."""
+    for customer, added, removed in changes:
+        if added or removed:
+            data = {"added": [ref(r) for r in added], "removed": [ref(r) for r in removed]}
+            await emit(session, Event(LINK_EVENTS[link], tenant_id, customer.id, data, actor_id))
+
+
+async def _status_refs(session, ids: Iterable[int | None]) -> dict[int, dict]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = await session.execute(select(Status.id, Status.name).where(Status.id.in_(wanted)))
+    return {row.id: ref(row) for row in rows}
+
+
+async def _emit_status_changes(
+    session, principal: Principal, changes: Sequence[tuple[Customer, int | None]]
+) -> None:
+    """`customer.status_changed` {from: ref | null, to: ref | null} for each (customer, the
+    status it had); the customer holds the new one."""
+    names = await _status_refs(
+        session, [before for _, before in changes] + [c.status_id for c, _ in changes]
+    )
+    for customer, before in changes:
+        data = {"from": names.get(before), "to": names.get(customer.status_id)}
+        await _emit(session, principal, "customer.status_changed", [customer], **data)
 
 
 async def check_refs(
@@ -334,6 +380,10 @@ async def create_customer(session: AsyncSession, principal: Principal, data: dic
     )
     await session.flush()
     await _emit(session, principal, "customer.created", [customer])
+    for link, rows in ((CustomerFolder, folders), (CustomerTag, tags), (CustomerWorker, workers)):
+        await emit_link_changes(
+            session, tenant_id, principal.worker_id, link, [(customer, rows, [])]
+        )
     return customer
 
 
@@ -394,7 +444,7 @@ async def update_customer(
     await _flush(session)
     await _emit(session, principal, "customer.updated", [customer], changed=sorted(changes))
     if status_before != customer.status_id:
-        await _emit(session, principal, "customer.status_changed", [customer])
+        await _emit_status_changes(session, principal, [(customer, status_before)])
     return customer
 
 
@@ -429,12 +479,12 @@ async def set_status(
     access.require(principal, "customers.edit")
     customers = await get_customers(session, principal, ids)
     status = await _customer_status(session, principal.tenant_id, status_id, ("input", "statusId"))
-    changed = [c for c in customers if c.status_id != status]
-    for customer in changed:
+    changed = [(c, c.status_id) for c in customers if c.status_id != status]
+    for customer, _ in changed:
         customer.status_id = status
-    _touch(changed)
+    _touch(c for c, _ in changed)
     await _flush(session)
-    await _emit(session, principal, "customer.status_changed", changed)
+    await _emit_status_changes(session, principal, changed)
     return customers
 
 
@@ -480,22 +530,23 @@ async def add_to_folders(
         field = ("input", "folders", str(index), "statusId")
         status_of[folder_id] = await _folder_status(session, tenant_id, folder_id, status_id, field)
     existing = await _existing_links(session, CustomerFolder, "folder_id", customers)
-    changed = set()
+    changes = []
     for customer in customers:
-        for folder in folders:
-            if (customer.id, folder.id) not in existing:
-                session.add(
-                    CustomerFolder(
-                        tenant_id=tenant_id,
-                        customer_id=customer.id,
-                        folder_id=folder.id,
-                        status_id=status_of[folder.id],
-                    )
+        added = [f for f in folders if (customer.id, f.id) not in existing]
+        for folder in added:
+            session.add(
+                CustomerFolder(
+                    tenant_id=tenant_id,
+                    customer_id=customer.id,
+                    folder_id=folder.id,
+                    status_id=status_of[folder.id],
                 )
-                changed.add(customer)
-    _touch(changed)
+            )
+        if added:
+            changes.append((customer, added, []))
+    _touch(c for c, _, _ in changes)
     await _flush(session)
-    await _emit(session, principal, "customer.folder_changed", changed)
+    await emit_link_changes(session, tenant_id, principal.worker_id, CustomerFolder, changes)
     return customers
 
 
@@ -513,7 +564,7 @@ async def set_folder_status(
     access.require(principal, "customers.edit")
     customers = await get_customers(session, principal, ids)
     folder = await session.scalar(
-        select(Folder.id).where(Folder.tenant_id == principal.tenant_id, Folder.id == folder_id)
+        select(Folder).where(Folder.tenant_id == principal.tenant_id, Folder.id == folder_id)
     )
     if folder is None:
         raise InvalidInput.one(("input", "folderId"), "Folder not found.", "NOT_FOUND")
@@ -538,12 +589,16 @@ async def set_folder_status(
     ]
     if problems:
         raise InvalidInput(problems)
-    changed = [c for c in customers if memberships[c.id].status_id != status]
-    for customer in changed:
+    changed = [(c, memberships[c.id].status_id) for c in customers]
+    changed = [(c, before) for c, before in changed if before != status]
+    for customer, _ in changed:
         memberships[customer.id].status_id = status
-    _touch(changed)
+    _touch(c for c, _ in changed)
     await _flush(session)
-    await _emit(session, principal, "customer.folder_changed", changed)
+    names = await _status_refs(session, [status, *(before for _, before in changed)])
+    for customer, before in changed:
+        data = {"folder": ref(folder), "from": names.get(before), "to": names.get(status)}
+        await _emit(session, principal, "customer.folder_status_changed", [customer], **data)
     return customers
 
 
@@ -589,19 +644,18 @@ async def _link(session, principal, ids, link, column, target, target_ids, field
     customers = await get_customers(session, principal, ids)
     targets = await check_refs(session, target, principal.tenant_id, target_ids, ("input", field))
     existing = await _existing_links(session, link, column, customers)
-    changed = set()
+    changes = []
     for customer in customers:
-        for item in targets:
-            if (customer.id, item.id) not in existing:
-                session.add(
-                    link(
-                        tenant_id=principal.tenant_id, customer_id=customer.id, **{column: item.id}
-                    )
-                )
-                changed.add(customer)
-    _touch(changed)
+        added = [t for t in targets if (customer.id, t.id) not in existing]
+        for item in added:
+            session.add(
+                link(tenant_id=principal.tenant_id, customer_id=customer.id, **{column: item.id})
+            )
+        if added:
+            changes.append((customer, added, []))
+    _touch(c for c, _, _ in changes)
     await _flush(session)
-    await _emit(session, principal, _link_event(link), changed, changed_links=link.__tablename__)
+    await emit_link_changes(session, principal.tenant_id, principal.worker_id, link, changes)
     return customers
 
 
@@ -610,18 +664,22 @@ async def _unlink(
 ) -> list[Customer]:
     access.require(principal, "customers.edit")
     customers = await get_customers(session, principal, ids)
-    await check_refs(session, target, principal.tenant_id, target_ids, ("input", field))
+    targets = await check_refs(session, target, principal.tenant_id, target_ids, ("input", field))
     existing = await _existing_links(session, link, column, customers)
-    wanted = set(target_ids)
-    changed = {c for c in customers if any((c.id, t) in existing for t in wanted)}
+    changes = []
+    for customer in customers:
+        removed = [t for t in targets if (customer.id, t.id) in existing]
+        if removed:
+            changes.append((customer, [], removed))
     await session.execute(
         delete(link).where(
-            link.customer_id.in_([c.id for c in changed]), getattr(link, column).in_(wanted)
+            link.customer_id.in_([c.id for c, _, _ in changes]),
+            getattr(link, column).in_([t.id for t in targets]),
         )
     )
-    _touch(changed)
+    _touch(c for c, _, _ in changes)
     await _flush(session)
-    await _emit(session, principal, _link_event(link), changed, changed_links=link.__tablename__)
+    await emit_link_changes(session, principal.tenant_id, principal.worker_id, link, changes)
     return customers
 
 

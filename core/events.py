@@ -12,14 +12,19 @@ from core import audit
 from core.models import utcnow
 from core.plugins import Plugins
 
+# Core's events and their data. A `ref` is `{"id": 3, "name": "VIP"}`: the row's id and its
+# name when the event happened. Listed for readers in README.md ("Events").
 CORE_EVENT_TYPES = frozenset(
     {
-        "customer.created",
-        "customer.updated",
-        "customer.deleted",
-        "customer.merged",
-        "customer.status_changed",
-        "customer.folder_changed",
+        "customer.created",  # {}; then one link event per kind of link it was created with
+        "customer.updated",  # {"changed": [field keys]}: its own fields, never its links
+        "customer.deleted",  # {}
+        "customer.merged",  # {"sourceId": id}; on the target, which may then gain links
+        "customer.status_changed",  # {"from": ref | null, "to": ref | null}
+        "customer.folder_changed",  # {"added": [ref], "removed": [ref]}: folders
+        "customer.folder_status_changed",  # {"folder": ref, "from": ref | null, "to": ref}
+        "customer.tags_changed",  # {"added": [ref], "removed": [ref]}: tags
+        "customer.workers_changed",  # {"added": [ref], "removed": [ref]}: assigned workers
         "module.enabled",
         "module.disabled",
         "permissions.changed",

@@ -13,12 +13,21 @@ from core.customers import (
     _flush,
     _refresh_search,
     _touch,
+    emit_link_changes,
     get_customer,
     module_hook,
 )
 from core.errors import InvalidInput, NotFound
 from core.events import Event, emit
-from core.models import Customer, CustomerFolder, CustomerTag, CustomerWorker
+from core.models import (
+    Customer,
+    CustomerFolder,
+    CustomerTag,
+    CustomerWorker,
+    Folder,
+    Tag,
+    Worker,
+)
 
 
 async def _is_ancestor(session: AsyncSession, ancestor_id: int, customer: Customer) -> bool:
@@ -37,16 +46,22 @@ def _merged_contacts(kind: str, target: list[dict], source: list[dict]) -> list[
     return normalize_contacts(kind, [*target, *extra], kind + "s")
 
 
-async def _move_links(session: AsyncSession, link, column: str, source_id: int, target_id: int):
+async def _move_links(
+    session: AsyncSession, link, column: str, source_id: int, target_id: int
+) -> list[int]:
+    """Move the source's links the target lacks; returns the ids the target gained."""
     target_has = set(
         await session.scalars(select(getattr(link, column)).where(link.customer_id == target_id))
     )
     rows = await session.scalars(select(link).where(link.customer_id == source_id))
+    gained = []
     for row in list(rows):
         if getattr(row, column) in target_has:
             await session.delete(row)
         else:
             row.customer_id = target_id
+            gained.append(getattr(row, column))
+    return gained
 
 
 async def merge_customers(
@@ -74,12 +89,15 @@ async def merge_customers(
     target.custom_fields = {**(source.custom_fields or {}), **(target.custom_fields or {})}
     if target.kind == "LEAD" and source.kind == "CUSTOMER":
         target.kind = "CUSTOMER"
-    for link, column in (
-        (CustomerFolder, "folder_id"),
-        (CustomerTag, "tag_id"),
-        (CustomerWorker, "worker_id"),
+    gained = {}
+    for link, column, model in (
+        (CustomerFolder, "folder_id", Folder),
+        (CustomerTag, "tag_id", Tag),
+        (CustomerWorker, "worker_id", Worker),
     ):
-        await _move_links(session, link, column, source.id, target.id)
+        ids = await _move_links(session, link, column, source.id, target.id)
+        rows = await session.scalars(select(model).where(model.id.in_(ids))) if ids else []
+        gained[link] = sorted(rows, key=lambda row: row.id)
     await session.execute(
         update(Customer)
         .where(Customer.tenant_id == principal.tenant_id, Customer.parent_id == source.id)
@@ -103,6 +121,10 @@ async def merge_customers(
             principal.worker_id,
         ),
     )
+    for link, rows in gained.items():  # what the target took over: its folders, tags, workers
+        await emit_link_changes(
+            session, principal.tenant_id, principal.worker_id, link, [(target, rows, [])]
+        )
     await session.delete(source)
     _refresh_search(target)
     _touch([target])

@@ -52,6 +52,12 @@ NAMING = {
 }
 
 
+# Tables whose ids leave the database (global IDs, tokens, event data, the event log's own
+# ids): SQLite must never hand out a deleted row's id again (AUTOINCREMENT, migration 0006).
+# PostgreSQL sequences never go back anyway.
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -73,7 +79,7 @@ class Tenant(Base):
 
 class Worker(Base):
     __tablename__ = "workers"
-    __table_args__ = (UniqueConstraint("tenant_id", "email"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "email"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
@@ -90,6 +96,7 @@ class Worker(Base):
 
 class Folder(Base):
     __tablename__ = "folders"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
@@ -165,6 +172,7 @@ class EventRecord(Base):
         Index("ix_events_tenant_id_id", "tenant_id", "id"),
         Index("ix_events_tenant_id_customer_id_id", "tenant_id", "customer_id", "id"),
         Index("ix_events_unpublished", "published_at", "id"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -181,7 +189,7 @@ class Status(Base):
     """A status of the tenant's own list (`folder_id` null) or of one folder's list."""
 
     __tablename__ = "statuses"
-    __table_args__ = (Index(None, "tenant_id", "folder_id", "position"),)
+    __table_args__ = (Index(None, "tenant_id", "folder_id", "position"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
@@ -195,7 +203,7 @@ class Status(Base):
 
 class Tag(Base):
     __tablename__ = "tags"
-    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "name"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
@@ -235,6 +243,7 @@ class Customer(Base):
         Index(None, "tenant_id", "follow_up_at", "id"),
         Index(None, "tenant_id", "parent_id"),
         Index(None, "tenant_id", "status_id"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -35,17 +35,45 @@ if TYPE_CHECKING:
 # --- what the entries say -------------------------------------------------------------------
 
 # Core events: (with the worker who did it, without one). `{actor}` is the worker's name,
-# `{fields}` what `customer.updated` changed ("city and notes").
+# `{fields}` what `customer.updated` changed ("city and notes"). The sentences of events
+# whose data names what changed (links, statuses) are built below; these are their
+# fallbacks for data without names.
 CORE_SUMMARIES: dict[str, tuple[str, str]] = {
     "customer.created": ("{actor} created the customer", "Customer created"),
     "customer.updated": ("{actor} changed {fields}", "{Fields} changed"),
     "customer.status_changed": ("{actor} changed the status", "Status changed"),
+    "customer.folder_status_changed": (
+        "{actor} changed the status in a folder",
+        "Status in a folder changed",
+    ),
     "customer.folder_changed": ("{actor} changed the folders", "Folders changed"),
+    "customer.tags_changed": ("{actor} changed the tags", "Tags changed"),
+    "customer.workers_changed": (
+        "{actor} changed the assigned workers",
+        "Assigned workers changed",
+    ),
     "customer.merged": ("{actor} merged a duplicate into this customer", "Duplicate merged in"),
     "customer.deleted": ("{actor} deleted the customer", "Customer deleted"),
 }
 UNSPECIFIED_UPDATE = ("{actor} updated the customer", "Customer updated")
-# `changed_links` of a customer event: the link table written, and what it reads as.
+# Link events (`{"added": [ref], "removed": [ref]}`): what each side reads as, with the
+# worker who did it and without one; `{}` is the names ("VIP and Gold").
+LINK_CLAUSES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
+    "customer.tags_changed": (("tagged {}", "untagged {}"), ("tagged {}", "untagged {}")),
+    "customer.workers_changed": (
+        ("assigned {}", "unassigned {}"),
+        ("assigned {}", "unassigned {}"),
+    ),
+    "customer.folder_changed": (
+        ("added the customer to {}", "removed the customer from {}"),
+        ("added to {}", "removed from {}"),
+    ),
+}
+# Names of link events that read better with their noun: "folder Sales", "folders A and B".
+LINK_NOUNS = {"customer.folder_changed": ("folder", "folders")}
+# Before distinct link events, a link change was `customer.updated` (or, for folders,
+# `customer.folder_changed`) with `changed_links`: the link table written. Older rows still
+# read right.
 LINK_SUMMARIES: dict[str, tuple[str, str]] = {
     "customer_tags": ("{actor} changed the tags", "Tags changed"),
     "customer_workers": ("{actor} changed the assigned workers", "Assigned workers changed"),
@@ -151,9 +179,71 @@ def _fields(data: dict) -> str:
     return _join([FIELD_LABELS.get(n, n.replace("_", " ")) for n in names]) if names else ""
 
 
+def _names(refs: Any) -> list[str] | None:
+    """The names of a list of refs; None if it is not one or a name is missing."""
+    if not isinstance(refs, list):
+        return None
+    names = [r.get("name") if isinstance(r, dict) else None for r in refs]
+    return names if all(isinstance(n, str) and n for n in names) else None
+
+
+def _link_summary(action: str, data: dict, actor: str | None) -> str | None:
+    """Reads as "Olivia Owner tagged VIP, untagged Cold" or "Added to folder Sales"; None
+    when the data does not name what changed."""
+    added, removed = _names(data.get("added", [])), _names(data.get("removed", []))
+    if added is None or removed is None or not (added or removed):
+        return None
+    with_actor, without = LINK_CLAUSES[action]
+    forms = with_actor if actor else without
+    nouns = LINK_NOUNS.get(action)
+    clauses = []
+    for form, names in zip(forms, (added, removed), strict=True):
+        if names:
+            text = _join(names)
+            if nouns:
+                text = f"{nouns[len(names) > 1]} {text}"
+            clauses.append(form.format(text))
+    sentence = ", ".join(clauses)
+    return f"{actor} {sentence}" if actor else sentence[:1].upper() + sentence[1:]
+
+
+def _ref_name(value: Any) -> str | None:
+    name = value.get("name") if isinstance(value, dict) else None
+    return name if isinstance(name, str) and name else None
+
+
+def _status_summary(action: str, data: dict, actor: str | None) -> str | None:
+    """Reads as "Olivia Owner changed the status from New to Won" or "Status in folder
+    Sales changed to Won"; None when the data names neither status."""
+    before, after = _ref_name(data.get("from")), _ref_name(data.get("to"))
+    if not (before or after):
+        return None
+    where = ""
+    if action == "customer.folder_status_changed":
+        folder = _ref_name(data.get("folder"))
+        if folder is None:
+            return None
+        where = f" in folder {folder}"
+    change = (f" from {before}" if before else "") + (f" to {after}" if after else "")
+    if actor:
+        return f"{actor} changed the status{where}{change}"
+    return f"Status{where} changed{change}"
+
+
+DETAILED_SUMMARIES = {
+    **dict.fromkeys(LINK_CLAUSES, _link_summary),
+    "customer.status_changed": _status_summary,
+    "customer.folder_status_changed": _status_summary,
+}
+
+
 def core_summary(action: str, data: dict, actor: str | None) -> str:
     """The sentence of a core event, with the worker's name when there is one."""
     data = data if isinstance(data, dict) else {}
+    detailed = DETAILED_SUMMARIES.get(action)
+    sentence = detailed(action, data, actor) if detailed else None
+    if sentence:
+        return sentence
     links = data.get("changed_links")
     forms = CORE_SUMMARIES[action]
     if isinstance(links, str) and links in LINK_SUMMARIES:
@@ -258,7 +348,7 @@ async def timeline(
     actions: Iterable[str] = shown_actions(ctx)
     if filter is not None and filter.actions:
         actions = set(actions) & set(filter.actions)
-    query = audit.customer_timeline(ctx.principal, root.pk, actions, root.created_at)
+    query = audit.customer_timeline(ctx.principal, root.pk, actions)
     async with ctx.read() as conn:
         page = await fetch_page(
             conn, query, PageRequest(first, after), EventRecord.id, EventRecord.id, True

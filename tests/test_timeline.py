@@ -105,10 +105,10 @@ def test_core_changes_newest_first_with_summary_and_actor(owner):
     got = entries(owner, ada)
     assert [(e["action"], e["summary"]) for e in got] == [
         ("customer.updated", f"{OWNER} changed company, lead source and notes"),
-        ("customer.folder_changed", f"{OWNER} removed the customer from folders"),
-        ("customer.status_changed", f"{OWNER} changed the status"),
-        ("customer.folder_changed", f"{OWNER} changed the folders"),
-        ("customer.updated", f"{OWNER} changed the tags"),
+        ("customer.folder_changed", f"{OWNER} removed the customer from folder Sales"),
+        ("customer.status_changed", f"{OWNER} changed the status from New to On hold"),
+        ("customer.folder_changed", f"{OWNER} added the customer to folder Sales"),
+        ("customer.tags_changed", f"{OWNER} tagged VIP"),
         ("customer.updated", f"{OWNER} changed city"),
         ("customer.created", f"{OWNER} created the customer"),
     ]
@@ -150,9 +150,10 @@ def test_module_events_show_only_to_who_may_open_the_module(owner):
     assert hidden == []
 
     owner.ok("disableModule", {"module": "tickets"})
-    assert [e["action"] for e in entries(owner, ada)] == ["customer.created"]
+    core = ["customer.workers_changed", "customer.created"]
+    assert [e["action"] for e in entries(owner, ada)] == core
     owner.enable("tickets")
-    assert [e["action"] for e in entries(owner, ada)] == ["ticket.opened", "customer.created"]
+    assert [e["action"] for e in entries(owner, ada)] == ["ticket.opened", *core]
 
 
 def test_filter_by_event_names(owner):
@@ -222,7 +223,10 @@ def test_a_customer_the_agent_cannot_see_is_null(owner):
     mine = customer(owner, "Mine", workerIds=[gid("Worker", agent.worker_id)])
     assert owner.query(TIMELINE, id=hidden) is not None
     assert agent.query(TIMELINE, id=hidden) == {"customer": None}
-    assert [e["action"] for e in entries(agent, mine)] == ["customer.created"]
+    assert [(e["action"], e["summary"]) for e in entries(agent, mine)] == [
+        ("customer.workers_changed", f"{OWNER} assigned Ann Agent"),
+        ("customer.created", f"{OWNER} created the customer"),
+    ]
     assert entries(agent, mine)[0]["actor"]["name"] == OWNER
 
 
@@ -241,12 +245,14 @@ def test_events_without_a_customer_are_on_no_timeline(owner, app_client):
     assert [e["action"] for e in entries(owner, ada)] == ["customer.created"]
 
 
-def test_a_new_customer_never_inherits_a_deleted_ones_history(owner):
-    gone = customer(owner, "Gone")
+def test_a_new_customer_never_gets_a_deleted_ones_id_or_history(owner):
+    gone = customer(owner, "Gone")  # the newest customer: its id is the highest
     update(owner, gone, city="Paris")
     owner.ok("deleteCustomer", {"id": gone}, "deletedId")
-    fresh = customer(owner, "Fresh")  # SQLite may hand out the same id again
+    fresh = customer(owner, "Fresh")
+    assert pk_of(fresh) > pk_of(gone)  # SQLite used to hand out the same id again
     assert [e["action"] for e in entries(owner, fresh)] == ["customer.created"]
+    assert owner.query(TIMELINE, id=gone) == {"customer": None}
 
 
 def test_a_system_event_has_no_actor_and_says_so(owner, app_client):
@@ -297,6 +303,27 @@ def test_summaries_of_module_data():
     )
     assert money(-1234, "KWD") == "-1.234 KWD" and money("12", "EUR") is None
     assert summary("customer.updated", {"changed": []}) == "Customer updated"
+    tags = {"added": [{"id": 1, "name": "VIP"}], "removed": [{"id": 2, "name": "Cold"}]}
+    assert summary("customer.tags_changed", tags) == "Tagged VIP, untagged Cold"
+    assert summary("customer.tags_changed", tags, "Ann") == "Ann tagged VIP, untagged Cold"
+    folders = {"added": [], "removed": [{"id": 3, "name": "Sales"}, {"id": 4, "name": "Leads"}]}
+    assert summary("customer.folder_changed", folders) == "Removed from folders Sales and Leads"
+    assert summary("customer.workers_changed", {"added": [{"id": 5}]}) == (
+        "Assigned workers changed"  # no names: the plain form
+    )
+    status = {"folder": {"id": 3, "name": "Sales"}, "from": None, "to": {"id": 9, "name": "Won"}}
+    assert summary("customer.folder_status_changed", status) == (
+        "Status in folder Sales changed to Won"
+    )
+    assert summary("customer.status_changed", {}, "Ann") == "Ann changed the status"
+    # rows written before link changes had events of their own
+    assert summary("customer.updated", {"changed_links": "customer_tags"}, "Ann") == (
+        "Ann changed the tags"
+    )
+    assert summary("customer.folder_changed", {"changed_links": "customer_folders"}) == (
+        "Removed from folders"
+    )
+    assert summary("customer.folder_changed", {}) == "Folders changed"
     assert summary("customer.updated", {"changed": ["a", "b", "c", "d", "e"]}, "Ann") == (
         "Ann changed a, b, c and 2 more"
     )
