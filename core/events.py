@@ -20,6 +20,7 @@ CORE_EVENT_TYPES = frozenset(
         "customer.updated",  # {"changed": [field keys]}: its own fields, never its links
         "customer.deleted",  # {}
         "customer.merged",  # {"sourceId": id}; on the target, which may then gain links
+        "customer.merged_away",  # {"intoId": id}; on the source, just before it is deleted
         "customer.status_changed",  # {"from": ref | null, "to": ref | null}
         "customer.folder_changed",  # {"added": [ref], "removed": [ref]}: folders
         "customer.folder_status_changed",  # {"folder": ref, "from": ref | null, "to": ref}
@@ -30,9 +31,9 @@ CORE_EVENT_TYPES = frozenset(
         "permissions.changed",
         "api_key.created",
         "api_key.revoked",
-        "worker.created",
-        "worker.updated",
-        "worker.deleted",
+        "worker.created",  # {"workerId": id, "role": role}
+        "worker.updated",  # {"workerId": id, "changed": [field keys]}
+        "worker.deleted",  # {"workerId": id}
     }
 )
 

@@ -125,6 +125,16 @@ async def merge_customers(
         await emit_link_changes(
             session, principal.tenant_id, principal.worker_id, link, [(target, rows, [])]
         )
+    await emit(
+        session,
+        Event(
+            "customer.merged_away",
+            principal.tenant_id,
+            source.id,
+            {"intoId": target.id},
+            principal.worker_id,
+        ),
+    )
     await session.delete(source)
     _refresh_search(target)
     _touch([target])

@@ -72,6 +72,7 @@ class Watcher:
         self.queue: asyncio.Queue = asyncio.Queue(maxsize=size + 1)
         self.size = size
         self.closing: tuple[int, str] | None = None
+        self.closer: asyncio.Future | None = None
 
     def send(self, items: list) -> None:
         """One delivery's updates; `size` deliveries waiting make a slow client."""
@@ -89,25 +90,38 @@ class Watcher:
             self.queue.put_nowait(_END)
 
     def close(self, code: int, reason: str) -> None:
-        """Close the whole socket: the client must reconnect."""
+        """Close the whole socket: the client must reconnect. Not from `updates`, whose
+        consumer may be the very send that waits on a client that does not read: the
+        close frame follows what the socket already holds."""
         if self.closing is not None:
             return
         self.closing = (code, reason)
         while not self.queue.empty():
             self.queue.get_nowait()
         self.queue.put_nowait(_END)
+        log.info("closing a live socket (%s): %s", code, reason)
+        if hasattr(self.socket, "close"):
+            self.closer = asyncio.ensure_future(_close(self.socket, code, reason))
 
     async def updates(self) -> AsyncIterator:
         while True:
             items = await self.queue.get()
             if items is _END:
-                code, reason = self.closing
-                if code and hasattr(self.socket, "close"):
-                    with contextlib.suppress(Exception):
-                        await self.socket.close(code=code, reason=reason)
+                if self.closer is not None:
+                    # Closed, not completed: nothing more is sent, not even `complete`; the
+                    # socket's end cancels this generator.
+                    await self.closer
+                    await asyncio.Future()
                 return
             for item in items:
+                if self.closer is not None:
+                    break
                 yield item
+
+
+async def _close(socket, code: int, reason: str) -> None:
+    with contextlib.suppress(Exception):  # closed already (by another subscription of it)
+        await socket.close(code=code, reason=reason)
 
 
 class TenantFeed:

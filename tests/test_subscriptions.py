@@ -227,3 +227,13 @@ def test_one_update_sent_to_many_keeps_each_subscribers_selection(api):
     assert {t["key"]: t["badgeCount"] for t in with_tabs["tabs"]}["tickets"] == 1
     assert without == {"customerId": ada}
     assert set(full) == {"customerId", "version", "tabs"}
+
+
+def test_a_merge_removes_the_source_from_the_list(api):
+    source, target = customer(api, "Ada Duplicate"), customer(api, "Ada")
+    with socket(api) as ws:
+        subscribe(ws, LIST)
+        api.ok("mergeCustomers", {"sourceId": source, "targetId": target})
+        changes = [next_payload(ws)["data"]["customerListChanged"] for _ in range(2)]
+    kinds = {c["customerId"]: c["kind"] for c in changes}
+    assert kinds == {source: "REMOVED", target: "CHANGED"}
