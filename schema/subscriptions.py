@@ -34,6 +34,19 @@ def _watcher(info: Info, kind: str, customers=frozenset()) -> Watcher:
     )
 
 
+async def _current_badges(info: Info, ids: list[int]) -> list[CustomerBadges]:
+    """In reverse order, for popping."""
+    ctx = info.context
+    try:
+        async with ctx.read() as conn:
+            version = await latest_event_id(conn, ctx.principal.tenant_id)
+            visible = sorted(await _visible_on(conn, ctx.principal, ids))
+            counts = await read_badges(conn, ctx.registry, ctx.plugins, ctx.principal, visible)
+    finally:
+        await ctx.read.close()
+    return [live_types.badges(i, tabs, version) for i, tabs in reversed(counts.items())]
+
+
 async def _visible_on(conn, principal, ids) -> set[int]:
     return set(await q.customers_by_ids(conn, principal, sorted(ids)))
 
@@ -55,13 +68,9 @@ class Subscription:
         watcher = _watcher(info, "badges", ids)
         try:
             await ctx.live.watch(watcher)
-            async with ctx.read() as conn:
-                version = await latest_event_id(conn, ctx.principal.tenant_id)
-                visible = sorted(await _visible_on(conn, ctx.principal, ids))
-                first = await read_badges(conn, ctx.registry, ctx.plugins, ctx.principal, visible)
-            await ctx.read.close()
-            for customer_id, tabs in first.items():
-                yield live_types.badges(customer_id, tabs, version)
+            first = await _current_badges(info, ids)
+            while first:  # popped: a subscription lives long and holds nothing it has sent
+                yield first.pop()
             async for update in watcher.updates():
                 yield update
         finally:
