@@ -44,6 +44,16 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=12, ge=1, description="Nested field levels.")
     max_aliases: int = Field(default=50, ge=0, description="Aliases, counted through fragments.")
     max_tokens: int = Field(default=5_000, ge=1, description="Lexical tokens of a document.")
+    max_repeated_fields: int = Field(
+        default=20,
+        ge=1,
+        description="Fields merged under one response name (graphql compares them pairwise).",
+    )
+    max_fragment_spreads: int = Field(
+        default=50,
+        ge=0,
+        description="Fragment spreads in one selection set, through fragments and merged fields.",
+    )
     max_query_cost: int = Field(
         default=50_000,
         ge=1,

@@ -19,6 +19,7 @@ TIGHT = {
     "max_aliases": 3,
     "max_tokens": 500,
     "max_query_cost": 300,
+    "max_repeated_fields": 400,  # the cost tests pad with `__typename` (cost 1) up to 301 times
     "max_body_bytes": 8_000,
     "introspection": False,
     "field_suggestions": False,
@@ -265,6 +266,132 @@ def test_doubling_fragments_are_refused_quickly(api):
         f"Query has {2**39:,} aliases, more than the limit of 50 (MAX_ALIASES).",
     )
     assert time.perf_counter() - start < 5
+
+
+# --- fields merged under one name, fragment spreads ---------------------------------------------
+
+
+def test_repeated_fields_at_the_limit_pass_one_more_is_refused(api):
+    assert len(api.query("{ " + "me { permissions } " * 20 + "}")["me"]["permissions"]) > 0
+    refused(
+        api.errors("{ " + "me { permissions } " * 21 + "}"),
+        "GRAPHQL_VALIDATION_FAILED",
+        "MAX_REPEATED_FIELDS",
+        "Field 'me' is selected 21 times in one selection set, more than the limit of 20 "
+        "(MAX_REPEATED_FIELDS).",
+    )
+    # Aliases are response names too.
+    api.query("{ " + "a: me { permissions } " * 20 + "}")
+    refused(
+        api.errors("{ " + "a: me { permissions } " * 21 + "}"),
+        "GRAPHQL_VALIDATION_FAILED",
+        "MAX_REPEATED_FIELDS",
+        "Field 'a' is selected 21 times in one selection set, more than the limit of 20 "
+        "(MAX_REPEATED_FIELDS).",
+    )
+
+
+def test_the_refusal_comes_before_graphqls_own_rules(api):
+    """The 5,000-token worst case took 1.2 s in graphql's pairwise comparison, which ended in a
+    bare "Validation aborted."; now the limit refuses it alone, and no other rule reports (an
+    unknown field would be)."""
+    start = time.perf_counter()
+    refused(
+        api.errors("{ " + "me { permissions } " * 1_249 + "}"),
+        "GRAPHQL_VALIDATION_FAILED",
+        "MAX_REPEATED_FIELDS",
+        "Field 'me' is selected 1,249 times in one selection set, more than the limit of 20 "
+        "(MAX_REPEATED_FIELDS).",
+    )
+    refused(
+        api.errors("{ nosuchField " + "me { permissions } " * 21 + "}"),
+        "GRAPHQL_VALIDATION_FAILED",
+        "MAX_REPEATED_FIELDS",
+    )
+    assert time.perf_counter() - start < 2
+
+
+REPEATS = """{ me { permissions } ... on Query { me { permissions } } ...Some ...Some }
+fragment Some on Query { FIELDS ...More ... on Query { ...More } }
+fragment More on Query { me { permissions } }"""
+
+
+def test_repeated_fields_count_through_fragments(api):
+    # 1 + 1 (inline) + n (Some, spread twice: once) + 1 (More, reached twice: once)
+    api.query(REPEATS.replace("FIELDS", "me { permissions } " * 17))
+    refused(
+        api.errors(REPEATS.replace("FIELDS", "me { permissions } " * 18)),
+        "GRAPHQL_VALIDATION_FAILED",
+        "MAX_REPEATED_FIELDS",
+        "Field 'me' is selected 21 times in one selection set, more than the limit of 20 "
+        "(MAX_REPEATED_FIELDS).",
+    )
+
+
+def doubled_parents(levels: int) -> str:
+    """Two `parent`s at each level: 2**levels merge at the bottom, two per selection set."""
+    inner = "id"
+    for _ in range(levels):
+        inner = f"parent {{ {inner} }} parent {{ {inner} }}"
+    return f"{{ customers {{ nodes {{ {inner} }} }} }}"
+
+
+def test_repeated_fields_count_where_fields_merge(api):
+    assert api.query(doubled_parents(4)) == {"customers": {"nodes": []}}  # 16 at the bottom
+    refused(
+        api.errors(doubled_parents(5)),
+        "GRAPHQL_VALIDATION_FAILED",
+        "MAX_REPEATED_FIELDS",
+        "Field 'customers.nodes.parent.parent.parent.parent.parent' is selected 32 times in one "
+        "selection set, more than the limit of 20 (MAX_REPEATED_FIELDS).",
+    )
+
+
+def test_repeated_fields_follow_the_setting(tight):
+    # 400 pass this check, and the cost (400 > 300) refuses them; 401 do not reach the cost.
+    refused(tight.errors("{ " + "__typename " * 400 + "}"), "QUERY_TOO_COMPLEX", "MAX_QUERY_COST")
+    refused(
+        tight.errors("{ " + "__typename " * 401 + "}"),
+        "GRAPHQL_VALIDATION_FAILED",
+        "MAX_REPEATED_FIELDS",
+        "Field '__typename' is selected 401 times in one selection set, more than the limit of "
+        "400 (MAX_REPEATED_FIELDS).",
+    )
+
+
+def fragments_on_me(count: int) -> str:
+    """`count` fragments on `Me`, each with its own response name."""
+    return " ".join(f"fragment F{i} on Me {{ p{i}: permissions }}" for i in range(count))
+
+
+def spreads(numbers) -> str:
+    return " ".join(f"...F{i}" for i in numbers)
+
+
+def test_fragment_spreads_at_the_limit_pass_one_more_is_refused(api):
+    api.query(f"{{ me {{ {spreads(range(50))} }} }} {fragments_on_me(50)}")
+    refused(
+        api.errors(f"{{ me {{ {spreads(range(51))} }} }} {fragments_on_me(51)}"),
+        "GRAPHQL_VALIDATION_FAILED",
+        "MAX_FRAGMENT_SPREADS",
+        "The selection set at 'me' spreads fragments 51 times, more than the limit of 50 "
+        "(MAX_FRAGMENT_SPREADS).",
+    )
+
+
+def test_fragment_spreads_count_through_fragments_and_merged_fields(api):
+    """The two `me` merge: the spreads of both count, F49's own once; a fragment spread in both
+    counts in both."""
+    nested = f"{fragments_on_me(49)} fragment F49 on Me {{ {spreads(range(43, 49))} }}"
+    second = f"me {{ {spreads(range(20, 43))} ...F49 }}"
+    api.query(f"{{ me {{ {spreads(range(20))} }} {second} }} {nested}")  # 20 + 24 + 6
+    refused(
+        api.errors(f"{{ me {{ {spreads(range(21))} }} {second} }} {nested}"),
+        "GRAPHQL_VALIDATION_FAILED",
+        "MAX_FRAGMENT_SPREADS",
+        "The selection set at 'me' spreads fragments 51 times, more than the limit of 50 "
+        "(MAX_FRAGMENT_SPREADS).",
+    )
 
 
 # --- the request --------------------------------------------------------------------------------

@@ -1,0 +1,412 @@
+"""The role matrix, through the HTTP API, for every permission of core and of each module
+(`permissionTable` lists them all, so a new one is found without touching this file):
+
+- the four roles hold exactly the defaults declared (`core.access.DEFAULTS` and the modules'
+  `hub_permissions`), in `permissionTable` and in what a worker of each role holds
+  (`me.permissions`), and those are the roles written in `GUARDED` below;
+- each permission guards the operation of its row in `GUARDED`: an agent without it is refused
+  with FORBIDDEN and nothing is written; granted it (for the role, or for the worker over a
+  role that lost it) the same operation succeeds.
+
+A permission without a row fails `test_every_permission_has_a_row`: add one."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from core import access
+from tests.support import Api, gid, pk_of
+
+ALL = ("owner", "admin", "manager", "agent")
+STAFF = ("owner", "admin", "manager")
+ADMINS = ("owner", "admin")
+
+Ids = dict[str, str]
+
+
+def mutation(actor: Api, name: str, input: dict) -> dict:
+    """The response body of `name(input:)`, errors and all."""
+    type_name = f"{name[0].upper()}{name[1:]}Input"
+    query = (
+        f"mutation($input: {type_name}!) {{ {name}(input: $input) {{ userErrors {{ code }} }} }}"
+    )
+    return actor.post(query, {"input": input}).json()
+
+
+def read(actor: Api, query: str, **variables) -> dict:
+    return actor.post(query, variables).json()
+
+
+def eur(amount: int) -> dict:
+    return {"amount": amount, "currency": "EUR"}
+
+
+def day(offset: int) -> str:
+    return (datetime.now(UTC).date() + timedelta(days=offset)).isoformat()
+
+
+# --- what the owner prepares, and reads back ----------------------------------------------------
+
+
+def nothing(owner: Api, actor: Api) -> Ids:
+    return {}
+
+
+def assigned(owner: Api, actor: Api) -> Ids:
+    """A customer assigned to the agent, who may see and edit it without further permissions."""
+    payload = owner.ok(
+        "createCustomer",
+        {"name": "Ada", "workerIds": [gid("Worker", actor.worker_id)]},
+        "customer { id }",
+    )
+    return {"customer": payload["customer"]["id"]}
+
+
+def in_viewable_folder(owner: Api, actor: Api) -> Ids:
+    """A customer in a folder agents may open (VIEW) but not change: only `customers.view_all`
+    (with `customers.edit`) lets them change it."""
+    folder = owner.ok("createFolder", {"name": "Sales", "color": "#123456"}, "folder { id }")
+    folder_id = folder["folder"]["id"]
+    owner.ok(
+        "setFolderAccess",
+        {"folderId": folder_id, "role": "AGENT", "level": "VIEW"},
+        "folder { id }",
+    )
+    payload = owner.ok(
+        "createCustomer", {"name": "Ada", "folders": [{"folderId": folder_id}]}, "customer { id }"
+    )
+    return {"customer": payload["customer"]["id"]}
+
+
+def with_provider(owner: Api, actor: Api) -> Ids:
+    provider = owner.ok("createInsuranceProvider", {"name": "Northwind"}, "provider { id }")
+    return {**assigned(owner, actor), "provider": provider["provider"]["id"]}
+
+
+def with_payment(owner: Api, actor: Api) -> Ids:
+    ids = assigned(owner, actor)
+    payload = owner.ok(
+        "recordPayment",
+        {"customerId": ids["customer"], "amount": eur(5_000), "idempotencyKey": "role-matrix"},
+        "payment { id }",
+    )
+    return {**ids, "payment": payload["payment"]["id"]}
+
+
+def with_resolved_ticket(owner: Api, actor: Api) -> Ids:
+    ids = assigned(owner, actor)
+    ticket = owner.ok(
+        "openTicket", {"customerId": ids["customer"], "subject": "Broken"}, "ticket { id }"
+    )
+    ticket_id = ticket["ticket"]["id"]
+    owner.ok("setTicketStatus", {"id": ticket_id, "status": "RESOLVED"})
+    return {**ids, "ticket": ticket_id}
+
+
+def owner_reads(query: str, *path: str, **variable_ids: str) -> Callable[[Api, Ids], Any]:
+    """What the owner reads with `query`, variables taken from the row's ids, at `path`."""
+
+    def state(owner: Api, ids: Ids) -> Any:
+        value: Any = owner.query(query, **{k: ids[v] for k, v in variable_ids.items()})
+        for key in path:
+            value = value[key]
+        return value
+
+    return state
+
+
+CUSTOMER = "query($id: ID!) { customer(id: $id) { FIELDS } }"
+
+
+def of_customer(fields: str, *path: str) -> Callable[[Api, Ids], Any]:
+    return owner_reads(CUSTOMER.replace("FIELDS", fields), "customer", *path, id="customer")
+
+
+# --- the table ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Guarded:
+    """`roles` hold the permission by default; `act` is an operation it guards, run by the
+    agent on what `setup` made; `written` reads what `act` writes (None for a read); the
+    refusal's message names the permission, or says `refusal`."""
+
+    roles: tuple[str, ...]
+    act: Callable[[Api, Ids], dict]
+    setup: Callable[[Api, Api], Ids] = nothing
+    written: Callable[[Api, Ids], Any] | None = None
+    module: str | None = None
+    refusal: str | None = None
+
+
+TOMORROW = (datetime.now(UTC) + timedelta(days=1)).replace(hour=9, minute=0, second=0)
+GUARDED: dict[str, Guarded] = {
+    # core
+    "customers.view_all": Guarded(
+        ADMINS,
+        lambda a, ids: mutation(a, "updateCustomer", {"id": ids["customer"], "city": "Paris"}),
+        in_viewable_folder,
+        of_customer("city", "city"),
+        refusal="You may see this customer but not change it.",
+    ),
+    "customers.edit": Guarded(
+        ALL,
+        lambda a, ids: mutation(a, "createCustomer", {"name": "Walk-in"}),
+        written=owner_reads("{ customers { totalCount } }", "customers", "totalCount"),
+    ),
+    "customers.delete": Guarded(
+        STAFF,
+        lambda a, ids: mutation(a, "deleteCustomer", {"id": ids["customer"]}),
+        assigned,
+        owner_reads("query($id: ID!) { customer(id: $id) { id } }", "customer", id="customer"),
+    ),
+    "folders.manage": Guarded(
+        STAFF,
+        lambda a, ids: mutation(a, "createFolder", {"name": "F", "color": "#000000"}),
+        written=owner_reads("{ folders { name } }", "folders"),
+    ),
+    "tags.manage": Guarded(
+        STAFF,
+        lambda a, ids: mutation(a, "createTag", {"name": "T", "color": "#000000"}),
+        written=owner_reads("{ tags { name } }", "tags"),
+    ),
+    "statuses.manage": Guarded(
+        STAFF,
+        lambda a, ids: mutation(
+            a, "createStatus", {"name": "S", "color": "#000000", "category": "ACTIVE"}
+        ),
+        written=owner_reads("{ statuses { name } }", "statuses"),
+    ),
+    "custom_fields.manage": Guarded(
+        STAFF,
+        lambda a, ids: mutation(
+            a, "createCustomFieldDefinition", {"key": "k", "label": "K", "type": "TEXT"}
+        ),
+        written=owner_reads("{ customFieldDefinitions { key } }", "customFieldDefinitions"),
+    ),
+    "settings.manage": Guarded(
+        STAFF,
+        lambda a, ids: mutation(a, "updateTenantSettings", {"name": "Renamed"}),
+        written=owner_reads("{ me { tenant { name } } }", "me", "tenant", "name"),
+    ),
+    "workers.manage": Guarded(
+        ADMINS,
+        lambda a, ids: mutation(a, "createWorker", {"name": "W", "email": "w@example.com"}),
+        written=owner_reads("{ workers { email } }", "workers"),
+    ),
+    "modules.manage": Guarded(
+        ADMINS,
+        lambda a, ids: mutation(a, "enableModule", {"module": "tickets"}),
+        written=owner_reads("{ modules { name enabled } }", "modules"),
+    ),
+    "permissions.manage": Guarded(
+        ADMINS,
+        lambda a, ids: mutation(
+            a,
+            "setRolePermission",
+            {"role": "MANAGER", "permission": "tags.manage", "granted": False},
+        ),
+        written=owner_reads(
+            "{ permissionTable { roles { role permissions } } }", "permissionTable", "roles"
+        ),
+    ),
+    "api_keys.manage": Guarded(
+        ADMINS,
+        lambda a, ids: mutation(
+            a, "createApiKey", {"name": "Zapier", "permissions": ["customers.edit"]}
+        ),
+        written=owner_reads("{ apiKeys { name } }", "apiKeys"),
+    ),
+    "audit.view": Guarded(ADMINS, lambda a, ids: read(a, "{ auditLog { totalCount } }")),
+    # insurance
+    "insurance.view": Guarded(
+        ALL, lambda a, ids: read(a, "{ insuranceProviders { totalCount } }"), module="insurance"
+    ),
+    "insurance.edit": Guarded(
+        ALL,
+        lambda a, ids: mutation(
+            a,
+            "createInsurancePolicy",
+            {
+                "customerId": ids["customer"],
+                "providerId": ids["provider"],
+                "number": "P-1",
+                "coverageDescription": "Home contents",
+                "coverageLimit": eur(500_000),
+                "premium": eur(1_250),
+                "premiumPeriod": "MONTHLY",
+                "startDate": day(-10),
+                "endDate": day(355),
+            },
+        ),
+        with_provider,
+        of_customer("insurance { policies { totalCount } }", "insurance", "policies"),
+        "insurance",
+    ),
+    "insurance.manage": Guarded(
+        STAFF,
+        lambda a, ids: mutation(a, "createInsuranceProvider", {"name": "Contoso"}),
+        written=owner_reads("{ insuranceProviders { totalCount } }", "insuranceProviders"),
+        module="insurance",
+    ),
+    # payments
+    "payments.view": Guarded(
+        ALL, lambda a, ids: read(a, "{ invoices { totalCount } }"), module="payments"
+    ),
+    "payments.manage": Guarded(
+        STAFF,
+        lambda a, ids: mutation(
+            a,
+            "createInvoice",
+            {
+                "customerId": ids["customer"],
+                "lines": [{"description": "Visit", "quantity": 1, "unitPrice": eur(9_000)}],
+            },
+        ),
+        assigned,
+        owner_reads("{ invoices { totalCount } }", "invoices"),
+        "payments",
+    ),
+    "payments.refund": Guarded(
+        STAFF,
+        lambda a, ids: mutation(a, "refundPayment", {"paymentId": ids["payment"]}),
+        with_payment,
+        owner_reads(
+            "query($id: ID!) { node(id: $id) { ... on Payment { refundedAmount { amount } } } }",
+            "node",
+            id="payment",
+        ),
+        "payments",
+    ),
+    # tickets
+    "tickets.view": Guarded(
+        ALL, lambda a, ids: read(a, "{ tickets { totalCount } }"), module="tickets"
+    ),
+    "tickets.manage": Guarded(
+        ALL,
+        lambda a, ids: mutation(a, "openTicket", {"customerId": ids["customer"], "subject": "Hi"}),
+        assigned,
+        of_customer("tickets { openCount }", "tickets"),
+        "tickets",
+    ),
+    "tickets.close": Guarded(
+        STAFF,
+        lambda a, ids: mutation(a, "setTicketStatus", {"id": ids["ticket"], "status": "CLOSED"}),
+        with_resolved_ticket,
+        owner_reads(
+            "query($id: ID!) { node(id: $id) { ... on Ticket { status } } }", "node", id="ticket"
+        ),
+        "tickets",
+    ),
+    # appointments
+    "appointments.view": Guarded(
+        ALL,
+        lambda a, ids: read(
+            a, CUSTOMER.replace("FIELDS", "appointments { credits }"), id=ids["customer"]
+        ),
+        assigned,
+        module="appointments",
+    ),
+    "appointments.book": Guarded(
+        ALL,
+        lambda a, ids: mutation(
+            a,
+            "bookAppointment",
+            {
+                "customerId": ids["customer"],
+                "workerId": gid("Worker", a.worker_id),
+                "start": TOMORROW.isoformat(),
+                "end": (TOMORROW + timedelta(hours=1)).isoformat(),
+            },
+        ),
+        assigned,
+        of_customer("appointments { upcomingCount }", "appointments"),
+        "appointments",
+    ),
+    "appointments.credits": Guarded(
+        STAFF,
+        lambda a, ids: mutation(
+            a, "buyAppointmentCredits", {"customerId": ids["customer"], "quantity": 3}
+        ),
+        assigned,
+        of_customer("appointments { credits }", "appointments"),
+        "appointments",
+    ),
+}
+
+
+# --- the tests ----------------------------------------------------------------------------------
+
+
+def new_worker(owner: Api, role: str) -> Api:
+    payload = owner.ok(
+        "createWorker",
+        {"name": f"{role.title()} Worker", "email": f"{role}@example.com", "role": role.upper()},
+        "worker { id }",
+    )
+    return Api(owner.client, owner.tenant_id, pk_of(payload["worker"]["id"]))
+
+
+def held(actor: Api) -> set[str]:
+    return set(actor.query("{ me { permissions } }")["me"]["permissions"])
+
+
+def test_every_permission_has_a_row(api):
+    listed = set(api.query("{ permissionTable { permissions } }")["permissionTable"]["permissions"])
+    assert not listed - set(GUARDED), f"no row in GUARDED for {sorted(listed - set(GUARDED))}"
+    assert not set(GUARDED) - listed, (
+        f"rows for unknown permissions {sorted(set(GUARDED) - listed)}"
+    )
+
+
+def test_roles_hold_exactly_their_declared_defaults(api):
+    declared = {**access.DEFAULTS, **api.client.app.state.plugins.permission_grants()}
+    assert {p: set(roles) for p, roles in declared.items()} == {
+        p: set(row.roles) for p, row in GUARDED.items()
+    }
+    expected = {role: {p for p, row in GUARDED.items() if role in row.roles} for role in ALL}
+    table = api.query("{ permissionTable { roles { role permissions } } }")["permissionTable"]
+    assert {r["role"].lower(): set(r["permissions"]) for r in table["roles"]} == expected
+    assert held(api) == expected["owner"]
+    for role in ("admin", "manager", "agent"):
+        assert held(new_worker(api, role)) == expected[role], role
+
+
+def no_errors(body: dict) -> None:
+    assert "errors" not in body, body
+    for payload in body["data"].values():
+        if isinstance(payload, dict) and "userErrors" in payload:
+            assert payload["userErrors"] == [], body
+
+
+@pytest.mark.parametrize("permission", sorted(GUARDED))
+def test_the_permission_guards_its_operation(api, permission):
+    row = GUARDED[permission]
+    if row.module:
+        api.enable(row.module)
+    agent = new_worker(api, "agent")
+    ids = row.setup(api, agent)
+    target = {"permission": permission, "granted": True}
+    if "agent" in row.roles:
+        # Agents lose it; this agent gets it back: the worker's override beats the role's.
+        api.ok("setRolePermission", {**target, "role": "AGENT", "granted": False})
+        grant = ("setWorkerPermission", {**target, "workerId": gid("Worker", agent.worker_id)})
+    else:
+        grant = ("setRolePermission", {**target, "role": "AGENT"})
+    assert permission not in held(agent)
+
+    before = row.written(api, ids) if row.written else None
+    body = row.act(agent, ids)
+    assert [e["extensions"]["code"] for e in body.get("errors", [])] == ["FORBIDDEN"], body
+    assert (row.refusal or f"({permission})") in body["errors"][0]["message"], body
+    if row.written:
+        assert row.written(api, ids) == before, "a refused operation wrote something"
+
+    api.ok(*grant)
+    assert permission in held(agent)
+    no_errors(row.act(agent, ids))
+    if row.written:
+        assert row.written(api, ids) != before, "the allowed operation wrote nothing"
