@@ -83,7 +83,16 @@ def declared_length(scope: Scope) -> int:
 
 class SocketHandler(BaseGraphQLTransportWSHandler):
     """graphql-transport-ws with the same error codes and masking as HTTP (the schema
-    extensions do not see the errors of a subscription's stream)."""
+    extensions do not see the errors of a subscription's stream), and the schema of the
+    tenant's modules: a socket is opened before its token is known (`connection_init`), so
+    its schema is chosen then, once, for the whole connection."""
+
+    async def handle_connection_init(self, message) -> None:
+        await super().handle_connection_init(message)
+        principal = self.context.principal_or_none
+        if principal is not None:  # messages are handled in turn: before any `subscribe`
+            installed = frozenset(self.context.plugins.modules)
+            self.schema = self.context.registry.schema_for(principal.modules & installed)
 
     async def _send_result_stream(self, operation, result_source) -> None:
         context = self.context

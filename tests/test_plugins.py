@@ -1,6 +1,8 @@
 """The plugin contract, through a module defined here as a third party would ship it:
 per-tenant enablement, grafted fields, tabs and badges, events, and start-up checks."""
 
+import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -295,3 +297,39 @@ def test_core_events_reach_only_the_modules_a_tenant_enabled(owner, sticky_clien
         (owner.tenant_id, "customer.created"),
         (owner.tenant_id, "customer.updated"),
     ] == sticky.HANDLED
+
+
+def _pings(owner: Api) -> list[dict]:
+    """A socket's answers to `stickyNotePings`, up to the first error."""
+    with owner.client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        init = {"Authorization": f"Bearer {owner.token}"}
+        ws.send_json({"type": "connection_init", "payload": init})
+        assert ws.receive_json()["type"] == "connection_ack"
+        query = "subscription { stickyNotePings }"
+        ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": query}})
+        answers = [ws.receive_json()]
+        while answers[-1]["type"] == "next" and "errors" not in answers[-1]["payload"]:
+            answers.append(ws.receive_json())
+    return answers
+
+
+def test_a_socket_has_the_schema_of_its_tenants_modules(owner):
+    (refused,) = _pings(owner)
+    errors = refused["payload"] if refused["type"] == "error" else refused["payload"]["errors"]
+    assert errors[0]["extensions"]["code"] == "MODULE_DISABLED"
+    owner.enable("sticky_notes")
+    assert _pings(owner)[0]["payload"] == {"data": {"stickyNotePings": 1}}
+
+
+def test_a_module_subscription_fails_masked_on_the_socket(owner, caplog):
+    caplog.set_level(logging.ERROR)
+    owner.enable("sticky_notes")
+    first, failure = _pings(owner)
+    assert first["payload"] == {"data": {"stickyNotePings": 1}}
+    errors = failure["payload"] if failure["type"] == "error" else failure["payload"]["errors"]
+    (error,) = errors
+    assert error["message"] == "Internal server error."
+    assert error["extensions"]["code"] == "INTERNAL"
+    assert "hunter2" not in json.dumps(failure)
+    logged = [r for r in caplog.records if error["extensions"]["requestId"] in r.getMessage()]
+    assert logged and logged[0].exc_info is not None

@@ -1,5 +1,6 @@
 """The hook implementations of the sticky notes module, and nothing else."""
 
+from collections.abc import AsyncGenerator
 from pathlib import Path
 
 import strawberry
@@ -117,6 +118,17 @@ def hub_handle_event(session, event):
 @hookimpl
 def hub_customer_fields():
     return [strawberry.field(resolver=sticky_notes, description="Sticky notes module.")]
+
+
+async def sticky_note_pings(info: Info) -> AsyncGenerator[int, None]:
+    """One ping, then the failure of a bug: the socket must mask it like HTTP does."""
+    yield 1
+    raise RuntimeError("sticky internals: password=hunter2")
+
+
+@hookimpl
+def hub_subscription_fields():
+    return [strawberry.subscription(resolver=sticky_note_pings, description="Test pings.")]
 
 
 @hookimpl
