@@ -7,6 +7,7 @@ from core.access import principal_for
 from core.demo import seed_demo
 from tests.fixtures import run
 from tests.support import Api
+from tests.test_subscriptions import BADGES, EVENTS, LIST, next_payload, socket, subscribe
 
 EVERYONE = """{ customers(first: 100, after: $after) {
   pageInfo { hasNextPage endCursor }
@@ -56,18 +57,23 @@ def test_demo_is_seeded_once_and_is_realistic(client, demo):
     assert all(m["enabled"] for m in modules)
 
 
-@pytest.mark.parametrize("agent", ["Sam Agent", "Lia Agent"])
-def test_an_agent_sees_exactly_their_customers(client, demo, agent):
-    tenant_id, admin_id = demo
-    admin = Api(client, tenant_id, admin_id)
-    everyone = all_customers(admin)
+def theirs(everyone: list[dict], agent: str) -> set[str]:
+    """The customers assigned to the demo agent or in the folders the demo lets them open."""
     own_folders = {"New Leads"} | ({"Active Clients"} if agent == "Sam Agent" else set())
-    expected = {
+    return {
         c["id"]
         for c in everyone
         if agent in {w["name"] for w in c["workers"]}
         or own_folders & {f["folder"]["name"] for f in c["folders"]}
     }
+
+
+@pytest.mark.parametrize("agent", ["Sam Agent", "Lia Agent"])
+def test_an_agent_sees_exactly_their_customers(client, demo, agent):
+    tenant_id, admin_id = demo
+    admin = Api(client, tenant_id, admin_id)
+    everyone = all_customers(admin)
+    expected = theirs(everyone, agent)
     them = Api(client, tenant_id, worker_id(admin, agent))
     seen = {c["id"] for c in all_customers(them)}
     assert seen == expected
@@ -79,3 +85,31 @@ def test_an_agent_sees_exactly_their_customers(client, demo, agent):
 async def _principal(client, tenant_id, worker_id):
     async with client.app.state.db.read() as conn:
         return await principal_for(conn, tenant_id, worker_id)
+
+
+@pytest.mark.parametrize("agent", ["Sam Agent", "Lia Agent"])
+def test_an_agent_hears_exactly_about_their_customers(client, demo, agent):
+    tenant_id, admin_id = demo
+    admin = Api(client, tenant_id, admin_id)
+    everyone = [c["id"] for c in all_customers(admin)]
+    expected = theirs(all_customers(admin), agent)
+    hidden = next(c for c in everyone if c not in expected)
+    mine = next(c for c in everyone if c in expected)
+    them = Api(client, tenant_id, worker_id(admin, agent))
+    with socket(them) as ws:
+        pages = [everyone[i : i + 200] for i in range(0, len(everyone), 200)]
+        for n, page in enumerate(pages):
+            subscribe(ws, BADGES, op=f"page {n}", ids=page)
+        counted = {next_payload(ws)["data"]["badgeCounts"]["customerId"] for _ in expected}
+        assert counted == expected
+        subscribe(ws, LIST, op="list")
+        admin.ok("updateCustomer", {"id": hidden, "city": "Hidden town"})
+        admin.ok("updateCustomer", {"id": mine, "city": "Their town"})
+        heard = [ws.receive_json() for _ in range(2)]  # the list's change, the badges' update
+        page = f"page {everyone.index(mine) // 200}"
+        by_op = {m["id"]: m["payload"]["data"] for m in heard}
+        assert by_op.keys() == {"list", page}
+        assert by_op["list"]["customerListChanged"] == {"kind": "CHANGED", "customerId": mine}
+        assert by_op[page]["badgeCounts"]["customerId"] == mine
+        subscribe(ws, EVENTS, op="events", id=hidden)
+        assert ws.receive_json() == {"id": "events", "type": "complete"}

@@ -27,9 +27,9 @@ def socket(api: Api, token: str | None = None):
         yield ws
 
 
-def subscribe(ws, query: str, **variables) -> None:
+def subscribe(ws, query: str, op: str = "1", **variables) -> None:
     ws.send_json(
-        {"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables}}
+        {"id": op, "type": "subscribe", "payload": {"query": query, "variables": variables}}
     )
 
 
