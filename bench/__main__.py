@@ -1,9 +1,11 @@
 """Time the workspace's hot queries on the demo tenant, in process through the ASGI app
 (no network), on SQLite and, when `BENCH_DATABASE_URL` is set, on PostgreSQL.
 
-    python -m bench [--runs 200] [--sqlite-only]
+    python -m bench [--runs 200] [--sqlite-only] [--subscribers 1000,10000]
 
-Prints, per database and query: statements per request, p50 / p95 / mean in ms."""
+Prints, per database and query: statements per request, p50 / p95 / mean in ms; then the
+live fan-out (`bench/fanout.py`): subscribers one server process holds and the time one
+event takes to reach all of them (`--subscribers ''` skips it)."""
 
 import argparse
 import asyncio
@@ -17,6 +19,7 @@ import httpx2
 from sqlalchemy import event, make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench import fanout
 from core import migrate
 from core.auth import issue_token
 from core.config import Settings
@@ -136,7 +139,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument("--subscribers", default="1000,10000", help="comma-separated counts")
     args = parser.parse_args()
+    subscribers = [int(n) for n in args.subscribers.split(",") if n.strip()]
     targets = []
     with tempfile.TemporaryDirectory() as tmp:
         targets.append(("SQLite", f"sqlite+aiosqlite:///{tmp}/bench.db"))
@@ -150,6 +155,8 @@ def main() -> None:
             print(f"{'query':32} {'stmts':>5} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8}")
             for name, statements, p50, p95, mean in rows:
                 print(f"{name:32} {statements:5d} {p50:8.2f} {p95:8.2f} {mean:8.2f}")
+            if subscribers:
+                fanout.report(url, subscribers)
         if pg and not args.sqlite_only:
             asyncio.run(_own_database(pg, create=False))
 

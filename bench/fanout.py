@@ -200,8 +200,8 @@ def report(url: str, counts: list[int]) -> None:
             server.wait(10)
         except subprocess.TimeoutExpired:
             server.kill()
-    print(f"\nLive fan-out (one server process, badgeCounts of {WATCHED} customers each, ", end="")
-    print(f"{EVENTS} events; {url.split(':', 1)[0]})")
+    print(f"\nLive fan-out (one server process, {len(demo[1])} customers watched by each, ", end="")
+    print(f"{EVENTS} events, {len(demo[0])} workers' tokens)")
     print(f"{'subscribers':>11} {'connect s':>9} {'p50 ms':>8} {'max ms':>8} {'KiB/sub':>8}")
     for count, connect_s, p50, worst, kib in rows:
         print(f"{count:11d} {connect_s:9.1f} {p50:8.1f} {worst:8.1f} {kib:8.1f}")
