@@ -50,7 +50,8 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
             await db.dispose()
 
     async def health(_request):
-        return JSONResponse({"status": "ok"})
+        live = endpoint.live
+        return JSONResponse({"status": "ok", "subscriptions": live.subscriptions if live else 0})
 
     async def home(_request):
         return RedirectResponse("/graphql")

@@ -169,11 +169,11 @@ class LiveHub:
         self.registry = registry
         self.authenticate = authenticate
         self.feeds: dict[int, TenantFeed] = {}
-        self.deliveries = 0  # bursts delivered, for tests and the bench
         bus.on_resync.append(self.resync)
 
     @property
-    def watchers(self) -> int:
+    def subscriptions(self) -> int:
+        """Live subscriptions in this process (`/health` shows it)."""
         return sum(len(feed.watchers) for feed in self.feeds.values())
 
     async def watch(self, watcher: Watcher) -> None:
@@ -219,7 +219,6 @@ class LiveHub:
                 await self._deliver_to(reader, watchers, burst, touched, resync, feed.version)
         finally:
             await reader.close()
-        self.deliveries += 1
 
     async def _deliver_to(self, reader, watchers, burst, touched, resync, version) -> None:
         """One audience: one visibility query, one count per customer, shared by all."""

@@ -1,6 +1,7 @@
 """Live updates over graphql-transport-ws: authenticated in `connection_init`, counts sent as
 absolute values, only of the subscriber's tenant and visible customers."""
 
+import time
 from contextlib import ExitStack, contextmanager
 
 import pytest
@@ -237,3 +238,21 @@ def test_a_merge_removes_the_source_from_the_list(api):
         changes = [next_payload(ws)["data"]["customerListChanged"] for _ in range(2)]
     kinds = {c["customerId"]: c["kind"] for c in changes}
     assert kinds == {source: "REMOVED", target: "CHANGED"}
+
+
+def test_health_counts_the_live_subscriptions(api):
+    ada = customer(api, "Ada")
+    before = api.client.get("/health").json()["subscriptions"]
+    with socket(api) as ws:
+        subscribe(ws, BADGES, ids=[ada])
+        next_payload(ws)
+        subscribe(ws, LIST, op="2")
+        api.ok("updateCustomer", {"id": ada, "city": "Oslo"})
+        while ws.receive_json()["id"] != "2":
+            pass
+        assert api.client.get("/health").json()["subscriptions"] == before + 2
+    for _ in range(50):
+        if api.client.get("/health").json()["subscriptions"] == before:
+            break
+        time.sleep(0.02)
+    assert api.client.get("/health").json()["subscriptions"] == before
