@@ -56,3 +56,13 @@ def read_token(key: str, token: str) -> tuple[int, int]:
         raise Unauthenticated("The access token has expired.") from exc
     except (jwt.InvalidTokenError, KeyError, TypeError, ValueError) as exc:
         raise Unauthenticated("The access token is not valid.") from exc
+
+
+def expires_at(token: str) -> datetime | None:
+    """When an access token ends (after `read_token` accepted it): a live socket signed in
+    with it is closed then."""
+    try:
+        exp = jwt.decode(token, options={"verify_signature": False})["exp"]
+        return datetime.fromtimestamp(int(exp), UTC)
+    except (jwt.InvalidTokenError, KeyError, TypeError, ValueError):
+        return None

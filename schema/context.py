@@ -2,6 +2,7 @@
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -26,6 +27,7 @@ class Context:
     bus: Any = None
     live: Any = None
     credentials: str | None = None
+    expires_at: datetime | None = None
     connection_params: dict | None = None
     request: Request | None = None
     response: Response | None = None

@@ -1,7 +1,9 @@
 """The HTTP face of the schema: who is asking (a Bearer token), a fresh context per request,
 and errors that are always JSON with `extensions.code`, even before GraphQL runs."""
 
+import asyncio
 import logging
+from datetime import UTC, datetime
 
 import orjson
 from cross_web import HTTPException
@@ -18,7 +20,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 
 from core import api_keys
 from core.access import principal_for
-from core.auth import read_token
+from core.auth import expires_at, read_token
 from core.config import Settings
 from core.database import Database
 from core.errors import Unauthenticated
@@ -87,12 +89,31 @@ class SocketHandler(BaseGraphQLTransportWSHandler):
     tenant's modules: a socket is opened before its token is known (`connection_init`), so
     its schema is chosen then, once, for the whole connection."""
 
+    expiry: asyncio.TimerHandle | None = None
+
     async def handle_connection_init(self, message) -> None:
         await super().handle_connection_init(message)
         principal = self.context.principal_or_none
-        if principal is not None:  # messages are handled in turn: before any `subscribe`
-            installed = frozenset(self.context.plugins.modules)
-            self.schema = self.context.registry.schema_for(principal.modules & installed)
+        if principal is None:
+            return
+        # Messages are handled in turn: every `subscribe` of this socket comes after this.
+        installed = frozenset(self.context.plugins.modules)
+        self.schema = self.context.registry.schema_for(principal.modules & installed)
+        if self.context.expires_at is not None and self.expiry is None:
+            delay = (self.context.expires_at - datetime.now(UTC)).total_seconds()
+            self.expiry = asyncio.get_running_loop().call_later(max(delay, 0), self._expired)
+
+    def _expired(self) -> None:
+        """The access token has ended: so has the socket (an API key is checked instead
+        whenever the tenant's access changes, `schema/live.py`)."""
+        self.expiring = asyncio.ensure_future(
+            self.websocket.close(4403, "The access token has expired.")
+        )
+
+    async def shutdown(self) -> None:
+        if self.expiry is not None:
+            self.expiry.cancel()
+        await super().shutdown()
 
     async def _send_result_stream(self, operation, result_source) -> None:
         context = self.context
@@ -130,6 +151,9 @@ class GraphQLView(GraphQL):
         context.credentials = header
         try:
             context.principal_or_none = await self.authenticate(context, header)
+            token = header.partition(" ")[2].strip()
+            if not api_keys.looks_like_key(token):
+                context.expires_at = expires_at(token)
         except Unauthenticated as exc:
             raise ConnectionRejectionError({"message": str(exc)}) from exc
         finally:

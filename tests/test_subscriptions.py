@@ -3,11 +3,12 @@ absolute values, only of the subscriber's tenant and visible customers."""
 
 import time
 from contextlib import ExitStack, contextmanager
+from datetime import timedelta
 
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
-from tests.support import Api, count_statements, gid, pk_of
+from tests.support import Api, count_statements, gid, pk_of, token_for
 
 BADGES = """subscription($ids: [ID!]!) { badgeCounts(customerIds: $ids) {
   customerId version tabs { key badgeCount } } }"""
@@ -256,3 +257,12 @@ def test_health_counts_the_live_subscriptions(api):
             break
         time.sleep(0.02)
     assert api.client.get("/health").json()["subscriptions"] == before
+
+
+def test_a_socket_ends_with_its_access_token(api):
+    short = token_for(api.tenant_id, api.worker_id, timedelta(seconds=1))
+    with socket(api, short) as ws:
+        subscribe(ws, LIST)
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+    assert closed.value.code == 4403
