@@ -4,8 +4,9 @@ on a bare machine: a SQLite file under `var/`, no Redis, a secret kept in `var/`
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 VAR_DIR = Path("var")
@@ -13,6 +14,12 @@ VAR_DIR = Path("var")
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production"] = Field(
+        default="development",
+        description="production: GraphiQL, introspection and field suggestions are off "
+        "unless set explicitly.",
+    )
 
     database_url: str = Field(
         default=f"sqlite+aiosqlite:///{VAR_DIR / 'customer-hub.db'}",
@@ -77,6 +84,15 @@ class Settings(BaseSettings):
     field_suggestions: bool = Field(
         default=True, description='False drops "Did you mean …?" from error messages.'
     )
+
+    @model_validator(mode="after")
+    def _production_defaults(self) -> "Settings":
+        """A production API does not describe itself to strangers by default."""
+        if self.environment == "production":
+            for name in ("graphiql", "introspection", "field_suggestions"):
+                if name not in self.model_fields_set:
+                    setattr(self, name, False)
+        return self
 
     @cached_property
     def signing_key(self) -> str:

@@ -10,6 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from bench.__main__ import LIST_PAGE, PROFILE
+from core.config import Settings
 from server import create_app
 from tests.fixtures import new_tenant
 from tests.support import Api, gid
@@ -502,3 +503,14 @@ def test_suggestions_can_be_turned_off(api, tight, query, variables, message):
         "GRAPHQL_VALIDATION_FAILED",
         "BAD_USER_INPUT",
     }
+
+
+def test_production_describes_nothing_unless_asked(monkeypatch):
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    production = Settings(_env_file=None)
+    assert not (production.graphiql or production.introspection or production.field_suggestions)
+    monkeypatch.setenv("INTROSPECTION", "true")
+    public = Settings(_env_file=None)
+    assert public.introspection and not (public.graphiql or public.field_suggestions)
+    monkeypatch.setenv("ENVIRONMENT", "development")
+    assert Settings(_env_file=None).field_suggestions
