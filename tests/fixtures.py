@@ -37,10 +37,11 @@ def _run_database(url: str, statement: str) -> None:
 
 
 @contextmanager
-def _own_postgres_database(url: str) -> Iterator[str]:
-    """A database of this run's own next to `url`'s, so parallel runs never meet."""
+def own_postgres_database(url: str, suffix: str | None = None) -> Iterator[str]:
+    """An empty database of its own next to `url`'s (by default this run's, so parallel runs
+    never meet), dropped afterwards."""
     base = make_url(url)
-    name = f"{base.database}_run_{os.getpid()}"
+    name = f"{base.database}_{suffix or f'run_{os.getpid()}'}"
     _run_database(url, f'DROP DATABASE IF EXISTS "{name}"')
     _run_database(url, f'CREATE DATABASE "{name}"')
     try:
@@ -62,7 +63,7 @@ def database_url(request, tmp_path_factory) -> Iterator[str]:
             pytest.fail("TEST_DATABASE_URL is not set but REQUIRE_SERVICES=1")
         pytest.skip("TEST_DATABASE_URL not set")
     try:
-        database = _own_postgres_database(url)
+        database = own_postgres_database(url)
         own_url = database.__enter__()
     except OSError as exc:
         if REQUIRED:

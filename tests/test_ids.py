@@ -5,14 +5,13 @@ a new worker. Migrating an existing database there keeps every row, link and the
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import make_url
 from starlette.testclient import TestClient
 
 from core import migrate
 from core.config import Settings
 from schema.registry import make_plugins
 from server import create_app
-from tests.fixtures import _run_database, new_tenant
+from tests.fixtures import new_tenant, own_postgres_database
 from tests.support import SECRET, Api, gid, pk_of, token_for
 
 ME = "{ me { worker { id name } } }"
@@ -44,15 +43,8 @@ def empty_database(database_url: str, tmp_path) -> Iterator[str]:
     if database_url.startswith("sqlite"):
         yield f"sqlite+aiosqlite:///{tmp_path / 'upgrade.db'}"
         return
-    suite = make_url(database_url)
-    server = suite.render_as_string(hide_password=False)  # exists: to connect to
-    name = f"{suite.database}_upgrade"
-    _run_database(server, f'DROP DATABASE IF EXISTS "{name}"')
-    _run_database(server, f'CREATE DATABASE "{name}"')
-    try:
-        yield suite.set(database=name).render_as_string(hide_password=False)
-    finally:
-        _run_database(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with own_postgres_database(database_url, "upgrade") as url:
+        yield url
 
 
 @contextmanager
