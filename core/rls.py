@@ -197,27 +197,18 @@ async def _tenant_tables(conn: AsyncConnection) -> list[tuple]:
 
 
 async def _api_key_function(conn: AsyncConnection, schema: str, quote) -> None:
-    """Dropped and made again on every run: its result columns follow `api_keys`."""
-    exists = await conn.scalar(
-        text("SELECT to_regclass(format('%I.api_keys', current_schema())) IS NOT NULL")
+    """Its result columns follow `api_keys` (hence made anew on every run)."""
+    await _definer_function(
+        conn,
+        schema,
+        quote,
+        "api_keys",
+        f"{KEY_FUNCTION}(key_prefix text, key_hash text)",
+        "TABLE (id integer, tenant_id integer, permissions jsonb, created_by integer, "
+        "last_used_at timestamptz, revoked_at timestamptz)",
+        "SELECT k.id, k.tenant_id, k.permissions, k.created_by, k.last_used_at, k.revoked_at "
+        "FROM api_keys k WHERE k.prefix = $1 AND k.key_hash = $2",
     )
-    if not exists:
-        return
-    function = f"{quote(schema)}.{KEY_FUNCTION}"
-    await conn.execute(text(f"DROP FUNCTION IF EXISTS {function}(text, text)"))
-    await conn.execute(
-        text(
-            f"CREATE FUNCTION {function}(key_prefix text, key_hash text) "
-            "RETURNS TABLE (id integer, tenant_id integer, permissions jsonb, "
-            "created_by integer, last_used_at timestamptz, revoked_at timestamptz) "
-            "LANGUAGE sql STABLE SECURITY DEFINER "
-            f"SET search_path = {quote(schema)}, pg_temp AS $$ "
-            "SELECT k.id, k.tenant_id, k.permissions, k.created_by, k.last_used_at, "
-            "k.revoked_at FROM api_keys k WHERE k.prefix = $1 AND k.key_hash = $2 $$"
-        )
-    )
-    await conn.execute(text(f"REVOKE ALL ON FUNCTION {function}(text, text) FROM PUBLIC"))
-    await conn.execute(text(f"GRANT EXECUTE ON FUNCTION {function}(text, text) TO {APP_ROLE}"))
 
 
 async def _search_function(conn: AsyncConnection, schema: str, quote) -> None:
@@ -225,22 +216,39 @@ async def _search_function(conn: AsyncConnection, schema: str, quote) -> None:
     not apply it before the policy and would filter a large tenant row by row instead of
     using the trigram index (106 ms instead of 3 ms on 180k customers). The function runs as
     the owner with the tenant filter written out, so the index is used again."""
+    await _definer_function(
+        conn,
+        schema,
+        quote,
+        "customers",
+        f"{SEARCH_FUNCTION}(pattern text)",
+        "SETOF integer",
+        f"SELECT c.id FROM customers c WHERE c.tenant_id = {CURRENT_TENANT} "
+        "AND c.search_text LIKE $1 ESCAPE '/'",
+    )
+
+
+async def _definer_function(
+    conn: AsyncConnection, schema: str, quote, table: str, signature: str, returns: str, body: str
+) -> None:
+    """A SECURITY DEFINER SQL function owned by the migrating role that only the app role
+    may call, dropped and made again on every run; none until `table` exists."""
     exists = await conn.scalar(
-        text("SELECT to_regclass(format('%I.customers', current_schema())) IS NOT NULL")
+        text(
+            "SELECT to_regclass(format('%I.%I', current_schema(), CAST(:table AS text))) "
+            "IS NOT NULL"
+        ),
+        {"table": table},
     )
     if not exists:
         return
-    function = f"{quote(schema)}.{SEARCH_FUNCTION}"
-    await conn.execute(text(f"DROP FUNCTION IF EXISTS {function}(text)"))
+    function = f"{quote(schema)}.{signature}"
+    await conn.execute(text(f"DROP FUNCTION IF EXISTS {function}"))
     await conn.execute(
         text(
-            f"CREATE FUNCTION {function}(pattern text) RETURNS SETOF integer "
-            "LANGUAGE sql STABLE SECURITY DEFINER "
-            f"SET search_path = {quote(schema)}, pg_temp AS $$ "
-            "SELECT c.id FROM customers c "
-            "WHERE c.tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::int "
-            "AND c.search_text LIKE $1 ESCAPE '/' $$"
+            f"CREATE FUNCTION {function} RETURNS {returns} LANGUAGE sql STABLE SECURITY DEFINER "
+            f"SET search_path = {quote(schema)}, pg_temp AS $$ {body} $$"
         )
     )
-    await conn.execute(text(f"REVOKE ALL ON FUNCTION {function}(text) FROM PUBLIC"))
-    await conn.execute(text(f"GRANT EXECUTE ON FUNCTION {function}(text) TO {APP_ROLE}"))
+    await conn.execute(text(f"REVOKE ALL ON FUNCTION {function} FROM PUBLIC"))
+    await conn.execute(text(f"GRANT EXECUTE ON FUNCTION {function} TO {APP_ROLE}"))
