@@ -20,7 +20,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 
 from core import api_keys
 from core.access import principal_for
-from core.auth import expires_at, read_token
+from core.auth import read_token
 from core.config import Settings
 from core.database import Database
 from core.errors import Unauthenticated
@@ -97,8 +97,7 @@ class SocketHandler(BaseGraphQLTransportWSHandler):
         if principal is None:
             return
         # Messages are handled in turn: every `subscribe` of this socket comes after this.
-        installed = frozenset(self.context.plugins.modules)
-        self.schema = self.context.registry.schema_for(principal.modules & installed)
+        self.schema = self.context.registry.schema_for(principal.modules)
         if self.context.expires_at is not None and self.expiry is None:
             delay = (self.context.expires_at - datetime.now(UTC)).total_seconds()
             self.expiry = asyncio.get_running_loop().call_later(max(delay, 0), self._expired)
@@ -151,9 +150,6 @@ class GraphQLView(GraphQL):
         context.credentials = header
         try:
             context.principal_or_none = await self.authenticate(context, header)
-            token = header.partition(" ")[2].strip()
-            if not api_keys.looks_like_key(token):
-                context.expires_at = expires_at(token)
         except Unauthenticated as exc:
             raise ConnectionRejectionError({"message": str(exc)}) from exc
         finally:
@@ -277,7 +273,7 @@ class GraphQLEndpoint:
         token = token.strip()
         if api_keys.looks_like_key(token):
             return await api_keys.principal_for_key(ctx.read, token)
-        tenant_id, worker_id = read_token(self.settings.signing_key, token)
+        tenant_id, worker_id, ctx.expires_at = read_token(self.settings.signing_key, token)
         await ctx.read.set_tenant(tenant_id)  # row-level security: before the first read
         async with ctx.read() as conn:
             principal = await principal_for(conn, tenant_id, worker_id, self.grants)
