@@ -233,7 +233,7 @@ class LiveHub:
         if not candidates:
             return
         async with reader() as conn:
-            visible = set(await q.customers_by_ids(conn, principal, sorted(candidates)))
+            visible = await visible_ids(conn, principal, candidates)
             shown = sorted(badge_ids & visible)
             badges = await read_badges(conn, self.registry, self.plugins, principal, shown)
         updates = {i: shared(types.badges(i, badges[i], version)) for i in badges}
@@ -294,6 +294,11 @@ def list_changes(burst: list[dict], visible: set[int], sees_all: bool) -> list:
             kind = "CHANGED"
         changes.append(types.list_change(kind, customer_id, message["id"]))
     return changes
+
+
+async def visible_ids(conn, principal: Principal, ids) -> set[int]:
+    """Which of `ids` the principal may see (the visibility rule, `core/access.py`)."""
+    return set(await q.customers_by_ids(conn, principal, sorted(ids)))
 
 
 async def read_badges(

@@ -11,12 +11,11 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from core import customer_queries as q
 from core.errors import InvalidInput
 from schema import live_types
 from schema.context import Info
 from schema.ids import from_global_ids
-from schema.live import Watcher, latest_event_id, read_badges
+from schema.live import Watcher, latest_event_id, read_badges, visible_ids
 from schema.live_types import CustomerBadges, CustomerEvent, CustomerListChange
 
 MAX_WATCHED = 200
@@ -40,15 +39,11 @@ async def _current_badges(info: Info, ids: list[int]) -> list[CustomerBadges]:
     try:
         async with ctx.read() as conn:
             version = await latest_event_id(conn, ctx.principal.tenant_id)
-            visible = sorted(await _visible_on(conn, ctx.principal, ids))
+            visible = sorted(await visible_ids(conn, ctx.principal, ids))
             counts = await read_badges(conn, ctx.registry, ctx.plugins, ctx.principal, visible)
     finally:
         await ctx.read.close()
     return [live_types.badges(i, tabs, version) for i, tabs in reversed(counts.items())]
-
-
-async def _visible_on(conn, principal, ids) -> set[int]:
-    return set(await q.customers_by_ids(conn, principal, sorted(ids)))
 
 
 @strawberry.type
@@ -86,7 +81,7 @@ class Subscription:
         try:
             await ctx.live.watch(watcher)
             async with ctx.read() as conn:
-                visible = await _visible_on(conn, ctx.principal, [pk])
+                visible = await visible_ids(conn, ctx.principal, [pk])
             await ctx.read.close()
             if not visible:
                 return

@@ -183,8 +183,8 @@ def _names(refs: Any) -> list[str] | None:
     """The names of a list of refs; None if it is not one or a name is missing."""
     if not isinstance(refs, list):
         return None
-    names = [r.get("name") if isinstance(r, dict) else None for r in refs]
-    return names if all(isinstance(n, str) and n for n in names) else None
+    names = [_ref_name(r) for r in refs]
+    return names if all(names) else None
 
 
 def _link_summary(action: str, data: dict, actor: str | None) -> str | None:
