@@ -48,6 +48,19 @@ def _stop(process: subprocess.Popen, kill: bool = False, within: float = 5.0) ->
         process.wait(timeout=within)
 
 
+HEALTH = b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+
+
+def _answers(port: int, request: bytes, expected: bytes) -> bool:
+    """Whether a server on the port answers `request` with a reply starting `expected`."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+            sock.sendall(request)
+            return sock.recv(64).startswith(expected)
+    except OSError:
+        return False
+
+
 class RedisServer:
     """A throwaway `redis-server` without persistence, restartable on its port."""
 
@@ -77,13 +90,8 @@ class RedisServer:
             if self.process.poll() is not None:
                 self.process = None
                 pytest.fail(f"redis-server exited at start (port {self.port} taken?)")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                pass
+            if _answers(self.port, b"PING\r\n", b"+PONG"):
+                return
             time.sleep(0.02)
         self.stop(kill=True)
         pytest.fail(f"redis-server on port {self.port} did not answer")
@@ -144,13 +152,8 @@ class AppServer:
         while time.monotonic() < deadline:
             if self.process is None or self.process.poll() is not None:
                 pytest.fail(f"{self.name} exited at start:\n{self.log_tail()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-                    sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                    if sock.recv(64).startswith(b"HTTP/1.1 200"):
-                        return
-            except OSError:
-                pass
+            if _answers(self.port, HEALTH, b"HTTP/1.1 200"):
+                return
             time.sleep(0.05)
         pytest.fail(f"{self.name} did not answer within {within}s:\n{self.log_tail()}")
 
