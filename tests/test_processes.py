@@ -138,11 +138,11 @@ class Tenant:
     b: Api  # its owner on server B
 
 
-async def new_tenant(cluster: Cluster, http: httpx2.AsyncClient, customers: int) -> Tenant:
+async def new_tenant(database_url: str, http: httpx2.AsyncClient, customers: int) -> Tenant:
     """A tenant made in the database the way the tests' fixtures do (its owner's token signed
     with the servers' key), with tickets on and `customers` customers written through B."""
     label = uuid.uuid4().hex[:8]
-    db = Database(cluster.database_url)
+    db = Database(database_url)
     try:
         async with db.transaction() as session:
             tenant, owner = await create_tenant(
@@ -260,7 +260,7 @@ def summary(seconds: list[float]) -> str:
 def test_a_write_through_b_reaches_a_subscriber_on_a(cluster):
     async def scenario():
         async with httpx2.AsyncClient(base_url=cluster.b.url, timeout=WAIT) as http:
-            tenant = await new_tenant(cluster, http, WATCHED)
+            tenant = await new_tenant(cluster.database_url, http, WATCHED)
             async with Socket.open(cluster.a, tenant.token) as ws:
                 await ws.subscribe("badges", BADGES, ids=tenant.customers)
                 initial = [b for _, b in await ws.badges(WATCHED)]
@@ -297,8 +297,8 @@ def test_a_write_through_b_reaches_a_subscriber_on_a(cluster):
 def test_a_subscriber_hears_nothing_of_another_tenant_across_processes(cluster):
     async def scenario():
         async with httpx2.AsyncClient(base_url=cluster.b.url, timeout=WAIT) as http:
-            one = await new_tenant(cluster, http, 3)
-            two = await new_tenant(cluster, http, 2)
+            one = await new_tenant(cluster.database_url, http, 3)
+            two = await new_tenant(cluster.database_url, http, 2)
             async with (
                 Socket.open(cluster.a, one.token) as witness,
                 Socket.open(cluster.a, two.token) as ws,
@@ -343,7 +343,7 @@ def test_after_redis_restarts_a_resyncs_and_hears_b_again(cluster):
 
     async def scenario():
         async with httpx2.AsyncClient(base_url=cluster.b.url, timeout=WAIT) as http:
-            tenant = await new_tenant(cluster, http, WATCHED)
+            tenant = await new_tenant(cluster.database_url, http, WATCHED)
             during, after = tenant.customers[3], tenant.customers[4]
             async with Socket.open(cluster.a, tenant.token) as ws:
                 await ws.subscribe("badges", BADGES, ids=tenant.customers)

@@ -42,8 +42,7 @@ def server(database_url, tmp_path_factory):
 
 
 async def _tenant(server: AppServer, http) -> p.Tenant:
-    cluster = p.Cluster(None, server, server, server.environment["DATABASE_URL"], "")
-    tenant = await p.new_tenant(cluster, http, 50)
+    tenant = await p.new_tenant(server.environment["DATABASE_URL"], http, 50)
     api = p.Api(http, tenant.token)
     for batch in range(1, WATCHED // 50):
         creates = " ".join(
