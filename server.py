@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
     settings = settings or Settings()
     plugins = plugins or make_plugins()
     registry = SchemaRegistry(plugins)
-    db = Database(settings.database_url, settings.sql_echo)
+    db = Database.from_settings(settings)
     bus = make_bus(settings.redis_url, settings.redis_channel_prefix)
     outbox = Outbox(db, plugins, bus)
     endpoint = GraphQLEndpoint(db, settings, plugins, registry, outbox)
@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
     @asynccontextmanager
     async def lifespan(_app):
         await bus.start()
+        outbox.start()
         await outbox.sweep(older_than=timedelta(0))  # what a crash left unpublished
         sweeps = None
         if settings.outbox_sweep_seconds:
@@ -46,12 +47,19 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
         finally:
             if sweeps is not None:
                 sweeps.cancel()
+            await outbox.stop()
             await bus.close()
             await db.dispose()
 
     async def health(_request):
         live = endpoint.live
-        return JSONResponse({"status": "ok", "subscriptions": live.subscriptions if live else 0})
+        return JSONResponse(
+            {
+                "status": "ok",
+                "subscriptions": live.subscriptions if live else 0,
+                "database": db.status(),
+            }
+        )
 
     async def home(_request):
         return RedirectResponse("/graphql")

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import access
 from core.auth import Principal
 from core.catalog import clean_text, get_row
-from core.database import SharedReader
+from core.database import RequestConnection
 from core.errors import InvalidInput, Problem, Unauthenticated
 from core.events import Event, emit
 from core.models import ApiKey, TenantModule, Worker, utcnow
@@ -108,7 +108,7 @@ async def list_api_keys(conn, tenant_id: int) -> list[dict]:
     return [dict(r) for r in rows.mappings()]
 
 
-async def principal_for_key(read: SharedReader, token: str) -> Principal:
+async def principal_for_key(read: RequestConnection, token: str) -> Principal:
     """The principal an API key acts as; `Unauthenticated` for an unknown or revoked key.
     `read` is the request's reader: the key is found before its tenant is known (on
     PostgreSQL through `rls.KEY_FUNCTION`, the one lookup across tenants the app role may

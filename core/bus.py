@@ -24,7 +24,9 @@ class Bus(Protocol):
 
     async def close(self) -> None: ...
 
-    async def publish(self, tenant_id: int, message: dict) -> None: ...
+    async def publish(self, tenant_id: int, message: dict) -> bool:
+        """Send one message; False if the bus refused it now (the outbox retries). Never
+        raises."""
 
     def listen(self, tenant_id: int, listener: Listener) -> Callable[[], None]:
         """Call `listener` with each message of the tenant; returns the unsubscribe."""
@@ -77,8 +79,9 @@ class LocalBus:
     async def close(self) -> None:
         return None
 
-    async def publish(self, tenant_id: int, message: dict) -> None:
+    async def publish(self, tenant_id: int, message: dict) -> bool:
         await self.listeners.deliver(tenant_id, message)
+        return True
 
     def listen(self, tenant_id: int, listener: Listener) -> Callable[[], None]:
         return self.listeners.add(tenant_id, listener)

@@ -9,9 +9,9 @@ out in-process by `Listeners` (PITFALLS.md: no connection per subscription, no p
 
 Redis pub/sub is at-most-once and keeps nothing, which is enough because a message is only a
 signal (core/bus.py). What can be lost, and how it heals:
-- Publishing while Redis is down logs and returns (the write is committed and its outbox row
-  stays published): nobody hears that event, in this process or any other. Every process's
-  reader lost its connection too, so each one resyncs when Redis is back.
+- Publishing while Redis is down logs and returns False: the outbox keeps the event and
+  sends it again when Redis is back (`core/outbox.py`). Every process's reader lost its
+  connection too, so each one resyncs when Redis is back.
 - While the reader is disconnected it hears nothing; it reconnects by itself (backoff 0.1 s
   doubling to 2 s, reset once a connection has lived 5 s), subscribes every tenant that has
   listeners, waits for the server's confirmations, then runs `resync(self)` so live clients
@@ -103,14 +103,14 @@ class RedisBus:
             self._publisher = None
         self._loop = None
 
-    async def publish(self, tenant_id: int, message: dict) -> None:
+    async def publish(self, tenant_id: int, message: dict) -> bool:
         """PUBLISH to the tenant's channel; local listeners hear it back through Redis. Never
-        raises: the write is committed, and a lost signal is healed by resyncs."""
+        raises; False while Redis does not take it (the outbox sends it again later)."""
         try:
             payload = orjson.dumps(message)
         except TypeError:
             log.exception("event %s is not JSON; not published", message.get("id"))
-            return
+            return True  # never publishable: not retried
         if self._publisher is None:  # published before `start`: still reach Redis
             self._publisher = self._client(retries=1)
         try:
@@ -118,14 +118,13 @@ class RedisBus:
                 await self._publisher.publish(self._channel(tenant_id), payload)
         except Exception as exc:
             if not self._publish_failing:
-                log.warning(
-                    "Redis bus: cannot publish (%s); events are dropped until it is back", exc
-                )
+                log.warning("Redis bus: cannot publish (%s); events wait until it is back", exc)
             self._publish_failing = True
-            return
+            return False
         if self._publish_failing:
             log.info("Redis bus: publishing again")
             self._publish_failing = False
+        return True
 
     def listen(self, tenant_id: int, listener: Listener) -> Callable[[], None]:
         """Safe to call from any thread, before `start` too; the SUBSCRIBE follows soon after

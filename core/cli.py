@@ -32,7 +32,7 @@ def _run(settings: Settings, work):
     own) must run outside any loop, so the process never keeps one open."""
 
     async def runner():
-        db = Database(settings.database_url, settings.sql_echo)
+        db = Database.from_settings(settings)
         try:
             return await work(db)
         finally:

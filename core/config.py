@@ -25,6 +25,34 @@ class Settings(BaseSettings):
         default=f"sqlite+aiosqlite:///{VAR_DIR / 'customer-hub.db'}",
         description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://…",
     )
+    # One process on a small machine: a request holds one connection at a time, briefly.
+    db_pool_size: int = Field(default=10, ge=1, description="Connections kept open.")
+    db_max_overflow: int = Field(
+        default=10, ge=0, description="Connections opened beyond the pool at busy moments."
+    )
+    db_pool_timeout: float = Field(
+        default=2.0,
+        gt=0,
+        description="Seconds a request waits for a connection; then 503 SERVICE_UNAVAILABLE.",
+    )
+    db_write_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="SQLite: seconds a write waits for its turn (in this process, then for "
+        "another process sharing the file); then 503 SERVICE_UNAVAILABLE.",
+    )
+    db_statement_timeout: float = Field(
+        default=30.0, gt=0, description="PostgreSQL: longest statement, in seconds."
+    )
+    db_idle_in_transaction_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="PostgreSQL: a connection idle in a transaction this long is ended.",
+    )
+    db_application_name: str = Field(
+        default="customer-hub",
+        description="PostgreSQL: `application_name` of the app's connections (pg_stat_activity).",
+    )
     redis_url: str | None = Field(default=None, description="Redis URL for the event bus.")
     redis_channel_prefix: str = Field(
         default="hub",

@@ -1,70 +1,231 @@
-"""Engine and sessions. One `Database` per app instance; never shared across event loops.
+"""Engine, pool and the one connection a request holds. One `Database` per app instance;
+never shared across event loops.
+
+Connection discipline (a request that holds one pooled connection while it waits for a
+second deadlocks the pool once the in-flight requests reach its size): a request holds at
+most one connection at any moment (`RequestConnection`), its reads and its write share it,
+and it gives it back before the response is sent. Every wait for a connection, and on
+SQLite for the writer's turn, is bounded; past it the request gets `Unavailable` (HTTP 503
+with `Retry-After`), never a pool error after half a minute.
 
 On PostgreSQL a request's transactions run as the app role with their tenant set, local to
 the transaction, so row-level security keeps tenants apart (`core/rls.py`); transactions
-without a tenant run as the login, across tenants, for set-up work only."""
+without a tenant run as the login, across tenants, for set-up work only.
+
+SQLite allows one writer at a time per file: inside a process writers queue on an asyncio
+lock (holding no connection while they wait), and each write transaction starts with
+`BEGIN IMMEDIATE`, so a second process sharing the file waits its turn (`busy_timeout`)
+instead of failing half-way. Reads run outside transactions (WAL) and never wait."""
 
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, exc, text
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
     AsyncSession,
-    async_sessionmaker,
     create_async_engine,
 )
 
 from core import rls
+from core.errors import Unavailable
+
+RETRY_AFTER = 1  # seconds a refused client is asked to wait (`Retry-After`)
 
 
-def _sqlite_pragmas(dbapi_connection, _record):
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int):
+    def on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    return on_connect
 
 
-def make_engine(url: str, echo: bool = False) -> AsyncEngine:
+def make_engine(
+    url: str,
+    echo: bool = False,
+    *,
+    pool_size: int = 10,
+    max_overflow: int = 10,
+    pool_timeout: float = 2.0,
+    statement_timeout: float = 30.0,
+    idle_in_transaction_timeout: float = 30.0,
+    application_name: str = "customer-hub",
+    busy_timeout: float = 10.0,
+) -> AsyncEngine:
+    pool = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": pool_timeout}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            from pathlib import Path
-
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=echo)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        else:
+            pool = {}  # one in-memory database: SQLAlchemy's single shared connection
+        engine = create_async_engine(url, echo=echo, **pool)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout * 1000))
         return engine
-    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    server_settings = {
+        "application_name": application_name,
+        "statement_timeout": str(int(statement_timeout * 1000)),
+        "idle_in_transaction_session_timeout": str(int(idle_in_transaction_timeout * 1000)),
+    }
+    return create_async_engine(
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        connect_args={"server_settings": server_settings, "timeout": max(pool_timeout, 1.0)},
+        **pool,
+    )
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether `error` means the database could not serve now, so the same request may
+    succeed when retried: no connection within the wait, a connection lost or refused, a
+    statement cancelled by `statement_timeout`."""
+    if isinstance(error, Unavailable | exc.TimeoutError | ConnectionError | TimeoutError):
+        return True
+    if isinstance(error, exc.DBAPIError):
+        if error.connection_invalidated:
+            return True
+        name = type(error.orig).__name__ if error.orig is not None else ""
+        if name == "OperationalError" and "database is locked" in str(error.orig):
+            return True  # SQLite: another process held the file past `busy_timeout`
+        return name in _RETRYABLE_DRIVER_ERRORS or isinstance(error.orig, OSError)
+    return False
+
+
+# asyncpg's names (sqlite3 has no such errors: a busy database waits `busy_timeout`).
+_RETRYABLE_DRIVER_ERRORS = {
+    "QueryCanceledError",
+    "ConnectionDoesNotExistError",
+    "ConnectionFailureError",
+    "CannotConnectNowError",
+    "AdminShutdownError",
+    "TooManyConnectionsError",
+    "InterfaceError",
+    "IdleInTransactionSessionTimeoutError",
+    "InternalClientError",
+}
 
 
 class Database:
-    def __init__(self, url: str, echo: bool = False):
+    def __init__(
+        self,
+        url: str,
+        echo: bool = False,
+        *,
+        write_timeout: float = 10.0,
+        **engine_options,
+    ):
         self.url = url
-        self.engine = make_engine(url, echo)
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.engine = make_engine(url, echo, **engine_options)
         self.rls = self.dialect == "postgresql"
+        self.sqlite = self.dialect == "sqlite"
+        self.write_timeout = write_timeout
+        self._writer = asyncio.Lock() if self.sqlite else None
+        self.in_use = 0
+        self.peak = 0
+
+    @classmethod
+    def from_settings(cls, settings) -> "Database":
+        return cls(
+            settings.database_url,
+            settings.sql_echo,
+            write_timeout=settings.db_write_timeout,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_timeout=settings.db_pool_timeout,
+            statement_timeout=settings.db_statement_timeout,
+            idle_in_transaction_timeout=settings.db_idle_in_transaction_timeout,
+            application_name=settings.db_application_name,
+            busy_timeout=settings.db_write_timeout,
+        )
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    @asynccontextmanager
-    async def transaction(self, tenant_id: int | None = None) -> AsyncIterator[AsyncSession]:
-        """A session inside one transaction: committed on success, rolled back on any error,
-        so a mutation is either written whole or not at all.
+    def status(self) -> dict:
+        """For `/health`: connections this process holds now and at most since it started."""
+        pool = self.engine.pool
+        return {
+            "inUse": self.in_use,
+            "peak": self.peak,
+            "size": pool.size() + getattr(pool, "_max_overflow", 0),
+        }
 
-        With `tenant_id` (every request's writes), on PostgreSQL it runs as the app role and
-        sees and writes that tenant's rows only. Without: as the login, across tenants, for
-        set-up work alone (CLI, demo seeding, tests' set-up, bench)."""
-        async with self.sessionmaker() as session, session.begin():
-            if tenant_id is not None and self.rls:
+    async def connect(self) -> AsyncConnection:
+        """A pooled connection within the pool's wait, or `Unavailable`."""
+        try:
+            conn = await self.engine.connect()
+        except Exception as error:
+            if is_unavailable(error):
+                raise Unavailable("The database is busy or unreachable; retry shortly.") from error
+            raise
+        self.in_use += 1
+        self.peak = max(self.peak, self.in_use)
+        return conn
+
+    async def release(self, conn: AsyncConnection) -> None:
+        self.in_use -= 1
+        try:
+            await conn.close()
+        except Exception:
+            await conn.invalidate()
+
+    @asynccontextmanager
+    async def writer_turn(self) -> AsyncIterator[None]:
+        """SQLite: this process's one writer at a time, waited for within `write_timeout`
+        (nothing to wait for on PostgreSQL)."""
+        if self._writer is None:
+            yield
+            return
+        try:
+            async with asyncio.timeout(self.write_timeout):
+                await self._writer.acquire()
+        except TimeoutError as error:
+            raise Unavailable("Too many writes are waiting; retry shortly.") from error
+        try:
+            yield
+        finally:
+            self._writer.release()
+
+    @asynccontextmanager
+    async def session_on(
+        self, conn: AsyncConnection, tenant_id: int | None
+    ) -> AsyncIterator[AsyncSession]:
+        """One write transaction on `conn`: committed on success, rolled back on any error,
+        so a mutation is written whole or not at all. The caller holds the writer's turn."""
+        if conn.in_transaction():
+            await conn.rollback()
+        session = AsyncSession(bind=conn, expire_on_commit=False)
+        async with session, session.begin():
+            if self.sqlite:
+                await session.execute(text("BEGIN IMMEDIATE"))
+            elif tenant_id is not None:
                 await session.execute(rls.SCOPE, rls.scope_params(tenant_id))
             yield session
+
+    @asynccontextmanager
+    async def transaction(self, tenant_id: int | None = None) -> AsyncIterator[AsyncSession]:
+        """A write transaction on a connection of its own, for work outside a request
+        (outbox handlers, the CLI, demo seeding, tests' set-up).
+
+        With `tenant_id`, on PostgreSQL it runs as the app role and sees and writes that
+        tenant's rows only. Without: as the login, across tenants, for set-up work alone."""
+        async with self.writer_turn():
+            conn = await self.connect()
+            try:
+                async with self.session_on(conn, tenant_id) as session:
+                    yield session
+            finally:
+                await self.release(conn)
 
     async def scope(self, conn: AsyncConnection, tenant_id: int | None) -> None:
         """The app role and this tenant (none: no rows at all) for the rest of `conn`'s
@@ -74,23 +235,31 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A short Core connection for batched reads (plain rows, no ORM identity map), as
-        the login: set-up work only; a request reads through its `SharedReader`."""
-        async with self.engine.connect() as conn:
+        the login: set-up work only; a request reads through its `RequestConnection`."""
+        conn = await self.connect()
+        try:
             yield conn
+        finally:
+            await self.release(conn)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
 
 
-class SharedReader:
-    """One read connection for a whole request, opened on first use and shared by its
-    batches in turn (a lock keeps them off it at the same time). A pool checkout costs about
-    a query's worth (PostgreSQL: a reset round trip), so a page of ten batches saves ten.
+class RequestConnection:
+    """The one pooled connection of a request (or of one burst of live updates): opened on
+    first use, shared in turn by its read batches (a lock keeps them off it at the same
+    time) and by its write, given back by `close` (after the operation, before the response
+    is sent). A pool checkout costs about a query's worth (PostgreSQL: a reset round trip),
+    so a page of ten batches saves ten.
 
     On PostgreSQL every transaction it begins runs as the app role with the request's tenant
     (`set_tenant`, from the token before the first query); until then, or without one, it
     sees no rows. A block must not commit and then query again (that would autobegin a
-    transaction without the scope): the reader refuses it."""
+    transaction without the scope): the reader refuses it.
+
+    A write (`transaction`) ends the read transaction first, so the reads after it see it.
+    On SQLite the connection goes back to the pool while the write waits for its turn."""
 
     def __init__(self, db: Database, tenant_id: int | None = None):
         self.db = db
@@ -98,6 +267,7 @@ class SharedReader:
         self._conn: AsyncConnection | None = None
         self._scoped = None  # the sync transaction the scope was set in
         self._lock = asyncio.Lock()
+        self._writing = False
 
     async def set_tenant(self, tenant_id: int) -> None:
         """The request's tenant, once known (never from inside a `read()` block); a
@@ -112,30 +282,83 @@ class SharedReader:
 
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[AsyncConnection]:
+        if self._writing:
+            raise RuntimeError("Read through the write's session inside a write.")
         async with self._lock:
-            if self._conn is None:
-                self._conn = await self.db.engine.connect()
-            conn = self._conn
+            conn = await self._connection()
             if not self.db.rls:
-                yield conn
+                try:
+                    yield conn
+                except BaseException:
+                    await self._after_error()
+                    raise
                 return
             if self._scoped is None or self._current(conn) is not self._scoped:
                 if conn.in_transaction():  # one that began unscoped: never use it
                     await conn.rollback()
                 self._scoped = (await conn.begin()).sync_transaction
                 await self.db.scope(conn, self.tenant_id)
-            yield conn
+            try:
+                yield conn
+            except BaseException:
+                await self._after_error()
+                raise
             current = self._current(conn)
             if current is not None and current is not self._scoped:
                 raise RuntimeError("A read block committed, then read again without its tenant.")
+
+    @asynccontextmanager
+    async def transaction(self, tenant_id: int) -> AsyncIterator[AsyncSession]:
+        """The request's write, on its own connection: whole or not at all."""
+        if self.tenant_id is not None and self.tenant_id != tenant_id:
+            raise RuntimeError("A request writes one tenant's rows only.")
+        async with self._lock:
+            self._writing = True
+            try:
+                if self.db.sqlite:
+                    await self._release()  # hold nothing while waiting for the turn
+                async with self.db.writer_turn():
+                    conn = await self._connection()
+                    self._scoped = None
+                    try:
+                        async with self.db.session_on(conn, tenant_id) as session:
+                            yield session
+                    except BaseException:
+                        await self._after_error()
+                        raise
+            finally:
+                self._writing = False
+
+    async def _connection(self) -> AsyncConnection:
+        if self._conn is None:
+            self._conn = await self.db.connect()
+        return self._conn
+
+    async def _after_error(self) -> None:
+        """A failed block leaves nothing behind for the next one: a broken connection goes
+        back (the pool replaces it), a transaction PostgreSQL marked failed is ended."""
+        conn = self._conn
+        if conn is None:
+            return
+        self._scoped = None
+        try:
+            if conn.invalidated or conn.closed:
+                await self._release()
+            elif conn.in_transaction():
+                await conn.rollback()
+        except Exception:
+            await self._release()
+
+    async def _release(self) -> None:
+        if self._conn is not None:
+            conn, self._conn, self._scoped = self._conn, None, None
+            await self.db.release(conn)
 
     @staticmethod
     def _current(conn: AsyncConnection):
         return conn.sync_connection.get_transaction() if conn.in_transaction() else None
 
     async def close(self) -> None:
-        """After the request, and after a write (so later reads see it)."""
+        """After the operation: the connection goes back to the pool."""
         async with self._lock:
-            if self._conn is not None:
-                conn, self._conn, self._scoped = self._conn, None, None
-                await conn.close()
+            await self._release()

@@ -52,3 +52,10 @@ class Forbidden(DomainError):
 
 class Unauthenticated(DomainError):
     code = "UNAUTHENTICATED"
+
+
+class Unavailable(DomainError):
+    """The database could not serve this request now (no connection within the wait, the
+    writer's queue too long, a connection lost): nothing was written, retrying may work."""
+
+    code = "SERVICE_UNAVAILABLE"

@@ -11,7 +11,7 @@ The design, in one URL and one pool:
              set_config('app.tenant_id', '<id>', true)
   COMMIT and ROLLBACK undo both, so a pooled connection never carries a tenant, nor the role,
   into its next transaction. Writes: `Database.transaction(tenant_id=…)`; reads: the
-  request's `SharedReader`, whose tenant comes from the token (or the API key) before its
+  request's `RequestConnection`, whose tenant comes from the token (or the API key) before its
   first query, and which re-applies the scope to every transaction it begins.
 - `APP_ROLE` (`customer_hub_app`, fixed, no setting: roles are per cluster, grants per
   database, so several databases on one cluster share it safely): NOLOGIN, NOSUPERUSER,

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from core.auth import Principal
 from core.config import Settings
-from core.database import Database, SharedReader
+from core.database import Database, RequestConnection
 from core.errors import Unauthenticated
 from core.plugins import Plugins
 from schema.loaders import Loaders
@@ -35,14 +35,15 @@ class Context:
     auth_error: Unauthenticated | None = None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
     _loaders: Loaders | None = None
-    _reader: SharedReader | None = None
+    _connection: RequestConnection | None = None
 
     @property
-    def read(self) -> SharedReader:
-        """`async with ctx.read() as conn`: the request's read connection."""
-        if self._reader is None:
-            self._reader = SharedReader(self.db)
-        return self._reader
+    def read(self) -> RequestConnection:
+        """`async with ctx.read() as conn`: the request's one connection, for reading;
+        `ctx.read.transaction(tenant_id)` writes on it."""
+        if self._connection is None:
+            self._connection = RequestConnection(self.db)
+        return self._connection
 
     @property
     def principal(self) -> Principal:
@@ -56,14 +57,14 @@ class Context:
             self._loaders = Loaders(self.read, self.principal, self.plugins)
         return self._loaders
 
-    async def forget_loaded(self) -> None:
+    def forget_loaded(self) -> None:
         """After a write: later fields must see it, not rows read or cached before it."""
         self._loaders = None
-        await self.read.close()
 
     async def close(self) -> None:
-        if self._reader is not None:
-            await self._reader.close()
+        """The connection back to the pool: after the operation, before the response."""
+        if self._connection is not None:
+            await self._connection.close()
 
 
 Info = strawberry.Info[Context, None]

@@ -23,9 +23,10 @@ from sqlalchemy import func, select
 from core import access
 from core import customer_queries as q
 from core.auth import Principal
-from core.database import Database, SharedReader
+from core.database import Database, RequestConnection, is_unavailable
 from core.errors import Unauthenticated
 from core.models import EventRecord
+from core.outbox import message_of
 from schema import live_types as types
 from schema.live_types import shared
 from schema.tabs import ProfileTab, badge_counts, shown_tabs, tabs_with_counts
@@ -35,6 +36,9 @@ log = logging.getLogger("customer_hub.live")
 COALESCE = 0.05
 SETTLE = 2.0
 MAX_PENDING = 10_000
+MAX_REMEMBERED = 2_000
+MAX_REPLAYED = 500
+RETRY_DELAY = 0.5
 RESYNC = "__resync__"
 REMOVALS = ("customer.deleted", "customer.merged_away")
 SLOW_CLIENT_CLOSE = 4413
@@ -73,6 +77,17 @@ class Watcher:
         self.size = size
         self.closing: tuple[int, str] | None = None
         self.closer: asyncio.Future | None = None
+        self.since = 0  # events: the newest event id when it started; only later ones go out
+        self.sent: set[int] = set()  # events: ids already sent (a replay may repeat them)
+
+    def new_events(self, messages: list[dict]) -> list[dict]:
+        """Of these events of its customer, the ones it has not sent yet."""
+        fresh = [m for m in messages if m["id"] > self.since and m["id"] not in self.sent]
+        self.sent.update(m["id"] for m in fresh)
+        if len(self.sent) > MAX_REMEMBERED:
+            kept = sorted(self.sent)[-MAX_REMEMBERED // 2 :]
+            self.since, self.sent = kept[0] - 1, set(kept)
+        return fresh
 
     def send(self, items: list) -> None:
         """One delivery's updates; `size` deliveries waiting make a slow client."""
@@ -152,8 +167,13 @@ class TenantFeed:
             burst, self.pending = self.pending, []
             try:
                 await self.hub.deliver(self, burst)
-            except Exception:
-                log.exception("live update failed for tenant %s", self.tenant_id)
+            except Exception as error:
+                if not is_unavailable(error):
+                    log.exception("live update failed for tenant %s", self.tenant_id)
+                    continue
+                log.warning("live update for tenant %s waits for the database", self.tenant_id)
+                await asyncio.sleep(RETRY_DELAY)  # then everything again, read afresh
+                self.put({"name": RESYNC, "id": 0})
 
     def stop(self) -> None:
         self.stop_listening()
@@ -204,7 +224,7 @@ class LiveHub:
         if any(m.get("customerId") is None and m["name"] != RESYNC for m in burst):
             await self._reauthenticate(feed)
             resync = True
-        reader = SharedReader(self.db, feed.tenant_id)
+        reader = RequestConnection(self.db, feed.tenant_id)
         try:
             if resync:
                 async with reader() as conn:
@@ -227,27 +247,32 @@ class LiveHub:
         badge_ids = set().union(*(w.customers for w in of_kind["badges"]))
         if not resync:
             badge_ids &= touched
-        event_ids = set().union(*(w.customers for w in of_kind["events"])) & touched
+        event_ids = set().union(*(w.customers for w in of_kind["events"]))
+        if not resync:
+            event_ids &= touched
         list_ids = touched if of_kind["list"] else set()
         candidates = badge_ids | event_ids | list_ids
         if not candidates:
             return
+        messages = [m for m in burst if m.get("customerId") in event_ids and m["name"] != RESYNC]
         async with reader() as conn:
+            if resync and event_ids:  # what the bus did not bring while it was away
+                since = min(w.since for w in of_kind["events"])
+                messages += await events_after(conn, principal.tenant_id, event_ids, since)
             visible = await visible_ids(conn, principal, candidates)
             shown = sorted(badge_ids & visible)
             badges = await read_badges(conn, self.registry, self.plugins, principal, shown)
         updates = {i: shared(types.badges(i, badges[i], version)) for i in badges}
         for watcher in of_kind["badges"]:
             watcher.send([updates[i] for i in sorted(watcher.customers & updates.keys())])
-        events = {
-            m["id"]: shared(types.event(m))
-            for m in burst
-            if m.get("customerId") in event_ids and m["name"] != RESYNC
-        }
+        messages = sorted({m["id"]: m for m in messages}.values(), key=lambda m: m["id"])
+        events = {m["id"]: shared(types.event(m)) for m in messages}
         for watcher in of_kind["events"]:
             (customer_id,) = watcher.customers
-            about = [m for m in burst if m["id"] in events and m["customerId"] == customer_id]
-            if customer_id in touched and customer_id not in visible:
+            about = watcher.new_events([m for m in messages if m["customerId"] == customer_id])
+            if any(m["name"] in REMOVALS for m in about) or (
+                customer_id in touched and customer_id not in visible
+            ):
                 watcher.send([events[m["id"]] for m in about if m["name"] in REMOVALS])
                 watcher.end()
                 continue
@@ -316,6 +341,22 @@ async def read_badges(
         )
         for customer_id in ids
     }
+
+
+async def events_after(conn, tenant_id: int, customer_ids, after: int) -> list[dict]:
+    """The customers' events newer than `after`, as bus messages (the newest
+    `MAX_REPLAYED`)."""
+    rows = await conn.execute(
+        select(EventRecord.__table__)
+        .where(
+            EventRecord.tenant_id == tenant_id,
+            EventRecord.customer_id.in_(sorted(customer_ids)),
+            EventRecord.id > after,
+        )
+        .order_by(EventRecord.id.desc())
+        .limit(MAX_REPLAYED)
+    )
+    return [message_of(dict(r)) for r in rows.mappings()]
 
 
 async def latest_event_id(conn, tenant_id: int) -> int:

@@ -7,7 +7,7 @@ from aiodataloader import DataLoader
 
 from core import customer_queries as q
 from core.auth import Principal
-from core.database import SharedReader
+from core.database import RequestConnection
 from core.models import Folder, Status, Tag, Worker
 from core.plugins import Plugins
 from schema.tabs import badge_counts
@@ -20,7 +20,9 @@ def _loader(fn: Callable[[Sequence], Awaitable[list]]) -> DataLoader:
 
 
 class Loaders:
-    def __init__(self, read: SharedReader, principal: Principal, plugins: Plugins | None = None):
+    def __init__(
+        self, read: RequestConnection, principal: Principal, plugins: Plugins | None = None
+    ):
         self.read = read
         self.principal = principal
         self._custom: dict[str, DataLoader] = {}

@@ -45,7 +45,7 @@ async def mutate(
     ctx = info.context
     principal = ctx.principal
     try:
-        async with ctx.db.transaction(tenant_id=principal.tenant_id) as session:
+        async with ctx.read.transaction(principal.tenant_id) as session:
             events.bind(session, ctx.plugins, principal.modules)
             result = await work(session, principal)
             records = session.info["records"]
@@ -55,9 +55,9 @@ async def mutate(
         ]
     except NotFound as exc:
         return None, [UserError(field=["input", target], message=str(exc) + ".", code="NOT_FOUND")]
-    await ctx.forget_loaded()
+    ctx.forget_loaded()
     if ctx.outbox is not None and records:
-        await ctx.outbox.after_commit(records)
+        ctx.outbox.after_commit(records)
     return result, []
 
 

@@ -15,7 +15,7 @@ from core.errors import InvalidInput
 from schema import live_types
 from schema.context import Info
 from schema.ids import from_global_ids
-from schema.live import Watcher, latest_event_id, read_badges, visible_ids
+from schema.live import Watcher, events_after, latest_event_id, read_badges, visible_ids
 from schema.live_types import CustomerBadges, CustomerEvent, CustomerListChange
 
 MAX_WATCHED = 200
@@ -78,13 +78,20 @@ class Subscription:
         ctx = info.context
         (pk,) = from_global_ids([customer_id], "Customer")
         watcher = _watcher(info, "events", [pk])
+        tenant_id = ctx.principal.tenant_id
         try:
-            await ctx.live.watch(watcher)
             async with ctx.read() as conn:
+                watcher.since = await latest_event_id(conn, tenant_id)
+            await ctx.read.close()
+            await ctx.live.watch(watcher)
+            async with ctx.read() as conn:  # what happened while the bus was being joined
                 visible = await visible_ids(conn, ctx.principal, [pk])
+                missed = await events_after(conn, tenant_id, [pk], watcher.since)
             await ctx.read.close()
             if not visible:
                 return
+            for message in watcher.new_events(sorted(missed, key=lambda m: m["id"])):
+                yield live_types.event(message)
             async for update in watcher.updates():
                 yield update
         finally:

@@ -22,7 +22,7 @@ from core import api_keys
 from core.access import principal_for
 from core.auth import read_token
 from core.config import Settings
-from core.database import Database
+from core.database import RETRY_AFTER, Database, is_unavailable
 from core.errors import Unauthenticated
 from core.outbox import Outbox
 from core.plugins import Plugins
@@ -69,6 +69,38 @@ def limit_body(receive: Receive, max_bytes: int) -> Receive:
         return message
 
     return limited
+
+
+async def read_body(receive: Receive) -> bytes | None:
+    """The whole body, or None if the client left before sending it."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def replay(body: bytes, receive: Receive) -> Receive:
+    """`receive` for a body already read: the view parses it as if it were arriving."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed
+
+
+def unavailable(message: str, request_id: str) -> Response:
+    response = error_response(503, message, "SERVICE_UNAVAILABLE", request_id)
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
 
 
 def body_too_large(max_bytes: int, request_id: str) -> Response:
@@ -183,10 +215,18 @@ class GraphQLView(GraphQL):
         return await super().execute_operation(**kwargs)
 
     async def process_result(self, request, result):
-        """Errors raised before the operation ran (parsing) skip the schema extensions."""
+        """Errors raised before the operation ran (parsing) skip the schema extensions. The
+        operation is over: its connection goes back to the pool before the response is sent
+        (a slow client must not hold one). Nothing done and the database to blame: 503."""
+        ctx = request.state.context
+        await ctx.close()
         if result.errors:
-            ctx = request.state.context
             result.errors = [ErrorCodes.classify(e, ctx) for e in result.errors]
+            codes = {(e.extensions or {}).get("code") for e in result.errors}
+            nothing = not result.data or all(v is None for v in result.data.values())
+            if "SERVICE_UNAVAILABLE" in codes and nothing and isinstance(ctx.response, Response):
+                ctx.response.status_code = 503
+                ctx.response.headers["Retry-After"] = str(RETRY_AFTER)
         return await super().process_result(request, result)
 
     def encode_json(self, data) -> str:
@@ -239,20 +279,33 @@ class GraphQLEndpoint:
         max_bytes = self.settings.max_body_bytes
         try:
             if scope["type"] == "http":
+                # The body first: a connection is taken only once the request is all here.
                 if declared_length(scope) > max_bytes:
                     await body_too_large(max_bytes, ctx.request_id)(scope, receive, send)
                     return
-                receive = limit_body(receive, max_bytes)
+                try:
+                    body = await read_body(limit_body(receive, max_bytes))
+                except BodyTooLarge:
+                    await body_too_large(max_bytes, ctx.request_id)(scope, receive, send)
+                    return
+                if body is None:
+                    return  # the client left
+                receive = replay(body, receive)
                 header = Request(scope).headers.get("authorization")
                 try:
                     ctx.principal_or_none = await self.authenticate(ctx, header)
                 except Unauthenticated as exc:
                     ctx.auth_error = exc
+                except Exception as exc:
+                    if not is_unavailable(exc):
+                        raise
+                    await ctx.close()
+                    log.warning("no database for request %s: %r", ctx.request_id, exc)
+                    message = "The database is busy or unreachable; retry shortly."
+                    await unavailable(message, ctx.request_id)(scope, receive, send)
+                    return
             modules = ctx.principal_or_none.modules if ctx.principal_or_none else frozenset()
-            try:
-                await self.view_for(modules)(scope, receive, send)
-            except BodyTooLarge:
-                await body_too_large(max_bytes, ctx.request_id)(scope, receive, send)
+            await self.view_for(modules)(scope, receive, send)
         finally:
             await ctx.close()
 

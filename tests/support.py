@@ -29,6 +29,16 @@ def token_for(tenant_id: int, worker_id: int, ttl: timedelta = timedelta(hours=1
     return issue_token(SECRET, tenant_id, worker_id, ttl)
 
 
+def settle(client: TestClient) -> None:
+    """Wait until the server's outbox has sent and handled every event written so far (it
+    does so after answering), so a test sees the handlers' effects and its statement
+    counts hold no relay work."""
+    outbox = getattr(client.app.state, "outbox", None)
+    portal = getattr(client, "portal", None)
+    if outbox is not None and portal is not None:
+        assert portal.call(outbox.drained), "the outbox did not drain within 5 s"
+
+
 class GraphQLErrors(AssertionError):
     def __init__(self, errors: list[dict]):
         super().__init__(errors)
@@ -50,9 +60,11 @@ class Api:
 
     def post(self, query: str, variables: dict | None = None, token: str | None = None):
         headers = {"Authorization": f"Bearer {token or self.token}"}
-        return self.client.post(
+        response = self.client.post(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
         )
+        settle(self.client)
+        return response
 
     def query(self, query: str, **variables) -> dict:
         """The `data` of a successful operation; GraphQL errors fail the test."""

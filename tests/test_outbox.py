@@ -13,6 +13,7 @@ from core.models import EventRecord
 from schema.registry import make_plugins
 from server import create_app
 from tests.fixtures import new_tenant, run
+from tests.support import settle
 
 
 def listen(client: TestClient, tenant_id: int) -> list[dict]:
@@ -79,6 +80,7 @@ def test_events_a_crash_left_unpublished_go_out_at_start_up(api, settings):
     app = create_app(settings)
     app.state.bus.listen(api.tenant_id, received.append)
     with TestClient(app) as client:
+        settle(client)
         assert [m["id"] for m in received] == [event_id]
         assert published_at(client, event_id) is not None
 

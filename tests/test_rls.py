@@ -6,7 +6,7 @@ from sqlalchemy import delete, insert, text, true, update
 from sqlalchemy.exc import DBAPIError
 
 from core import api_keys, customer_queries, rls
-from core.database import Database, SharedReader
+from core.database import Database, RequestConnection
 from core.models import Customer, Tag
 from tests.fixtures import new_tenant, run
 from tests.support import Api
@@ -69,7 +69,7 @@ def test_without_a_tenant_the_app_role_sees_no_rows_and_writes_none(client, db, 
     alpha, _ = tenants
 
     async def work():
-        reader = SharedReader(db)  # no tenant set
+        reader = RequestConnection(db)  # no tenant set
         try:
             async with reader() as conn:
                 user = await conn.scalar(text("SELECT current_user"))
@@ -77,7 +77,7 @@ def test_without_a_tenant_the_app_role_sees_no_rows_and_writes_none(client, db, 
                 refused = await error_of(lambda: conn.execute(tag(alpha.tenant_id)))
         finally:
             await reader.close()
-        reader = SharedReader(db)
+        reader = RequestConnection(db)
         try:
             async with reader() as conn:
                 changed = await conn.execute(update(Customer).values(name="Gone"))
@@ -101,7 +101,7 @@ def test_with_a_tenant_only_its_rows_and_never_a_write_into_another(client, db, 
     alpha, beta = tenants
 
     async def work():
-        reader = SharedReader(db, alpha.tenant_id)
+        reader = RequestConnection(db, alpha.tenant_id)
         try:
             async with reader() as conn:
                 seen = {t: await tenant_ids(conn, t) for t in TABLES}
@@ -162,7 +162,7 @@ def test_a_pooled_connection_never_carries_a_tenant_over(settings, client, db, t
             return tuple((await session.execute(probe)).one())
 
     async def without(own: Database):
-        reader = SharedReader(own)
+        reader = RequestConnection(own)
         try:
             async with reader() as conn:
                 return tuple((await conn.execute(probe)).one())
@@ -204,7 +204,7 @@ def test_the_reader_scopes_every_transaction_it_begins(client, db, tenants):
     alpha, _ = tenants
 
     async def work():
-        reader = SharedReader(db)
+        reader = RequestConnection(db)
         try:
             async with reader() as conn:
                 before = await conn.scalar(text("SELECT count(*) FROM customers"))
@@ -284,7 +284,7 @@ def test_an_api_key_is_found_across_tenants_only_with_its_secret(client, db, ten
     prefix = secret[len("chk_") :].split("_", 1)[0]
 
     async def work():
-        reader = SharedReader(db)  # the app role, no tenant: as before a key is known
+        reader = RequestConnection(db)  # the app role, no tenant: as before a key is known
         try:
             async with reader() as conn:
                 find = text(f"SELECT count(*) FROM {rls.KEY_FUNCTION}(:prefix, :hash)")
