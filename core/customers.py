@@ -80,9 +80,10 @@ async def get_customers(
         raise InvalidInput.one(
             ("input", field), f"At most {MAX_BULK} customers at once.", "TOO_MANY"
         )
-    rows = await session.scalars(
-        select(Customer).where(access.visible_customers(principal), Customer.id.in_(ids))
-    )
+    query = select(Customer).where(access.visible_customers(principal), Customer.id.in_(ids))
+    if for_edit:  # in id order: two bulk writes never wait for each other in a circle
+        query = query.order_by(Customer.id).with_for_update(of=Customer)
+    rows = await session.scalars(query)
     found = {c.id: c for c in rows}
     missing = [
         Problem(("input", field, str(i)), "Customer not found.", "NOT_FOUND")
@@ -111,9 +112,10 @@ async def _require_editable(session: AsyncSession, principal: Principal, ids: li
 async def get_customer(
     session: AsyncSession, principal: Principal, customer_id: int, for_edit: bool = True
 ) -> Customer:
-    customer = await session.scalar(
-        select(Customer).where(access.visible_customers(principal), Customer.id == customer_id)
-    )
+    query = select(Customer).where(access.visible_customers(principal), Customer.id == customer_id)
+    if for_edit:  # PostgreSQL: a concurrent write waits here and then reads the new version
+        query = query.with_for_update(of=Customer)
+    customer = await session.scalar(query)
     if customer is None:
         raise NotFound("Customer")
     if for_edit:

@@ -18,6 +18,8 @@ lock (holding no connection while they wait), and each write transaction starts 
 instead of failing half-way. Reads run outside transactions (WAL) and never wait."""
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -32,6 +34,8 @@ from sqlalchemy.ext.asyncio import (
 
 from core import rls
 from core.errors import Unavailable
+
+log = logging.getLogger("customer_hub.database")
 
 RETRY_AFTER = 1  # seconds a refused client is asked to wait (`Retry-After`)
 
@@ -111,6 +115,8 @@ _RETRYABLE_DRIVER_ERRORS = {
     "InterfaceError",
     "IdleInTransactionSessionTimeoutError",
     "InternalClientError",
+    "DeadlockDetectedError",
+    "SerializationError",
 }
 
 
@@ -173,11 +179,15 @@ class Database:
         return conn
 
     async def release(self, conn: AsyncConnection) -> None:
+        """Back to the pool; a broken one is discarded (the pool opens a new one later).
+        Never raises: the request's answer does not depend on it."""
         self.in_use -= 1
         try:
             await conn.close()
         except Exception:
-            await conn.invalidate()
+            log.debug("discarding a broken connection", exc_info=True)
+            with contextlib.suppress(Exception):
+                await conn.invalidate()
 
     @asynccontextmanager
     async def writer_turn(self) -> AsyncIterator[None]:
