@@ -98,6 +98,8 @@ def main() -> None:
         log_level=settings.log_level,
         ws_max_size=settings.max_body_bytes,  # a websocket message is bounded like a body
         ws_per_message_deflate=False,  # a third of the memory per socket (PERFORMANCE.md)
+        ws_ping_interval=None,  # keep-alive is graphql-transport-ws's (schema/sockets.py)
+        ws_ping_timeout=None,
     )
 
 

@@ -109,6 +109,16 @@ class Settings(BaseSettings):
     subscription_queue: int = Field(
         default=100, ge=1, description="Updates one slow websocket client may have waiting."
     )
+    ws_ping_interval: float = Field(
+        default=20,
+        ge=0,
+        description="Seconds between the server's graphql-transport-ws pings; 0: none.",
+    )
+    ws_ping_timeout: float = Field(
+        default=20,
+        gt=0,
+        description="Seconds a client has to answer a ping with a pong before it is closed (4413).",
+    )
     field_suggestions: bool = Field(
         default=True, description='False drops "Did you mean …?" from error messages.'
     )

@@ -31,6 +31,7 @@ class Context:
     connection_params: dict | None = None
     request: Request | None = None
     response: Response | None = None
+    socket: Any = None  # a websocket's handler (`schema/sockets.py`)
     principal_or_none: Principal | None = None
     auth_error: Unauthenticated | None = None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])

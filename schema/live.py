@@ -124,8 +124,7 @@ class Watcher:
             if items is _END:
                 if self.closer is not None:
                     # Closed, not completed: nothing more is sent, not even `complete`; the
-                    # socket's end cancels this generator.
-                    await self.closer
+                    # socket's close cancels this generator.
                     await asyncio.Future()
                 return
             for item in items:

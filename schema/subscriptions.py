@@ -27,7 +27,7 @@ def _watcher(info: Info, kind: str, customers=frozenset()) -> Watcher:
         kind,
         ctx.principal,
         ctx.credentials,
-        ctx.response,
+        ctx.socket,
         ctx.settings.subscription_queue,
         frozenset(customers),
     )

@@ -1,9 +1,7 @@
 """The HTTP face of the schema: who is asking (a Bearer token), a fresh context per request,
 and errors that are always JSON with `extensions.code`, even before GraphQL runs."""
 
-import asyncio
 import logging
-from datetime import UTC, datetime
 
 import orjson
 from cross_web import HTTPException
@@ -14,9 +12,6 @@ from strawberry import UNSET
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
-    BaseGraphQLTransportWSHandler,
-)
 
 from core import api_keys
 from core.access import principal_for
@@ -30,6 +25,7 @@ from schema.context import Context
 from schema.errors import ErrorCodes
 from schema.live import LiveHub
 from schema.registry import SchemaRegistry
+from schema.sockets import SocketHandler
 
 log = logging.getLogger("customer_hub.http")
 
@@ -113,49 +109,6 @@ def declared_length(scope: Scope) -> int:
         return int(Request(scope).headers.get("content-length") or 0)
     except ValueError:
         return 0
-
-
-class SocketHandler(BaseGraphQLTransportWSHandler):
-    """graphql-transport-ws with the same error codes and masking as HTTP (the schema
-    extensions do not see the errors of a subscription's stream), and the schema of the
-    tenant's modules: a socket is opened before its token is known (`connection_init`), so
-    its schema is chosen then, once, for the whole connection."""
-
-    expiry: asyncio.TimerHandle | None = None
-
-    async def handle_connection_init(self, message) -> None:
-        await super().handle_connection_init(message)
-        principal = self.context.principal_or_none
-        if principal is None:
-            return
-        # Messages are handled in turn: every `subscribe` of this socket comes after this.
-        self.schema = self.context.registry.schema_for(principal.modules)
-        if self.context.expires_at is not None and self.expiry is None:
-            delay = (self.context.expires_at - datetime.now(UTC)).total_seconds()
-            self.expiry = asyncio.get_running_loop().call_later(max(delay, 0), self._expired)
-
-    def _expired(self) -> None:
-        """The access token has ended: so has the socket (an API key is checked instead
-        whenever the tenant's access changes, `schema/live.py`)."""
-        self.expiring = asyncio.ensure_future(
-            self.websocket.close(4403, "The access token has expired.")
-        )
-
-    async def shutdown(self) -> None:
-        if self.expiry is not None:
-            self.expiry.cancel()
-        await super().shutdown()
-
-    async def _send_result_stream(self, operation, result_source) -> None:
-        context = self.context
-
-        async def classified():
-            async for result in result_source:
-                if getattr(result, "errors", None):
-                    result.errors = [ErrorCodes.classify(e, context) for e in result.errors]
-                yield result
-
-        await super()._send_result_stream(operation, classified())
 
 
 class GraphQLView(GraphQL):
