@@ -144,7 +144,7 @@ class Server:
         found = Counter()
         for line in self.log.read_text(errors="replace").splitlines():
             if EXCEPTION.match(line):
-                found[line.split(" (Background on this error", 1)[0][:110]] += 1
+                found[line.split(" (Background on this error", 1)[0][:140]] += 1
         return found
 
 
