@@ -2,10 +2,14 @@
 (no network), on SQLite and, when `BENCH_DATABASE_URL` is set, on PostgreSQL.
 
     python -m bench [--runs 200] [--sqlite-only] [--subscribers 1000,10000]
+                    [--clients 1,16,64] [--seconds 8] [--scenarios list,writes] [--load-only]
 
 Prints, per database and query: statements per request, p50 / p95 / mean in ms; then the
 live fan-out (`bench/fanout.py`): subscribers one server process holds and the time one
-event takes to reach all of them (`--subscribers ''` skips it)."""
+event takes to reach all of them (`--subscribers ''` skips it); then the load mode
+(`bench/load.py`): req/s, p50 / p99, errors and connections in use of a real server under
+closed-loop clients on the list page and a write mix (`--clients ''` skips it,
+`--load-only` runs nothing else)."""
 
 import argparse
 import asyncio
@@ -19,7 +23,7 @@ import httpx2
 from sqlalchemy import event, make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench import fanout
+from bench import fanout, load
 from core import migrate
 from core.auth import issue_token
 from core.config import Settings
@@ -124,8 +128,9 @@ async def bench_database(url: str, runs: int) -> list[tuple[str, int, float, flo
 
 
 async def _own_database(url: str, create: bool) -> str:
+    """`<database>_bench_<pid>`, so two runs at once never drop each other's."""
     base = make_url(url)
-    name = f"{base.database}_bench"
+    name = f"{base.database}_bench_{os.getpid()}"
     engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
     async with engine.connect() as conn:
         await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -140,25 +145,47 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--subscribers", default="1000,10000", help="comma-separated counts")
+    parser.add_argument("--clients", default="1,16,64", help="load mode: comma-separated")
+    parser.add_argument("--seconds", type=float, default=8.0, help="load mode: per measurement")
+    parser.add_argument("--scenarios", default="list,writes", help="load mode: list, writes")
+    parser.add_argument("--load-only", action="store_true", help="only the load mode")
     args = parser.parse_args()
     subscribers = [int(n) for n in args.subscribers.split(",") if n.strip()]
-    targets = []
+    clients = [int(n) for n in args.clients.split(",") if n.strip()]
+    scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    if unknown := set(scenarios) - {"list", "writes"}:
+        parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    if args.load_only and not clients:
+        parser.error("--load-only needs --clients")
+    pg = os.environ.get("BENCH_DATABASE_URL")
+    pg = pg if pg and not args.sqlite_only else None
+    runs = []
     with tempfile.TemporaryDirectory() as tmp:
-        targets.append(("SQLite", f"sqlite+aiosqlite:///{tmp}/bench.db"))
-        pg = os.environ.get("BENCH_DATABASE_URL")
-        if pg and not args.sqlite_only:
-            targets.append(("PostgreSQL", asyncio.run(_own_database(pg, create=True))))
-        for label, url in targets:
-            migrate.upgrade(url, make_plugins().migration_locations())
-            rows = asyncio.run(bench_database(url, args.runs))
-            print(f"\n{label} (demo tenant, {args.runs} runs each, in-process ASGI)")
-            print(f"{'query':32} {'stmts':>5} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8}")
-            for name, statements, p50, p95, mean in rows:
-                print(f"{name:32} {statements:5d} {p50:8.2f} {p95:8.2f} {mean:8.2f}")
-            if subscribers:
-                fanout.report(url, subscribers)
-        if pg and not args.sqlite_only:
-            asyncio.run(_own_database(pg, create=False))
+        targets = [("SQLite", f"sqlite+aiosqlite:///{tmp}/bench.db")]
+        try:
+            if pg:
+                targets.append(("PostgreSQL", asyncio.run(_own_database(pg, create=True))))
+            for label, url in targets:
+                migrate.upgrade(url, make_plugins().migration_locations())
+                if not args.load_only:
+                    _in_process(label, url, args.runs, subscribers)
+                if clients:
+                    runs += load.measure(label, url, LIST_PAGE, clients, args.seconds, scenarios)
+        finally:
+            if pg:
+                asyncio.run(_own_database(pg, create=False))
+    if runs:
+        load.report(runs, args.seconds)
+
+
+def _in_process(label: str, url: str, runs: int, subscribers: list[int]) -> None:
+    rows = asyncio.run(bench_database(url, runs))
+    print(f"\n{label} (demo tenant, {runs} runs each, in-process ASGI)")
+    print(f"{'query':32} {'stmts':>5} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8}")
+    for name, statements, p50, p95, mean in rows:
+        print(f"{name:32} {statements:5d} {p50:8.2f} {p95:8.2f} {mean:8.2f}")
+    if subscribers:
+        fanout.report(url, subscribers)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ OPEN_TICKET = """mutation($input: OpenTicketInput!) { openTicket(input: $input) 
   userErrors { message } } }"""
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -199,7 +199,7 @@ def _raise_any(subscribers: list[Subscriber]) -> None:
 
 def report(url: str, counts: list[int]) -> None:
     demo = asyncio.run(_demo(url))
-    port = _free_port()
+    port = free_port()
     server = _start_server(url, port)
     try:
         rows = asyncio.run(_run(port, server.pid, demo, counts))
