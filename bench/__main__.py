@@ -3,13 +3,15 @@
 
     python -m bench [--runs 200] [--sqlite-only] [--subscribers 1000,10000]
                     [--clients 1,16,64] [--seconds 8] [--scenarios list,writes] [--load-only]
+                    [--live-load 500] [--live-rate 50] [--live-seconds 20]
 
 Prints, per database and query: statements per request, p50 / p95 / mean in ms; then the
 live fan-out (`bench/fanout.py`): subscribers one server process holds and the time one
 event takes to reach all of them (`--subscribers ''` skips it); then the load mode
 (`bench/load.py`): req/s, p50 / p99, errors and connections in use of a real server under
 closed-loop clients on the list page and a write mix (`--clients ''` skips it,
-`--load-only` runs nothing else)."""
+`--load-only` runs nothing else); then, when `BENCH_REDIS_URL` is set, live updates under
+write load across two processes (`bench/live_load.py`, `--live-load 0` skips it)."""
 
 import argparse
 import asyncio
@@ -23,7 +25,7 @@ import httpx2
 from sqlalchemy import event, make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench import fanout, load
+from bench import fanout, live_load, load
 from core import migrate
 from core.auth import issue_token
 from core.config import Settings
@@ -149,6 +151,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="load mode: per measurement")
     parser.add_argument("--scenarios", default="list,writes", help="load mode: list, writes")
     parser.add_argument("--load-only", action="store_true", help="only the load mode")
+    parser.add_argument(
+        "--live-load",
+        type=int,
+        default=500,
+        help="live under write load: subscribers over two processes (needs BENCH_REDIS_URL; "
+        "0 skips it)",
+    )
+    parser.add_argument("--live-rate", type=float, default=50.0, help="live load: writes/s")
+    parser.add_argument("--live-seconds", type=float, default=20.0, help="live load: duration")
     args = parser.parse_args()
     subscribers = [int(n) for n in args.subscribers.split(",") if n.strip()]
     clients = [int(n) for n in args.clients.split(",") if n.strip()]
@@ -171,6 +182,11 @@ def main() -> None:
                     _in_process(label, url, args.runs, subscribers)
                 if clients:
                     runs += load.measure(label, url, LIST_PAGE, clients, args.seconds, scenarios)
+                redis_url = os.environ.get("BENCH_REDIS_URL")
+                if args.live_load and redis_url and not args.load_only:
+                    live_load.report(
+                        url, redis_url, args.live_load, args.live_rate, args.live_seconds
+                    )
         finally:
             if pg:
                 asyncio.run(_own_database(pg, create=False))

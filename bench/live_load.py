@@ -24,7 +24,7 @@ import httpx2
 import orjson
 from websockets.asyncio.client import connect
 
-from bench.fanout import BADGES, OPEN_TICKET, SECRET, _demo, _free_port
+from bench.fanout import BADGES, OPEN_TICKET, SECRET, _demo, free_port
 from schema.ids import to_global_id
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,7 +193,7 @@ async def _scenario(ports, demo, subscribers: int, rate: float, seconds: float):
 def report(url: str, redis_url: str, subscribers: int, rate: float, seconds: float) -> None:
     demo = asyncio.run(_demo(url))
     prefix = f"bench-{uuid.uuid4().hex[:8]}"
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     servers = [_start(url, redis_url, prefix, port) for port in ports]
     try:
         row = asyncio.run(_scenario(ports, demo, subscribers, rate, seconds))
