@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
                 "status": "ok",
                 "subscriptions": live.subscriptions if live else 0,
                 "database": db.status(),
+                "requests": endpoint.admission.status(),
             }
         )
 

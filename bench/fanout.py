@@ -94,26 +94,36 @@ class Subscriber:
             self.arrived.set()
 
     async def _run(self) -> None:
-        async with connect(
-            self.url, subprotocols=["graphql-transport-ws"], open_timeout=120, ping_interval=None
-        ) as ws:
-            init = {"type": "connection_init", "payload": {"token": self.token}}
-            await ws.send(orjson.dumps(init).decode())
-            assert orjson.loads(await ws.recv())["type"] == "connection_ack"
-            payload = {"query": BADGES, "variables": {"ids": self.ids}}
-            subscribe = {"id": "1", "type": "subscribe", "payload": payload}
-            await ws.send(orjson.dumps(subscribe).decode())
-            initial = 0
-            async for raw in ws:
-                message = orjson.loads(raw)
-                assert message["type"] == "next", message
-                if not self.ready.is_set():
-                    initial += 1
-                    if initial == len(self.ids):
-                        self.ready.set()
-                    continue
-                if message["payload"]["data"]["badgeCounts"]["customerId"] == self.watching:
-                    self.arrived.set()
+        initial = 0
+        async for update in badge_updates(self.url, self.token, self.ids):
+            if not self.ready.is_set():
+                initial += 1
+                if initial == len(self.ids):
+                    self.ready.set()
+                continue
+            if update["customerId"] == self.watching:
+                self.arrived.set()
+
+
+async def badge_updates(url: str, token: str, ids: list[str]):
+    """A `badgeCounts` subscription's updates, as a graphql-ws client gets them (the
+    server's pings answered)."""
+    async with connect(
+        url, subprotocols=["graphql-transport-ws"], open_timeout=120, ping_interval=None
+    ) as ws:
+        init = {"type": "connection_init", "payload": {"token": token}}
+        await ws.send(orjson.dumps(init).decode())
+        assert orjson.loads(await ws.recv())["type"] == "connection_ack"
+        payload = {"query": BADGES, "variables": {"ids": ids}}
+        subscribe = {"id": "1", "type": "subscribe", "payload": payload}
+        await ws.send(orjson.dumps(subscribe).decode())
+        async for raw in ws:
+            message = orjson.loads(raw)
+            if message["type"] == "ping":
+                await ws.send('{"type":"pong"}')
+                continue
+            assert message["type"] == "next", message
+            yield message["payload"]["data"]["badgeCounts"]
 
 
 def _start_server(url: str, port: int) -> subprocess.Popen:

@@ -21,10 +21,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import httpx2
-import orjson
-from websockets.asyncio.client import connect
 
-from bench.fanout import BADGES, OPEN_TICKET, SECRET, _demo, free_port
+from bench.fanout import OPEN_TICKET, SECRET, _demo, badge_updates, free_port
 from schema.ids import to_global_id
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,28 +53,14 @@ class Subscriber:
         self.error: Exception | None = None
 
     async def run(self) -> None:
+        initial = 0
         try:
-            async with connect(
-                self.url, subprotocols=["graphql-transport-ws"], open_timeout=120
-            ) as ws:
-                init = {"type": "connection_init", "payload": {"token": self.token}}
-                await ws.send(orjson.dumps(init).decode())
-                assert orjson.loads(await ws.recv())["type"] == "connection_ack"
-                payload = {"query": BADGES, "variables": {"ids": self.ids}}
-                subscribe = {"id": "1", "type": "subscribe", "payload": payload}
-                await ws.send(orjson.dumps(subscribe).decode())
-                initial = 0
-                async for raw in ws:
-                    message = orjson.loads(raw)
-                    if message["type"] == "ping":
-                        await ws.send('{"type":"pong"}')
-                        continue
-                    data = message["payload"]["data"]["badgeCounts"]
-                    tabs = {t["key"]: t["badgeCount"] for t in data["tabs"]}
-                    self.seen[data["customerId"]].append((time.perf_counter(), tabs["tickets"]))
-                    initial += 1
-                    if initial == len(self.ids):
-                        self.ready.set()
+            async for update in badge_updates(self.url, self.token, self.ids):
+                tabs = {t["key"]: t["badgeCount"] for t in update["tabs"]}
+                self.seen[update["customerId"]].append((time.perf_counter(), tabs["tickets"]))
+                initial += 1
+                if initial == len(self.ids):
+                    self.ready.set()
         except Exception as exc:
             self.error = exc
             self.ready.set()

@@ -53,6 +53,17 @@ class Settings(BaseSettings):
         default="customer-hub",
         description="PostgreSQL: `application_name` of the app's connections (pg_stat_activity).",
     )
+    max_concurrent_requests: int = Field(
+        default=16,
+        ge=1,
+        description="HTTP operations run at once; the others queue (keep it under the pool's "
+        "size and overflow, which background work shares).",
+    )
+    request_queue_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a request may queue for its turn; then 503 SERVICE_UNAVAILABLE.",
+    )
     redis_url: str | None = Field(default=None, description="Redis URL for the event bus.")
     redis_channel_prefix: str = Field(
         default="hub",

@@ -37,6 +37,7 @@ class Context:
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
     _loaders: Loaders | None = None
     _connection: RequestConnection | None = None
+    release_turn: Any = None  # the request's turn (`schema/admission.py`), given back at close
 
     @property
     def read(self) -> RequestConnection:
@@ -66,6 +67,8 @@ class Context:
         """The connection back to the pool: after the operation, before the response."""
         if self._connection is not None:
             await self._connection.close()
+        if self.release_turn is not None:
+            self.release_turn()
 
 
 Info = strawberry.Info[Context, None]

@@ -21,6 +21,7 @@ from core.database import RETRY_AFTER, Database, is_unavailable
 from core.errors import Unauthenticated
 from core.outbox import Outbox
 from core.plugins import Plugins
+from schema.admission import Admission, Busy
 from schema.context import Context
 from schema.errors import ErrorCodes
 from schema.live import LiveHub
@@ -206,6 +207,7 @@ class GraphQLEndpoint:
         self.outbox = outbox
         self.grants = plugins.permission_grants()
         self.views: dict[frozenset[str], GraphQLView] = {}
+        self.admission = Admission(settings.max_concurrent_requests, settings.request_queue_timeout)
         self.live = None
         if outbox is not None:
             self.live = LiveHub(db, outbox.bus, plugins, registry, self.reauthenticate)
@@ -244,6 +246,12 @@ class GraphQLEndpoint:
                 if body is None:
                     return  # the client left
                 receive = replay(body, receive)
+                try:
+                    ctx.release_turn = await self.admission.enter()
+                except Busy:
+                    message = "The server is busy; retry shortly."
+                    await unavailable(message, ctx.request_id)(scope, receive, send)
+                    return
                 header = Request(scope).headers.get("authorization")
                 try:
                     ctx.principal_or_none = await self.authenticate(ctx, header)

@@ -36,8 +36,9 @@ PAY = """mutation($input: RecordPaymentInput!) { recordPayment(input: $input) {
 
 @pytest.fixture(scope="module")
 def servers(database_url, tmp_path_factory):
-    """A server with the default settings and one with a pool of one connection that is
-    waited for 0.05 s; both with a name of their own in pg_stat_activity."""
+    """A server with the default settings, one with a pool of one connection that is waited
+    for 0.05 s, and one that runs two requests at once and queues others for 0.05 s; each
+    with a name of its own in pg_stat_activity."""
     directory = tmp_path_factory.mktemp("load")
     label = uuid.uuid4().hex[:8]
     with ExitStack() as stack:
@@ -45,6 +46,7 @@ def servers(database_url, tmp_path_factory):
         for name, extra in [
             ("normal", {}),
             ("tiny", {"DB_POOL_SIZE": "1", "DB_MAX_OVERFLOW": "0", "DB_POOL_TIMEOUT": "0.05"}),
+            ("queue", {"MAX_CONCURRENT_REQUESTS": "2", "REQUEST_QUEUE_TIMEOUT": "0.05"}),
         ]:
             environment = {
                 "DATABASE_URL": database_url,
@@ -267,5 +269,26 @@ def test_postgres_connections_cut_mid_load_are_replaced_within_2_seconds(servers
             late = [entry for entry in log if entry[0] > cut + 2]
             assert late and all(status == 200 for _, status, _ in late), failures
             print(f"\n{len(log)} requests, {len(failures)} refused with 503 after the cut")
+
+    run(scenario)
+
+
+def test_requests_past_the_queue_bound_get_503_and_the_rest_are_served(servers, database_url):
+    server = servers["queue"]
+
+    async def scenario():
+        limits = httpx2.Limits(max_connections=CLIENTS)
+        async with httpx2.AsyncClient(base_url=server.url, timeout=30, limits=limits) as http:
+            tenant = await ready_tenant(server, database_url, http, 10)
+            answers = await asyncio.gather(*(post(http, tenant.token, LIST) for _ in range(32)))
+            refused = [(s, b, h) for s, b, h in answers if s != 200]
+            assert 0 < len(refused) < len(answers), len(refused)
+            for status, body, headers in refused:
+                assert status == 503 and headers["retry-after"] == "1", (status, body)
+                assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+                assert "busy" in body["errors"][0]["message"]
+            health = (await http.get("/health")).json()
+            assert health["requests"] == {"running": 0, "waiting": 0, "limit": 2}, health
+            assert health["database"]["inUse"] == 0, health
 
     run(scenario)
