@@ -5,10 +5,9 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 
-import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 from strawberry import UNSET
 from strawberry.asgi import GraphQL
@@ -28,6 +27,7 @@ from core.outbox import Outbox
 from core.plugins import Plugins
 from schema.context import Context
 from schema.errors import ErrorCodes
+from schema.http import GraphQLOverHTTP, dumps
 from schema.live import LiveHub
 from schema.registry import SchemaRegistry
 
@@ -42,12 +42,20 @@ HTTP_CODES = {
 }
 
 
-def error_response(status: int, message: str, code: str, request_id: str | None = None) -> Response:
-    headers = {"X-Request-ID": request_id} if request_id else None
+def error_response(
+    status: int,
+    message: str,
+    code: str,
+    request_id: str | None = None,
+    headers: dict | None = None,
+) -> Response:
+    headers = {**(headers or {}), **({"X-Request-ID": request_id} if request_id else {})}
     if status == 401:
-        headers = {**(headers or {}), "WWW-Authenticate": 'Bearer realm="customer-hub"'}
+        headers["WWW-Authenticate"] = 'Bearer realm="customer-hub"'
+    if status == 405:
+        headers.setdefault("Allow", "GET, POST")
     body = {"errors": [{"message": message, "extensions": {"code": code}}]}
-    return JSONResponse(body, status_code=status, headers=headers)
+    return Response(dumps(body), status, headers, media_type="application/json")
 
 
 class BodyTooLarge(Exception):
@@ -126,8 +134,9 @@ class SocketHandler(BaseGraphQLTransportWSHandler):
         await super()._send_result_stream(operation, classified())
 
 
-class GraphQLView(GraphQL):
-    """One view per schema (per set of enabled modules); the endpoint picks it per request."""
+class GraphQLView(GraphQLOverHTTP, GraphQL):
+    """One view per schema (per set of enabled modules); the endpoint picks it per request.
+    The HTTP conventions (body, media types, status codes) are `schema/http.py`'s."""
 
     graphql_transport_ws_handler_class = SocketHandler
 
@@ -139,6 +148,7 @@ class GraphQLView(GraphQL):
             allowed_origins=settings.allowed_origins,
         )
         self.authenticate = authenticate
+        self.max_json_depth = settings.max_json_depth
 
     async def on_ws_connect(self, context: Context):
         """Browsers cannot send headers on a websocket: the token comes in `connection_init`
@@ -163,10 +173,10 @@ class GraphQLView(GraphQL):
         try:
             response = await self.run(request)
         except HTTPException as exc:
-            code = HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
-            response = error_response(
-                exc.status_code, exc.reason, code, request.state.context.request_id
-            )
+            code = getattr(exc, "code", None) or HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
+            request_id = request.state.context.request_id
+            headers = getattr(exc, "headers", None)
+            response = error_response(exc.status_code, exc.reason, code, request_id, headers)
         await response(scope, receive, send)
 
     async def get_context(self, request, response) -> Context:
@@ -191,7 +201,7 @@ class GraphQLView(GraphQL):
 
     def encode_json(self, data) -> str:
         """Text, not bytes: websocket frames must be text for graphql-ws clients."""
-        return orjson.dumps(data).decode()
+        return dumps(data).decode()
 
 
 class GraphQLEndpoint:
