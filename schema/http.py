@@ -5,7 +5,13 @@ view: every request that cannot be run gets a coded JSON answer, never a traceba
   UTF-8 and `RecursionError` on deep nesting (uncaught: a plain 500, and uvicorn drops the
   connection), and a body that is not an object (`null`) failed on `.get`. orjson refuses
   bad UTF-8 and nesting past 1,024 levels; `MAX_JSON_DEPTH` is checked on the decoded value
-  without recursion. Refusals are HTTP 400 `BAD_REQUEST`.
+  without recursion. Refusals are HTTP 400 `BAD_REQUEST`, in `application/json`: a request
+  that never became a GraphQL request gets no `application/graphql-response+json` answer.
+- The response's media type follows `Accept`: `application/graphql-response+json` when the
+  client prefers it, else `application/json`, and 406 when neither is acceptable. With
+  `application/graphql-response+json` a request error (parsing, validation, variables, the
+  limits: nothing executed) is status 400 and has no `data` entry; with `application/json`
+  it stays 200 with `"data": null`, as graphql-http's audit expects of legacy clients.
 - Subscriptions are served on the websocket only: over HTTP they are refused (400
   `SUBSCRIPTION_OVER_HTTP`), and a mutation over GET is 405 with `Allow: POST`."""
 
@@ -19,7 +25,9 @@ from strawberry.http import GraphQLRequestData
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
+GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
+ACCEPTED = {GRAPHQL_RESPONSE: GRAPHQL_RESPONSE, JSON: JSON, "application/*": JSON, "*/*": JSON}
 HTTP_OPERATIONS = {
     "GET": (OperationType.QUERY,),
     "POST": (OperationType.QUERY, OperationType.MUTATION),
@@ -122,6 +130,31 @@ def _deeper(value: object, max_depth: int) -> bool:
     return False
 
 
+def negotiate(accept: str | None) -> str | None:
+    """The media type to answer in: the most preferred one we serve (the first listed among
+    equals); a wildcard or no `Accept` means `application/json`; None: nothing acceptable."""
+    if not accept or not accept.strip():
+        return JSON
+    best, best_q = None, 0.0
+    for part in accept.split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        q, utf8 = 1.0, True
+        for param in params:
+            name, _, value = param.partition("=")
+            name, value = name.strip().lower(), value.strip().strip('"').lower()
+            if name == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+            elif name == "charset":
+                utf8 = value in ("utf-8", "utf8")
+        chosen = ACCEPTED.get(media.lower())
+        if chosen and utf8 and q > best_q:
+            best, best_q = chosen, q
+    return best
+
+
 def is_json(content_type: str | None) -> bool:
     media, *params = (p.strip().lower() for p in (content_type or "").split(";"))
     charsets = [p.partition("=")[2].strip('" ') for p in params if p.startswith("charset")]
@@ -150,6 +183,16 @@ def operation_of(data: object) -> GraphQLRequestData:
     )
 
 
+def request_error_status(body: dict) -> int | None:
+    """400 (500 for our own failure) for a result that never reached execution: no data,
+    and no error with a path (a field's error always has one)."""
+    errors = body.get("errors")
+    if body.get("data") is not None or not errors or any("path" in e for e in errors):
+        return None
+    internal = any((e.get("extensions") or {}).get("code") == "INTERNAL" for e in errors)
+    return 500 if internal else 400
+
+
 class GraphQLOverHTTP:
     """Mixed into the Strawberry view (before it in the bases)."""
 
@@ -165,6 +208,12 @@ class GraphQLOverHTTP:
             raise HTTPException(400, exc.msg) from exc
 
     async def parse_http_body(self, request) -> GraphQLRequestData:
+        if negotiate(request.headers.get("accept")) is None:
+            raise Refusal(
+                406,
+                f"This server answers in `{GRAPHQL_RESPONSE}` or `{JSON}`: accept one of them.",
+                "NOT_ACCEPTABLE",
+            )
         if request.method == "GET":
             params = request.query_params
             data = {name: params.get(name) or None for name in ("query", "operationName")}
@@ -202,3 +251,20 @@ class GraphQLOverHTTP:
             raise HTTPException(400, exc.as_http_error_reason()) from exc
         except MissingQueryError as exc:
             raise HTTPException(400, "No GraphQL query found in the request.") from exc
+
+    async def get_sub_response(self, request):
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = negotiate(request.headers.get("accept")) or JSON
+        return sub_response
+
+    def create_response(self, response_data, sub_response):
+        media = getattr(sub_response, "media_type", None) or JSON
+        if media == GRAPHQL_RESPONSE and isinstance(response_data, dict):
+            status = request_error_status(response_data)
+            if status is not None:
+                response_data = {k: v for k, v in response_data.items() if k != "data"}
+                sub_response.status_code = sub_response.status_code or status
+        response = super().create_response(response_data, sub_response)
+        if media == GRAPHQL_RESPONSE:
+            response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
+        return response

@@ -94,6 +94,13 @@ CASES = [
         "UNSUPPORTED_MEDIA_TYPE",
         headers={"Content-Type": None},
     ),
+    Case(
+        "accepts only XML",
+        TYPENAME + b"}",
+        406,
+        "NOT_ACCEPTABLE",
+        headers={"Accept": "application/xml"},
+    ),
     Case("PUT", TYPENAME + b"}", 405, "METHOD_NOT_ALLOWED", method="PUT"),
     Case(
         "subscription over POST",
