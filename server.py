@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
         routes=[
             Route("/", home),
             Route("/health", health),
-            Route("/graphql", endpoint, methods=["GET", "POST"]),
+            Route("/graphql", endpoint),  # other methods: a coded 405 from the view
             WebSocketRoute("/graphql", endpoint),
         ],
         lifespan=lifespan,

@@ -110,13 +110,26 @@ async def principal_for(
 
 
 def _assigned_or_in(principal: Principal, folders: frozenset[int]) -> ColumnElement[bool]:
-    assigned = exists().where(
-        CustomerWorker.customer_id == Customer.id, CustomerWorker.worker_id == principal.worker_id
+    """Correlated to `customers` only: a query that itself reads the link tables (folder
+    counts read `customer_folders`) would otherwise correlate them too and leave the
+    subquery without a FROM."""
+    assigned = (
+        exists()
+        .where(
+            CustomerWorker.customer_id == Customer.id,
+            CustomerWorker.worker_id == principal.worker_id,
+        )
+        .correlate(Customer)
     )
     if not folders:
         return assigned
-    in_folder = exists().where(
-        CustomerFolder.customer_id == Customer.id, CustomerFolder.folder_id.in_(sorted(folders))
+    in_folder = (
+        exists()
+        .where(
+            CustomerFolder.customer_id == Customer.id,
+            CustomerFolder.folder_id.in_(sorted(folders)),
+        )
+        .correlate(Customer)
     )
     return or_(assigned, in_folder)
 

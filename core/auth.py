@@ -1,5 +1,6 @@
 """Signed access tokens naming a tenant and a worker (JWT, HS256)."""
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -9,6 +10,8 @@ from core.errors import Unauthenticated
 
 ALGORITHM = "HS256"
 ISSUER = "customer-hub"
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
+SUBJECT = re.compile(r"[1-9][0-9]{0,9}")  # a worker id as `issue_token` writes it
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,11 @@ def issue_token(key: str, tenant_id: int, worker_id: int, ttl: timedelta) -> str
 
 def read_token(key: str, token: str) -> tuple[int, int, datetime]:
     """(tenant_id, worker_id, expiry) of a valid token; `Unauthenticated` for anything else.
-    A live socket signed in with it closes at its expiry."""
+    A live socket signed in with it closes at its expiry.
+
+    The claims are checked for the types `issue_token` writes, not coerced: `int()` would
+    take `"1 "` or `true` as tenant 1, and a number past the database's integers
+    would fail in SQL instead of here."""
     try:
         claims = jwt.decode(
             token,
@@ -52,8 +59,16 @@ def read_token(key: str, token: str) -> tuple[int, int, datetime]:
             issuer=ISSUER,
             options={"require": ["exp", "sub", "iss"]},
         )
-        return int(claims["tid"]), int(claims["sub"]), datetime.fromtimestamp(claims["exp"], UTC)
+        tenant_id, subject = claims.get("tid"), claims["sub"]
+        if type(tenant_id) is not int or not 0 < tenant_id <= MAX_ID:
+            raise ValueError("tid")
+        if not isinstance(subject, str) or not SUBJECT.fullmatch(subject):
+            raise ValueError("sub")
+        worker_id = int(subject)
+        if worker_id > MAX_ID:
+            raise ValueError("sub")
+        return tenant_id, worker_id, datetime.fromtimestamp(claims["exp"], UTC)
     except jwt.ExpiredSignatureError as exc:
         raise Unauthenticated("The access token has expired.") from exc
-    except (jwt.InvalidTokenError, KeyError, TypeError, ValueError) as exc:
+    except (jwt.InvalidTokenError, KeyError, TypeError, ValueError, OverflowError) as exc:
         raise Unauthenticated("The access token is not valid.") from exc

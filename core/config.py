@@ -106,6 +106,13 @@ class Settings(BaseSettings):
         description="Estimated cost: 1 per field, times the page size inside a list.",
     )
     max_body_bytes: int = Field(default=256 * 1024, ge=1, description="HTTP request body.")
+    max_json_depth: int = Field(
+        default=64,
+        ge=2,
+        le=1000,
+        description="Nesting of a request's JSON (the body is 1, its variables 2); the JSON "
+        "parsers stop near 1,000 levels themselves.",
+    )
     introspection: bool = Field(default=True, description="False turns introspection off.")
     allowed_origins: list[str] = Field(
         default_factory=list,

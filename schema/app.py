@@ -18,6 +18,7 @@ from schema.security import SecurityMutations, SecurityQueries
 from schema.subscriptions import Subscription
 from schema.team.mutations import TeamMutations
 from schema.team.queries import TeamQueries
+from schema.text import StoredText
 
 
 @strawberry.type
@@ -84,6 +85,7 @@ def build_schema(grafts: dict[str, list] | None = None, types: list | None = Non
         extensions=[
             ErrorCodes,
             QueryLimits,
+            StoredText,
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
         ],

@@ -5,7 +5,7 @@ that variable and whose `extensions` carry `code` and `limit` (the variable's na
 
 | Variable               | Checked                        | `extensions.code`           |
 |------------------------|--------------------------------|-----------------------------|
-| `MAX_TOKENS`           | by the parser                  | `GRAPHQL_VALIDATION_FAILED` |
+| `MAX_TOKENS`           | before and by the parser       | `GRAPHQL_VALIDATION_FAILED` |
 | `MAX_REPEATED_FIELDS`  | first validation rule, alone   | `GRAPHQL_VALIDATION_FAILED` |
 | `MAX_FRAGMENT_SPREADS` | first validation rule, alone   | `GRAPHQL_VALIDATION_FAILED` |
 | `MAX_QUERY_DEPTH`      | validation rule                | `GRAPHQL_VALIDATION_FAILED` |
@@ -93,6 +93,7 @@ from strawberry.extensions import SchemaExtension
 
 from core.config import Settings
 from core.pagination import DEFAULT_PAGE, MAX_PAGE
+from schema.tokens import over_limit
 
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 TOO_COMPLEX = "QUERY_TOO_COMPLEX"
@@ -673,6 +674,14 @@ class QueryLimits(SchemaExtension):
         self.limits = limits_of(context.context)
         context.parse_options["max_tokens"] = self.limits.max_tokens
         context.validation_rules = validation_rules(self.limits, context.validation_rules)
+        yield
+
+    def on_parse(self) -> Iterator[None]:
+        """Before the parser (and its cache): a document over the limit is refused without
+        being parsed up to it (`schema/tokens.py`)."""
+        query = self.execution_context.query
+        if query and (error := over_limit(query, self.limits.max_tokens)):
+            raise error
         yield
 
     def on_execute(self) -> Iterator[None]:

@@ -3,10 +3,9 @@ and errors that are always JSON with `extensions.code`, even before GraphQL runs
 
 import logging
 
-import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 from strawberry import UNSET
 from strawberry.asgi import GraphQL
@@ -24,6 +23,7 @@ from core.plugins import Plugins
 from schema.admission import Admission, Busy
 from schema.context import Context
 from schema.errors import ErrorCodes
+from schema.http import GraphQLOverHTTP, dumps
 from schema.live import LiveHub
 from schema.registry import SchemaRegistry
 from schema.sockets import SocketHandler
@@ -35,16 +35,25 @@ HTTP_CODES = {
     401: "UNAUTHENTICATED",
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
     415: "UNSUPPORTED_MEDIA_TYPE",
 }
 
 
-def error_response(status: int, message: str, code: str, request_id: str | None = None) -> Response:
-    headers = {"X-Request-ID": request_id} if request_id else None
+def error_response(
+    status: int,
+    message: str,
+    code: str,
+    request_id: str | None = None,
+    headers: dict | None = None,
+) -> Response:
+    headers = {**(headers or {}), **({"X-Request-ID": request_id} if request_id else {})}
     if status == 401:
-        headers = {**(headers or {}), "WWW-Authenticate": 'Bearer realm="customer-hub"'}
+        headers["WWW-Authenticate"] = 'Bearer realm="customer-hub"'
+    if status == 405:
+        headers.setdefault("Allow", "GET, POST")
     body = {"errors": [{"message": message, "extensions": {"code": code}}]}
-    return JSONResponse(body, status_code=status, headers=headers)
+    return Response(dumps(body), status, headers, media_type="application/json")
 
 
 class BodyTooLarge(Exception):
@@ -112,8 +121,9 @@ def declared_length(scope: Scope) -> int:
         return 0
 
 
-class GraphQLView(GraphQL):
-    """One view per schema (per set of enabled modules); the endpoint picks it per request."""
+class GraphQLView(GraphQLOverHTTP, GraphQL):
+    """One view per schema (per set of enabled modules); the endpoint picks it per request.
+    The HTTP conventions (body, media types, status codes) are `schema/http.py`'s."""
 
     graphql_transport_ws_handler_class = SocketHandler
 
@@ -125,6 +135,7 @@ class GraphQLView(GraphQL):
             allowed_origins=settings.allowed_origins,
         )
         self.authenticate = authenticate
+        self.max_json_depth = settings.max_json_depth
 
     async def on_ws_connect(self, context: Context):
         """Browsers cannot send headers on a websocket: the token comes in `connection_init`
@@ -149,10 +160,10 @@ class GraphQLView(GraphQL):
         try:
             response = await self.run(request)
         except HTTPException as exc:
-            code = HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
-            response = error_response(
-                exc.status_code, exc.reason, code, request.state.context.request_id
-            )
+            code = getattr(exc, "code", None) or HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
+            request_id = request.state.context.request_id
+            headers = getattr(exc, "headers", None)
+            response = error_response(exc.status_code, exc.reason, code, request_id, headers)
         await response(scope, receive, send)
 
     async def get_context(self, request, response) -> Context:
@@ -185,7 +196,7 @@ class GraphQLView(GraphQL):
 
     def encode_json(self, data) -> str:
         """Text, not bytes: websocket frames must be text for graphql-ws clients."""
-        return orjson.dumps(data).decode()
+        return dumps(data).decode()
 
 
 class GraphQLEndpoint:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.support import Api, pk_of
+from tests.support import Api, count_statements, pk_of
 
 LIST = "{ customers { totalCount nodes { name } } }"
 ONE = "query($id: ID!) { customer(id: $id) { name } }"
@@ -212,3 +212,44 @@ def test_sub_customers_can_stay_out_of_a_workers_list(api):
         "query($p: ID!) { customers(filter: {parentId: $p}) { nodes { name } } }", p=parent
     )
     assert children["customers"]["nodes"] == [{"name": "Child"}]
+
+
+FOLDER_COUNTS = "{ folders { name customerCount } }"
+
+
+def folder_counts(actor: Api) -> dict[str, int]:
+    return {f["name"]: f["customerCount"] for f in actor.query(FOLDER_COUNTS)["folders"]}
+
+
+def test_folder_counts_count_what_each_worker_may_see(shop):
+    """Through the visibility rule for every role: its folder subquery once read the counted
+    `customer_folders` itself (no FROM left: an error, the whole `folders` answer null)."""
+    owner, agent, manager, sales, ids = shop
+    support = folder(owner, "Support")
+    for customer_id in (ids["assigned"], ids["elsewhere"]):
+        owner.ok(
+            "addCustomerToFolders",
+            {"customerId": customer_id, "folders": [{"folderId": support}]},
+            "customer { id }",
+        )
+    assert folder_counts(owner) == {"Sales": 1, "Support": 2}
+    assert folder_counts(agent) == {"Sales": 0, "Support": 1}
+    assert folder_counts(manager) == {"Sales": 0, "Support": 0}
+    owner.ok("setFolderAccess", {"folderId": sales, "role": "MANAGER", "level": "VIEW"})
+    owner.ok("setFolderAccess", {"folderId": support, "workerId": api_id(agent), "level": "VIEW"})
+    assert folder_counts(manager) == {"Sales": 1, "Support": 0}
+    assert folder_counts(agent) == {"Sales": 0, "Support": 2}
+
+
+def test_folder_counts_take_the_same_statements_for_more_folders(shop, engine):
+    owner, agent, manager, sales, _ids = shop
+    owner.ok("setFolderAccess", {"folderId": sales, "role": "AGENT", "level": "VIEW"})
+    for actor in (agent, manager):
+        folder_counts(actor)  # warm-up
+        with count_statements(engine) as two:
+            folder_counts(actor)
+        for n in range(3):
+            folder(owner, f"More {actor.worker_id}.{n}")
+        with count_statements(engine) as five:
+            assert len(folder_counts(actor)) >= 4
+        assert two.count == five.count, (two.statements, five.statements)

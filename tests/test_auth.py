@@ -1,9 +1,10 @@
 """Every request names its tenant and worker with a signed token; anything else is
 UNAUTHENTICATED before any GraphQL runs."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import jwt
+import pytest
 
 from core.auth import issue_token
 from tests.support import SECRET, token_for
@@ -73,3 +74,62 @@ def test_graphiql_page_needs_no_token(client):
 def test_every_response_has_a_request_id(api):
     response = api.post(ME)
     assert len(response.headers["x-request-id"]) == 16
+
+
+def _signed(claims: dict) -> str:
+    now = datetime.now(UTC)
+    base = {"iss": "customer-hub", "iat": now, "exp": now + timedelta(hours=1), "typ": "access"}
+    return jwt.encode({**base, **claims}, SECRET, algorithm="HS256")
+
+
+@pytest.mark.parametrize(
+    "tid",
+    ["{tenant}", "{tenant} ", " {tenant}", True, "{tenant}.0", 0, -1, 2**31, 2**63, None, [1]],
+    ids=repr,
+)
+def test_tenant_claim_must_be_a_positive_json_integer(api, tid):
+    """Signed with the right key, so only the claim's type can refuse it: `int()` took
+    `"1 "` (and `true`, and floats) as tenant 1."""
+    if isinstance(tid, str):
+        tid = tid.format(tenant=api.tenant_id)
+    token = _signed({"sub": str(api.worker_id), "tid": tid})
+    assert "not valid" in _unauthenticated(api.post(ME, token=token))
+
+
+@pytest.mark.parametrize(
+    "sub",
+    [
+        "{worker} ",
+        "0{worker}",
+        "+{worker}",
+        "{worker}.0",
+        "\u0661",
+        "0",
+        "-1",
+        "x",
+        "99999999999",
+        "",
+    ],
+    ids=repr,
+)
+def test_subject_claim_must_be_a_worker_id_in_ascii_digits(api, sub):
+    token = _signed({"sub": sub.format(worker=api.worker_id), "tid": api.tenant_id})
+    assert "not valid" in _unauthenticated(api.post(ME, token=token))
+
+
+@pytest.mark.parametrize("sub", [1, 1.0, None, True], ids=repr)
+def test_subject_claim_must_be_a_string(api, sub):
+    token = _signed({"sub": sub, "tid": api.tenant_id})
+    _unauthenticated(api.post(ME, token=token))
+
+
+def test_missing_tenant_claim_and_absurd_expiry_are_refused(api):
+    token = _signed({"sub": str(api.worker_id)})
+    assert "not valid" in _unauthenticated(api.post(ME, token=token))
+    token = _signed({"sub": str(api.worker_id), "tid": api.tenant_id, "exp": 10**20})
+    assert "not valid" in _unauthenticated(api.post(ME, token=token))
+
+
+def test_claims_as_issued_pass(api):
+    token = _signed({"sub": str(api.worker_id), "tid": api.tenant_id})
+    assert api.post(ME, token=token).json()["data"]["me"]["worker"]["name"] == "Olivia Owner"

@@ -7,6 +7,7 @@ import json
 import time
 
 import pytest
+from graphql import GraphQLSyntaxError, parse
 from starlette.testclient import TestClient
 
 from bench.__main__ import LIST_PAGE, PROFILE
@@ -140,6 +141,50 @@ def test_tokens_at_the_limit_pass_one_more_is_refused(api, tight):
     tight.query(with_comments(query, 500))
     refused(
         tight.errors(with_comments(query, 501)),
+        "GRAPHQL_VALIDATION_FAILED",
+        "MAX_TOKENS",
+        "Query exceeds the limit of 500 tokens (MAX_TOKENS).",
+    )
+
+
+def graphql_token_count(query: str) -> int:
+    """graphql-core's own count (the parser's `max_tokens`), found by bisection."""
+    low, high = 0, len(query) + 1
+    while low < high:
+        middle = (low + high) // 2
+        try:
+            parse(query, max_tokens=middle)
+            high = middle
+        except GraphQLSyntaxError as exc:
+            assert "tokens" in exc.message, exc.message
+            low = middle + 1
+    return low
+
+
+EVERY_KIND_OF_TOKEN = [
+    '\ufeff{ a: me { permissions } }, # a "comment" with \\ and """\r\n',
+    "query Q($x: Boolean = true, $n: [Int!]! = [-1, 0, 12, -1.5e3, 2E-2]) "
+    '{ customers(first: 1, filter: {search: "a \\"quoted\\" \\\\ \\u00e9 \\u{1F600}"}) '
+    "{ nodes { ...F @include(if: $x) } } } fragment F on Customer { id name }",
+    '{ customers(filter: {search: """block "with" ""quotes"" and \\""" escaped"""}) '
+    "{ totalCount } }",
+    '{ customers(filter: {search: "' + "x" * 600 + '"}) { totalCount } }',
+    "mutation { a: __typename, b: __typename, c: __typename }" + " # note\n" * 30,
+]
+
+
+@pytest.mark.parametrize("query", EVERY_KIND_OF_TOKEN, ids=range(len(EVERY_KIND_OF_TOKEN)))
+def test_tokens_are_counted_as_graphql_counts_them(tight, query):
+    """The token limit is checked before parsing (`schema/tokens.py`): it must count what
+    graphql-core's parser counts, every kind of token, or it would refuse a document the
+    parser lets through."""
+    own = graphql_token_count(query)
+    assert own < 500
+    at_limit = query + "\n#" * (500 - own)
+    errors = tight.post(at_limit).json().get("errors") or []
+    assert all((e.get("extensions") or {}).get("limit") != "MAX_TOKENS" for e in errors), errors
+    refused(
+        tight.errors(at_limit + "\n#"),
         "GRAPHQL_VALIDATION_FAILED",
         "MAX_TOKENS",
         "Query exceeds the limit of 500 tokens (MAX_TOKENS).",
