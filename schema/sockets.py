@@ -6,6 +6,7 @@ import logging
 from contextlib import suppress
 from datetime import UTC, datetime
 
+from graphql import GraphQLError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
@@ -119,4 +120,7 @@ class SocketHandler(BaseGraphQLTransportWSHandler):
                     result.errors = [ErrorCodes.classify(e, context) for e in result.errors]
                 yield result
 
-        await super()._send_result_stream(operation, classified())
+        try:
+            await super()._send_result_stream(operation, classified())
+        except GraphQLError as error:  # a refused document escapes Strawberry's stream
+            await operation.send_initial_errors([ErrorCodes.classify(error, context)])

@@ -266,3 +266,23 @@ def test_a_socket_ends_with_its_access_token(api):
         with pytest.raises(WebSocketDisconnect) as closed:
             ws.receive_json()
     assert closed.value.code == 4403
+
+
+@pytest.mark.parametrize(
+    ("document", "code"),
+    [
+        ("subscription { customerListChanged { kind ", "GRAPHQL_PARSE_FAILED"),
+        ("subscription {" + " __typename" * 6000 + " }", "GRAPHQL_PARSE_FAILED"),
+        ("subscription { nope }", "GRAPHQL_VALIDATION_FAILED"),
+    ],
+    ids=["unterminated", "over MAX_TOKENS", "unknown field"],
+)
+def test_a_refused_document_is_an_error_message_and_the_socket_goes_on(api, document, code):
+    with socket(api) as ws:
+        subscribe(ws, document, op="bad")
+        message = ws.receive_json()
+        assert message["type"] == "error" and message["id"] == "bad", message
+        assert message["payload"][0]["extensions"]["code"] == code, message
+        subscribe(ws, LIST, op="good")
+        api.ok("createCustomer", {"name": "Still here"})
+        assert next_payload(ws)["data"]["customerListChanged"]["kind"] == "CREATED"
