@@ -44,7 +44,7 @@ async def fill(url: str, ids: Ids, customers: int, start: datetime, end: datetim
                     box["rows"] = 0
                     for high, statement in chunks:
                         box["rows"] += (await conn.execute(text(statement))).rowcount
-                        progress.tick(f"{table}, customers done", high, customers)
+                        progress.tick(table, high, customers)
             for table, statement in gen.modules():
                 with progress.step(table) as box:
                     box["rows"] = (await conn.execute(text(statement))).rowcount

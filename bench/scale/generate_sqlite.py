@@ -35,7 +35,7 @@ def fill(path: str, ids: Ids, customers: int, start: datetime, end: datetime) ->
             for table, batch in chunk.items():
                 _insert(db, table, batch)
                 counts[table] += len(batch)
-            progress.tick("customers, with their rows", min(low + CHUNK - 1, customers), customers)
+            progress.tick("all tables", min(low + CHUNK - 1, customers), customers)
         _insert(db, "events", rows.events_in_order())
         counts["events"] = len(rows.events)
         progress.done_many(counts, time.perf_counter() - started)

@@ -22,7 +22,7 @@ class Progress:
         now = time.perf_counter()
         if now - self.last_tick >= EVERY and done < total:
             self.last_tick = now
-            self._print(f"{what}: {done:,} / {total:,}")
+            self._print(f"{what}: {done:,} / {total:,} customers")
 
     @contextmanager
     def step(self, what: str, rows: int | None = None):
