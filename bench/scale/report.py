@@ -44,8 +44,8 @@ def row(m: Measurement, title: str, floor: Measurement | None = None) -> str:
         f"{m.rate:,.1f}",
         _ms(p50, p50_bound),
         _ms(p99, p99_bound),
-        approx + _per(m.server_cpu, m),
-        approx + _per(m.db_cpu, m),
+        (approx if m.answered else "") + _per(m.server_cpu, m),
+        (approx if m.answered else "") + _per(m.db_cpu, m),
         "n/a" if m.statements is None else m.statements,
         ratio,
         speed,
@@ -73,10 +73,11 @@ LEGEND = """
 c: concurrent closed-loop clients; done: requests answered in the window (after the warm-up);
 cut: requests still unanswered `--grace` s after the window, not waited for (p50/p99 marked
 '>' when they fall on one: at least that long); err: non-200 answers or GraphQL errors;
-req/s: done / time to the last answer; server CPU: the server process (user + system), db
+req/s: done / time to the last answer; server CPU: the server process (user + system); db
 CPU: the bench database's PostgreSQL backends and their parallel workers (polled every
-25 ms), both over the whole run per request answered, warm-up included ('≈' when requests
-were cut, whose work is partly counted); stmts: SQL
-statements per request, counted in process (one request, engine events); p50 xF: p50 over
-the raw floor's p50 at the same clients; req/s F÷: the floor's req/s over this one; load:
-the machine's 1-minute load average at the end (2 cores, shared: numbers are noisy)."""
+25 ms); both over the whole run, warm-up included, per request answered ('≈' when requests
+were cut, whose work is partly counted); stmts: SQL statements per request, counted in
+process (one request, engine events); p50 xF: p50 over the raw floor's p50 at the same
+clients; req/s F÷: the floor's req/s over this one (the clients are one Python process on
+the same 2 cores: the floor's req/s at 16 clients is bounded by them); load: the machine's
+1-minute load average at the end (shared with other work: numbers are noisy)."""
