@@ -11,12 +11,12 @@ BENCH_ARGS  ?=
 
 .DEFAULT_GOAL := help
 .DELETE_ON_ERROR:
-.PHONY: help install run test bench lint format migrate schema clean
+.PHONY: help install run test bench bench-scale lint format migrate schema clean
 
 help: ## list the targets
 	@echo "Customer Hub: make TARGET"
 	@echo
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-zA-Z_-]*:.*## / {printf "  %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-zA-Z_-]*:.*## / {printf "  %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo
 	@echo "Variables: PYTHON=$(PYTHON)  PYTEST_ARGS='...'  BENCH_ARGS='...'  (HOST, PORT etc. from the environment)"
 
@@ -46,6 +46,9 @@ test: $(STAMP) ## run the test suite (PYTEST_ARGS='-k name -x' to narrow it)
 
 bench: $(STAMP) ## run the benchmarks (BENCH_ARGS='...' passed to python -m bench)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+bench-scale: $(STAMP) ## the benchmark at a million customers (BENCH_ARGS='...' to python -m bench.scale)
+	$(BIN)/python -m bench.scale $(BENCH_ARGS)
 
 lint: $(STAMP) ## check formatting and lint with ruff
 	$(BIN)/ruff format --check . && $(BIN)/ruff check .

@@ -86,10 +86,11 @@ class Run:
 
 
 class Server:
-    """`python server.py` with only the settings given; stopped for sure (SIGTERM, then
-    SIGKILL), Ctrl-C included, since every caller stops it in a `finally`."""
+    """`python server.py` with only the settings given (`settings`: more of them, by
+    environment name); stopped for sure (SIGTERM, then SIGKILL), Ctrl-C included, since every
+    caller stops it in a `finally`."""
 
-    def __init__(self, url: str, directory: Path, log: str):
+    def __init__(self, url: str, directory: Path, log: str, settings: dict | None = None):
         self.port = free_port()
         self.log = directory / log
         self.sqlite_file = None
@@ -98,7 +99,7 @@ class Server:
         names = {name.upper() for name in Settings.model_fields}
         env = {k: v for k, v in os.environ.items() if k.upper() not in names}
         env.update(DATABASE_URL=url, SECRET_KEY=SECRET, HOST="127.0.0.1", PORT=str(self.port))
-        env.update(LOG_LEVEL="warning", PYTHONPATH=str(ROOT))
+        env.update(LOG_LEVEL="warning", PYTHONPATH=str(ROOT), **(settings or {}))
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, str(ROOT / "server.py")],
