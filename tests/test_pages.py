@@ -1,5 +1,6 @@
 """Keyset pages at any depth: every row once and in order both ways (across the nulls of a
-nullable order too), and cursors the database can start its index walk at. The plans are
+nullable order too), cursors the database can start its index walk at, and restricted
+workers' pages and counts whichever way the rule finds their customers. The plans are
 read from the SQL the app itself builds, on a few rows: what holds at a million is that the
 cursor is an index condition and no sort is needed (the scale bench measures the rest)."""
 
@@ -13,12 +14,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ClauseElement, Executable
 
+from core import access
 from core.access import principal_for
 from core.customer_queries import list_customers
 from core.database import RequestConnection
 from core.pagination import PageRequest
 from tests.fixtures import run
-from tests.support import Api, pk_of
+from tests.support import Api, gid, pk_of
 
 PAGE = """
 query($first: Int, $after: String, $last: Int, $before: String, $orderBy: CustomerOrder) {
@@ -208,3 +210,73 @@ def test_a_deep_page_starts_its_index_walk_at_the_cursor(api, field, direction, 
                     or "id >" in bounds
                     or ("IS NOT NULL" in bounds)
                 ), plan
+
+
+def worker(api: Api, name: str) -> Api:
+    email = name.lower().replace(" ", ".") + "@example.com"
+    payload = api.ok(
+        "createWorker", {"name": name, "email": email, "role": "AGENT"}, "worker { id }"
+    )
+    return Api(api.client, api.tenant_id, pk_of(payload["worker"]["id"]))
+
+
+def folder(api: Api, name: str) -> str:
+    return api.ok("createFolder", {"name": name, "color": "#123456"}, "folder { id }")["folder"][
+        "id"
+    ]
+
+
+@pytest.fixture
+def agency(api):
+    """An agent assigned two customers and allowed two folders, which overlap: six
+    customers reach them (one by three ways), three do not, one of those a sub-customer."""
+    agent = worker(api, "Ann Agent")
+    me = gid("Worker", agent.worker_id)
+    sales, support, hidden = folder(api, "Sales"), folder(api, "Support"), folder(api, "Hidden")
+    for f in (sales, support):
+        api.ok("setFolderAccess", {"folderId": f, "workerId": me, "level": "VIEW"})
+    both = [{"folderId": sales}, {"folderId": support}]
+    seen = [
+        make(api, "A", workerIds=[me]),
+        make(api, "B", workerIds=[me], folders=both),
+        make(api, "C", folders=[{"folderId": sales}]),
+        make(api, "D", folders=[{"folderId": support}]),
+        make(api, "E", folders=both),
+    ]
+    make(api, "F", folders=[{"folderId": hidden}])
+    parent = make(api, "G")
+    make(api, "H", parentId=gid("Customer", parent))
+    seen.append(make(api, "I", folders=[{"folderId": sales}], workerIds=[me]))
+    return agent, list(reversed(seen))
+
+
+@pytest.mark.parametrize("few_links", [0, access.FEW_LINKS], ids=["walk", "links-first"])
+def test_restricted_pages_and_counts_whichever_way_the_rule_runs(agency, monkeypatch, few_links):
+    monkeypatch.setattr(access, "FEW_LINKS", few_links)
+    agent, expected = agency
+    whole = page(agent, first=100)
+    assert ids(whole) == expected
+    assert whole["totalCount"] == len(expected)
+    walked, after = [], None
+    while True:
+        result = page(agent, first=2, after=after)
+        walked += ids(result)
+        if not result["pageInfo"]["hasNextPage"]:
+            break
+        after = result["pageInfo"]["endCursor"]
+    assert walked == expected
+    by_name = page(agent, last=2, orderBy={"field": "NAME", "direction": "ASC"})
+    assert ids(by_name) == sorted(expected)[-2:]
+
+
+def test_a_restricted_page_probes_rows_rather_than_hashing_every_link(agency, monkeypatch):
+    """At a million customers PostgreSQL hashed the agent's 26,000 assignments and 70,000
+    folder members before the first row (245 ms); probing rows found the page in 1 ms."""
+    agent, _ = agency
+    monkeypatch.setattr(access, "FEW_LINKS", 0)
+    (plan,) = plans(agent, "CREATED_AT", True, PageRequest(first=2))
+    if agent.client.app.state.db.sqlite:
+        assert "TEMP B-TREE" not in plan, plan
+        return
+    assert "Hash" not in plan and "hashed" not in plan, plan
+    assert "SubPlan" in plan and "Sort" not in plan, plan
