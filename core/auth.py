@@ -19,7 +19,9 @@ class Principal:
     """Who is asking: every service call takes one, so every query can be tenant-scoped.
     `permissions` are the worker's (role defaults, modules' grants, the tenant's overrides);
     `modules` are the modules their tenant enabled; `view_folders` / `edit_folders` the
-    folders whose customers they may open / change (see `core.access`)."""
+    folders whose customers they may open / change (see `core.access`); `links` how many
+    assignments and memberships of those folders lead them to customers, counted up to
+    `core.access.FEW_LINKS` (None: not counted), which decides how a page finds them."""
 
     tenant_id: int
     worker_id: int
@@ -29,6 +31,7 @@ class Principal:
     view_folders: frozenset[int] = field(default=frozenset(), compare=False)
     edit_folders: frozenset[int] = field(default=frozenset(), compare=False)
     show_sub_customers: bool = field(default=True, compare=False)
+    links: int | None = field(default=None, compare=False)
 
 
 def issue_token(key: str, tenant_id: int, worker_id: int, ttl: timedelta) -> str:

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Select, exists, func, or_, select, text
 
 from core import custom_fields
-from core.access import visible_customers
+from core.access import visible_customer_ids, visible_customers
 from core.auth import Principal
 from core.contacts import search_term
 from core.errors import InvalidInput, Problem
@@ -155,20 +155,28 @@ async def field_definitions(conn, tenant_id: int) -> list[dict]:
     return [dict(r) for r in rows.mappings()]
 
 
-async def filtered_customers(conn, principal: Principal, f: CustomerFilter | None) -> Select:
-    """The select of visible customers matching `f` (no order, no limit). A worker who chose
-    not to see sub-customers in the list sees them only when asking for them."""
-    query = select(*LIST_COLUMNS).where(visible_customers(principal))
+async def customer_conditions(conn, principal: Principal, f: CustomerFilter | None) -> list:
+    """What the list asks beyond visibility. A worker who chose not to see sub-customers in
+    the list sees them only when asking for them."""
+    conditions = []
     asks_for_children = f is not None and (f.parent_id is not None or f.has_parent is not None)
     if not principal.show_sub_customers and not asks_for_children:
-        query = query.where(C.parent_id.is_(None))
+        conditions.append(C.parent_id.is_(None))
     if f is not None:
         definitions = {}
         if f.custom_fields:
             definitions = {d["key"]: d for d in await field_definitions(conn, principal.tenant_id)}
-        conditions = _filter_conditions(conn.dialect.name, f, definitions)
-        query = query.where(*conditions)
-    return query
+        conditions += _filter_conditions(conn.dialect.name, f, definitions)
+    return conditions
+
+
+async def filtered_customers(
+    conn, principal: Principal, f: CustomerFilter | None, walking: bool = False
+) -> Select:
+    """The select of visible customers matching `f` (no order, no limit); `walking` for a
+    page (see `visible_customers`)."""
+    conditions = await customer_conditions(conn, principal, f)
+    return select(*LIST_COLUMNS).where(visible_customers(principal, walking), *conditions)
 
 
 async def list_customers(
@@ -179,15 +187,19 @@ async def list_customers(
     order_by: str = "CREATED_AT",
     descending: bool = True,
 ) -> Page:
-    query = await filtered_customers(conn, principal, f)
+    query = await filtered_customers(conn, principal, f, walking=True)
     column, nullable = ORDER_COLUMNS[order_by]
     return await fetch_page(conn, query, page, column, C.id, descending, nullable)
 
 
 async def count_customers(conn, principal: Principal, f: CustomerFilter | None) -> int:
-    query = await filtered_customers(conn, principal, f)
-    subquery = query.with_only_columns(C.id).subquery()
-    return (await conn.execute(select(func.count()).select_from(subquery))).scalar_one()
+    """A restricted worker's whole list is counted from their links alone (an index-only
+    union) rather than by testing every customer of the tenant."""
+    conditions = await customer_conditions(conn, principal, f)
+    counted = visible_customer_ids(principal)
+    if counted is None or conditions:
+        counted = select(C.id).where(visible_customers(principal), *conditions)
+    return (await conn.execute(select(func.count()).select_from(counted.subquery()))).scalar_one()
 
 
 async def customers_by_ids(conn, principal: Principal, ids: Sequence[int]) -> dict[int, dict]:

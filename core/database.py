@@ -74,8 +74,10 @@ def make_engine(
         engine = create_async_engine(url, echo=echo, **pool)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout * 1000))
         return engine
+    # JIT compiling spent 108 of an agent's count's 360 ms; the app's statements are short.
     server_settings = {
         "application_name": application_name,
+        "jit": "off",
         "statement_timeout": str(int(statement_timeout * 1000)),
         "idle_in_transaction_session_timeout": str(int(idle_in_transaction_timeout * 1000)),
     }

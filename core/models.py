@@ -278,7 +278,7 @@ class Customer(Base):
 
 class CustomerFolder(Base):
     __tablename__ = "customer_folders"
-    __table_args__ = (Index(None, "folder_id", "customer_id"),)
+    __table_args__ = (Index(None, "folder_id", "customer_id", "tenant_id"),)
 
     customer_id: Mapped[int] = mapped_column(
         ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
@@ -305,7 +305,7 @@ class CustomerTag(Base):
 
 class CustomerWorker(Base):
     __tablename__ = "customer_workers"
-    __table_args__ = (Index(None, "worker_id", "customer_id"),)
+    __table_args__ = (Index(None, "worker_id", "customer_id", "tenant_id"),)
 
     customer_id: Mapped[int] = mapped_column(
         ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True

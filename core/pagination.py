@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import Select, tuple_
 
 from core.errors import InvalidInput
 
@@ -84,23 +84,38 @@ def decode_cursor(cursor: str, field: str, order_key: str, column, nullable: boo
         raise InvalidInput.one(field, "This cursor is not valid here.", "INVALID_CURSOR") from exc
 
 
-def _beyond(column, id_column, value, row_id, descending: bool, nullable: bool):
-    """Rows strictly after (value, id) in the order: column (nulls last), then id."""
-    later_id = id_column < row_id if descending else id_column > row_id
-    if value is None:
-        return and_(column.is_(None), later_id)
-    later = column < value if descending else column > value
-    condition = or_(later, and_(column == value, later_id))
-    return or_(condition, column.is_(None)) if nullable else condition
+def _beyond(column, id_column, value, row_id, descending: bool):
+    """Rows strictly after (value, id) in a walk by (column, id), both one way: a row
+    comparison, so the database starts its walk of the `(…, column, id)` index there
+    (written `col < v OR (col = v AND id < w)` it filtered a walk from the top: 2 s deep)."""
+    if column is id_column:
+        return id_column < row_id if descending else id_column > row_id
+    pair, at = tuple_(column, id_column), (value, row_id)
+    return pair < at if descending else pair > at
 
 
-def _short_of(column, id_column, value, row_id, descending: bool):
-    """Rows strictly before (value, id) in the same order."""
-    earlier_id = id_column > row_id if descending else id_column < row_id
-    if value is None:
-        return or_(column.is_not(None), earlier_id)
-    earlier = column > value if descending else column < value
-    return or_(earlier, and_(column == value, earlier_id))
+# A nullable order (nulls last) is two parts, each a walk of the same index: the rows with a
+# value by (column, id), then the nulls by id (ordered by (column, id) too, a constant
+# there, so PostgreSQL sees the index order). No index serves `ORDER BY column IS NULL`.
+WHOLE, VALUED, NULLS = "whole", "valued", "nulls"
+EMPTY = None
+
+
+def _part(column, id_column, part: str, after, before, descending: bool):
+    """The conditions keeping `part` between the cursors, or EMPTY."""
+    conditions = {VALUED: [column.is_not(None)], NULLS: [column.is_(None)]}.get(part, [])
+    for cursor, ahead in ((after, True), (before, False)):
+        if cursor is None:
+            continue
+        value, row_id = cursor
+        if part != WHOLE and (part == NULLS) != (value is None):
+            # the cursor is in the other part: all of this one lies on one side of it
+            if (part == NULLS) != ahead:
+                return EMPTY
+            continue
+        on = id_column if value is None else column
+        conditions.append(_beyond(on, id_column, value, row_id, descending == ahead))
+    return conditions
 
 
 async def fetch_page(
@@ -112,22 +127,29 @@ async def fetch_page(
     descending: bool = False,
     nullable: bool = False,
 ) -> Page:
-    """Run `query` (already filtered) for one page ordered by `column`, then `id_column`."""
+    """Run `query` (already filtered) for one page ordered by `column`, then `id_column`;
+    a nullable column's page may take a second statement where the nulls begin."""
     page = page.validated()
     order_key = f"{column.key}:{'desc' if descending else 'asc'}"
+    after = before = None
     if page.after is not None:
-        value, row_id = decode_cursor(page.after, "after", order_key, column, nullable)
-        query = query.where(_beyond(column, id_column, value, row_id, descending, nullable))
+        after = decode_cursor(page.after, "after", order_key, column, nullable)
     if page.before is not None:
-        value, row_id = decode_cursor(page.before, "before", order_key, column, nullable)
-        query = query.where(_short_of(column, id_column, value, row_id, descending))
+        before = decode_cursor(page.before, "before", order_key, column, nullable)
     walk_descending = descending != page.backwards
-    order = [column.desc() if walk_descending else column.asc()]
-    if nullable:
-        order.insert(0, column.is_(None).desc() if page.backwards else column.is_(None).asc())
-    order.append(id_column.desc() if walk_descending else id_column.asc())
+    keys = [id_column] if column is id_column else [column, id_column]
+    order = [k.desc() if walk_descending else k.asc() for k in keys]
+    parts = [VALUED, NULLS] if nullable else [WHOLE]
+    if page.backwards:
+        parts.reverse()
     size = page.size
-    rows = list((await conn.execute(query.order_by(*order).limit(size + 1))).mappings())
+    rows: list = []
+    for part in parts:
+        conditions = _part(column, id_column, part, after, before, descending)
+        if conditions is EMPTY or len(rows) > size:
+            continue
+        part_query = query.where(*conditions).order_by(*order).limit(size + 1 - len(rows))
+        rows += (await conn.execute(part_query)).mappings()
     more = len(rows) > size
     rows = rows[:size]
     if page.backwards:

@@ -264,7 +264,9 @@ def test_requests_read_and_write_as_the_app_role_with_their_tenant(
     tenant = str(alpha.tenant_id)
     assert seen == [("write", rls.APP_ROLE, tenant), ("read", rls.APP_ROLE, tenant)]
 
-    monkeypatch.setattr(customer_queries, "visible_customers", lambda _principal: true())
+    monkeypatch.setattr(
+        customer_queries, "visible_customers", lambda _principal, _walking=False: true()
+    )
     page = alpha.query("{ customers(first: 50) { totalCount nodes { name } } }")["customers"]
     assert page["totalCount"] == 2
     assert {n["name"] for n in page["nodes"]} == {"Alpha 0", "Alpha 1"}
