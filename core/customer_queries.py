@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlalchemy import Select, exists, func, or_, select, text
 
 from core import custom_fields
-from core.access import visible_customers
+from core import customer_counts as counts
+from core.access import can, visible_customers
 from core.auth import Principal
 from core.contacts import search_term
 from core.errors import InvalidInput, Problem
@@ -184,10 +185,17 @@ async def list_customers(
     return await fetch_page(conn, query, page, column, C.id, descending, nullable)
 
 
-async def count_customers(conn, principal: Principal, f: CustomerFilter | None) -> int:
+async def count_customers(
+    conn, principal: Principal, f: CustomerFilter | None, cap: int
+) -> counts.Count:
+    """Exact from the tenant's counters when they answer `f` for this principal; otherwise
+    the matching visible rows, counted up to `cap` (`core/customer_counts.py`)."""
+    key = counts.counter_key(f) if can(principal, "customers.view_all") else None
+    if key is not None:
+        value = await counts.counted(conn, principal.tenant_id, key, principal.show_sub_customers)
+        return counts.Count(value)
     query = await filtered_customers(conn, principal, f)
-    subquery = query.with_only_columns(C.id).subquery()
-    return (await conn.execute(select(func.count()).select_from(subquery))).scalar_one()
+    return await counts.capped(conn, query.with_only_columns(C.id), cap)
 
 
 async def customers_by_ids(conn, principal: Principal, ids: Sequence[int]) -> dict[int, dict]:
@@ -273,6 +281,8 @@ async def statuses(conn, tenant_id: int, folder_ids: Sequence[int | None]) -> di
 
 
 async def folder_customer_counts(conn, principal: Principal, folder_ids: Sequence[int]) -> dict:
+    if can(principal, "customers.view_all"):
+        return await counts.counted_by_ref(conn, principal.tenant_id, "folder", folder_ids)
     rows = await conn.execute(
         select(CustomerFolder.folder_id, func.count())
         .join(C, C.id == CustomerFolder.customer_id)
