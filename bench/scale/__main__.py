@@ -44,7 +44,7 @@ from schema.registry import make_plugins
 ALL = (
     "list", "deep", "search_common", "search_rare", "search_phone", "search_email", "count",
     "agent", "agent_count", "profile", "folder", "folder_count", "tag", "tag_count", "status",
-    "status_count", "folder_tag", "folder_tag_count",
+    "status_count", "folder_tag", "folder_tag_count", "worker", "worker_count",
 )  # fmt: skip
 APP_NAME = f"bench-scale-{os.getpid()}"
 

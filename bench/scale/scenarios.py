@@ -170,6 +170,12 @@ async def build(url: str, base: str, ids: Ids, customers: int) -> dict[str, Scen
             both,
             {"folder": ids.folder(FOLDER_X), "tag": ids.tag(TAG_X)},
         ),
+        (
+            "worker",
+            "worker (the agent's customers)",
+            {"workerIds": [gid("Worker", ids.agent_id)]},
+            None,
+        ),
     ):
         out.append(Scenario(name, title, LIST, {**page, "filter": filter_}, floor=floor))
         counted = {**page, "filter": filter_}
