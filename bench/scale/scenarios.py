@@ -180,6 +180,8 @@ async def build(url: str, base: str, ids: Ids, customers: int) -> dict[str, Scen
         out.append(Scenario(name, title, LIST, {**page, "filter": filter_}, floor=floor))
         counted = {**page, "filter": filter_}
         out.append(Scenario(f"{name}_count", f"{title} + count", LIST_COUNTED, counted))
+        only = f"totalCount, {title}"
+        out.append(Scenario(f"count_{name}", only, COUNT, {"filter": filter_}))
     return {s.name: s for s in out}
 
 
