@@ -92,7 +92,8 @@ async def counted_by_ref(conn, tenant_id: int, dimension: str, refs: Sequence[in
 
 
 async def capped(conn, matching: Select, cap: int) -> Count:
-    """Count the rows `matching` selects (one column), stopping after `cap` + 1."""
+    """Stops after `cap` + 1 rows of `matching` (one column), so a filter that matches most
+    of a million customers costs what `cap` rows cost."""
     limited = matching.limit(cap + 1).subquery()
     found = (await conn.execute(select(func.count()).select_from(limited))).scalar_one()
     return Count(cap, exact=False) if found > cap else Count(found)
