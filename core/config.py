@@ -114,6 +114,12 @@ class Settings(BaseSettings):
         "parsers stop near 1,000 levels themselves.",
     )
     introspection: bool = Field(default=True, description="False turns introspection off.")
+    count_cap: int = Field(
+        default=100_000,
+        ge=1,
+        description="A `totalCount` no counter answers stops after this many items and is "
+        "reported as a lower bound (`totalCountIsExact: false`).",
+    )
     allowed_origins: list[str] = Field(
         default_factory=list,
         description="Origins (besides the server's own) allowed to open websockets.",

@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlalchemy import Select, exists, func, or_, select, text
 
 from core import custom_fields
-from core.access import visible_customer_ids, visible_customers
+from core import customer_counts as counts
+from core.access import can, visible_customer_ids, visible_customers
 from core.auth import Principal
 from core.contacts import search_term
 from core.errors import InvalidInput, Problem
@@ -192,14 +193,22 @@ async def list_customers(
     return await fetch_page(conn, query, page, column, C.id, descending, nullable)
 
 
-async def count_customers(conn, principal: Principal, f: CustomerFilter | None) -> int:
-    """A restricted worker's whole list is counted from their links alone (an index-only
-    union) rather than by testing every customer of the tenant."""
+async def count_customers(
+    conn, principal: Principal, f: CustomerFilter | None, cap: int
+) -> counts.Count:
+    """Exact from the tenant's counters when they answer `f` for this principal
+    (`core/customer_counts.py`); a restricted worker's whole list from their links alone (an
+    index-only union) rather than by testing every customer; otherwise the matching visible
+    rows, counted up to `cap`."""
+    key = counts.counter_key(f) if can(principal, "customers.view_all") else None
+    if key is not None:
+        value = await counts.counted(conn, principal.tenant_id, key, principal.show_sub_customers)
+        return counts.Count(value)
     conditions = await customer_conditions(conn, principal, f)
     counted = visible_customer_ids(principal)
     if counted is None or conditions:
         counted = select(C.id).where(visible_customers(principal), *conditions)
-    return (await conn.execute(select(func.count()).select_from(counted.subquery()))).scalar_one()
+    return await counts.capped(conn, counted, cap)
 
 
 async def customers_by_ids(conn, principal: Principal, ids: Sequence[int]) -> dict[int, dict]:
@@ -285,6 +294,8 @@ async def statuses(conn, tenant_id: int, folder_ids: Sequence[int | None]) -> di
 
 
 async def folder_customer_counts(conn, principal: Principal, folder_ids: Sequence[int]) -> dict:
+    if can(principal, "customers.view_all"):
+        return await counts.counted_by_ref(conn, principal.tenant_id, "folder", folder_ids)
     rows = await conn.execute(
         select(CustomerFolder.folder_id, func.count())
         .join(C, C.id == CustomerFolder.customer_id)

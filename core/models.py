@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -315,3 +316,26 @@ class CustomerWorker(Base):
     )
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CustomerCount(Base):
+    """A delta of the exact customer counters (`core/customer_counts.py`), written by the
+    triggers of migration 0007 only; a key's count is the sum of its rows."""
+
+    __tablename__ = "customer_counts"
+    __table_args__ = (
+        # SQLite keeps one row per key (upserts); PostgreSQL appends deltas and folds them.
+        Index("ix_customer_counts_key", "tenant_id", "dimension", "ref", "sub").ddl_if(
+            dialect="postgresql"
+        ),
+        Index("ix_customer_counts_key", "tenant_id", "dimension", "ref", "sub", unique=True).ddl_if(
+            dialect="sqlite"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(Integer)
+    dimension: Mapped[str] = mapped_column(String(40))
+    ref: Mapped[int] = mapped_column(Integer)
+    sub: Mapped[bool] = mapped_column(Boolean)
+    n: Mapped[int] = mapped_column(Integer)

@@ -1,5 +1,6 @@
 """Relay building blocks: the `Node` interface and cursor connections over keyset pages."""
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from enum import Enum
 from typing import Generic, TypeVar
@@ -7,6 +8,7 @@ from typing import Generic, TypeVar
 import strawberry
 from strawberry import Private
 
+from core.customer_counts import Count
 from core.pagination import Page
 from schema.ids import to_global_id
 
@@ -40,7 +42,7 @@ class Edge(Generic[T]):
 class Connection(Generic[T]):
     edges: list[Edge[T]]
     page_info: PageInfo
-    count: Private[Callable[[], Awaitable[int]]]
+    count: Private[Callable[[], Awaitable[Count]]]
 
     @strawberry.field(description="The items of this page (the nodes of `edges`).")
     def nodes(self) -> list[T]:
@@ -51,10 +53,32 @@ class Connection(Generic[T]):
         "Computed only when selected: leave it out of queries that do not show it."
     )
     async def total_count(self) -> int:
-        return await self.count()
+        return (await self.count()).value
+
+    @strawberry.field(
+        description="Whether `totalCount` is exact. False: the count stopped at the cap "
+        "(`COUNT_CAP`, 100,000 by default) and `totalCount` is a lower bound, the cap. "
+        "Computed with `totalCount`, only when selected."
+    )
+    async def total_count_is_exact(self) -> bool:
+        return (await self.count()).exact
 
 
-def connection(page: Page, nodes: list, count: Callable[[], Awaitable[int]]) -> Connection:
+def _once(count: Callable[[], Awaitable[int | Count]]) -> Callable[[], Awaitable[Count]]:
+    """Both count fields of a connection share one count (they resolve concurrently)."""
+    lock, done = asyncio.Lock(), []
+
+    async def counted() -> Count:
+        async with lock:
+            if not done:
+                value = await count()
+                done.append(value if isinstance(value, Count) else Count(value))
+        return done[0]
+
+    return counted
+
+
+def connection(page: Page, nodes: list, count: Callable[[], Awaitable[int | Count]]) -> Connection:
     edges = [Edge(cursor=c, node=node) for node, c in zip(nodes, page.cursors, strict=True)]
     info = PageInfo(
         has_next_page=page.has_next,
@@ -62,7 +86,7 @@ def connection(page: Page, nodes: list, count: Callable[[], Awaitable[int]]) -> 
         start_cursor=page.cursors[0] if page.cursors else None,
         end_cursor=page.cursors[-1] if page.cursors else None,
     )
-    return Connection(edges=edges, page_info=info, count=count)
+    return Connection(edges=edges, page_info=info, count=_once(count))
 
 
 @strawberry.enum(description="Sort direction.")

@@ -170,10 +170,18 @@ async def build(url: str, base: str, ids: Ids, customers: int) -> dict[str, Scen
             both,
             {"folder": ids.folder(FOLDER_X), "tag": ids.tag(TAG_X)},
         ),
+        (
+            "worker",
+            "worker (the agent's customers)",
+            {"workerIds": [gid("Worker", ids.agent_id)]},
+            None,
+        ),
     ):
         out.append(Scenario(name, title, LIST, {**page, "filter": filter_}, floor=floor))
         counted = {**page, "filter": filter_}
         out.append(Scenario(f"{name}_count", f"{title} + count", LIST_COUNTED, counted))
+        only = f"totalCount, {title}"
+        out.append(Scenario(f"count_{name}", only, COUNT, {"filter": filter_}))
     return {s.name: s for s in out}
 
 

@@ -11,6 +11,7 @@ from strawberry.types.nodes import SelectedField
 
 from core import custom_fields
 from core import customer_queries as q
+from core.customer_counts import Count
 from core.pagination import PageRequest
 from schema.catalog.types import CustomFieldDefinition, Folder, Status, Tag
 from schema.context import Info
@@ -345,8 +346,8 @@ async def customer_page(
     customers = [Customer.from_row(r) for r in result.rows]
     await prefetch(info, customers, node_fields(info))
 
-    async def count() -> int:
+    async def count() -> Count:
         async with ctx.read() as conn:
-            return await q.count_customers(conn, principal, f)
+            return await q.count_customers(conn, principal, f, ctx.settings.count_cap)
 
     return connection(result, customers, count)
