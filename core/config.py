@@ -64,6 +64,14 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds a request may queue for its turn; then 503 SERVICE_UNAVAILABLE.",
     )
+    search_candidates: int = Field(
+        default=1000,
+        ge=0,
+        description="A search term with at most this many matches in the tenant is read "
+        "through the trigram index; a more common one filters the walk down the ordered list, "
+        "within a budget of 20 times this many rows (docs/development.md, Search); 0: always "
+        "the walk.",
+    )
     redis_url: str | None = Field(default=None, description="Redis URL for the event bus.")
     redis_channel_prefix: str = Field(
         default="hub",

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Select, exists, func, or_, select, text
+from sqlalchemy import Select, exists, func, or_, select
 
 from core import custom_fields
 from core import customer_counts as counts
 from core.access import can, visible_customer_ids, visible_customers
 from core.auth import Principal
-from core.contacts import search_term
+from core.customer_search import CANDIDATES, search_condition
 from core.errors import InvalidInput, Problem
 from core.models import (
     Customer as C,
@@ -69,25 +69,8 @@ class CustomerFilter:
     custom_fields: list[FieldPredicate] = field(default_factory=list)
 
 
-def _search_condition(dialect: str, term: str):
-    term = search_term(term)
-    if dialect == "sqlite" and len(term) >= 3:
-        phrase = '"' + term.replace('"', '""') + '"'
-        return C.id.in_(
-            select(text("rowid"))
-            .select_from(text("customer_search"))
-            .where(text("customer_search MATCH :phrase").bindparams(phrase=phrase))
-        )
-    if dialect == "postgresql":
-        escaped = term.replace("/", "//").replace("%", "/%").replace("_", "/_")
-        return C.id.in_(select(func.customer_hub_search(f"%{escaped}%")))
-    return C.search_text.contains(term, autoescape=True)
-
-
 def _filter_conditions(dialect: str, f: CustomerFilter, definitions: dict[str, dict]) -> list:
     conditions = []
-    if f.search and f.search.strip():
-        conditions.append(_search_condition(dialect, f.search))
     if f.kinds is not None:
         conditions.append(C.kind.in_(f.kinds))
     if f.status_ids is not None:
@@ -156,9 +139,16 @@ async def field_definitions(conn, tenant_id: int) -> list[dict]:
     return [dict(r) for r in rows.mappings()]
 
 
-async def customer_conditions(conn, principal: Principal, f: CustomerFilter | None) -> list:
+async def customer_conditions(
+    conn,
+    principal: Principal,
+    f: CustomerFilter | None,
+    search_candidates: int = CANDIDATES,
+    page_size: int | None = None,
+) -> list:
     """What the list asks beyond visibility. A worker who chose not to see sub-customers in
-    the list sees them only when asking for them."""
+    the list sees them only when asking for them. The search comes last: how it is looked
+    up depends on the others (`core/customer_search.py`)."""
     conditions = []
     asks_for_children = f is not None and (f.parent_id is not None or f.has_parent is not None)
     if not principal.show_sub_customers and not asks_for_children:
@@ -168,15 +158,25 @@ async def customer_conditions(conn, principal: Principal, f: CustomerFilter | No
         if f.custom_fields:
             definitions = {d["key"]: d for d in await field_definitions(conn, principal.tenant_id)}
         conditions += _filter_conditions(conn.dialect.name, f, definitions)
+        if f.search and f.search.strip():
+            search = search_condition(
+                conn, f.search, principal, conditions, search_candidates, page_size
+            )
+            conditions.append(await search)
     return conditions
 
 
 async def filtered_customers(
-    conn, principal: Principal, f: CustomerFilter | None, walking: bool = False
+    conn,
+    principal: Principal,
+    f: CustomerFilter | None,
+    walking: bool = False,
+    search_candidates: int = CANDIDATES,
+    page_size: int | None = None,
 ) -> Select:
     """The select of visible customers matching `f` (no order, no limit); `walking` for a
     page (see `visible_customers`)."""
-    conditions = await customer_conditions(conn, principal, f)
+    conditions = await customer_conditions(conn, principal, f, search_candidates, page_size)
     return select(*LIST_COLUMNS).where(visible_customers(principal, walking), *conditions)
 
 
@@ -187,14 +187,20 @@ async def list_customers(
     page: PageRequest,
     order_by: str = "CREATED_AT",
     descending: bool = True,
+    search_candidates: int = CANDIDATES,
 ) -> Page:
-    query = await filtered_customers(conn, principal, f, walking=True)
+    size = page.validated().size
+    query = await filtered_customers(conn, principal, f, True, search_candidates, size)
     column, nullable = ORDER_COLUMNS[order_by]
     return await fetch_page(conn, query, page, column, C.id, descending, nullable)
 
 
 async def count_customers(
-    conn, principal: Principal, f: CustomerFilter | None, cap: int
+    conn,
+    principal: Principal,
+    f: CustomerFilter | None,
+    cap: int,
+    search_candidates: int = CANDIDATES,
 ) -> counts.Count:
     """Exact from the tenant's counters when they answer `f` for this principal
     (`core/customer_counts.py`); a restricted worker's whole list from their links alone (an
@@ -204,7 +210,7 @@ async def count_customers(
     if key is not None:
         value = await counts.counted(conn, principal.tenant_id, key, principal.show_sub_customers)
         return counts.Count(value)
-    conditions = await customer_conditions(conn, principal, f)
+    conditions = await customer_conditions(conn, principal, f, search_candidates)
     counted = visible_customer_ids(principal)
     if counted is None or conditions:
         counted = select(C.id).where(visible_customers(principal), *conditions)

@@ -42,10 +42,11 @@ from schema.ids import from_global_id
 from schema.registry import make_plugins
 
 ALL = (
-    "list", "deep", "search_common", "search_rare", "search_phone", "search_email", "count",
-    "agent", "agent_count", "profile", "folder", "folder_count", "tag", "tag_count", "status",
-    "status_count", "folder_tag", "folder_tag_count", "worker", "worker_count",
-    "count_folder", "count_tag", "count_status", "count_folder_tag", "count_worker",
+    "list", "deep", "search_common", "search_rare", "search_phone", "search_email",
+    "search_agent", "count", "agent", "agent_count", "profile", "folder", "folder_count", "tag",
+    "tag_count", "status", "status_count", "folder_tag", "folder_tag_count", "worker",
+    "worker_count", "count_folder", "count_tag", "count_status", "count_folder_tag",
+    "count_worker",
 )  # fmt: skip
 APP_NAME = f"bench-scale-{os.getpid()}"
 

@@ -6,9 +6,9 @@ from bench.scale.measure import Measurement
 from bench.scale.scenarios import Scenario
 
 HEADER = (
-    "| scenario | c | done | cut | err | req/s | p50 ms | p99 ms | server CPU ms/req "
+    "| scenario | c | done | cut | err | req/s | p50 ms | p95 ms | p99 ms | server CPU ms/req "
     "| db CPU ms/req | stmts | p50 xF | req/s F÷ | load |\n"
-    "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+    "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
 )
 
 
@@ -28,6 +28,7 @@ def _per(total: float | None, m: Measurement) -> str:
 
 def row(m: Measurement, title: str, floor: Measurement | None = None) -> str:
     p50, p50_bound = m.percentile(0.5)
+    p95, p95_bound = m.percentile(0.95)
     p99, p99_bound = m.percentile(0.99)
     approx = "≈" if m.cut else ""
     ratio = speed = "n/a"
@@ -43,6 +44,7 @@ def row(m: Measurement, title: str, floor: Measurement | None = None) -> str:
         sum(m.errors.values()),
         f"{m.rate:,.1f}",
         _ms(p50, p50_bound),
+        _ms(p95, p95_bound),
         _ms(p99, p99_bound),
         (approx if m.answered else "") + _per(m.server_cpu, m),
         (approx if m.answered else "") + _per(m.db_cpu, m),
@@ -71,7 +73,7 @@ def table(
 
 LEGEND = """
 c: concurrent closed-loop clients; done: requests answered in the window (after the warm-up);
-cut: requests still unanswered `--grace` s after the window, not waited for (p50/p99 marked
+cut: requests still unanswered `--grace` s after the window, not waited for (p50/p95/p99 marked
 '>' when they fall on one: at least that long); err: non-200 answers or GraphQL errors;
 req/s: done / time to the last answer; server CPU: the server process (user + system); db
 CPU: the bench database's PostgreSQL backends and their parallel workers (polled every

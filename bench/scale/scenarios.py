@@ -150,6 +150,7 @@ async def build(url: str, base: str, ids: Ids, customers: int) -> dict[str, Scen
         _search("search_rare", "search, rare name", shape.RARE_LAST_NAMES[0][:7].lower()),
         _search("search_phone", "search, phone digits", phone),
         _search("search_email", "search, email prefix", email),
+        _search("search_agent", "restricted agent's search", shape.COMMON_TERM, "agent"),
         Scenario("count", "totalCount, unfiltered", COUNT, {}),
         Scenario("agent", "restricted agent's list page", LIST, page, "agent", visible),
         Scenario("agent_count", "restricted agent's page + count", LIST_COUNTED, page, "agent"),
@@ -185,8 +186,9 @@ async def build(url: str, base: str, ids: Ids, customers: int) -> dict[str, Scen
     return {s.name: s for s in out}
 
 
-def _search(name: str, title: str, term: str) -> Scenario:
-    return Scenario(name, f"{title} ({term!r})", LIST, {"first": 50, "filter": {"search": term}})
+def _search(name: str, title: str, term: str, worker: str = "admin") -> Scenario:
+    variables = {"first": 50, "filter": {"search": term}}
+    return Scenario(name, f"{title} ({term!r})", LIST, variables, worker)
 
 
 async def _terms(conn, customers: int) -> tuple[str, str]:

@@ -341,13 +341,15 @@ async def customer_page(
 ) -> Connection[Customer]:
     ctx = info.context
     principal = ctx.principal
+    cap = ctx.settings.search_candidates
     async with ctx.read() as conn:
-        result = await q.list_customers(conn, principal, f, page, order, descending)
+        result = await q.list_customers(conn, principal, f, page, order, descending, cap)
     customers = [Customer.from_row(r) for r in result.rows]
     await prefetch(info, customers, node_fields(info))
 
     async def count() -> Count:
         async with ctx.read() as conn:
-            return await q.count_customers(conn, principal, f, ctx.settings.count_cap)
+            count_cap = ctx.settings.count_cap
+            return await q.count_customers(conn, principal, f, count_cap, cap)
 
     return connection(result, customers, count)
