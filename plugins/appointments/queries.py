@@ -124,15 +124,16 @@ async def counts(conn, principal: Principal, keys: Sequence[tuple[int, bool, tup
     return [totals[k] for k in keys]
 
 
-async def count_by_customer(
-    conn,
+def count_query(
     principal: Principal,
-    customer_ids: Sequence[int],
+    customer_ids,
     statuses: Sequence[str] = ACTIVE,
     upcoming: bool = True,
     now: datetime | None = None,
-) -> dict[int, int]:
-    rows = await conn.execute(
+):
+    """(customer id, appointments in the list); by default the upcoming BOOKED or CONFIRMED
+    ones, the tab's badge."""
+    return (
         select(A.c.customer_id, func.count())
         .where(
             A.c.tenant_id == principal.tenant_id,
@@ -142,6 +143,10 @@ async def count_by_customer(
         )
         .group_by(A.c.customer_id)
     )
+
+
+async def count_by_customer(conn, principal: Principal, customer_ids, *args) -> dict[int, int]:
+    rows = await conn.execute(count_query(principal, customer_ids, *args))
     return {customer_id: n for customer_id, n in rows}
 
 

@@ -77,12 +77,8 @@ def hub_profile_tabs():
 
 
 @hookimpl
-def hub_badge_counts(conn, principal, customer_ids):
-    async def counts():
-        found = await queries.open_invoice_counts(conn, principal.tenant_id, customer_ids)
-        return {"payments": found}
-
-    return counts()
+def hub_badge_count_queries(principal, customer_ids):
+    return {"payments": queries.open_invoice_counts(principal.tenant_id, customer_ids)}
 
 
 @hookimpl

@@ -171,8 +171,9 @@ async def methods_of(conn, principal: Principal, customer_ids: Sequence[int]) ->
     return _grouped(rows, "customer_id")
 
 
-async def open_invoice_counts(conn, tenant_id: int, customer_ids: Sequence[int]) -> dict:
-    rows = await conn.execute(
+def open_invoice_counts(tenant_id: int, customer_ids) -> Select:
+    """(customer id, OPEN invoices): the tab's badge."""
+    return (
         select(INVOICES.c.customer_id, func.count())
         .where(
             INVOICES.c.tenant_id == tenant_id,
@@ -181,7 +182,6 @@ async def open_invoice_counts(conn, tenant_id: int, customer_ids: Sequence[int])
         )
         .group_by(INVOICES.c.customer_id)
     )
-    return {customer_id: n for customer_id, n in rows}
 
 
 # --- per invoice or payment ----------------------------------------------------------------
