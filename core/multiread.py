@@ -13,6 +13,7 @@ import orjson
 from sqlalchemy import (
     JSON,
     Boolean,
+    CompoundSelect,
     Date,
     DateTime,
     Float,
@@ -126,12 +127,14 @@ def decoder(columns: Sequence, dialect) -> Callable[[str | None], dict | None]:
     return decode
 
 
-async def read(conn, queries: Sequence[Select]) -> list[list[dict]]:
-    """The rows of each query, in its own order, from one statement."""
+async def read(conn, queries: Sequence[Select | CompoundSelect]) -> list[list[dict]]:
+    """The rows of each query, in its own order (a `UNION`'s in none), from one statement."""
     if not queries:
         return []
     branches, decoders = [], []
     for index, query in enumerate(queries):
+        if isinstance(query, CompoundSelect):
+            query = select(query.subquery())
         numbered = query.add_columns(
             func.row_number().over(order_by=list(query._order_by_clauses) or None).label(ORDINAL)
         ).subquery()
