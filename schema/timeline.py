@@ -21,9 +21,10 @@ import strawberry
 from sqlalchemy import func, select
 from strawberry.scalars import JSON
 
-from core import access, audit
+from core import access, audit, multiread
 from core.events import CORE_EVENT_TYPES
 from core.models import EventRecord
+from core.models import Worker as Worker_
 from core.pagination import PageRequest, fetch_page
 from schema.context import Context, Info
 from schema.relay import Connection, Node, connection
@@ -330,6 +331,7 @@ class TimelineFilter:
     )
 
 
+ACTOR = "timeline_actor"
 TIMELINE_DESCRIPTION = (
     "What happened to this customer, newest first: core changes and the events of the "
     "modules you may open. One statement per page: select it on a profile, never on list "
@@ -349,10 +351,25 @@ async def timeline(
     if filter is not None and filter.actions:
         actions = set(actions) & set(filter.actions)
     query = audit.customer_timeline(ctx.principal, root.pk, actions)
+    workers = Worker_.__table__
+    actor = (
+        select(multiread.json_row(list(workers.c)))
+        .where(workers.c.tenant_id == ctx.principal.tenant_id, workers.c.id == EventRecord.actor_id)
+        .scalar_subquery()
+    )
     async with ctx.read() as conn:
         page = await fetch_page(
-            conn, query, PageRequest(first, after), EventRecord.id, EventRecord.id, True
+            conn,
+            query.add_columns(actor.label(ACTOR)),
+            PageRequest(first, after),
+            EventRecord.id,
+            EventRecord.id,
+            True,
         )
+        decode = multiread.decoder(list(workers.c), conn.dialect)
+    for row in page.rows:  # the actors come with the page: `actor` and `summary` read nothing
+        if row["actor_id"] is not None:
+            ctx.loaders.worker.prime(row["actor_id"], decode(row[ACTOR]))
 
     async def count() -> int:
         async with ctx.read() as conn:
