@@ -27,54 +27,57 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.elements import ColumnElement, Label
+from sqlalchemy.sql.visitors import InternalTraversal
 
 MAX_COLUMNS = 50  # PostgreSQL functions take at most 100 arguments
-ORDINAL = "multiread_ordinal"
+PART, ORDINAL, ROW = "multiread_part", "multiread_ordinal", "multiread_row"
 
 
-class JsonValues(FunctionElement):
-    """The values of a row as JSON array text."""
+class JsonValues(ColumnElement):
+    """The values of a row as JSON array text. Not a SQL function: a function coerces each
+    argument on construction, and a profile's reads have a few hundred columns."""
 
-    type = Text()
+    __visit_name__ = "json_values"
     inherit_cache = True
-    name = "json_values"
-
-
-class _NestedJson(FunctionElement):
-    """A JSON column inside `JsonValues`: nested as JSON, not as a string holding it."""
-
+    _traverse_internals = [("columns", InternalTraversal.dp_clauseelement_tuple)]
     type = Text()
-    inherit_cache = True
-    name = "nested_json"
+
+    def __init__(self, columns: Sequence):
+        if len(columns) > MAX_COLUMNS:
+            raise ValueError(f"at most {MAX_COLUMNS} columns in one JSON row")
+        self.columns = tuple(columns)
+
+    @property
+    def _from_objects(self) -> list:
+        return [from_ for column in self.columns for from_ in column._from_objects]
+
+
+def _values(element: JsonValues, compiler, nest: str, **kw) -> str:
+    kw.pop("add_to_result_map", None)
+    values = []
+    for column in element.columns:
+        column = column.element if isinstance(column, Label) else column
+        value = compiler.process(column, **kw)
+        values.append(nest.format(value) if _is_json(column.type) else value)
+    return ", ".join(values)
 
 
 @compiles(JsonValues, "postgresql")
 def _pg_values(element, compiler, **kw):
-    return f"CAST(json_build_array({compiler.process(element.clauses, **kw)}) AS TEXT)"
+    return f"CAST(json_build_array({_values(element, compiler, '{}', **kw)}) AS TEXT)"
 
 
 @compiles(JsonValues)
 def _sqlite_values(element, compiler, **kw):
-    return f"json_array({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(_NestedJson, "postgresql")
-def _pg_nested(element, compiler, **kw):
-    return compiler.process(element.clauses, **kw)
-
-
-@compiles(_NestedJson)
-def _sqlite_nested(element, compiler, **kw):
-    return f"json({compiler.process(element.clauses, **kw)})"
+    """JSON columns are text on SQLite: `json()` nests them as JSON, not as strings."""
+    return f"json_array({_values(element, compiler, 'json({})', **kw)})"
 
 
 def json_row(columns: Sequence) -> JsonValues:
     """`columns` (of a table, a subquery or a select) as one JSON array text column; decode
     it with `decoder(columns, dialect)`."""
-    if len(columns) > MAX_COLUMNS:
-        raise ValueError(f"at most {MAX_COLUMNS} columns in one JSON row")
-    return JsonValues(*(_NestedJson(c) if _is_json(c.type) else c for c in columns))
+    return JsonValues(columns)
 
 
 def _is_json(sqltype) -> bool:
@@ -110,9 +113,37 @@ def _converter(sqltype, dialect) -> Callable[[Any], Any] | None:
     return lambda value: after(plain(value), dialect)
 
 
+def _branch(index: int, query) -> tuple[Select, list]:
+    """`query` as (part, ordinal, JSON row): its own select with other columns where it can
+    be (a subquery makes SQLAlchemy build a proxy object per column, and on a profile those
+    cost more than the statements saved); in a subquery when it is a `UNION` or limited."""
+    if isinstance(query, CompoundSelect):
+        query = select(query.subquery())
+    number = func.row_number().over(order_by=list(query._order_by_clauses) or None)
+    if query._limit_clause is not None or query._offset_clause is not None:
+        numbered = query.add_columns(number.label(ORDINAL)).subquery()
+        columns = [c for c in numbered.c if c.key != ORDINAL]
+        branch = select(
+            literal(index).label(PART), numbered.c[ORDINAL], json_row(columns).label(ROW)
+        )
+        return branch, columns
+    columns = list(query.selected_columns)
+    branch = query.with_only_columns(
+        literal(index).label(PART),
+        number.label(ORDINAL),
+        json_row(columns).label(ROW),
+    ).order_by(None)
+    return branch, columns
+
+
 def decoder(columns: Sequence, dialect) -> Callable[[str | None], dict | None]:
     """Turns `json_row(columns)`'s text back into the row as a dict (None stays None)."""
-    keys = [c.key for c in columns]
+    keys: list[str] = []
+    for n, column in enumerate(columns):
+        key = column.key or f"column_{n}"
+        while key in keys:  # e.g. two unlabelled `count(*)`
+            key += "_"
+        keys.append(key)
     converters = [_converter(c.type, dialect) for c in columns]
 
     def decode(text: str | None) -> dict | None:
@@ -133,23 +164,10 @@ async def read(conn, queries: Sequence[Select | CompoundSelect]) -> list[list[di
         return []
     branches, decoders = [], []
     for index, query in enumerate(queries):
-        if isinstance(query, CompoundSelect):
-            query = select(query.subquery())
-        numbered = query.add_columns(
-            func.row_number().over(order_by=list(query._order_by_clauses) or None).label(ORDINAL)
-        ).subquery()
-        columns = [c for c in numbered.c if c.key != ORDINAL]
-        branches.append(
-            select(
-                literal(index).label("multiread_part"),
-                numbered.c[ORDINAL],
-                json_row(columns).label("multiread_row"),
-            )
-        )
+        branch, columns = _branch(index, query)
+        branches.append(branch)
         decoders.append(decoder(columns, conn.dialect))
-    statement = union_all(*branches).order_by(
-        literal_column("multiread_part"), literal_column(ORDINAL)
-    )
+    statement = union_all(*branches).order_by(literal_column(PART), literal_column(ORDINAL))
     found: list[list[dict]] = [[] for _ in queries]
     for part, _ordinal, text in await conn.execute(statement):
         found[part].append(decoders[part](text))

@@ -10,10 +10,13 @@ did not foresee (a cursor, a filter) still loads, at a statement of its own."""
 import dataclasses
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
 from enum import Enum
 
+from graphql import FieldNode, FragmentSpreadNode, GraphQLResolveInfo
+from graphql.pyutils import Undefined
+from graphql.utilities import value_from_ast_untyped
 from sqlalchemy import Select, select
-from strawberry.types.nodes import SelectedField
 
 from core.models import Worker
 from core.pagination import MAX_PAGE, PageRequest
@@ -22,12 +25,57 @@ from schema.context import Context, Info
 Read = Callable[[object, Context, list[int], Hashable], Awaitable[None]]
 
 
-def selected(info: Info) -> list[SelectedField]:
+@dataclass(frozen=True)
+class Selected:
+    """A field of the query, read from its syntax tree only as deep as asked (Strawberry's
+    `selected_fields` converts the whole subtree, on a profile hundreds of fields)."""
+
+    node: FieldNode
+    info: GraphQLResolveInfo
+
+    @property
+    def name(self) -> str:
+        return self.node.name.value
+
+    @property
+    def arguments(self) -> dict:
+        values = self.info.variable_values
+        values = getattr(values, "coerced", values)
+        found = {}
+        for argument in self.node.arguments or ():
+            value = value_from_ast_untyped(argument.value, values)
+            found[argument.name.value] = None if value is Undefined else value
+        return found
+
+    @property
+    def selections(self) -> list["Selected"]:
+        return _flat(self.info, [self.node])
+
+
+def _flat(info: GraphQLResolveInfo, nodes) -> list[Selected]:
+    found = []
+
+    def walk(selection_set) -> None:
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                found.append(Selected(selection, info))
+            elif isinstance(selection, FragmentSpreadNode):
+                walk(info.fragments[selection.name.value].selection_set)
+            else:
+                walk(selection.selection_set)
+
+    for node in nodes:
+        walk(node.selection_set)
+    return found
+
+
+def selected(info: Info) -> list[Selected]:
     """The fields selected under the one being resolved, fragments flattened."""
-    return [sub for field in info.selected_fields for sub in _flat(field.selections)]
+    raw = info._raw_info
+    return _flat(raw, raw.field_nodes)
 
 
-def plan(info: Info, name: str, make: Callable[[list[SelectedField]], Hashable]) -> Hashable:
+def plan(info: Info, name: str, make: Callable[[list[Selected]], Hashable]) -> Hashable:
     """`make(selected fields)`, worked out once per request and field of the query (a list
     page asks for it on each of its rows)."""
     plans = info.context.loaders.plans
@@ -54,7 +102,7 @@ async def read_once(info: Info, name: str, customer_id: int, wanted: Hashable, r
     await ctx.loaders.custom(f"{name}.overview", batch).load((customer_id, wanted))
 
 
-def argument(field: SelectedField, name: str):
+def argument(field: Selected, name: str):
     """An argument of `field` as plain data (text, numbers, lists, dicts): a literal comes as
     its text, a variable as the resolver would get it (enums, input objects)."""
     return _plain(field.arguments.get(name))
@@ -72,7 +120,7 @@ def _plain(value):
     return value
 
 
-def first_page(field: SelectedField) -> PageRequest | None:
+def first_page(field: Selected) -> PageRequest | None:
     """The first page a connection field asks for, `first` as its resolver gets it; None
     for another page (a cursor, `last`) or a size it may not have (its resolver says so)."""
     args = field.arguments
@@ -88,24 +136,14 @@ def first_page(field: SelectedField) -> PageRequest | None:
     return PageRequest(first=first) if 0 <= first <= MAX_PAGE else None
 
 
-def selects(field: SelectedField, name: str) -> bool:
+def selects(field: Selected, name: str) -> bool:
     """Whether `name` is selected on the nodes of connection `field` (or on `field`)."""
-    for sub in _flat(field.selections):
+    for sub in field.selections:
         if sub.name == name:
             return True
         if sub.name in ("nodes", "edges", "node") and selects(sub, name):
             return True
     return False
-
-
-def _flat(selections) -> list[SelectedField]:
-    found = []
-    for selection in selections:
-        if isinstance(selection, SelectedField):
-            found.append(selection)
-        else:
-            found += _flat(selection.selections)
-    return found
 
 
 def workers_among(tenant_id: int, ids) -> Select:

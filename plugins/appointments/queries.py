@@ -157,6 +157,16 @@ def count_query(
     )
 
 
+def worker_ids(principal: Principal, customer_ids, upcoming: bool, statuses, now: datetime):
+    """The workers of the customers' appointments in one list."""
+    return select(A.c.worker_id).where(
+        A.c.tenant_id == principal.tenant_id,
+        A.c.customer_id.in_(customer_ids),
+        A.c.status.in_(statuses),
+        _when(upcoming, now),
+    )
+
+
 async def count_by_customer(conn, principal: Principal, customer_ids, *args) -> dict[int, int]:
     rows = await conn.execute(count_query(principal, customer_ids, *args))
     return {customer_id: n for customer_id, n in rows}

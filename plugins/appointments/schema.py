@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 import strawberry
-from sqlalchemy import select, union
+from sqlalchemy import union
 from strawberry import UNSET
 
 from core import access, multiread
@@ -84,9 +84,9 @@ async def _read(conn, ctx, customer_ids: list[int], want: Overview) -> None:
         parts["count", upcoming, statuses] = query
     if want.credits:
         parts["credits"] = q.balances_query(principal, customer_ids)
-    if want.workers and rounds:
-        shown = [query.subquery() for _, query in rounds]
-        ids = union(*(select(page.c.worker_id) for page in shown))
+    if want.workers and want.pages:  # those of all the lists' rows: a few more than shown
+        lists = {(upcoming, statuses) for upcoming, statuses, _ in want.pages}
+        ids = union(*(q.worker_ids(principal, customer_ids, *shape, now) for shape in lists))
         parts["workers"] = overview.workers_among(principal.tenant_id, ids)
     found = dict(zip(parts, await multiread.read(conn, list(parts.values())), strict=True))
     pages = loaders.custom("appointments.pages", q.pages)

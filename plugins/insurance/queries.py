@@ -114,6 +114,14 @@ def pages_of(listing: Listing, want: Slice, customer_ids, rows) -> dict[int, Cus
     return pages
 
 
+def provider_ids(tenant_id: int, customer_ids, statuses):
+    """The providers of the customers' policies in these statuses (None: all)."""
+    query = select(POLICIES.c.provider_id).where(
+        POLICIES.c.tenant_id == tenant_id, POLICIES.c.customer_id.in_(customer_ids)
+    )
+    return query if statuses is None else query.where(policy_statuses(statuses))
+
+
 async def _pages(conn, listing: Listing, tenant_id: int, keys) -> list[CustomerPage]:
     wanted: dict[Slice, list[int]] = defaultdict(list)
     for customer_id, want in keys:

@@ -318,9 +318,9 @@ async def _read(conn, ctx, customer_ids: list[int], want: Overview) -> None:
         counted.setdefault(name, []).extend((i, statuses) for i in customer_ids)
     for name, keys in counted.items():
         parts["count", name] = q.counts_query(LISTS[name][0], tenant_id, keys)
-    policies = [parts[key].subquery() for key in parts if key[0] == "policies"]
-    if want.providers and policies:
-        shown = union(*(select(page.c.provider_id) for page in policies))
+    policies = [wanted.statuses for name, wanted in want.pages if name == "policies"]
+    if want.providers and policies:  # those of all the lists' policies: a few more than shown
+        shown = union(*(q.provider_ids(tenant_id, customer_ids, s) for s in policies))
         parts["providers"] = select(q.PROVIDERS).where(
             q.PROVIDERS.c.tenant_id == tenant_id, q.PROVIDERS.c.id.in_(shown)
         )

@@ -73,7 +73,9 @@ async def _read(conn, ctx, customer_ids: list[int], want: Overview) -> None:
     days = [utc_day + timedelta(days=n) for n in (-1, 0, 1)]
     parts = {"tenant": select(Tenant.__table__).where(Tenant.id == principal.tenant_id)}
     if want.sums:
-        parts["sums"] = q.summary_query(principal, customer_ids, days)
+        parts["invoice_sums"], parts["payment_sums"] = q.summary_queries(
+            principal, customer_ids, days
+        )
     for page, statuses, counted in want.invoices:
         invoices = q.invoices_of(principal, customer_ids, q.InvoiceFilter(statuses=statuses))
         parts["invoices", page, statuses] = q.pages_query(invoices, q.INVOICES, page)
@@ -93,7 +95,8 @@ async def _read(conn, ctx, customer_ids: list[int], want: Overview) -> None:
     today = q.today_in(tenant["time_zone"] if tenant else None)
 
     if want.sums and today in days:
-        sums = q.summaries_of(found["sums"], customer_ids, days.index(today))
+        rows = found["invoice_sums"] + found["payment_sums"]
+        sums = q.summaries_of(rows, customer_ids, days.index(today))
         loader = loaders.custom("payments.summary", t.summaries)
         for customer_id in customer_ids:
             loader.prime((customer_id, today), sums[customer_id])

@@ -55,10 +55,10 @@ class InvoiceFilter:
 # --- per customer -------------------------------------------------------------------------
 
 
-def summary_query(principal: Principal, customer_ids, days: Sequence[date]):
-    """Sums per customer and currency of invoices and payments; `overdue_<n>` counts the
-    OPEN invoices due before `days[n]` (a caller that does not know the tenant's day yet
-    asks for each it may be)."""
+def summary_queries(principal: Principal, customer_ids, days: Sequence[date]):
+    """Sums per customer and currency of invoices, and of payments (the same columns, to add
+    up row by row in `summaries_of`); `overdue_<n>` counts the OPEN invoices due before
+    `days[n]` (a caller that does not know the tenant's day yet asks for each it may be)."""
     zero = literal(0)
     tenant = principal.tenant_id
     open_ = INVOICES.c.status == "OPEN"
@@ -91,15 +91,15 @@ def summary_query(principal: Principal, customer_ids, days: Sequence[date]):
         select(
             PAYMENTS.c.customer_id,
             PAYMENTS.c.currency,
-            *[zero] * (4 + len(days)),
-            func.sum(PAYMENTS.c.amount),
-            func.sum(PAYMENTS.c.refunded_amount),
-            when(PAYMENTS.c.invoice_id.is_(None), net),
+            *(zero.label(c.key) for c in list(invoices.selected_columns)[2:-3]),
+            func.sum(PAYMENTS.c.amount).label("paid"),
+            func.sum(PAYMENTS.c.refunded_amount).label("refunded"),
+            when(PAYMENTS.c.invoice_id.is_(None), net).label("unapplied"),
         )
         .where(PAYMENTS.c.tenant_id == tenant, PAYMENTS.c.customer_id.in_(customer_ids))
         .group_by(PAYMENTS.c.customer_id, PAYMENTS.c.currency)
     )
-    return union_all(invoices, payments)
+    return invoices, payments
 
 
 def summaries_of(rows, customer_ids: Sequence[int], day: int = 0) -> dict:
@@ -119,7 +119,7 @@ def summaries_of(rows, customer_ids: Sequence[int], day: int = 0) -> dict:
 
 async def summaries(conn, principal: Principal, customer_ids: Sequence[int], today: date):
     """`{customer_id: {currency: sums}}` of invoices and payments, in one statement."""
-    rows = await conn.execute(summary_query(principal, customer_ids, [today]))
+    rows = await conn.execute(union_all(*summary_queries(principal, customer_ids, [today])))
     return summaries_of(rows.mappings(), customer_ids)
 
 

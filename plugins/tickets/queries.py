@@ -206,6 +206,13 @@ async def inbox_count(conn, principal, f: TicketFilter) -> int:
     return await conn.scalar(query)
 
 
+def worker_ids(principal, customer_ids, f: TicketFilter, column: str):
+    """The ids in `column` (`assignee_id`, `opened_by_id`) of the tickets matching `f`."""
+    return select(T.c[column]).where(
+        T.c.tenant_id == principal.tenant_id, T.c.customer_id.in_(customer_ids), *f.conditions()
+    )
+
+
 def counts_query(principal, customer_ids, f: TicketFilter):
     """(customer id, tickets matching `f`)."""
     return (

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import strawberry
-from sqlalchemy import select, union
+from sqlalchemy import union
 from strawberry import UNSET
 
 from core import access, multiread
@@ -184,9 +184,10 @@ async def _read(conn, ctx, customer_ids: list[int], want: Overview) -> None:
         parts[which, first] = q.customer_pages_query(
             principal, customer_ids, f, order, pages[which, first][1]
         )
-    if want.workers:
-        shown = [parts[key].subquery() for key in pages]
-        ids = union(*(select(page.c[column]) for page in shown for column in want.workers))
+    if want.workers:  # those of all the lists' tickets: a few more than the pages show
+        lists = {LISTS[which][0] for which, _ in want.pages}
+        shown = [(f, column) for f in lists for column in want.workers]
+        ids = union(*(q.worker_ids(principal, customer_ids, *what) for what in shown))
         parts["workers"] = overview.workers_among(principal.tenant_id, ids)
     found = dict(zip(parts, await multiread.read(conn, list(parts.values())), strict=True))
     if want.summary:
