@@ -119,7 +119,8 @@ def _branch(index: int, query) -> tuple[Select, list]:
     cost more than the statements saved); in a subquery when it is a `UNION` or limited."""
     if isinstance(query, CompoundSelect):
         query = select(query.subquery())
-    number = func.row_number().over(order_by=list(query._order_by_clauses) or None)
+    order = list(query._order_by_clauses)
+    number = func.row_number().over(order_by=order) if order else literal(0)
     if query._limit_clause is not None or query._offset_clause is not None:
         numbered = query.add_columns(number.label(ORDINAL)).subquery()
         columns = [c for c in numbered.c if c.key != ORDINAL]
