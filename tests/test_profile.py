@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bench.profile import FULL_PROFILE
-from tests.support import Api, count_statements
+from tests.support import Api, count_statements, pk_of
 
 MAX_STATEMENTS = 10
 EUR = "EUR"
@@ -142,4 +142,24 @@ def test_the_full_profile_costs_at_most_ten_statements(api, full, engine):
     assert [t["subject"] for t in tickets["open"]["nodes"]] == ["Broken engine", "Question"]
     assert tickets["open"]["nodes"][0]["assignee"]["name"] == "Olivia Owner"
 
+    assert counter.count <= MAX_STATEMENTS, counter.statements
+
+
+def test_an_agent_gets_the_profile_of_their_customers_only_at_the_same_cost(api, full, engine):
+    worker = api.ok(
+        "createWorker",
+        {"name": "Ann Agent", "email": "ann@example.com", "role": "AGENT"},
+        "worker { id }",
+    )["worker"]["id"]
+    agent = Api(api.client, api.tenant_id, pk_of(worker))
+    assert agent.query(FULL_PROFILE, id=full)["customer"] is None
+    api.ok("assignWorkers", {"customerId": full, "workerIds": [worker]})
+    agent.query(FULL_PROFILE, id=full)
+    with count_statements(engine) as counter:
+        profile = agent.query(FULL_PROFILE, id=full)["customer"]
+    print(f"\nfull profile as an agent: {counter.count} statements")
+    assert profile["name"] == "Ada Lovelace"
+    assert profile["parent"] is None  # not theirs
+    assert (profile["subCustomerCount"], profile["subCustomers"]["nodes"]) == (0, [])
+    assert profile["tickets"]["openCount"] == 2
     assert counter.count <= MAX_STATEMENTS, counter.statements

@@ -88,9 +88,10 @@ async def read_profiles(conn, ctx: Context, ids: list[int], wanted: frozenset[st
     found = dict(zip(parts, await multiread.read(conn, list(parts.values())), strict=True))
 
     rows = {row["id"]: row for row in found["customers"]}
-    for customer_id in {*ids, *rows}:
-        loaders.customer.prime(customer_id, rows.get(customer_id))
     visible = [i for i in ids if i in rows]
+    parents = {rows[i]["parent_id"] for i in visible} if "parent" in wanted else set()
+    for customer_id in {*ids, *rows, *parents} - {None}:  # a parent not read is not visible
+        loaders.customer.prime(customer_id, rows.get(customer_id))
     for part, loader in (
         ("memberships", loaders.memberships_of),
         ("tags", loaders.tags_of),
