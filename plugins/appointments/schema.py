@@ -76,7 +76,10 @@ async def _read(conn, ctx, customer_ids: list[int], want: Overview) -> None:
     """All of `want` for these customers in one statement, into the loaders' caches."""
     principal, loaders = ctx.principal, ctx.loaders
     now = utcnow()
-    keys = [q.ListKey(i, *shape) for shape in sorted(want.pages) for i in customer_ids]
+    largest = {}  # a list's smaller first pages (`next`) are cut from its largest
+    for upcoming, statuses, size in want.pages:
+        largest[upcoming, statuses] = max(size, largest.get((upcoming, statuses), 0))
+    keys = [q.ListKey(i, *shape, size) for shape, size in largest.items() for i in customer_ids]
     rounds = q.page_queries(principal, keys, now)
     parts = {("page", n): query for n, (_, query) in enumerate(rounds)}
     for upcoming, statuses in want.counts:
@@ -91,8 +94,11 @@ async def _read(conn, ctx, customer_ids: list[int], want: Overview) -> None:
     found = dict(zip(parts, await multiread.read(conn, list(parts.values())), strict=True))
     pages = loaders.custom("appointments.pages", q.pages)
     for n, (members, _) in enumerate(rounds):
-        for key, page in q.pages_of(members, found["page", n]).items():
-            pages.prime(key, page)
+        shape = (members[0].upcoming, members[0].statuses)
+        for size in {s for *of, s in want.pages if tuple(of) == shape}:
+            cut = [q.ListKey(key.customer_id, *shape, size) for key in members]
+            for key, page in q.pages_of(cut, found["page", n]).items():
+                pages.prime(key, page)
     totals = loaders.custom("appointments.counts", q.counts)
     for upcoming, statuses in want.counts:
         counted = overview.by_customer(found["count", upcoming, statuses])
