@@ -21,10 +21,9 @@ import strawberry
 from sqlalchemy import func, select
 from strawberry.scalars import JSON
 
-from core import access, audit, multiread
+from core import access, audit, models, multiread
 from core.events import CORE_EVENT_TYPES
 from core.models import EventRecord
-from core.models import Worker as Worker_
 from core.pagination import PageRequest, fetch_page
 from schema.context import Context, Info
 from schema.relay import Connection, Node, connection
@@ -331,7 +330,7 @@ class TimelineFilter:
     )
 
 
-ACTOR = "timeline_actor"
+ACTOR, WORKERS = "timeline_actor", models.Worker.__table__
 TIMELINE_DESCRIPTION = (
     "What happened to this customer, newest first: core changes and the events of the "
     "modules you may open. One statement per page: select it on a profile, never on list "
@@ -351,10 +350,9 @@ async def timeline(
     if filter is not None and filter.actions:
         actions = set(actions) & set(filter.actions)
     query = audit.customer_timeline(ctx.principal, root.pk, actions)
-    workers = Worker_.__table__
     actor = (
-        select(multiread.json_row(list(workers.c)))
-        .where(workers.c.tenant_id == ctx.principal.tenant_id, workers.c.id == EventRecord.actor_id)
+        select(multiread.json_row(list(WORKERS.c)))
+        .where(WORKERS.c.tenant_id == ctx.principal.tenant_id, WORKERS.c.id == EventRecord.actor_id)
         .scalar_subquery()
     )
     async with ctx.read() as conn:
@@ -366,7 +364,7 @@ async def timeline(
             EventRecord.id,
             True,
         )
-        decode = multiread.decoder(list(workers.c), conn.dialect)
+        decode = multiread.decoder(list(WORKERS.c), conn.dialect)
     for row in page.rows:  # the actors come with the page: `actor` and `summary` read nothing
         if row["actor_id"] is not None:
             ctx.loaders.worker.prime(row["actor_id"], decode(row[ACTOR]))
