@@ -26,6 +26,7 @@ from sqlalchemy import event, make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench import fanout, live_load, load
+from bench.profile import FULL_PROFILE, richest
 from core import migrate
 from core.auth import issue_token
 from core.config import Settings
@@ -70,6 +71,7 @@ CASES = [
     ("search 'and', 20 rows", LIST_PAGE, {"first": 20, "filter": {"search": "and"}}),
     ("search phone '7946', 20 rows", LIST_PAGE, {"first": 20, "filter": {"search": "7946"}}),
     ("profile", PROFILE, None),
+    ("profile, modules + timeline", FULL_PROFILE, "richest"),
 ]
 
 
@@ -110,8 +112,10 @@ async def bench_database(url: str, runs: int) -> list[tuple[str, int, float, flo
 
         first = await call(LIST_PAGE, {"first": 1})
         customer_id = first["data"]["customers"]["edges"][0]["node"]["id"]
+        rich_id = await richest(call)
         for name, query, variables in CASES:
-            variables = variables if variables is not None else {"id": customer_id}
+            if variables is None or variables == "richest":
+                variables = {"id": rich_id if variables else customer_id}
             for _ in range(10):
                 await call(query, variables)
             statements = await _statement_count(db.engine, lambda q=query, v=variables: call(q, v))

@@ -27,6 +27,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from core import multiread
 from core.auth import Principal
 from core.errors import Forbidden
 from core.models import (
@@ -82,60 +83,55 @@ async def principal_for(
 ) -> Principal | None:
     """Everything the rule needs about a worker, read on every request rather than carried
     in the token, so a role change, a removed worker, a module or folder switched takes
-    effect at once. Two statements (three without `customers.view_all`)."""
-    rows = (
-        await conn.execute(
+    effect at once. One statement (`core.multiread`): every request pays for it."""
+    role_of = (
+        select(Worker.role)
+        .where(Worker.tenant_id == tenant_id, Worker.id == worker_id)
+        .scalar_subquery()
+    )
+    may_open = and_(
+        FolderAccess.tenant_id == tenant_id,
+        or_(FolderAccess.role == role_of, FolderAccess.worker_id == worker_id),
+    )
+    worker, overrides, folders, counted = await multiread.read(
+        conn,
+        [
             select(Worker.role, Worker.show_sub_customers, TenantModule.module)
             .outerjoin(TenantModule, TenantModule.tenant_id == Worker.tenant_id)
-            .where(Worker.tenant_id == tenant_id, Worker.id == worker_id)
-        )
-    ).all()
-    if not rows:
-        return None
-    role, show_sub_customers = rows[0][0], rows[0][1]
-    permissions = set(permissions_for(role, grants))
-    overrides = await conn.execute(
-        select(
-            PermissionOverride.worker_id, PermissionOverride.permission, PermissionOverride.granted
-        )
-        .where(
-            PermissionOverride.tenant_id == tenant_id,
-            or_(PermissionOverride.role == role, PermissionOverride.worker_id == worker_id),
-        )
-        .order_by(PermissionOverride.worker_id.is_not(None), PermissionOverride.id)
+            .where(Worker.tenant_id == tenant_id, Worker.id == worker_id),
+            select(PermissionOverride.permission, PermissionOverride.granted)
+            .where(
+                PermissionOverride.tenant_id == tenant_id,
+                or_(PermissionOverride.role == role_of, PermissionOverride.worker_id == worker_id),
+            )
+            .order_by(PermissionOverride.worker_id.is_not(None), PermissionOverride.id),
+            select(FolderAccess.folder_id, FolderAccess.can_edit).where(may_open),
+            # Only a restricted worker needs it, which the overrides decide: bounded anyway.
+            select(_count_links(tenant_id, worker_id, may_open).label("n")),
+        ],
     )
+    if not worker:
+        return None
+    role, show_sub_customers = worker[0]["role"], worker[0]["show_sub_customers"]
+    permissions = set(permissions_for(role, grants))
     if role != "owner":
-        for _worker, permission, granted in overrides:
-            (permissions.add if granted else permissions.discard)(permission)
+        for row in overrides:
+            (permissions.add if row["granted"] else permissions.discard)(row["permission"])
     view_folders: set[int] = set()
     edit_folders: set[int] = set()
     links = None
     if "customers.view_all" not in permissions:
-        may_open = and_(
-            FolderAccess.tenant_id == tenant_id,
-            or_(FolderAccess.role == role, FolderAccess.worker_id == worker_id),
-        )
-        counted = select(_count_links(tenant_id, worker_id, may_open).label("n")).subquery()
-        access = (
-            await conn.execute(
-                select(counted.c.n, FolderAccess.folder_id, FolderAccess.can_edit).select_from(
-                    counted.outerjoin(FolderAccess, may_open)
-                )
-            )
-        ).all()
-        links = access[0][0]
-        for _, folder_id, can_edit in access:
-            if folder_id is None:
-                continue
-            view_folders.add(folder_id)
-            if can_edit:
-                edit_folders.add(folder_id)
+        links = counted[0]["n"]
+        for row in folders:
+            view_folders.add(row["folder_id"])
+            if row["can_edit"]:
+                edit_folders.add(row["folder_id"])
     return Principal(
         tenant_id,
         worker_id,
         role,
         frozenset(permissions),
-        frozenset(module for _, _, module in rows if module),
+        frozenset(row["module"] for row in worker if row["module"]),
         frozenset(view_folders),
         frozenset(edit_folders),
         show_sub_customers,

@@ -130,12 +130,16 @@ def _filter_conditions(dialect: str, f: CustomerFilter, definitions: dict[str, d
     return conditions
 
 
-async def field_definitions(conn, tenant_id: int) -> list[dict]:
-    rows = await conn.execute(
+def field_definitions_query(tenant_id: int) -> Select:
+    return (
         select(CustomFieldDefinition.__table__)
         .where(CustomFieldDefinition.tenant_id == tenant_id)
         .order_by(CustomFieldDefinition.position, CustomFieldDefinition.id)
     )
+
+
+async def field_definitions(conn, tenant_id: int) -> list[dict]:
+    rows = await conn.execute(field_definitions_query(tenant_id))
     return [dict(r) for r in rows.mappings()]
 
 
@@ -224,12 +228,16 @@ async def customers_by_ids(conn, principal: Principal, ids: Sequence[int]) -> di
     return {r["id"]: dict(r) for r in rows.mappings()}
 
 
-async def sub_customer_counts(conn, principal: Principal, ids: Sequence[int]) -> dict[int, int]:
-    rows = await conn.execute(
+def sub_customer_counts_query(principal: Principal, ids) -> Select:
+    return (
         select(C.parent_id, func.count())
         .where(visible_customers(principal), C.parent_id.in_(ids))
         .group_by(C.parent_id)
     )
+
+
+async def sub_customer_counts(conn, principal: Principal, ids: Sequence[int]) -> dict[int, int]:
+    rows = await conn.execute(sub_customer_counts_query(principal, ids))
     return {key: count for key, count in rows}
 
 
@@ -240,31 +248,35 @@ async def _grouped(conn, query, key: str) -> dict[int, list[dict]]:
     return grouped
 
 
-async def tags_of(conn, tenant_id: int, customer_ids: Sequence[int]) -> dict[int, list[dict]]:
-    query = (
+def tags_query(tenant_id: int, customer_ids) -> Select:
+    return (
         select(CustomerTag.customer_id, *Tag.__table__.columns)
         .join(Tag, Tag.id == CustomerTag.tag_id)
         .where(CustomerTag.tenant_id == tenant_id, CustomerTag.customer_id.in_(customer_ids))
         .order_by(Tag.position, Tag.name)
     )
-    return await _grouped(conn, query, "customer_id")
 
 
-async def workers_of(conn, tenant_id: int, customer_ids: Sequence[int]) -> dict[int, list[dict]]:
-    query = (
+async def tags_of(conn, tenant_id: int, customer_ids: Sequence[int]) -> dict[int, list[dict]]:
+    return await _grouped(conn, tags_query(tenant_id, customer_ids), "customer_id")
+
+
+def workers_query(tenant_id: int, customer_ids) -> Select:
+    return (
         select(CustomerWorker.customer_id, CustomerWorker.assigned_at, *Worker.__table__.columns)
         .join(Worker, Worker.id == CustomerWorker.worker_id)
         .where(CustomerWorker.tenant_id == tenant_id, CustomerWorker.customer_id.in_(customer_ids))
         .order_by(Worker.position, Worker.name)
     )
-    return await _grouped(conn, query, "customer_id")
 
 
-async def memberships_of(
-    conn, tenant_id: int, customer_ids: Sequence[int]
-) -> dict[int, list[dict]]:
+async def workers_of(conn, tenant_id: int, customer_ids: Sequence[int]) -> dict[int, list[dict]]:
+    return await _grouped(conn, workers_query(tenant_id, customer_ids), "customer_id")
+
+
+def memberships_query(tenant_id: int, customer_ids) -> Select:
     """Folder memberships with the folder's columns and the membership's own status id."""
-    query = (
+    return (
         select(
             CustomerFolder.customer_id,
             CustomerFolder.status_id.label("membership_status_id"),
@@ -275,7 +287,12 @@ async def memberships_of(
         .where(CustomerFolder.tenant_id == tenant_id, CustomerFolder.customer_id.in_(customer_ids))
         .order_by(Folder.position, Folder.id)
     )
-    return await _grouped(conn, query, "customer_id")
+
+
+async def memberships_of(
+    conn, tenant_id: int, customer_ids: Sequence[int]
+) -> dict[int, list[dict]]:
+    return await _grouped(conn, memberships_query(tenant_id, customer_ids), "customer_id")
 
 
 async def rows_by_ids(conn, model, tenant_id: int, ids: Sequence[int]) -> dict[int, dict]:

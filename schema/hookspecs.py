@@ -48,10 +48,20 @@ def hub_profile_tabs():
 
 
 @hookspec
+def hub_badge_count_queries(principal, customer_ids):
+    """For the modules the tenant enabled, once per page of customers: `{tab key: select of
+    (customer id, count)}` for `customer_ids` (a list, or a select of ids), not run. Core
+    runs every module's in one statement, on a profile in the customer's own (see
+    `core.multiread`). Customers missing from a result count 0. Prefer it to
+    `hub_badge_counts`."""
+
+
+@hookspec
 def hub_badge_counts(conn, principal, customer_ids):
     """Awaitable, for the modules the tenant enabled, once per page of customers: badge
     counts `{tab key: {customer id: count}}` for all of `customer_ids` in one statement per
-    tab. Customers missing from the result count 0."""
+    tab. Customers missing from the result count 0. A statement of its own per module:
+    `hub_badge_count_queries` shares one."""
 
 
 @hookspec

@@ -26,7 +26,7 @@ class Loaders:
         self.read = read
         self.principal = principal
         self._custom: dict[str, DataLoader] = {}
-        self.principal = principal
+        self.plans: dict = {}  # `schema.overview.plan`
         tenant_id = principal.tenant_id
 
         def by_id(model):

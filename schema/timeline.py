@@ -21,7 +21,7 @@ import strawberry
 from sqlalchemy import func, select
 from strawberry.scalars import JSON
 
-from core import access, audit
+from core import access, audit, models, multiread
 from core.events import CORE_EVENT_TYPES
 from core.models import EventRecord
 from core.pagination import PageRequest, fetch_page
@@ -330,6 +330,7 @@ class TimelineFilter:
     )
 
 
+ACTOR, WORKERS = "timeline_actor", models.Worker.__table__
 TIMELINE_DESCRIPTION = (
     "What happened to this customer, newest first: core changes and the events of the "
     "modules you may open. One statement per page: select it on a profile, never on list "
@@ -349,10 +350,24 @@ async def timeline(
     if filter is not None and filter.actions:
         actions = set(actions) & set(filter.actions)
     query = audit.customer_timeline(ctx.principal, root.pk, actions)
+    actor = (
+        select(multiread.json_row(list(WORKERS.c)))
+        .where(WORKERS.c.tenant_id == ctx.principal.tenant_id, WORKERS.c.id == EventRecord.actor_id)
+        .scalar_subquery()
+    )
     async with ctx.read() as conn:
         page = await fetch_page(
-            conn, query, PageRequest(first, after), EventRecord.id, EventRecord.id, True
+            conn,
+            query.add_columns(actor.label(ACTOR)),
+            PageRequest(first, after),
+            EventRecord.id,
+            EventRecord.id,
+            True,
         )
+        decode = multiread.decoder(list(WORKERS.c), conn.dialect)
+    for row in page.rows:  # the actors come with the page: `actor` and `summary` read nothing
+        if row["actor_id"] is not None:
+            ctx.loaders.worker.prime(row["actor_id"], decode(row[ACTOR]))
 
     async def count() -> int:
         async with ctx.read() as conn:

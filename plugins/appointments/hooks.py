@@ -75,12 +75,8 @@ def hub_profile_tabs():
 
 
 @hookimpl
-def hub_badge_counts(conn, principal, customer_ids):
-    async def counts():
-        upcoming = await queries.count_by_customer(conn, principal, customer_ids)
-        return {"appointments": upcoming}
-
-    return counts()
+def hub_badge_count_queries(principal, customer_ids):
+    return {"appointments": queries.count_query(principal, customer_ids)}
 
 
 @hookimpl

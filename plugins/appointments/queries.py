@@ -67,9 +67,9 @@ def _rounds(keys: Sequence[ListKey]) -> list[list[ListKey]]:
     return [members for _, _, members in rounds]
 
 
-async def pages(conn, principal: Principal, keys: Sequence[ListKey]) -> list[Page]:
-    now = utcnow()
-    found: dict[ListKey, list[dict]] = {}
+def page_queries(principal: Principal, keys: Sequence[ListKey], now: datetime) -> list:
+    """`(keys, select)` per statement the pages of `keys` need (see `_rounds`)."""
+    queries = []
     for members in _rounds(keys):
         upcoming, statuses, size = members[0].upcoming, members[0].statuses, members[0].size
         plain = [k.customer_id for k in members if k.after is None]
@@ -91,23 +91,35 @@ async def pages(conn, principal: Principal, keys: Sequence[ListKey]) -> list[Pag
             )
             .subquery()
         )
-        rows = await conn.execute(
+        query = (
             select(ranked)
             .where(ranked.c.rn <= size + 1)
             .order_by(ranked.c.customer_id, ranked.c.rn)
         )
-        by_customer = defaultdict(list)
-        for row in rows.mappings():
-            by_customer[row["customer_id"]].append(dict(row))
-        for key in members:
-            found[key] = by_customer.get(key.customer_id, [])
-    result = []
-    for key in keys:
-        rows = found[key]
-        shown = rows[: key.size]
+        queries.append((members, query))
+    return queries
+
+
+def pages_of(members: Sequence[ListKey], rows) -> dict[ListKey, Page]:
+    """The pages of one of `page_queries`' statements, from its rows."""
+    by_customer = defaultdict(list)
+    for row in rows:
+        by_customer[row["customer_id"]].append(dict(row))
+    found = {}
+    for key in members:
+        shown = by_customer.get(key.customer_id, [])
+        more = len(shown) > key.size
+        shown = shown[: key.size]
         cursors = [encode_cursor(order_key(key.upcoming), r["start_at"], r["id"]) for r in shown]
-        result.append(Page(shown, cursors, len(rows) > key.size, key.after is not None))
-    return result
+        found[key] = Page(shown, cursors, more, key.after is not None)
+    return found
+
+
+async def pages(conn, principal: Principal, keys: Sequence[ListKey]) -> list[Page]:
+    found: dict[ListKey, Page] = {}
+    for members, query in page_queries(principal, keys, utcnow()):
+        found.update(pages_of(members, (await conn.execute(query)).mappings()))
+    return [found[key] for key in keys]
 
 
 async def counts(conn, principal: Principal, keys: Sequence[tuple[int, bool, tuple]]) -> list[int]:
@@ -124,15 +136,16 @@ async def counts(conn, principal: Principal, keys: Sequence[tuple[int, bool, tup
     return [totals[k] for k in keys]
 
 
-async def count_by_customer(
-    conn,
+def count_query(
     principal: Principal,
-    customer_ids: Sequence[int],
+    customer_ids,
     statuses: Sequence[str] = ACTIVE,
     upcoming: bool = True,
     now: datetime | None = None,
-) -> dict[int, int]:
-    rows = await conn.execute(
+):
+    """(customer id, appointments in the list); by default the upcoming BOOKED or CONFIRMED
+    ones, the tab's badge."""
+    return (
         select(A.c.customer_id, func.count())
         .where(
             A.c.tenant_id == principal.tenant_id,
@@ -142,16 +155,37 @@ async def count_by_customer(
         )
         .group_by(A.c.customer_id)
     )
+
+
+def worker_ids(principal: Principal, customer_ids, upcoming: bool, statuses, now: datetime):
+    """The workers of the customers' appointments in one list."""
+    return select(A.c.worker_id).where(
+        A.c.tenant_id == principal.tenant_id,
+        A.c.customer_id.in_(customer_ids),
+        A.c.status.in_(statuses),
+        _when(upcoming, now),
+    )
+
+
+async def count_by_customer(conn, principal: Principal, customer_ids, *args) -> dict[int, int]:
+    rows = await conn.execute(count_query(principal, customer_ids, *args))
     return {customer_id: n for customer_id, n in rows}
 
 
-async def balances(conn, principal: Principal, customer_ids: Sequence[int]) -> list[int]:
-    rows = await conn.execute(
+def balances_query(principal: Principal, customer_ids):
+    """(customer id, credits left)."""
+    return (
         select(CREDITS.c.customer_id, func.sum(CREDITS.c.change))
         .where(CREDITS.c.tenant_id == principal.tenant_id, CREDITS.c.customer_id.in_(customer_ids))
         .group_by(CREDITS.c.customer_id)
     )
-    found = {customer_id: int(total or 0) for customer_id, total in rows}
+
+
+async def balances(conn, principal: Principal, customer_ids: Sequence[int]) -> list[int]:
+    found = {
+        customer_id: int(total or 0)
+        for customer_id, total in await conn.execute(balances_query(principal, customer_ids))
+    }
     return [found.get(i, 0) for i in customer_ids]
 
 

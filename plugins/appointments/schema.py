@@ -1,13 +1,16 @@
 """The `appointments` field on Customer, the `workerAppointments` query and the mutations."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
 
 import strawberry
+from sqlalchemy import union
 from strawberry import UNSET
 
-from core import access
+from core import access, multiread
 from core.errors import InvalidInput
+from core.models import utcnow
 from core.pagination import PageRequest
 from plugins.appointments import queries as q
 from plugins.appointments import service
@@ -17,6 +20,7 @@ from plugins.appointments.types import (
     CustomerAppointments,
     status_filter,
 )
+from schema import overview
 from schema.context import Info
 from schema.customers.types import Customer
 from schema.ids import from_global_id
@@ -28,8 +32,91 @@ VIEW = "appointments.view"
 MAX_RANGE = timedelta(days=366)
 
 
-def appointments(root: Customer, info: Info) -> CustomerAppointments:
+@dataclass(frozen=True)
+class Overview:
+    """What the selection under `appointments` reads: first pages `(upcoming, statuses,
+    size)`, counts `(upcoming, statuses)`, the credits, the workers of the pages' rows."""
+
+    pages: frozenset = frozenset()
+    counts: frozenset = frozenset()
+    credits: bool = False
+    workers: bool = False
+
+
+LISTS = {"upcoming": (True, q.ACTIVE), "past": (False, q.STATUSES)}
+
+
+def _overview(fields) -> Overview | None:
+    pages, counts, credits, workers = set(), set(), False, False
+    for field in fields:
+        if field.name == "next":
+            pages.add((True, q.ACTIVE, 1))
+            workers |= overview.selects(field, "worker")
+        elif field.name == "upcomingCount":
+            counts.add((True, q.ACTIVE))
+        elif field.name == "credits":
+            credits = True
+        elif field.name in LISTS:
+            page = overview.first_page(field)
+            if page is None:
+                continue
+            upcoming, default = LISTS[field.name]
+            chosen = set(overview.argument(field, "status") or ())
+            statuses = tuple(s for s in q.STATUSES if s in chosen) or default
+            pages.add((upcoming, statuses, page.size))
+            if overview.selects(field, "totalCount"):
+                counts.add((upcoming, statuses))
+            workers |= overview.selects(field, "worker")
+    if not (pages or counts or credits):
+        return None
+    return Overview(frozenset(pages), frozenset(counts), credits, workers)
+
+
+async def _read(conn, ctx, customer_ids: list[int], want: Overview) -> None:
+    """All of `want` for these customers in one statement, into the loaders' caches."""
+    principal, loaders = ctx.principal, ctx.loaders
+    now = utcnow()
+    largest = {}  # a list's smaller first pages (`next`) are cut from its largest
+    for upcoming, statuses, size in want.pages:
+        largest[upcoming, statuses] = max(size, largest.get((upcoming, statuses), 0))
+    keys = [q.ListKey(i, *shape, size) for shape, size in largest.items() for i in customer_ids]
+    rounds = q.page_queries(principal, keys, now)
+    parts = {("page", n): query for n, (_, query) in enumerate(rounds)}
+    for upcoming, statuses in want.counts:
+        query = q.count_query(principal, customer_ids, statuses, upcoming, now)
+        parts["count", upcoming, statuses] = query
+    if want.credits:
+        parts["credits"] = q.balances_query(principal, customer_ids)
+    if want.workers and want.pages:  # those of all the lists' rows: a few more than shown
+        lists = {(upcoming, statuses) for upcoming, statuses, _ in want.pages}
+        ids = union(*(q.worker_ids(principal, customer_ids, *shape, now) for shape in lists))
+        parts["workers"] = overview.workers_among(principal.tenant_id, ids)
+    found = dict(zip(parts, await multiread.read(conn, list(parts.values())), strict=True))
+    pages = loaders.custom("appointments.pages", q.pages)
+    for n, (members, _) in enumerate(rounds):
+        shape = (members[0].upcoming, members[0].statuses)
+        for size in {s for *of, s in want.pages if tuple(of) == shape}:
+            cut = [q.ListKey(key.customer_id, *shape, size) for key in members]
+            for key, page in q.pages_of(cut, found["page", n]).items():
+                pages.prime(key, page)
+    totals = loaders.custom("appointments.counts", q.counts)
+    for upcoming, statuses in want.counts:
+        counted = overview.by_customer(found["count", upcoming, statuses])
+        for customer_id in customer_ids:
+            totals.prime((customer_id, upcoming, statuses), counted.get(customer_id, 0))
+    if want.credits:
+        left = overview.by_customer(found["credits"])
+        credits = loaders.custom("appointments.credits", q.balances)
+        for customer_id in customer_ids:
+            credits.prime(customer_id, int(left.get(customer_id) or 0))
+    overview.prime_workers(ctx, found.get("workers", []))
+
+
+async def appointments(root: Customer, info: Info) -> CustomerAppointments:
     access.require(info.context.principal, VIEW)
+    want = overview.plan(info, "appointments", _overview)
+    if want is not None:
+        await overview.read_once(info, "appointments", root.pk, want, _read)
     return CustomerAppointments(customer_id=root.pk)
 
 

@@ -68,12 +68,8 @@ def hub_profile_tabs():
 
 
 @hookimpl
-def hub_badge_counts(conn, principal, customer_ids):
-    async def counts():
-        found = await queries.open_claim_counts(conn, principal.tenant_id, customer_ids)
-        return {"insurance": found}
-
-    return counts()
+def hub_badge_count_queries(principal, customer_ids):
+    return {"insurance": queries.open_claim_counts(principal.tenant_id, customer_ids)}
 
 
 def _node(node_type, what: str, batch):

@@ -76,49 +76,67 @@ class CustomerPage:
     total: int | None  # None: nothing past the cursor, so the page cannot tell
 
 
-async def _pages(conn, listing: Listing, tenant_id: int, keys) -> list[CustomerPage]:
-    """Each customer's page and, from the same statement, how many rows match its filter."""
+def page_query(listing: Listing, tenant_id: int, want: Slice, customer_ids):
+    """Each customer's page and how many rows match its filter (`total`), in one select."""
     table = listing.table
+    where = [table.c.tenant_id == tenant_id, table.c.customer_id.in_(customer_ids)]
+    if want.statuses is not None:
+        where.append(listing.condition(want.statuses))
+    total = func.count().over(partition_by=table.c.customer_id).label("total")
+    matching = select(table, total).where(*where).subquery()
+    c, sort = matching.c, matching.c[listing.sort.key]
+    rank = func.row_number().over(partition_by=c.customer_id, order_by=(sort.desc(), c.id.desc()))
+    ranked = select(matching, rank.label("rank"))
+    if want.after is not None:
+        value, row_id = want.after
+        ranked = ranked.where(or_(sort < value, and_(sort == value, c.id < row_id)))
+    ranked = ranked.subquery()
+    return (
+        select(ranked)
+        .where(ranked.c.rank <= want.size + 1)
+        .order_by(ranked.c.customer_id, ranked.c.rank)
+    )
+
+
+def pages_of(listing: Listing, want: Slice, customer_ids, rows) -> dict[int, CustomerPage]:
+    """`page_query`'s rows as each customer's page."""
+    found = defaultdict(list)
+    for row in rows:
+        found[row["customer_id"]].append(row)
+    pages = {}
+    for customer_id in customer_ids:
+        items = found[customer_id]
+        shown = items[: want.size]
+        cursors = [encode_cursor(listing.order_key, r[listing.sort.key], r["id"]) for r in shown]
+        page = Page(shown, cursors, len(items) > want.size, want.after is not None)
+        count = items[0]["total"] if items else (0 if want.after is None else None)
+        pages[customer_id] = CustomerPage(page, count)
+    return pages
+
+
+def provider_ids(tenant_id: int, customer_ids, statuses):
+    """The providers of the customers' policies in these statuses (None: all)."""
+    query = select(POLICIES.c.provider_id).where(
+        POLICIES.c.tenant_id == tenant_id, POLICIES.c.customer_id.in_(customer_ids)
+    )
+    return query if statuses is None else query.where(policy_statuses(statuses))
+
+
+async def _pages(conn, listing: Listing, tenant_id: int, keys) -> list[CustomerPage]:
     wanted: dict[Slice, list[int]] = defaultdict(list)
     for customer_id, want in keys:
         wanted[want].append(customer_id)
     pages = {}
     for want, customer_ids in wanted.items():
-        where = [table.c.tenant_id == tenant_id, table.c.customer_id.in_(customer_ids)]
-        if want.statuses is not None:
-            where.append(listing.condition(want.statuses))
-        total = func.count().over(partition_by=table.c.customer_id).label("total")
-        matching = select(table, total).where(*where).subquery()
-        c, sort = matching.c, matching.c[listing.sort.key]
-        rank = func.row_number().over(
-            partition_by=c.customer_id, order_by=(sort.desc(), c.id.desc())
-        )
-        ranked = select(matching, rank.label("rank"))
-        if want.after is not None:
-            value, row_id = want.after
-            ranked = ranked.where(or_(sort < value, and_(sort == value, c.id < row_id)))
-        ranked = ranked.subquery()
-        rows = await conn.execute(
-            select(ranked)
-            .where(ranked.c.rank <= want.size + 1)
-            .order_by(ranked.c.customer_id, ranked.c.rank)
-        )
-        found = defaultdict(list)
-        for row in rows.mappings():
-            found[row["customer_id"]].append(row)
-        for customer_id in customer_ids:
-            items = found[customer_id]
-            shown = items[: want.size]
-            cursors = [encode_cursor(listing.order_key, r[sort.key], r["id"]) for r in shown]
-            page = Page(shown, cursors, len(items) > want.size, want.after is not None)
-            count = items[0]["total"] if items else (0 if want.after is None else None)
-            pages[customer_id, want] = CustomerPage(page, count)
+        query = page_query(listing, tenant_id, want, customer_ids)
+        found = pages_of(listing, want, customer_ids, (await conn.execute(query)).mappings())
+        pages.update({(customer_id, want): page for customer_id, page in found.items()})
     return [pages[key] for key in keys]
 
 
-async def _counts(conn, listing: Listing, tenant_id: int, keys) -> list[int]:
-    """`keys`: (customer id, statuses or None). One statement whatever the mix of filters:
-    a column per distinct filter."""
+def counts_query(listing: Listing, tenant_id: int, keys):
+    """`keys`: (customer id, statuses or None). One select whatever the mix of filters: a
+    column per distinct filter, in the order of their first key."""
     table = listing.table
     filters = list(dict.fromkeys(statuses for _, statuses in keys))
     columns = [
@@ -126,16 +144,25 @@ async def _counts(conn, listing: Listing, tenant_id: int, keys) -> list[int]:
         for f in filters
     ]
     customer_ids = list(dict.fromkeys(customer_id for customer_id, _ in keys))
-    rows = await conn.execute(
+    return (
         select(table.c.customer_id, *columns)
         .where(table.c.tenant_id == tenant_id, table.c.customer_id.in_(customer_ids))
         .group_by(table.c.customer_id)
     )
+
+
+def counts_of(keys, rows) -> list[int]:
+    """`counts_query`'s rows (tuples) as one count per key."""
+    filters = list(dict.fromkeys(statuses for _, statuses in keys))
     found = {row[0]: row[1:] for row in rows}
     column = {f: i for i, f in enumerate(filters)}
     return [
         int(found[customer_id][column[f]]) if customer_id in found else 0 for customer_id, f in keys
     ]
+
+
+async def _counts(conn, listing: Listing, tenant_id: int, keys) -> list[int]:
+    return counts_of(keys, await conn.execute(counts_query(listing, tenant_id, keys)))
 
 
 async def policy_pages(conn, principal: Principal, keys) -> list[Page]:
@@ -154,17 +181,17 @@ async def claim_counts(conn, principal: Principal, keys) -> list[int]:
     return await _counts(conn, CLAIM_LIST, principal.tenant_id, keys)
 
 
-async def open_claim_counts(conn, tenant_id: int, customer_ids) -> dict[int, int]:
-    rows = await conn.execute(
+def open_claim_counts(tenant_id: int, customer_ids):
+    """(customer id, open claims): the tab's badge."""
+    return (
         select(CLAIMS.c.customer_id, func.count())
         .where(
             CLAIMS.c.tenant_id == tenant_id,
-            CLAIMS.c.customer_id.in_(list(customer_ids)),
+            CLAIMS.c.customer_id.in_(customer_ids),
             claim_statuses(OPEN_CLAIMS),
         )
         .group_by(CLAIMS.c.customer_id)
     )
-    return dict(rows.all())
 
 
 async def providers(conn, principal: Principal, ids) -> list:

@@ -1,15 +1,18 @@
 """GraphQL types of the insurance module. Related rows load through per-request loaders
 (`insurance.*`), so a page of 50 customers costs the statements of a page of 5."""
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 
 import strawberry
+from sqlalchemy import select, union
 from strawberry import Private
 
-from core import access
+from core import access, multiread
 from core.pagination import PageRequest, decode_cursor
 from plugins.insurance import queries as q
+from schema import overview
 from schema.context import Info
 from schema.customers.types import Customer
 from schema.money import Money
@@ -257,6 +260,91 @@ class CustomerInsurance:
         return await _load(info, "policy_count", q.policy_counts, key)
 
 
-def customer_insurance(root: Customer, info: Info) -> CustomerInsurance:
+# field: (listing, page loader, its batch, count loader, its batch)
+LISTS = {
+    "policies": (q.POLICY_LIST, "policies", q.policy_pages, "policy_count", q.policy_counts),
+    "claims": (q.CLAIM_LIST, "claims", q.claim_pages, "claim_count", q.claim_counts),
+}
+COUNTS = {
+    "activePolicyCount": ("policies", q.ACTIVE_POLICIES),
+    "openClaimCount": ("claims", q.OPEN_CLAIMS),
+}
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What the selection under `insurance` reads: first pages `(list, slice)`, counts
+    `(list, statuses)`, the providers of the policies shown."""
+
+    pages: frozenset = frozenset()
+    counts: frozenset = frozenset()
+    providers: bool = False
+
+
+def _statuses(field):
+    """What `statuses_of` makes of the field's `filter`; False for anything else."""
+    f = overview.argument(field, "filter")
+    if f is None or f == {"statuses": None}:
+        return None
+    if set(f) != {"statuses"} or not isinstance(f["statuses"], list):
+        return False
+    return tuple(sorted(set(f["statuses"])))
+
+
+def _overview(fields) -> Overview | None:
+    pages, counts, providers = set(), set(), False
+    for field in fields:
+        if field.name in COUNTS:
+            counts.add(COUNTS[field.name])
+        elif field.name in LISTS:
+            page, statuses = overview.first_page(field), _statuses(field)
+            if page is None or statuses is False:
+                continue
+            pages.add((field.name, q.Slice(page.size, None, statuses)))
+            providers |= field.name == "policies" and overview.selects(field, "provider")
+    if not (pages or counts):
+        return None
+    return Overview(frozenset(pages), frozenset(counts), providers)
+
+
+async def _read(conn, ctx, customer_ids: list[int], want: Overview) -> None:
+    """All of `want` for these customers in one statement, into the loaders' caches."""
+    tenant_id, loaders = ctx.principal.tenant_id, ctx.loaders
+    parts = {}
+    for name, wanted in want.pages:
+        parts[name, wanted] = q.page_query(LISTS[name][0], tenant_id, wanted, customer_ids)
+    counted = {}
+    for name, statuses in want.counts:
+        counted.setdefault(name, []).extend((i, statuses) for i in customer_ids)
+    for name, keys in counted.items():
+        parts["count", name] = q.counts_query(LISTS[name][0], tenant_id, keys)
+    policies = [wanted.statuses for name, wanted in want.pages if name == "policies"]
+    if want.providers and policies:  # those of all the lists' policies: a few more than shown
+        shown = union(*(q.provider_ids(tenant_id, customer_ids, s) for s in policies))
+        parts["providers"] = select(q.PROVIDERS).where(
+            q.PROVIDERS.c.tenant_id == tenant_id, q.PROVIDERS.c.id.in_(shown)
+        )
+    found = dict(zip(parts, await multiread.read(conn, list(parts.values())), strict=True))
+    for name, wanted in want.pages:
+        listing, key, batch, _, _ = LISTS[name]
+        made = q.pages_of(listing, wanted, customer_ids, found[name, wanted])
+        loader = loaders.custom(f"insurance.{key}", batch)
+        for customer_id, page in made.items():
+            loader.prime((customer_id, wanted), page)
+    for name, keys in counted.items():
+        _, _, _, key, batch = LISTS[name]
+        rows = [tuple(row.values()) for row in found["count", name]]
+        loader = loaders.custom(f"insurance.{key}", batch)
+        for count_key, n in zip(keys, q.counts_of(keys, rows), strict=True):
+            loader.prime(count_key, n)
+    providers = loaders.custom("insurance.provider", q.providers)
+    for row in found.get("providers", []):
+        providers.prime(row["id"], row)
+
+
+async def customer_insurance(root: Customer, info: Info) -> CustomerInsurance:
     access.require(info.context.principal, "insurance.view")
+    want = overview.plan(info, "insurance", _overview)
+    if want is not None:
+        await overview.read_once(info, "insurance", root.pk, want, _read)
     return CustomerInsurance(customer_id=root.pk)

@@ -7,7 +7,7 @@ import strawberry
 from core.access import ROLES
 from core.hookspecs import hookimpl
 from core.plugins import Module
-from plugins.payments import demo, queries, service, types
+from plugins.payments import demo, overview, queries, service, types
 from plugins.payments import schema as api
 from plugins.payments.models import TABLES
 from schema.tabs import TabSpec
@@ -55,7 +55,7 @@ def hub_event_types():
 def hub_customer_fields():
     return [
         strawberry.field(
-            resolver=types.payments,
+            resolver=overview.payments,
             description="Payments module: balance, totals, invoices, payments, methods.",
         )
     ]
@@ -77,12 +77,8 @@ def hub_profile_tabs():
 
 
 @hookimpl
-def hub_badge_counts(conn, principal, customer_ids):
-    async def counts():
-        found = await queries.open_invoice_counts(conn, principal.tenant_id, customer_ids)
-        return {"payments": found}
-
-    return counts()
+def hub_badge_count_queries(principal, customer_ids):
+    return {"payments": queries.open_invoice_counts(principal.tenant_id, customer_ids)}
 
 
 @hookimpl

@@ -55,8 +55,10 @@ class InvoiceFilter:
 # --- per customer -------------------------------------------------------------------------
 
 
-async def summaries(conn, principal: Principal, customer_ids: Sequence[int], today: date):
-    """`{customer_id: {currency: sums}}` of invoices and payments, in one statement."""
+def summary_queries(principal: Principal, customer_ids, days: Sequence[date]):
+    """Sums per customer and currency of invoices, and of payments (the same columns, to add
+    up row by row in `summaries_of`); `overdue_<n>` counts the OPEN invoices due before
+    `days[n]` (a caller that does not know the tenant's day yet asks for each it may be)."""
     zero = literal(0)
     tenant = principal.tenant_id
     open_ = INVOICES.c.status == "OPEN"
@@ -73,7 +75,10 @@ async def summaries(conn, principal: Principal, customer_ids: Sequence[int], tod
             when(billed, INVOICES.c.total_amount).label("billed"),
             when(billed, 1).label("billed_count"),
             when(open_, 1).label("open_count"),
-            when(and_(open_, INVOICES.c.due_date < today), 1).label("overdue_count"),
+            *(
+                when(and_(open_, INVOICES.c.due_date < day), 1).label(f"overdue_{n}")
+                for n, day in enumerate(days)
+            ),
             zero.label("paid"),
             zero.label("refunded"),
             zero.label("unapplied"),
@@ -86,58 +91,80 @@ async def summaries(conn, principal: Principal, customer_ids: Sequence[int], tod
         select(
             PAYMENTS.c.customer_id,
             PAYMENTS.c.currency,
-            zero,
-            zero,
-            zero,
-            zero,
-            zero,
-            func.sum(PAYMENTS.c.amount),
-            func.sum(PAYMENTS.c.refunded_amount),
-            when(PAYMENTS.c.invoice_id.is_(None), net),
+            *(zero.label(c.key) for c in list(invoices.selected_columns)[2:-3]),
+            func.sum(PAYMENTS.c.amount).label("paid"),
+            func.sum(PAYMENTS.c.refunded_amount).label("refunded"),
+            when(PAYMENTS.c.invoice_id.is_(None), net).label("unapplied"),
         )
         .where(PAYMENTS.c.tenant_id == tenant, PAYMENTS.c.customer_id.in_(customer_ids))
         .group_by(PAYMENTS.c.customer_id, PAYMENTS.c.currency)
     )
+    return invoices, payments
+
+
+def summaries_of(rows, customer_ids: Sequence[int], day: int = 0) -> dict:
+    """`{customer_id: {currency: sums}}` from `summary_query`'s rows, overdue before
+    `days[day]`."""
     found: dict[int, dict[str, dict[str, int]]] = {i: {} for i in customer_ids}
-    for row in (await conn.execute(union_all(invoices, payments))).mappings():
+    overdue = f"overdue_{day}"
+    for row in rows:
         sums = found[row["customer_id"]].setdefault(row["currency"], defaultdict(int))
         for key, value in row.items():
-            if key not in ("customer_id", "currency"):
+            if key == overdue:
+                sums["overdue_count"] += int(value or 0)
+            elif key not in ("customer_id", "currency") and not key.startswith("overdue_"):
                 sums[key] += int(value or 0)
     return found
 
 
-async def pages_by_customer(
-    conn, query: Select, table, customer_ids: Sequence[int], page: PageRequest
-) -> dict[int, Page]:
+async def summaries(conn, principal: Principal, customer_ids: Sequence[int], today: date):
+    """`{customer_id: {currency: sums}}` of invoices and payments, in one statement."""
+    rows = await conn.execute(union_all(*summary_queries(principal, customer_ids, [today])))
+    return summaries_of(rows.mappings(), customer_ids)
+
+
+ORDER_KEY = "id:desc"
+
+
+def pages_query(query: Select, table, page: PageRequest) -> Select:
     """A keyset page (newest first) of each customer's rows in one statement: rows are
     numbered per customer by a window function and each customer keeps its first `n + 1`."""
     page = page.validated()
-    order_key = "id:desc"
     if page.after is not None:
-        _, after_id = decode_cursor(page.after, "after", order_key, table.c.id, False)
+        _, after_id = decode_cursor(page.after, "after", ORDER_KEY, table.c.id, False)
         query = query.where(table.c.id < after_id)
     number = func.row_number().over(partition_by=table.c.customer_id, order_by=table.c.id.desc())
     ranked = query.add_columns(number.label("row_number")).subquery()
-    size = page.size
-    rows = await conn.execute(
+    return (
         select(ranked)
-        .where(ranked.c.row_number <= size + 1)
+        .where(ranked.c.row_number <= page.size + 1)
         .order_by(ranked.c.customer_id, ranked.c.row_number)
     )
+
+
+def pages_of(rows, customer_ids: Sequence[int], page: PageRequest) -> dict[int, Page]:
+    """`pages_query`'s rows as each customer's page."""
+    size = page.size
     grouped: dict[int, list] = {i: [] for i in customer_ids}
-    for row in rows.mappings():
+    for row in rows:
         grouped[row["customer_id"]].append(dict(row))
     pages = {}
     for customer_id, found in grouped.items():
         kept = found[:size]
         pages[customer_id] = Page(
             rows=kept,
-            cursors=[encode_cursor(order_key, r["id"], r["id"]) for r in kept],
+            cursors=[encode_cursor(ORDER_KEY, r["id"], r["id"]) for r in kept],
             has_next=len(found) > size,
             has_previous=page.after is not None,
         )
     return pages
+
+
+async def pages_by_customer(
+    conn, query: Select, table, customer_ids: Sequence[int], page: PageRequest
+) -> dict[int, Page]:
+    rows = await conn.execute(pages_query(query, table, page))
+    return pages_of(rows.mappings(), customer_ids, page)
 
 
 def invoices_of(principal: Principal, customer_ids: Sequence[int], where: InvoiceFilter) -> Select:
@@ -154,25 +181,31 @@ def payments_of(principal: Principal, customer_ids: Sequence[int]) -> Select:
     )
 
 
+def counts_query(query: Select, table) -> Select:
+    """(customer id, rows) of a per-customer select."""
+    return query.with_only_columns(table.c.customer_id, func.count()).group_by(table.c.customer_id)
+
+
 async def counts(conn, query: Select, table) -> dict[int, int]:
     """`{customer_id: rows}` of a per-customer select."""
-    counted = query.with_only_columns(table.c.customer_id, func.count()).group_by(
-        table.c.customer_id
-    )
-    return {customer_id: n for customer_id, n in await conn.execute(counted)}
+    return {customer_id: n for customer_id, n in await conn.execute(counts_query(query, table))}
 
 
-async def methods_of(conn, principal: Principal, customer_ids: Sequence[int]) -> dict:
-    rows = await conn.execute(
+def methods_query(principal: Principal, customer_ids) -> Select:
+    return (
         select(METHODS)
         .where(METHODS.c.tenant_id == principal.tenant_id, METHODS.c.customer_id.in_(customer_ids))
         .order_by(METHODS.c.is_default.desc(), METHODS.c.id)
     )
-    return _grouped(rows, "customer_id")
 
 
-async def open_invoice_counts(conn, tenant_id: int, customer_ids: Sequence[int]) -> dict:
-    rows = await conn.execute(
+async def methods_of(conn, principal: Principal, customer_ids: Sequence[int]) -> dict:
+    return _grouped(await conn.execute(methods_query(principal, customer_ids)), "customer_id")
+
+
+def open_invoice_counts(tenant_id: int, customer_ids) -> Select:
+    """(customer id, OPEN invoices): the tab's badge."""
+    return (
         select(INVOICES.c.customer_id, func.count())
         .where(
             INVOICES.c.tenant_id == tenant_id,
@@ -181,7 +214,6 @@ async def open_invoice_counts(conn, tenant_id: int, customer_ids: Sequence[int])
         )
         .group_by(INVOICES.c.customer_id)
     )
-    return {customer_id: n for customer_id, n in rows}
 
 
 # --- per invoice or payment ----------------------------------------------------------------

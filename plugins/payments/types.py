@@ -9,7 +9,6 @@ from typing import Annotated
 import strawberry
 from strawberry import Private
 
-from core import access
 from core.pagination import PageRequest
 from plugins.payments import queries as q
 from schema.context import Info
@@ -75,7 +74,7 @@ async def tenant_today(info: Info) -> date:
     return q.today_in(tenant["time_zone"] if tenant else None)
 
 
-async def _summaries(conn, principal, keys):
+async def summaries(conn, principal, keys):
     by_day = defaultdict(list)
     for customer_id, today in keys:
         by_day[today].append(customer_id)
@@ -86,7 +85,7 @@ async def _summaries(conn, principal, keys):
     return [found[k] for k in keys]
 
 
-async def _invoice_pages(conn, principal, keys):
+async def invoice_pages(conn, principal, keys):
     groups = defaultdict(list)
     for customer_id, page, where in keys:
         groups[(page, where)].append(customer_id)
@@ -99,7 +98,7 @@ async def _invoice_pages(conn, principal, keys):
     return [found[k] for k in keys]
 
 
-async def _invoice_counts(conn, principal, keys):
+async def invoice_counts(conn, principal, keys):
     groups = defaultdict(list)
     for customer_id, where in keys:
         groups[where].append(customer_id)
@@ -110,7 +109,7 @@ async def _invoice_counts(conn, principal, keys):
     return [found[k] for k in keys]
 
 
-async def _payment_pages(conn, principal, keys):
+async def payment_pages(conn, principal, keys):
     groups = defaultdict(list)
     for customer_id, page in keys:
         groups[page].append(customer_id)
@@ -123,9 +122,12 @@ async def _payment_pages(conn, principal, keys):
     return [found[k] for k in keys]
 
 
-async def _payment_counts(conn, principal, customer_ids):
+async def payment_counts(conn, principal, customer_ids):
     counted = await q.counts(conn, q.payments_of(principal, customer_ids), q.PAYMENTS)
     return [counted.get(i, 0) for i in customer_ids]
+
+
+methods = _grouped(q.methods_of)
 
 
 # --- types --------------------------------------------------------------------------------
@@ -372,7 +374,7 @@ class CustomerPayments:
     today: Private[date]
 
     async def _sums(self, info: Info) -> dict:
-        loader = info.context.loaders.custom("payments.summary", _summaries)
+        loader = info.context.loaders.custom("payments.summary", summaries)
         return await loader.load((self.customer_id, self.today))
 
     @strawberry.field(
@@ -433,12 +435,12 @@ class CustomerPayments:
         page = PageRequest(first=first, after=after).validated()
         where = (filter or InvoiceFilterInput()).to_query(self.today)
         loaders = info.context.loaders
-        found = await loaders.custom("payments.invoice_pages", _invoice_pages).load(
+        found = await loaders.custom("payments.invoice_pages", invoice_pages).load(
             (self.customer_id, page, where)
         )
 
         def count():
-            loader = loaders.custom("payments.invoice_counts", _invoice_counts)
+            loader = loaders.custom("payments.invoice_counts", invoice_counts)
             return loader.load((self.customer_id, where))
 
         return connection(found, [Invoice.from_row(r) for r in found.rows], count)
@@ -449,24 +451,19 @@ class CustomerPayments:
     ) -> Connection[Payment]:
         page = PageRequest(first=first, after=after).validated()
         loaders = info.context.loaders
-        found = await loaders.custom("payments.payment_pages", _payment_pages).load(
+        found = await loaders.custom("payments.payment_pages", payment_pages).load(
             (self.customer_id, page)
         )
 
         def count():
-            return loaders.custom("payments.payment_counts", _payment_counts).load(self.customer_id)
+            return loaders.custom("payments.payment_counts", payment_counts).load(self.customer_id)
 
         return connection(found, [Payment.from_row(r) for r in found.rows], count)
 
     @strawberry.field(description="Saved payment methods, the default first.")
     async def methods(self, info: Info) -> list[PaymentMethod]:
-        loader = info.context.loaders.custom("payments.methods", _grouped(q.methods_of))
+        loader = info.context.loaders.custom("payments.methods", methods)
         return [PaymentMethod.from_row(r) for r in await loader.load(self.customer_id)]
-
-
-async def payments(root: Customer, info: Info) -> CustomerPayments:
-    access.require(info.context.principal, "payments.view")
-    return CustomerPayments(customer_id=root.pk, today=await tenant_today(info))
 
 
 def _node(cls):

@@ -74,11 +74,8 @@ def hub_profile_tabs():
 
 
 @hookimpl
-def hub_badge_counts(conn, principal, customer_ids):
-    async def counts():
-        return {"tickets": await queries.open_counts(conn, principal.tenant_id, customer_ids)}
-
-    return counts()
+def hub_badge_count_queries(principal, customer_ids):
+    return {"tickets": queries.open_counts(principal.tenant_id, customer_ids)}
 
 
 @hookimpl

@@ -136,9 +136,9 @@ def _paged(rows: list, order: Order, page: PageRequest) -> Page:
     return Page(rows, [order.cursor(r) for r in rows], more, page.after is not None)
 
 
-async def grouped_pages(
-    conn, table, group: str, group_ids, conditions: list, order: Order, page: PageRequest
-) -> list[Page]:
+def grouped_pages_query(
+    table, group: str, group_ids, conditions: list, order: Order, page: PageRequest
+):
     """One page per group (a customer's tickets, a ticket's comments) in one statement: rows
     numbered within their group, cut at the page size plus one to tell if more follow."""
     if page.after is not None:
@@ -146,20 +146,37 @@ async def grouped_pages(
     group_column = table.c[group]
     rank = func.row_number().over(partition_by=group_column, order_by=order.sort()).label("rank")
     ranked = select(*table.c, rank).where(group_column.in_(group_ids), *conditions).subquery()
-    query = (
+    return (
         select(*(ranked.c[c.key] for c in table.c))
         .where(ranked.c.rank <= page.size + 1)
         .order_by(ranked.c[group], ranked.c.rank)
     )
+
+
+def pages_of(rows, group: str, group_ids, order: Order, page: PageRequest) -> list[Page]:
+    """The pages of `grouped_pages_query`'s rows, one per group id."""
     found: dict[int, list] = {i: [] for i in group_ids}
-    for row in (await conn.execute(query)).mappings():
+    for row in rows:
         found[row[group]].append(row)
     return [_paged(found[i], order, page) for i in group_ids]
 
 
-async def customer_pages(conn, principal, customer_ids, f: TicketFilter, order, page):
+async def grouped_pages(
+    conn, table, group: str, group_ids, conditions: list, order: Order, page: PageRequest
+) -> list[Page]:
+    query = grouped_pages_query(table, group, group_ids, conditions, order, page)
+    rows = (await conn.execute(query)).mappings()
+    return pages_of(rows, group, group_ids, order, page)
+
+
+def customer_pages_query(principal, customer_ids, f: TicketFilter, order, page):
     conditions = [T.c.tenant_id == principal.tenant_id, *f.conditions()]
-    return await grouped_pages(conn, T, "customer_id", customer_ids, conditions, order, page)
+    return grouped_pages_query(T, "customer_id", customer_ids, conditions, order, page)
+
+
+async def customer_pages(conn, principal, customer_ids, f: TicketFilter, order, page):
+    rows = await conn.execute(customer_pages_query(principal, customer_ids, f, order, page))
+    return pages_of(rows.mappings(), "customer_id", customer_ids, order, page)
 
 
 async def comment_pages(conn, principal, ticket_ids, page: PageRequest):
@@ -189,22 +206,33 @@ async def inbox_count(conn, principal, f: TicketFilter) -> int:
     return await conn.scalar(query)
 
 
-async def counts(conn, principal, customer_ids, f: TicketFilter) -> list[int]:
-    rows = await conn.execute(
+def worker_ids(principal, customer_ids, f: TicketFilter, column: str):
+    """The ids in `column` (`assignee_id`, `opened_by_id`) of the tickets matching `f`."""
+    return select(T.c[column]).where(
+        T.c.tenant_id == principal.tenant_id, T.c.customer_id.in_(customer_ids), *f.conditions()
+    )
+
+
+def counts_query(principal, customer_ids, f: TicketFilter):
+    """(customer id, tickets matching `f`)."""
+    return (
         select(T.c.customer_id, func.count())
         .where(T.c.tenant_id == principal.tenant_id, T.c.customer_id.in_(customer_ids))
         .where(*f.conditions())
         .group_by(T.c.customer_id)
     )
-    found = dict(rows.all())
+
+
+async def counts(conn, principal, customer_ids, f: TicketFilter) -> list[int]:
+    found = dict((await conn.execute(counts_query(principal, customer_ids, f))).all())
     return [found.get(i, 0) for i in customer_ids]
 
 
-async def open_summaries(conn, principal, customer_ids) -> list[dict]:
-    """`{"open": n, "overdue": n}` per customer: open means OPEN or PENDING."""
+def open_summaries_query(principal, customer_ids):
+    """(customer id, open, overdue): open means OPEN or PENDING."""
     late = func.coalesce(func.sum(case((_overdue(), 1), else_=0)), 0)
-    rows = await conn.execute(
-        select(T.c.customer_id, func.count(), late)
+    return (
+        select(T.c.customer_id, func.count().label("open"), late.label("overdue"))
         .where(
             T.c.tenant_id == principal.tenant_id,
             T.c.customer_id.in_(customer_ids),
@@ -212,12 +240,22 @@ async def open_summaries(conn, principal, customer_ids) -> list[dict]:
         )
         .group_by(T.c.customer_id)
     )
+
+
+def summaries_of(rows, customer_ids) -> list[dict]:
+    """`{"open": n, "overdue": n}` per customer from `open_summaries_query`'s rows."""
     found = {customer_id: {"open": n, "overdue": int(late)} for customer_id, n, late in rows}
     return [found.get(i, {"open": 0, "overdue": 0}) for i in customer_ids]
 
 
-async def open_counts(conn, tenant_id: int, customer_ids) -> dict[int, int]:
-    rows = await conn.execute(
+async def open_summaries(conn, principal, customer_ids) -> list[dict]:
+    rows = await conn.execute(open_summaries_query(principal, customer_ids))
+    return summaries_of(rows, customer_ids)
+
+
+def open_counts(tenant_id: int, customer_ids):
+    """(customer id, open and pending tickets): the tab's badge."""
+    return (
         select(T.c.customer_id, func.count())
         .where(
             T.c.tenant_id == tenant_id,
@@ -226,7 +264,6 @@ async def open_counts(conn, tenant_id: int, customer_ids) -> dict[int, int]:
         )
         .group_by(T.c.customer_id)
     )
-    return dict(rows.all())
 
 
 async def comment_counts(conn, principal, ticket_ids) -> list[int]:

@@ -1,12 +1,14 @@
 """The `tickets` field on Customer, the support inbox across customers, and the ticket
 mutations."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import strawberry
+from sqlalchemy import union
 from strawberry import UNSET
 
-from core import access
+from core import access, multiread
 from core.pagination import PageRequest
 from plugins.tickets import queries as q
 from plugins.tickets import service
@@ -16,10 +18,10 @@ from plugins.tickets.types import (
     TicketComment,
     TicketPriority,
     TicketStatus,
-    loader,
     rank_of,
     ticket_connection,
 )
+from schema import overview
 from schema.context import Info
 from schema.customers.types import Customer
 from schema.ids import from_global_id
@@ -64,19 +66,38 @@ def _page_request(first: int | None, after: str | None, order: q.Order) -> PageR
     return page
 
 
+OPEN = q.TicketFilter(statuses=OPEN_STATUSES)
+LISTS = {"open": (OPEN, q.TRIAGE), "all": (q.TicketFilter(), q.NEWEST)}
+
+
+def _page_loader(loaders, f: q.TicketFilter, order: q.Order, first, after):
+    """The loader of one kind of page (filter, order, arguments), and that page."""
+    page = _page_request(first, after, order)
+
+    async def batch(conn, principal, customer_ids):
+        return await q.customer_pages(conn, principal, customer_ids, f, order, page)
+
+    return loaders.custom(f"tickets.page:{order.key}:{f}:{first}:{after}", batch), page
+
+
+def _count_loader(loaders, f: q.TicketFilter):
+    async def count(conn, principal, customer_ids):
+        return await q.counts(conn, principal, customer_ids, f)
+
+    return loaders.custom(f"tickets.count:{f}", count)
+
+
+def _summary_loader(loaders):
+    return loaders.custom("tickets.summary", q.open_summaries)
+
+
 @strawberry.type(description="A customer's tickets: what the Tickets tab shows.")
 class CustomerTickets:
     customer_id: strawberry.Private[int]
 
     async def _page(self, info: Info, f: q.TicketFilter, order: q.Order, first, after, count):
-        page = _page_request(first, after, order)
-
-        async def batch(conn, principal, customer_ids):
-            return await q.customer_pages(conn, principal, customer_ids, f, order, page)
-
-        key = f"page:{order.key}:{f}:{first}:{after}"
-        result = await loader(info, key, batch).load(self.customer_id)
-        return ticket_connection(result, count)
+        pages, _ = _page_loader(info.context.loaders, f, order, first, after)
+        return ticket_connection(await pages.load(self.customer_id), count)
 
     @strawberry.field(
         description="Open and pending tickets, most urgent first (priority, then due time, "
@@ -85,8 +106,8 @@ class CustomerTickets:
     async def open(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Ticket]:
-        f = q.TicketFilter(statuses=OPEN_STATUSES)
-        return await self._page(info, f, q.TRIAGE, first, after, lambda: self._count(info, "open"))
+        f, order = LISTS["open"]
+        return await self._page(info, f, order, first, after, lambda: self._count(info, "open"))
 
     @strawberry.field(description="All tickets, newest first; at most 100 a page (default 20).")
     async def all(
@@ -98,16 +119,13 @@ class CustomerTickets:
     ) -> Connection[Ticket]:
         f = filter.to_core() if filter else q.TicketFilter()
 
-        async def count(conn, principal, customer_ids):
-            return await q.counts(conn, principal, customer_ids, f)
-
         def total():
-            return loader(info, f"count:{f}", count).load(self.customer_id)
+            return _count_loader(info.context.loaders, f).load(self.customer_id)
 
         return await self._page(info, f, q.NEWEST, first, after, total)
 
     async def _count(self, info: Info, which: str) -> int:
-        summary = await loader(info, "summary", q.open_summaries).load(self.customer_id)
+        summary = await _summary_loader(info.context.loaders).load(self.customer_id)
         return summary[which]
 
     @strawberry.field(description="Open and pending tickets (the tab's badge).")
@@ -119,8 +137,82 @@ class CustomerTickets:
         return await self._count(info, "overdue")
 
 
-def customer_tickets(root: Customer, info: Info) -> CustomerTickets:
+@dataclass(frozen=True)
+class Overview:
+    """What the selection under `tickets` reads: the open summary, first pages of lists
+    without a filter (`(list, first)`), the count of all, the workers of their tickets."""
+
+    summary: bool = False
+    pages: frozenset = frozenset()
+    count_all: bool = False
+    workers: frozenset = frozenset()  # worker columns of the pages' tickets
+
+
+def _overview(fields) -> Overview | None:
+    summary, count_all, pages, workers = False, False, set(), set()
+    for field in fields:
+        if field.name in ("openCount", "overdueCount"):
+            summary = True
+        elif field.name in LISTS and field.arguments.get("filter") is None:
+            page = overview.first_page(field)
+            if page is None:
+                continue
+            pages.add((field.name, page.first))
+            counted = overview.selects(field, "totalCount")
+            summary |= counted and field.name == "open"
+            count_all |= counted and field.name == "all"
+            for name, column in (("assignee", "assignee_id"), ("openedBy", "opened_by_id")):
+                if overview.selects(field, name):
+                    workers.add(column)
+    if not (summary or pages):
+        return None
+    return Overview(summary, frozenset(pages), count_all, frozenset(workers))
+
+
+async def _read(conn, ctx, customer_ids: list[int], want: Overview) -> None:
+    """All of `want` for these customers in one statement, into the loaders' caches."""
+    principal, loaders = ctx.principal, ctx.loaders
+    parts = {}
+    if want.summary:
+        parts["summary"] = q.open_summaries_query(principal, customer_ids)
+    if want.count_all:
+        parts["count"] = q.counts_query(principal, customer_ids, LISTS["all"][0])
+    pages = {}
+    for which, first in want.pages:
+        f, order = LISTS[which]
+        pages[which, first] = _page_loader(loaders, f, order, first, None)
+        parts[which, first] = q.customer_pages_query(
+            principal, customer_ids, f, order, pages[which, first][1]
+        )
+    if want.workers:  # those of all the lists' tickets: a few more than the pages show
+        lists = {LISTS[which][0] for which, _ in want.pages}
+        shown = [(f, column) for f in lists for column in want.workers]
+        ids = union(*(q.worker_ids(principal, customer_ids, *what) for what in shown))
+        parts["workers"] = overview.workers_among(principal.tenant_id, ids)
+    found = dict(zip(parts, await multiread.read(conn, list(parts.values())), strict=True))
+    if want.summary:
+        rows = [tuple(row.values()) for row in found["summary"]]
+        for customer_id, summary in zip(
+            customer_ids, q.summaries_of(rows, customer_ids), strict=True
+        ):
+            _summary_loader(loaders).prime(customer_id, summary)
+    if want.count_all:
+        counts = overview.by_customer(found["count"])
+        for customer_id in customer_ids:
+            _count_loader(loaders, LISTS["all"][0]).prime(customer_id, counts.get(customer_id, 0))
+    for key, (pages_loader, page) in pages.items():
+        order = LISTS[key[0]][1]
+        made = q.pages_of(found[key], "customer_id", customer_ids, order, page)
+        for customer_id, made_page in zip(customer_ids, made, strict=True):
+            pages_loader.prime(customer_id, made_page)
+    overview.prime_workers(ctx, found.get("workers", []))
+
+
+async def customer_tickets(root: Customer, info: Info) -> CustomerTickets:
     access.require(info.context.principal, "tickets.view")
+    want = overview.plan(info, "tickets", _overview)
+    if want is not None:
+        await overview.read_once(info, "tickets", root.pk, want, _read)
     return CustomerTickets(customer_id=root.pk)
 
 

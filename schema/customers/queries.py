@@ -8,6 +8,7 @@ from core.export import export_customer
 from core.pagination import PageRequest
 from schema.context import Info
 from schema.customers.inputs import CustomerFilter, CustomerOrder
+from schema.customers.profile import load_customer
 from schema.customers.types import Customer, customer_page
 from schema.ids import from_global_id
 from schema.relay import Connection, OrderDirection
@@ -54,5 +55,5 @@ class CustomerQueries:
 
     @strawberry.field(description="One customer; null when unknown or not visible to you.")
     async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
-        row = await info.context.loaders.customer.load(from_global_id(id, "Customer"))
+        row = await load_customer(info, from_global_id(id, "Customer"))
         return Customer.from_row(row) if row else None
