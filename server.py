@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
                 "subscriptions": live.subscriptions if live else 0,
                 "database": db.status(),
                 "requests": endpoint.admission.status(),
+                "outbox": outbox.status(),
             }
         )
 

@@ -91,6 +91,10 @@ class Outbox:
         if self._task is None:
             self.start()
 
+    def status(self) -> dict:
+        """For `/health`: events committed here and not yet sent (grows while Redis is down)."""
+        return {"waiting": len(self._waiting), "overflowed": self._overflowed}
+
     async def drained(self, within: float = 5.0) -> bool:
         """Whether everything queued so far was sent and handled within `within` seconds."""
         try:

@@ -161,9 +161,19 @@ async def new_tenant(database_url: str, http: httpx2.AsyncClient, customers: int
     )
     data = await api.query(f"mutation {{ {creates} }}")
     assert all(data[f"c{i}"]["userErrors"] == [] for i in range(customers)), data
+    await sent(http)
     return Tenant(
         tenant_id, api.token, [data[f"c{i}"]["customer"]["id"] for i in range(customers)], api
     )
+
+
+async def sent(http: httpx2.AsyncClient, within: float = WAIT) -> None:
+    """Until the server's outbox has sent what was written through it, so a subscription
+    opened next does not hear the set-up's events (they go out after the answer)."""
+    deadline = time.monotonic() + within
+    while (await http.get("/health")).json()["outbox"]["waiting"]:
+        assert time.monotonic() < deadline, "the outbox did not drain"
+        await asyncio.sleep(0.02)
 
 
 class Socket:
