@@ -9,7 +9,6 @@ import pytest
 from core import events
 from tests.support import Api, count_statements, gid, pk_of
 
-TODAY = datetime.now(UTC).date()
 POLICY = (
     "policy { id number status coverageDescription coverageLimit { amount currency } "
     "premium { amount currency } premiumPeriod startDate endDate cancelledAt provider { name } }"
@@ -35,7 +34,7 @@ PROVIDERS = """query($after: String) { insuranceProviders(first: 1, after: $afte
 
 
 def day(offset: int) -> str:
-    return (TODAY + timedelta(days=offset)).isoformat()
+    return (datetime.now(UTC).date() + timedelta(days=offset)).isoformat()  # past midnight too
 
 
 def eur(amount: int, currency: str = "EUR") -> dict:
