@@ -15,7 +15,6 @@ from core.customer_counts import Count
 from core.pagination import PageRequest
 from schema.catalog.types import CustomFieldDefinition, Folder, Status, Tag
 from schema.context import Info
-from schema.customers.profile import read_profiles
 from schema.relay import Connection, Node, connection
 from schema.tabs import ProfileTab, shown_tabs, tabs_with_counts
 from schema.team.types import Worker
@@ -343,14 +342,10 @@ async def customer_page(
     ctx = info.context
     principal = ctx.principal
     cap = ctx.settings.search_candidates
-    wanted = node_fields(info)
     async with ctx.read() as conn:
         result = await q.list_customers(conn, principal, f, page, order, descending, cap)
-        if result.rows:  # the page's relations in one statement, primed for `prefetch`
-            ids = [row["id"] for row in result.rows]
-            await read_profiles(conn, ctx, ids, frozenset(wanted))
     customers = [Customer.from_row(r) for r in result.rows]
-    await prefetch(info, customers, wanted)
+    await prefetch(info, customers, node_fields(info))
 
     async def count() -> Count:
         async with ctx.read() as conn:
