@@ -85,30 +85,21 @@ class Run:
         return ordered[max(0, math.ceil(p * len(ordered)) - 1)] if ordered else math.nan
 
 
-class Server:
-    """`python server.py` with only the settings given (`settings`: more of them, by
-    environment name); stopped for sure (SIGTERM, then SIGKILL), Ctrl-C included, since every
-    caller stops it in a `finally`."""
+class Process:
+    """A server a bench starts: launched with its log, waited for at `/health`, stopped for
+    sure (SIGTERM, then SIGKILL), Ctrl-C included, since every caller stops it in a
+    `finally`."""
 
-    def __init__(self, url: str, directory: Path, log: str, settings: dict | None = None):
-        self.port = free_port()
-        self.log = directory / log
-        self.sqlite_file = None
-        if url.startswith("sqlite"):
-            self.sqlite_file = os.path.realpath(make_url(url).database)
-        names = {name.upper() for name in Settings.model_fields}
-        env = {k: v for k, v in os.environ.items() if k.upper() not in names}
-        env.update(DATABASE_URL=url, SECRET_KEY=SECRET, HOST="127.0.0.1", PORT=str(self.port))
-        env.update(LOG_LEVEL="warning", PYTHONPATH=str(ROOT), **(settings or {}))
+    port: int
+    log: Path
+    process: subprocess.Popen
+
+    def _launch(self, command: list[str], cwd: Path, env: dict) -> None:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, str(ROOT / "server.py")],
-                cwd=directory,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
+                command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT,
-            )
+            )  # fmt: skip
 
     @property
     def base(self) -> str:
@@ -119,14 +110,14 @@ class Server:
         async with httpx2.AsyncClient(timeout=2) as http:
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
-                    raise RuntimeError(f"the server exited at start:\n{self.tail()}")
+                    raise RuntimeError(f"{self.log.name}: exited at start:\n{self.tail()}")
                 try:
                     if (await http.get(f"{self.base}/health")).status_code == 200:
                         return
                 except httpx2.HTTPError:
                     pass
                 await asyncio.sleep(0.1)
-        raise RuntimeError(f"the server did not answer /health within {within:.0f} s")
+        raise RuntimeError(f"{self.log.name}: no answer at /health within {within:.0f} s")
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -139,6 +130,23 @@ class Server:
 
     def tail(self, lines: int = 30) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+class Server(Process):
+    """`python server.py` with only the settings given (`settings`: more of them, by
+    environment name)."""
+
+    def __init__(self, url: str, directory: Path, log: str, settings: dict | None = None):
+        self.port = free_port()
+        self.log = directory / log
+        self.sqlite_file = None
+        if url.startswith("sqlite"):
+            self.sqlite_file = os.path.realpath(make_url(url).database)
+        names = {name.upper() for name in Settings.model_fields}
+        env = {k: v for k, v in os.environ.items() if k.upper() not in names}
+        env.update(DATABASE_URL=url, SECRET_KEY=SECRET, HOST="127.0.0.1", PORT=str(self.port))
+        env.update(LOG_LEVEL="warning", PYTHONPATH=str(ROOT), **(settings or {}))
+        self._launch([sys.executable, str(ROOT / "server.py")], directory, env)
 
     def exceptions(self) -> Counter:
         """The exceptions the server logged (a traceback's last line), shortened."""

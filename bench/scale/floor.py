@@ -12,15 +12,12 @@ floor sends "Customer:42" ids and cursors as plain JSON text (the same bytes, gi
 
     python -m bench.scale.floor SPEC.json PORT   (started by the bench: `FloorServer`)"""
 
-import asyncio
 import json
 import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx2
+from bench.load import Process
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -208,7 +205,7 @@ def _sqlite(where: str, tenant: str) -> str:
                      FROM (SELECT * FROM e ORDER BY rn))))))"""
 
 
-class FloorServer:
+class FloorServer(Process):
     """This module as a process of its own (`python -m bench.scale.floor`), serving the
     statements of `specs` ({name: [sql, params]}) at POST /floor with {"scenario": name}."""
 
@@ -216,42 +213,8 @@ class FloorServer:
         self.port, self.log = port, directory / "floor.log"
         spec_file = directory / "floor-spec.json"
         spec_file.write_text(json.dumps({"url": url, "statements": specs}, default=str))
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "bench.scale.floor", str(spec_file), str(port)],
-                cwd=ROOT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def wait_ready(self, within: float = 30.0) -> None:
-        deadline = time.monotonic() + within
-        async with httpx2.AsyncClient(timeout=2) as http:
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"the floor server exited:\n{self.log.read_text()[-2000:]}")
-                try:
-                    if (await http.get(f"{self.base}/health")).status_code == 200:
-                        return
-                except httpx2.HTTPError:
-                    pass
-                await asyncio.sleep(0.1)
-        raise RuntimeError("the floor server did not start")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
+        command = [sys.executable, "-m", "bench.scale.floor", str(spec_file), str(port)]
+        self._launch(command, ROOT, {**os.environ, "PYTHONPATH": str(ROOT)})
 
 
 if __name__ == "__main__":
