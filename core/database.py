@@ -38,6 +38,7 @@ from core.errors import Unavailable
 log = logging.getLogger("customer_hub.database")
 
 RETRY_AFTER = 1  # seconds a refused client is asked to wait (`Retry-After`)
+BUSY = "The database is busy or unreachable; retry shortly."
 
 
 def _sqlite_pragmas(busy_timeout_ms: int):
@@ -174,7 +175,7 @@ class Database:
             conn = await self.engine.connect()
         except Exception as error:
             if is_unavailable(error):
-                raise Unavailable("The database is busy or unreachable; retry shortly.") from error
+                raise Unavailable(BUSY) from error
             raise
         self.in_use += 1
         self.peak = max(self.peak, self.in_use)
@@ -298,14 +299,8 @@ class RequestConnection:
             raise RuntimeError("Read through the write's session inside a write.")
         async with self._lock:
             conn = await self._connection()
-            if not self.db.rls:
-                try:
-                    yield conn
-                except BaseException:
-                    await self._after_error()
-                    raise
-                return
-            if self._scoped is None or self._current(conn) is not self._scoped:
+            scoping = self.db.rls
+            if scoping and (self._scoped is None or self._current(conn) is not self._scoped):
                 if conn.in_transaction():  # one that began unscoped: never use it
                     await conn.rollback()
                 self._scoped = (await conn.begin()).sync_transaction
@@ -315,7 +310,7 @@ class RequestConnection:
             except BaseException:
                 await self._after_error()
                 raise
-            current = self._current(conn)
+            current = self._current(conn) if scoping else None
             if current is not None and current is not self._scoped:
                 raise RuntimeError("A read block committed, then read again without its tenant.")
 

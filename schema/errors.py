@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 
-from core.database import RETRY_AFTER, is_unavailable
+from core.database import BUSY, RETRY_AFTER, is_unavailable
 from core.errors import DomainError, InvalidInput
 
 log = logging.getLogger("customer_hub.errors")
@@ -66,8 +66,7 @@ class ErrorCodes(SchemaExtension):
             return _coded(error, "BAD_USER_INPUT", problems=problems)
         if original is not None and is_unavailable(original):
             log.warning("database unavailable [request %s]: %r", request_id, original)
-            message = "The database is busy or unreachable; retry shortly."
-            return _coded(error, "SERVICE_UNAVAILABLE", message, retryAfter=RETRY_AFTER)
+            return _coded(error, "SERVICE_UNAVAILABLE", BUSY, retryAfter=RETRY_AFTER)
         if isinstance(original, DomainError):
             return _coded(error, original.code)
         if (error.extensions or {}).get("code"):

@@ -16,7 +16,7 @@ from core import api_keys
 from core.access import principal_for
 from core.auth import read_token
 from core.config import Settings
-from core.database import RETRY_AFTER, Database, is_unavailable
+from core.database import BUSY, RETRY_AFTER, Database, is_unavailable
 from core.errors import Unauthenticated
 from core.outbox import Outbox
 from core.plugins import Plugins
@@ -273,8 +273,7 @@ class GraphQLEndpoint:
                         raise
                     await ctx.close()
                     log.warning("no database for request %s: %r", ctx.request_id, exc)
-                    message = "The database is busy or unreachable; retry shortly."
-                    await unavailable(message, ctx.request_id)(scope, receive, send)
+                    await unavailable(BUSY, ctx.request_id)(scope, receive, send)
                     return
             modules = ctx.principal_or_none.modules if ctx.principal_or_none else frozenset()
             await self.view_for(modules)(scope, receive, send)
