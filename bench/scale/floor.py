@@ -22,6 +22,16 @@ from bench.load import Process
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# The page's rows and their order, the same on both databases (the JSON around them is not).
+_PAGE = """
+    WITH page AS (
+      SELECT c.id, c.name, c.kind, c.avatar_url, c.phones, c.emails, c.company, c.blocked,
+             c.follow_up_at, c.updated_at, c.status_id, c.parent_id
+      FROM customers c WHERE {where}
+      ORDER BY c.updated_at DESC, c.id DESC LIMIT 51),
+    n AS (SELECT page.*, row_number() OVER (ORDER BY updated_at DESC, id DESC) AS rn FROM page),"""
+
+
 class _Params:
     """Numbered bind parameters, as `$n` (asyncpg) or `?n` (sqlite3)."""
 
@@ -118,19 +128,16 @@ def _postgres(where: str, tenant: str) -> str:
                  FROM customers p WHERE p.id = n.parent_id),
       'subCustomerCount', (SELECT count(*) FROM customers s
                            WHERE s.tenant_id = {tenant} AND s.parent_id = n.id))"""
-    return f"""
-    WITH page AS (
-      SELECT c.id, c.name, c.kind, c.avatar_url, c.phones, c.emails, c.company, c.blocked,
-             c.follow_up_at, c.updated_at, c.status_id, c.parent_id
-      FROM customers c WHERE {where}
-      ORDER BY c.updated_at DESC, c.id DESC LIMIT 51),
-    n AS (SELECT page.*, row_number() OVER (ORDER BY updated_at DESC, id DESC) AS rn FROM page),
+    return (
+        _PAGE.format(where=where)
+        + f"""
     e AS (SELECT rn, {cursor} AS cursor, {node} AS node FROM n WHERE rn <= 50)
     SELECT json_build_object('data', json_build_object('customers', json_build_object(
       'pageInfo', json_build_object('hasNextPage', (SELECT count(*) FROM page) > 50,
                                     'endCursor', (SELECT cursor FROM e ORDER BY rn DESC LIMIT 1)),
       'edges', (SELECT coalesce(json_agg(json_build_object('cursor', cursor, 'node', node)
                 ORDER BY rn), '[]') FROM e))))::text"""
+    )
 
 
 def _sqlite(where: str, tenant: str) -> str:
@@ -189,13 +196,9 @@ def _sqlite(where: str, tenant: str) -> str:
                       FROM customers p WHERE p.id = n.parent_id)),
       'subCustomerCount', (SELECT count(*) FROM customers s
                            WHERE s.tenant_id = {tenant} AND s.parent_id = n.id))"""
-    return f"""
-    WITH page AS (
-      SELECT c.id, c.name, c.kind, c.avatar_url, c.phones, c.emails, c.company, c.blocked,
-             c.follow_up_at, c.updated_at, c.status_id, c.parent_id
-      FROM customers c WHERE {where}
-      ORDER BY c.updated_at DESC, c.id DESC LIMIT 51),
-    n AS (SELECT page.*, row_number() OVER (ORDER BY updated_at DESC, id DESC) AS rn FROM page),
+    return (
+        _PAGE.format(where=where)
+        + f"""
     e AS (SELECT rn, '["updated_at:desc",{{"t":"' || {ts("n.updated_at")} || '"}},' || n.id
                  || ']' AS cursor, {node} AS node FROM n WHERE rn <= 50)
     SELECT json_object('data', json_object('customers', json_object(
@@ -203,6 +206,7 @@ def _sqlite(where: str, tenant: str) -> str:
                               'endCursor', (SELECT cursor FROM e ORDER BY rn DESC LIMIT 1)),
       'edges', json((SELECT json_group_array(json_object('cursor', cursor, 'node', json(node)))
                      FROM (SELECT * FROM e ORDER BY rn))))))"""
+    )
 
 
 class FloorServer(Process):
