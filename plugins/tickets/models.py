@@ -7,6 +7,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models import Base, UTCDateTime, utcnow
+from core.records import Transitions
 
 STATUSES = ("OPEN", "PENDING", "RESOLVED", "CLOSED")
 OPEN_STATUSES = ("OPEN", "PENDING")
@@ -14,12 +15,15 @@ PRIORITIES = ("LOW", "NORMAL", "HIGH", "URGENT")
 FIRST_NUMBER = 1001
 
 # from -> the statuses it may move to; CLOSED is final.
-TRANSITIONS = {
-    "OPEN": frozenset({"PENDING", "RESOLVED"}),
-    "PENDING": frozenset({"OPEN", "RESOLVED"}),
-    "RESOLVED": frozenset({"OPEN", "CLOSED"}),
-    "CLOSED": frozenset(),
-}
+TRANSITIONS = Transitions(
+    "A ticket",
+    {
+        "OPEN": frozenset({"PENDING", "RESOLVED"}),
+        "PENDING": frozenset({"OPEN", "RESOLVED"}),
+        "RESOLVED": frozenset({"OPEN", "CLOSED"}),
+        "CLOSED": frozenset(),
+    },
+)
 
 
 class Ticket(Base):

@@ -8,8 +8,7 @@ import strawberry
 from sqlalchemy import union
 from strawberry import UNSET
 
-from core import access, multiread
-from core.pagination import PageRequest
+from core import access, keyset, multiread
 from plugins.tickets import queries as q
 from plugins.tickets import service
 from plugins.tickets.models import OPEN_STATUSES
@@ -59,20 +58,13 @@ class TicketFilter:
         )
 
 
-def _page_request(first: int | None, after: str | None, order: q.Order) -> PageRequest:
-    page = PageRequest(first, after).validated()
-    if after is not None:
-        order.decode(after)
-    return page
-
-
 OPEN = q.TicketFilter(statuses=OPEN_STATUSES)
 LISTS = {"open": (OPEN, q.TRIAGE), "all": (q.TicketFilter(), q.NEWEST)}
 
 
 def _page_loader(loaders, f: q.TicketFilter, order: q.Order, first, after):
     """The loader of one kind of page (filter, order, arguments), and that page."""
-    page = _page_request(first, after, order)
+    page = order.request(first, after)
 
     async def batch(conn, principal, customer_ids):
         return await q.customer_pages(conn, principal, customer_ids, f, order, page)
@@ -176,7 +168,7 @@ async def _read(conn, ctx, customer_ids: list[int], want: Overview) -> None:
     if want.summary:
         parts["summary"] = q.open_summaries_query(principal, customer_ids)
     if want.count_all:
-        parts["count"] = q.counts_query(principal, customer_ids, LISTS["all"][0])
+        parts["count"] = q.ticket_counts_query(principal, customer_ids, LISTS["all"][0])
     pages = {}
     for which, first in want.pages:
         f, order = LISTS[which]
@@ -202,7 +194,7 @@ async def _read(conn, ctx, customer_ids: list[int], want: Overview) -> None:
             _count_loader(loaders, LISTS["all"][0]).prime(customer_id, counts.get(customer_id, 0))
     for key, (pages_loader, page) in pages.items():
         order = LISTS[key[0]][1]
-        made = q.pages_of(found[key], "customer_id", customer_ids, order, page)
+        made = keyset.pages_of(found[key], "customer_id", customer_ids, order, page)
         for customer_id, made_page in zip(customer_ids, made, strict=True):
             pages_loader.prime(customer_id, made_page)
     overview.prime_workers(ctx, found.get("workers", []))
@@ -226,7 +218,7 @@ async def support_inbox(
     principal = ctx.principal
     access.require(principal, "tickets.view")
     f = filter.to_core(OPEN_STATUSES) if filter else q.TicketFilter(statuses=OPEN_STATUSES)
-    page = _page_request(first, after, q.TRIAGE)
+    page = q.TRIAGE.request(first, after)
     async with ctx.read() as conn:
         result = await q.inbox_page(conn, principal, f, page)
 

@@ -9,9 +9,9 @@ import strawberry
 from strawberry import Private
 
 from core.models import utcnow
-from core.pagination import PageRequest
 from plugins.tickets import queries as q
 from plugins.tickets.models import OPEN_STATUSES, PRIORITIES
+from schema import kit
 from schema.context import Info
 from schema.customers.types import Customer
 from schema.relay import Connection, Node, connection
@@ -41,20 +41,8 @@ def rank_of(priority: TicketPriority) -> int:
     return PRIORITIES.index(priority.value)
 
 
-async def worker(info: Info, worker_id: int | None) -> Worker | None:
-    if worker_id is None:
-        return None
-    row = await info.context.loaders.worker.load(worker_id)
-    return Worker.from_row(row) if row else None
-
-
 def loader(info: Info, key: str, batch):
-    return info.context.loaders.custom(f"tickets.{key}", batch)
-
-
-async def _ticket_by_id(info: Info, pk: int) -> "Ticket | None":
-    row = await loader(info, "by_id", q.tickets_by_ids).load(pk)
-    return Ticket.from_row(row) if row else None
+    return kit.loader(info, f"tickets.{key}", batch)
 
 
 @strawberry.type(description="A message in a ticket's thread.")
@@ -67,22 +55,15 @@ class TicketComment(Node):
 
     @classmethod
     def from_row(cls, row) -> "TicketComment":
-        return cls(
-            pk=row["id"],
-            body=row["body"],
-            internal=row["internal"],
-            created_at=row["created_at"],
-            author_id=row["author_id"],
-            ticket_id=row["ticket_id"],
-        )
+        return kit.from_row(cls, row)
 
     @strawberry.field(description="Who wrote it; null once that worker is removed.")
     async def author(self, info: Info) -> Worker | None:
-        return await worker(info, self.author_id)
+        return await kit.worker(info, self.author_id)
 
     @strawberry.field
     async def ticket(self, info: Info) -> "Ticket | None":
-        return await _ticket_by_id(info, self.ticket_id)
+        return await load_ticket(info, self.ticket_id)
 
 
 @strawberry.type(description="A support case of a customer, with its comment thread.")
@@ -103,22 +84,7 @@ class Ticket(Node):
 
     @classmethod
     def from_row(cls, row) -> "Ticket":
-        return cls(
-            pk=row["id"],
-            number=row["number"],
-            subject=row["subject"],
-            description=row["description"],
-            status=TicketStatus(row["status"]),
-            priority=TicketPriority(PRIORITIES[row["priority"]]),
-            due_at=row["due_at"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-            resolved_at=row["resolved_at"],
-            closed_at=row["closed_at"],
-            customer_id=row["customer_id"],
-            assignee_id=row["assignee_id"],
-            opened_by_id=row["opened_by_id"],
-        )
+        return kit.from_row(cls, row, priority=TicketPriority(PRIORITIES[row["priority"]]))
 
     @strawberry.field(description='What people quote: "T-1042".')
     def reference(self) -> str:
@@ -134,24 +100,21 @@ class Ticket(Node):
 
     @strawberry.field
     async def customer(self, info: Info) -> Customer | None:
-        row = await info.context.loaders.customer.load(self.customer_id)
-        return Customer.from_row(row) if row else None
+        return await kit.customer(info, self.customer_id)
 
     @strawberry.field(description="The worker handling it; null: nobody yet.")
     async def assignee(self, info: Info) -> Worker | None:
-        return await worker(info, self.assignee_id)
+        return await kit.worker(info, self.assignee_id)
 
     @strawberry.field(description="Who opened it; null once that worker is removed.")
     async def opened_by(self, info: Info) -> Worker | None:
-        return await worker(info, self.opened_by_id)
+        return await kit.worker(info, self.opened_by_id)
 
     @strawberry.field(description="The thread, oldest first; at most 100 a page (default 20).")
     async def comments(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[TicketComment]:
-        page = PageRequest(first, after).validated()
-        if after is not None:
-            q.OLDEST.decode(after)
+        page = q.OLDEST.request(first, after)
 
         async def batch(conn, principal, ticket_ids):
             return await q.comment_pages(conn, principal, ticket_ids, page)
@@ -164,8 +127,7 @@ class Ticket(Node):
         return connection(result, [TicketComment.from_row(r) for r in result.rows], count)
 
 
-async def load_ticket(info: Info, pk: int) -> Ticket | None:
-    return await _ticket_by_id(info, pk)
+load_ticket = kit.node_loader(q.T, Ticket)
 
 
 async def load_comment(info: Info, pk: int) -> TicketComment | None:
