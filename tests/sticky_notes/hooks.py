@@ -4,9 +4,9 @@ from collections.abc import AsyncGenerator
 from pathlib import Path
 
 import strawberry
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 
-from core import events
+from core import keyset, records
 from core.access import ROLES
 from core.customers import get_customer
 from core.errors import InvalidInput
@@ -18,6 +18,8 @@ from schema.ids import from_global_id
 from schema.payloads import UserError, mutate
 from schema.tabs import TabSpec
 from tests.sticky_notes.models import StickyNote as Row
+
+T = Row.__table__
 
 
 @strawberry.type(description="A sticky note on a customer.")
@@ -72,10 +74,7 @@ async def add_sticky_note(info: Info, input: AddStickyNoteInput) -> AddStickyNot
         if not 0 < len(text) <= 500:
             raise InvalidInput.one(("input", "text"), "1 to 500 characters.", "INVALID")
         session.add(Row(tenant_id=principal.tenant_id, customer_id=customer.id, text=text))
-        await events.emit(
-            session,
-            events.Event("sticky_note.added", principal.tenant_id, customer.id, {"text": text}),
-        )
+        await records.emit(session, principal, "sticky_note.added", customer.id, text=text)
         return StickyNote(text=text)
 
     note, errors = await mutate(info, work, "customerId")
@@ -144,23 +143,15 @@ def hub_profile_tabs():
 @hookimpl
 def hub_badge_counts(conn, principal, customer_ids):
     async def counts():
-        rows = await conn.execute(
-            select(Row.customer_id, func.count())
-            .where(Row.tenant_id == principal.tenant_id, Row.customer_id.in_(customer_ids))
-            .group_by(Row.customer_id)
-        )
-        return {"sticky_notes": {customer_id: n for customer_id, n in rows}}
+        found = await keyset.counts(conn, T, "customer_id", principal.tenant_id, customer_ids)
+        return {"sticky_notes": dict(zip(customer_ids, found, strict=True))}
 
     return counts()
 
 
 @hookimpl
 def hub_customers_merging(session, tenant_id, source_id, target_id):
-    return session.execute(
-        update(Row)
-        .where(Row.tenant_id == tenant_id, Row.customer_id == source_id)
-        .values(customer_id=target_id)
-    )
+    return records.move_to_customer(session, tenant_id, source_id, target_id, Row)
 
 
 @hookimpl
