@@ -3,13 +3,13 @@ host, port and log level of the settings."""
 
 import asyncio
 import gc
-import logging
+import hmac
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import uvicorn
 from starlette.applications import Starlette
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from starlette.routing import Route, WebSocketRoute
 
 from core.bus import make_bus
@@ -17,8 +17,29 @@ from core.config import Settings
 from core.database import Database
 from core.outbox import Outbox
 from core.plugins import Plugins
+from schema.observe import Metrics, configure_logging
 from schema.registry import SchemaRegistry, make_plugins
+from schema.sockets import open_sockets
 from schema.view import GraphQLEndpoint
+
+
+def gauges(db: Database, endpoint: GraphQLEndpoint, bus, outbox: Outbox) -> dict:
+    """The process's state at scrape time, as `{metric: (help, value)}`."""
+    pool, requests, live = db.status(), endpoint.admission.status(), endpoint.live
+    return {
+        "hub_db_connections_in_use": ("Database connections held by requests.", pool["inUse"]),
+        "hub_db_connections_waiting": ("Requests waiting for a connection.", pool["waiting"]),
+        "hub_db_connections_max": ("Pool size plus overflow.", pool["size"]),
+        "hub_requests_running": ("Requests admitted and running.", requests["running"]),
+        "hub_requests_waiting": ("Requests queued for admission.", requests["waiting"]),
+        "hub_live_sockets": ("Open websockets.", open_sockets()),
+        "hub_live_subscriptions": ("Live subscriptions.", live.subscriptions if live else 0),
+        "hub_outbox_waiting": ("Committed events not yet published.", outbox.status()["waiting"]),
+        "hub_bus_reconnects": (
+            "Times the bus connected again after losing Redis.",
+            getattr(bus, "reconnects", 0),
+        ),
+    }
 
 
 def create_app(settings: Settings | None = None, plugins: Plugins | None = None) -> Starlette:
@@ -31,6 +52,7 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
     bus = make_bus(settings.redis_url, settings.redis_channel_prefix)
     outbox = Outbox(db, plugins, bus)
     endpoint = GraphQLEndpoint(db, settings, plugins, registry, outbox)
+    endpoint.metrics = metrics = Metrics(lambda: gauges(db, endpoint, bus, outbox))
 
     @asynccontextmanager
     async def lifespan(_app):
@@ -66,10 +88,19 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
     async def home(_request):
         return RedirectResponse("/graphql")
 
+    async def scrape(request):
+        expected = settings.metrics_token
+        if expected and not hmac.compare_digest(
+            request.headers.get("authorization", ""), f"Bearer {expected}"
+        ):
+            return PlainTextResponse("Unauthorized", 401, {"WWW-Authenticate": "Bearer"})
+        return await metrics.endpoint(request)
+
     app = Starlette(
         routes=[
             Route("/", home),
             Route("/health", health),
+            *([Route("/metrics", scrape)] if settings.metrics else []),
             Route("/graphql", endpoint),  # other methods: a coded 405 from the view
             WebSocketRoute("/graphql", endpoint),
         ],
@@ -90,14 +121,14 @@ app = create_app()
 
 def main() -> None:
     settings = app.state.settings
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)
     uvicorn.run(
         app,  # this module's (a "server:app" string would import and build it again)
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        log_config=None,  # the root logger's handler, text or JSON (configure_logging)
+        access_log=settings.log_format == "text",  # JSON has the request line instead
         ws_max_size=settings.max_body_bytes,  # a websocket message is bounded like a body
         ws_per_message_deflate=False,  # a third of the memory per socket (PERFORMANCE.md)
         ws_ping_interval=None,  # keep-alive is graphql-transport-ws's (schema/sockets.py)

@@ -57,6 +57,7 @@ class RedisBus:
         timeout: float = 2.0,
     ):
         self.url = url
+        self.reconnects = 0  # connected again after a loss (the metrics show it)
         self.prefix = prefix
         self.backoff_min = backoff_min
         self.backoff_max = backoff_max
@@ -177,6 +178,7 @@ class RedisBus:
         self.connected = True
         self._state.set()
         if self._failures:
+            self.reconnects += 1
             log.info(
                 "Redis bus: connected again after %d failed attempts; resyncing", self._failures
             )

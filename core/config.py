@@ -86,6 +86,15 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="`json`: one JSON object per log line (the default in production).",
+    )
+    metrics: bool = Field(default=True, description="Serve Prometheus metrics at `/metrics`.")
+    metrics_token: str | None = Field(
+        default=None,
+        description="If set, `/metrics` answers only `Authorization: Bearer <this token>`.",
+    )
     graphiql: bool = True
     access_token_ttl_minutes: int = 60 * 24
     sql_echo: bool = False
@@ -162,6 +171,8 @@ class Settings(BaseSettings):
             for name in ("graphiql", "introspection", "field_suggestions"):
                 if name not in self.model_fields_set:
                     setattr(self, name, False)
+            if "log_format" not in self.model_fields_set:
+                self.log_format = "json"
         return self
 
     @cached_property

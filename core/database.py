@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from core import rls
+from core import rls, statements
 from core.errors import Unavailable
 
 log = logging.getLogger("customer_hub.database")
@@ -134,12 +134,14 @@ class Database:
     ):
         self.url = url
         self.engine = make_engine(url, echo, **engine_options)
+        statements.watch(self.engine)
         self.rls = self.dialect == "postgresql"
         self.sqlite = self.dialect == "sqlite"
         self.write_timeout = write_timeout
         self._writer = asyncio.Lock() if self.sqlite else None
         self.in_use = 0
         self.peak = 0
+        self.waiting = 0
 
     @classmethod
     def from_settings(cls, settings) -> "Database":
@@ -166,17 +168,21 @@ class Database:
         return {
             "inUse": self.in_use,
             "peak": self.peak,
+            "waiting": self.waiting,
             "size": pool.size() + getattr(pool, "_max_overflow", 0),
         }
 
     async def connect(self) -> AsyncConnection:
         """A pooled connection within the pool's wait, or `Unavailable`."""
+        self.waiting += 1
         try:
             conn = await self.engine.connect()
         except Exception as error:
             if is_unavailable(error):
                 raise Unavailable(BUSY) from error
             raise
+        finally:
+            self.waiting -= 1
         self.in_use += 1
         self.peak = max(self.peak, self.in_use)
         return conn

@@ -38,6 +38,7 @@ class Context:
     _loaders: Loaders | None = None
     _connection: RequestConnection | None = None
     release_turn: Any = None  # the request's turn (`schema/admission.py`), given back at close
+    outcome: Any = None  # what the request did, for its log line (`schema/observe.py`)
 
     @property
     def read(self) -> RequestConnection:

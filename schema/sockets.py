@@ -18,6 +18,12 @@ log = logging.getLogger("customer_hub.live")
 
 NO_PONG_REASON = "No pong to the server's ping: reconnect and subscribe again."
 
+OPEN: set = set()  # this process's open sockets, for the metrics
+
+
+def open_sockets() -> int:
+    return len(OPEN)
+
 
 class SocketHandler(BaseGraphQLTransportWSHandler):
     """graphql-transport-ws with the same error codes and masking as HTTP (the schema
@@ -39,6 +45,13 @@ class SocketHandler(BaseGraphQLTransportWSHandler):
         super().__init__(*args, **kwargs)
         self.pong = asyncio.Event()
         self.context.socket = self  # what a subscription's `Watcher` closes
+
+    async def handle(self) -> None:
+        OPEN.add(self)
+        try:
+            await super().handle()
+        finally:
+            OPEN.discard(self)
 
     async def handle_connection_init(self, message) -> None:
         await super().handle_connection_init(message)

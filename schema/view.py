@@ -12,7 +12,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from core import api_keys
+from core import api_keys, statements
 from core.access import principal_for
 from core.auth import read_token
 from core.config import Settings
@@ -25,6 +25,7 @@ from schema.context import Context
 from schema.errors import ErrorCodes
 from schema.http import GraphQLOverHTTP, dumps
 from schema.live import LiveHub
+from schema.observe import Metrics, Outcome, clock, log_request, operation_name
 from schema.registry import SchemaRegistry
 from schema.sockets import SocketHandler
 
@@ -38,6 +39,8 @@ HTTP_CODES = {
     406: "NOT_ACCEPTABLE",
     415: "UNSUPPORTED_MEDIA_TYPE",
 }
+# What a failed request's log line and metrics call it when no GraphQL error was written.
+STATUS_CODES = {**HTTP_CODES, 413: "REQUEST_TOO_LARGE", 503: "SERVICE_UNAVAILABLE"}
 
 
 def error_response(
@@ -175,6 +178,9 @@ class GraphQLView(GraphQLOverHTTP, GraphQL):
 
     async def execute_operation(self, **kwargs):
         context = kwargs["context"]
+        data = kwargs.get("request_data")
+        if context.outcome is not None and not isinstance(data, list):
+            context.outcome.operation = operation_name(data)
         if context.principal_or_none is None:
             raise HTTPException(401, str(context.auth_error or "Sign in first."))
         return await super().execute_operation(**kwargs)
@@ -188,6 +194,8 @@ class GraphQLView(GraphQLOverHTTP, GraphQL):
         if result.errors:
             result.errors = [ErrorCodes.classify(e, ctx) for e in result.errors]
             codes = {(e.extensions or {}).get("code") for e in result.errors}
+            if ctx.outcome is not None:
+                ctx.outcome.codes = [(e.extensions or {}).get("code") or "" for e in result.errors]
             nothing = not result.data or all(v is None for v in result.data.values())
             if "SERVICE_UNAVAILABLE" in codes and nothing and isinstance(ctx.response, Response):
                 ctx.response.status_code = 503
@@ -210,8 +218,10 @@ class GraphQLEndpoint:
         plugins: Plugins,
         registry: SchemaRegistry,
         outbox: Outbox | None = None,
+        metrics: Metrics | None = None,
     ):
         self.db = db
+        self.metrics = metrics
         self.settings = settings
         self.plugins = plugins
         self.registry = registry
@@ -242,6 +252,32 @@ class GraphQLEndpoint:
             live=self.live,
         )
         scope.setdefault("state", {})["context"] = ctx
+        if scope["type"] == "http":
+            await self.observed(ctx, scope, receive, send)
+        else:
+            await self.serve(ctx, scope, receive, send)
+
+    async def observed(self, ctx: Context, scope: Scope, receive: Receive, send: Send) -> None:
+        """An HTTP request, timed and counted for its log line and the metrics."""
+        ctx.outcome = outcome = Outcome()
+        started, counter = clock(), statements.count()
+
+        async def watched(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                outcome.status = message["status"]
+            await send(message)
+
+        try:
+            await self.serve(ctx, scope, receive, watched)
+        finally:
+            seconds = clock() - started
+            if outcome.status >= 400 and not outcome.codes:
+                outcome.codes = [STATUS_CODES.get(outcome.status, f"HTTP_{outcome.status}")]
+            if self.metrics is not None:
+                self.metrics.observe(outcome, seconds, counter[0])
+            log_request(ctx, outcome, seconds, counter[0])
+
+    async def serve(self, ctx: Context, scope: Scope, receive: Receive, send: Send) -> None:
         max_bytes = self.settings.max_body_bytes
         try:
             if scope["type"] == "http":
