@@ -20,6 +20,7 @@ from core.plugins import Plugins
 from schema.observe import Metrics, configure_logging
 from schema.registry import SchemaRegistry, make_plugins
 from schema.sockets import open_sockets
+from schema.tracing import RequestSpans, instrument, tracer_provider
 from schema.view import GraphQLEndpoint
 
 
@@ -47,12 +48,15 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
     schemas are checked here, so a broken plugin stops the start, named."""
     settings = settings or Settings()
     plugins = plugins or make_plugins()
-    registry = SchemaRegistry(plugins)
     db = Database.from_settings(settings)
+    tracing = tracer_provider(settings)
+    extensions = instrument(tracing, db.engine) if tracing else []
+    registry = SchemaRegistry(plugins, extensions)
     bus = make_bus(settings.redis_url, settings.redis_channel_prefix)
     outbox = Outbox(db, plugins, bus)
     endpoint = GraphQLEndpoint(db, settings, plugins, registry, outbox)
     endpoint.metrics = metrics = Metrics(lambda: gauges(db, endpoint, bus, outbox))
+    endpoint.spans = RequestSpans(tracing) if tracing else None
 
     @asynccontextmanager
     async def lifespan(_app):
@@ -72,6 +76,8 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
             await outbox.stop()
             await bus.close()
             await db.dispose()
+            if tracing:
+                tracing.shutdown()  # exports what is still batched
 
     async def health(_request):
         live = endpoint.live
@@ -112,6 +118,7 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
     app.state.registry = registry
     app.state.bus = bus
     app.state.outbox = outbox
+    app.state.tracing = tracing
     app.state.live = endpoint.live
     return app
 

@@ -90,6 +90,12 @@ class Settings(BaseSettings):
         default="text",
         description="`json`: one JSON object per log line (the default in production).",
     )
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP collector (e.g. http://localhost:4318): traces are exported "
+        "there. Unset: no tracing at all.",
+    )
+    otel_service_name: str = Field(default="customer-hub", description="`service.name`.")
     metrics: bool = Field(default=True, description="Serve Prometheus metrics at `/metrics`.")
     metrics_token: str | None = Field(
         default=None,

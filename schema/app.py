@@ -71,7 +71,9 @@ class HubSchema(strawberry.Schema):
         refine_errors(errors, limits_of(context))
 
 
-def build_schema(grafts: dict[str, list] | None = None, types: list | None = None) -> HubSchema:
+def build_schema(
+    grafts: dict[str, list] | None = None, types: list | None = None, extensions: tuple = ()
+) -> HubSchema:
     return HubSchema(
         query=Query,
         mutation=Mutation,
@@ -88,5 +90,6 @@ def build_schema(grafts: dict[str, list] | None = None, types: list | None = Non
             StoredText,
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
+            *extensions,
         ],
     )

@@ -55,8 +55,9 @@ def _named(graft):
 
 
 class SchemaRegistry:
-    def __init__(self, plugins: Plugins):
+    def __init__(self, plugins: Plugins, extensions: tuple = ()):
         self.plugins = plugins
+        self.extensions = tuple(extensions)  # e.g. tracing (`schema/tracing.py`)
         self.contributions = self._collect()
         self.field_owner: dict[tuple[str, str], str] = {}
         self._cache: dict[frozenset[str], HubSchema] = {}
@@ -137,7 +138,7 @@ class SchemaRegistry:
                 grafts.setdefault(type_name, []).extend(fields)
             types.extend(contribution.types)
         try:
-            return build_schema(grafts, types)
+            return build_schema(grafts, types, self.extensions)
         except Exception as exc:
             names_ = ", ".join(c.plugin for c in contributions if c.module) or "core"
             raise PluginError(f"the schema with plugins {names_} does not build: {exc}") from exc

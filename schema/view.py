@@ -222,6 +222,7 @@ class GraphQLEndpoint:
     ):
         self.db = db
         self.metrics = metrics
+        self.spans = None  # `schema.tracing.RequestSpans` when tracing is on
         self.settings = settings
         self.plugins = plugins
         self.registry = registry
@@ -268,7 +269,11 @@ class GraphQLEndpoint:
             await send(message)
 
         try:
-            await self.serve(ctx, scope, receive, watched)
+            if self.spans is None:
+                await self.serve(ctx, scope, receive, watched)
+            else:
+                with self.spans.span(scope, ctx):
+                    await self.serve(ctx, scope, receive, watched)
         finally:
             seconds = clock() - started
             if outcome.status >= 400 and not outcome.codes:
