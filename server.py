@@ -21,6 +21,7 @@ from schema.observe import Metrics, configure_logging
 from schema.registry import SchemaRegistry, make_plugins
 from schema.sockets import open_sockets
 from schema.tracing import RequestSpans, instrument, tracer_provider
+from schema.tracing import stop as stop_tracing
 from schema.view import GraphQLEndpoint
 
 
@@ -77,7 +78,7 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
             await bus.close()
             await db.dispose()
             if tracing:
-                tracing.shutdown()  # exports what is still batched
+                stop_tracing(tracing)
 
     async def health(_request):
         live = endpoint.live

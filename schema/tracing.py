@@ -59,6 +59,15 @@ def instrument(provider, engine) -> list:
     return [lambda: GraphQLSpans(tracer_provider=provider)]
 
 
+def stop(provider) -> None:
+    """Export what is still batched; undo the engine's instrumentation (one per process, so
+    the next app of a test run can instrument its own engine)."""
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+    provider.shutdown()
+    SQLAlchemyInstrumentor().uninstrument()
+
+
 class RequestSpans:
     """The span of each HTTP request, parent of its GraphQL and SQL spans."""
 
