@@ -15,6 +15,7 @@ from core.customer_counts import Count
 from core.pagination import PageRequest
 from schema.catalog.types import CustomFieldDefinition, Folder, Status, Tag
 from schema.context import Info
+from schema.customers.viewer import CustomerViewerCan, viewer_can
 from schema.relay import Connection, Node, connection
 from schema.tabs import ProfileTab, shown_tabs, tabs_with_counts
 from schema.team.types import Worker
@@ -240,6 +241,13 @@ class Customer(Node):
         tabs = shown_tabs(ctx.registry, principal, memberships)
         counts = await ctx.loaders.badges.load(self.pk) if len(tabs) > 1 else {}
         return tabs_with_counts(tabs, counts)
+
+    @strawberry.field(
+        description="What you may do to this customer (edit, delete, each module's actions), "
+        "answered from the same rules as the mutations: grey out what they would refuse."
+    )
+    async def viewer_can(self, info: Info) -> CustomerViewerCan:
+        return await viewer_can(info, self.pk)
 
     @strawberry.field(
         description="Custom fields shown for this customer (its folders and the fields' "
