@@ -33,6 +33,7 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	@$(BIN)/pip install -q --upgrade pip || echo "warning: could not upgrade pip; carrying on with the bundled one" >&2
 	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/python -m schema.graphiql var/graphiql || echo "warning: GraphiQL's files could not be fetched; the page will load them from a CDN" >&2
 	@touch $@
 
 install: $(STAMP) ## create .venv and install the project with its dev tools

@@ -4,19 +4,22 @@ host, port and log level of the settings."""
 import asyncio
 import gc
 import hmac
+import logging
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 
 from core.bus import make_bus
 from core.config import Settings
 from core.database import Database
 from core.outbox import Outbox
 from core.plugins import Plugins
+from schema import graphiql
 from schema.observe import Metrics, configure_logging
 from schema.registry import SchemaRegistry, make_plugins
 from schema.sockets import open_sockets
@@ -42,6 +45,24 @@ def gauges(db: Database, endpoint: GraphQLEndpoint, bus, outbox: Outbox) -> dict
             getattr(bus, "reconnects", 0),
         ),
     }
+
+
+log = logging.getLogger("customer_hub.server")
+
+
+def ide_routes(settings: Settings) -> list:
+    """GraphiQL's own files (`schema/graphiql.py`), when GraphiQL is on."""
+    if not settings.graphiql:
+        return []
+    if not graphiql.present(settings.graphiql_assets):
+        log.warning(
+            "GraphiQL's files are not in %s (run `make install`): the page loads them from a "
+            "CDN, which an offline network blocks",
+            settings.graphiql_assets,
+        )
+        return []
+    files = StaticFiles(directory=settings.graphiql_assets)
+    return [Mount(graphiql.PREFIX.rstrip("/"), files, name="graphiql")]
 
 
 def create_app(settings: Settings | None = None, plugins: Plugins | None = None) -> Starlette:
@@ -108,6 +129,7 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
             Route("/", home),
             Route("/health", health),
             *([Route("/metrics", scrape)] if settings.metrics else []),
+            *ide_routes(settings),
             Route("/graphql", endpoint),  # other methods: a coded 405 from the view
             WebSocketRoute("/graphql", endpoint),
         ],

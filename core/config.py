@@ -102,6 +102,11 @@ class Settings(BaseSettings):
         description="If set, `/metrics` answers only `Authorization: Bearer <this token>`.",
     )
     graphiql: bool = True
+    graphiql_assets: Path = Field(
+        default=VAR_DIR / "graphiql",
+        description="GraphiQL's files, fetched from the npm registry by `make install` "
+        "(`python -m schema.graphiql`); missing: the page loads them from a CDN.",
+    )
     access_token_ttl_minutes: int = 60 * 24
     sql_echo: bool = False
     plugins: str | None = Field(

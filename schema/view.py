@@ -20,6 +20,7 @@ from core.database import BUSY, RETRY_AFTER, Database, is_unavailable
 from core.errors import Unauthenticated
 from core.outbox import Outbox
 from core.plugins import Plugins
+from schema import graphiql
 from schema.admission import Admission, Busy
 from schema.context import Context
 from schema.errors import ErrorCodes
@@ -139,6 +140,14 @@ class GraphQLView(GraphQLOverHTTP, GraphQL):
         )
         self.authenticate = authenticate
         self.max_json_depth = settings.max_json_depth
+        self._ide_html = None
+        if settings.graphiql and graphiql.present(settings.graphiql_assets):
+            self._ide_html = graphiql.local_page(super().graphql_ide_html)
+
+    @property
+    def graphql_ide_html(self) -> str:
+        """GraphiQL with its files served by this app, when they were fetched."""
+        return self._ide_html or super().graphql_ide_html
 
     async def on_ws_connect(self, context: Context):
         """Browsers cannot send headers on a websocket: the token comes in `connection_init`
