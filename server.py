@@ -97,6 +97,8 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
                 sweeps.cancel()
             await outbox.stop()
             await bus.close()
+            if endpoint.persisted is not None:
+                await endpoint.persisted.close()
             await db.dispose()
             if tracing:
                 stop_tracing(tracing)

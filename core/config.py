@@ -96,6 +96,16 @@ class Settings(BaseSettings):
         "there. Unset: no tracing at all.",
     )
     otel_service_name: str = Field(default="customer-hub", description="`service.name`.")
+    persisted_queries: Literal["off", "auto", "only"] = Field(
+        default="auto",
+        description="`auto`: Apollo's automatic persisted queries (shared through Redis when "
+        "set); `only`: only the documents of PERSISTED_QUERIES_MANIFEST run; `off`: neither.",
+    )
+    persisted_queries_manifest: Path | None = Field(
+        default=None,
+        description="Apollo's persisted query list (JSON): the documents `only` allows; with "
+        "`auto`, known to every process from the start.",
+    )
     metrics: bool = Field(default=True, description="Serve Prometheus metrics at `/metrics`.")
     metrics_token: str | None = Field(
         default=None,

@@ -25,6 +25,8 @@ from strawberry.http import GraphQLRequestData
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
+from schema.persisted import Refused
+
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 ACCEPTED = {GRAPHQL_RESPONSE: GRAPHQL_RESPONSE, JSON: JSON, "application/*": JSON, "*/*": JSON}
@@ -197,6 +199,7 @@ class GraphQLOverHTTP:
     """Mixed into the Strawberry view (before it in the bases)."""
 
     max_json_depth = 64
+    persisted = None  # `schema.persisted.PersistedQueries`, unless turned off
 
     def decode_json(self, data: bytes | str) -> object:
         return decode_json(data, self.max_json_depth)
@@ -228,6 +231,11 @@ class GraphQLOverHTTP:
     async def execute_single(
         self, request, request_adapter, sub_response, context, root_value, request_data
     ):
+        if self.persisted is not None:
+            try:
+                request_data = await self.persisted.resolve(request_data)
+            except Refused as exc:
+                return exc.result()
         try:
             return await self.schema.execute(
                 request_data.query,

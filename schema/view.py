@@ -27,6 +27,7 @@ from schema.errors import ErrorCodes
 from schema.http import GraphQLOverHTTP, dumps
 from schema.live import LiveHub
 from schema.observe import Metrics, Outcome, clock, log_request, operation_name
+from schema.persisted import PersistedQueries
 from schema.registry import SchemaRegistry
 from schema.sockets import SocketHandler
 
@@ -131,7 +132,7 @@ class GraphQLView(GraphQLOverHTTP, GraphQL):
 
     graphql_transport_ws_handler_class = SocketHandler
 
-    def __init__(self, schema, settings: Settings, authenticate=None):
+    def __init__(self, schema, settings: Settings, authenticate=None, persisted=None):
         super().__init__(
             schema,
             graphql_ide="graphiql" if settings.graphiql else None,
@@ -139,10 +140,16 @@ class GraphQLView(GraphQLOverHTTP, GraphQL):
             allowed_origins=settings.allowed_origins,
         )
         self.authenticate = authenticate
+        self.persisted = persisted
         self.max_json_depth = settings.max_json_depth
         self._ide_html = None
         if settings.graphiql and graphiql.present(settings.graphiql_assets):
             self._ide_html = graphiql.local_page(super().graphql_ide_html)
+
+    def should_render_graphql_ide(self, request) -> bool:
+        """Not for a GET carrying a persisted query's hash (no `query`, `extensions` only)."""
+        has_extensions = request.query_params.get("extensions") is not None
+        return not has_extensions and super().should_render_graphql_ide(request)
 
     @property
     def graphql_ide_html(self) -> str:
@@ -238,6 +245,9 @@ class GraphQLEndpoint:
         self.outbox = outbox
         self.grants = plugins.permission_grants()
         self.views: dict[frozenset[str], GraphQLView] = {}
+        self.persisted = None
+        if settings.persisted_queries != "off":
+            self.persisted = PersistedQueries.from_settings(settings)
         self.admission = Admission(settings.max_concurrent_requests, settings.request_queue_timeout)
         self.live = None
         if outbox is not None:
@@ -247,7 +257,7 @@ class GraphQLEndpoint:
         key = frozenset(modules) & frozenset(self.plugins.modules)
         if key not in self.views:
             self.views[key] = GraphQLView(
-                self.registry.schema_for(key), self.settings, self.authenticate
+                self.registry.schema_for(key), self.settings, self.authenticate, self.persisted
             )
         return self.views[key]
 
