@@ -2,17 +2,14 @@
 
 from pathlib import Path
 
-from sqlalchemy import update
-
+from core import records
 from core.access import ROLES
 from core.hookspecs import hookimpl
 from core.plugins import Module
 from plugins.insurance import demo, queries
 from plugins.insurance import schema as api
 from plugins.insurance.models import InsuranceClaim, InsurancePolicy, InsuranceProvider
-from plugins.insurance.types import InsuranceClaim as ClaimType
-from plugins.insurance.types import InsurancePolicy as PolicyType
-from plugins.insurance.types import InsuranceProvider as ProviderType
+from plugins.insurance.types import load_claim, load_policy, load_provider
 from schema.tabs import TabSpec
 
 MANAGERS = ("owner", "admin", "manager")
@@ -72,35 +69,20 @@ def hub_badge_count_queries(principal, customer_ids):
     return {"insurance": queries.open_claim_counts(principal.tenant_id, customer_ids)}
 
 
-def _node(node_type, what: str, batch):
-    async def load(info, pk: int):
-        row = await info.context.loaders.custom(f"insurance.{what}", batch).load(pk)
-        return node_type.from_row(row) if row else None
-
-    return load
-
-
 @hookimpl
 def hub_node_resolvers():
     return {
-        "InsuranceProvider": _node(ProviderType, "provider", queries.providers),
-        "InsurancePolicy": _node(PolicyType, "policy", queries.policies),
-        "InsuranceClaim": _node(ClaimType, "claim", queries.claims),
+        "InsuranceProvider": load_provider,
+        "InsurancePolicy": load_policy,
+        "InsuranceClaim": load_claim,
     }
 
 
 @hookimpl
 def hub_customers_merging(session, tenant_id, source_id, target_id):
-    async def move():
-        for model in (InsurancePolicy, InsuranceClaim):
-            await session.execute(
-                update(model)
-                .where(model.tenant_id == tenant_id, model.customer_id == source_id)
-                .values(customer_id=target_id)
-                .execution_options(synchronize_session=False)
-            )
-
-    return move()
+    return records.move_to_customer(
+        session, tenant_id, source_id, target_id, InsurancePolicy, InsuranceClaim
+    )
 
 
 @hookimpl

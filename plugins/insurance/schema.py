@@ -20,11 +20,12 @@ from plugins.insurance.types import (
     customer_insurance,
     statuses_of,
 )
+from schema import kit
 from schema.context import Info
 from schema.customers.inputs import sent
 from schema.ids import from_global_id
 from schema.money import MoneyInput
-from schema.payloads import as_row, mutate, payload
+from schema.payloads import payload
 from schema.relay import Connection, connection
 
 InsuranceProviderPayload = payload(InsuranceProvider, "provider")
@@ -116,19 +117,23 @@ def _policy_changes(input) -> dict:
     return changes
 
 
-async def _run(info: Info, node_type, work, target: str = "id"):
-    row, errors = await mutate(info, work, target)
-    return (None if row is None else node_type.from_row(as_row(row))), errors
+def _provider(info: Info, work, target: str = "id"):
+    return kit.save(info, InsuranceProviderPayload, "provider", InsuranceProvider, work, target)
+
+
+def _policy(info: Info, work, target: str = "id"):
+    return kit.save(info, InsurancePolicyPayload, "policy", InsurancePolicy, work, target)
+
+
+def _claim(info: Info, work, target: str = "id"):
+    return kit.save(info, InsuranceClaimPayload, "claim", InsuranceClaim, work, target)
 
 
 async def create_insurance_provider(
     info: Info, input: CreateInsuranceProviderInput
 ) -> InsuranceProviderPayload:
     changes = {"name": input.name, "phone": input.phone, "email": input.email}
-    node, errors = await _run(
-        info, InsuranceProvider, lambda s, p: service.save_provider(s, p, changes)
-    )
-    return InsuranceProviderPayload(provider=node, user_errors=errors)
+    return await _provider(info, lambda s, p: service.save_provider(s, p, changes))
 
 
 async def update_insurance_provider(
@@ -136,10 +141,7 @@ async def update_insurance_provider(
 ) -> InsuranceProviderPayload:
     changes = sent(input, {"name": "name", "phone": "phone", "email": "email"})
     pk = from_global_id(input.id, "InsuranceProvider")
-    node, errors = await _run(
-        info, InsuranceProvider, lambda s, p: service.save_provider(s, p, changes, pk)
-    )
-    return InsuranceProviderPayload(provider=node, user_errors=errors)
+    return await _provider(info, lambda s, p: service.save_provider(s, p, changes, pk))
 
 
 async def create_insurance_policy(
@@ -147,13 +149,9 @@ async def create_insurance_policy(
 ) -> InsurancePolicyPayload:
     customer_id = from_global_id(input.customer_id, "Customer")
     changes = _policy_changes(input)
-    node, errors = await _run(
-        info,
-        InsurancePolicy,
-        lambda s, p: service.create_policy(s, p, customer_id, changes),
-        "customerId",
+    return await _policy(
+        info, lambda s, p: service.create_policy(s, p, customer_id, changes), "customerId"
     )
-    return InsurancePolicyPayload(policy=node, user_errors=errors)
 
 
 async def update_insurance_policy(
@@ -161,18 +159,14 @@ async def update_insurance_policy(
 ) -> InsurancePolicyPayload:
     pk = from_global_id(input.id, "InsurancePolicy")
     changes = _policy_changes(input)
-    node, errors = await _run(
-        info, InsurancePolicy, lambda s, p: service.update_policy(s, p, pk, changes)
-    )
-    return InsurancePolicyPayload(policy=node, user_errors=errors)
+    return await _policy(info, lambda s, p: service.update_policy(s, p, pk, changes))
 
 
 async def cancel_insurance_policy(
     info: Info, input: CancelInsurancePolicyInput
 ) -> InsurancePolicyPayload:
     pk = from_global_id(input.id, "InsurancePolicy")
-    node, errors = await _run(info, InsurancePolicy, lambda s, p: service.cancel_policy(s, p, pk))
-    return InsurancePolicyPayload(policy=node, user_errors=errors)
+    return await _policy(info, lambda s, p: service.cancel_policy(s, p, pk))
 
 
 async def submit_insurance_claim(
@@ -192,8 +186,7 @@ async def submit_insurance_claim(
             input.claimed_amount,
         )
 
-    node, errors = await _run(info, InsuranceClaim, work, "customerId")
-    return InsuranceClaimPayload(claim=node, user_errors=errors)
+    return await _claim(info, work, "customerId")
 
 
 async def move_insurance_claim(info: Info, input: MoveInsuranceClaimInput) -> InsuranceClaimPayload:
@@ -204,8 +197,7 @@ async def move_insurance_claim(info: Info, input: MoveInsuranceClaimInput) -> In
             session, principal, pk, input.to.value, input.approved_amount, input.note
         )
 
-    node, errors = await _run(info, InsuranceClaim, work)
-    return InsuranceClaimPayload(claim=node, user_errors=errors)
+    return await _claim(info, work)
 
 
 async def insurance_providers(

@@ -9,24 +9,29 @@ from datetime import date
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import access, events
+from core import access, records
 from core.auth import Principal
-from core.catalog import clean_text
 from core.contacts import EMAIL_RE, PHONE_RE, digits
 from core.customers import get_customer
 from core.errors import InvalidInput, NotFound, Problem
-from core.models import Customer, utcnow
+from core.models import utcnow
+from core.records import clean_text, fail_if
 from plugins.insurance.models import InsuranceClaim, InsurancePolicy, InsuranceProvider
 from plugins.insurance.queries import today
 from schema.ids import to_global_id
 from schema.money import check_money
 
 PREMIUM_PERIODS = ("MONTHLY", "QUARTERLY", "YEARLY")
-TRANSITIONS = {
-    "SUBMITTED": ("IN_REVIEW",),
-    "IN_REVIEW": ("APPROVED", "REJECTED"),
-    "APPROVED": ("PAID",),
-}
+TRANSITIONS = records.Transitions(
+    "A claim",
+    {
+        "SUBMITTED": frozenset({"IN_REVIEW"}),
+        "IN_REVIEW": frozenset({"APPROVED", "REJECTED"}),
+        "APPROVED": frozenset({"PAID"}),
+        "REJECTED": frozenset(),
+        "PAID": frozenset(),
+    },
+)
 POLICY_FIELDS = {
     "provider_id": "providerId",
     "number": "number",
@@ -41,11 +46,6 @@ POLICY_FIELDS = {
 
 def _path(name: str) -> tuple[str, ...]:
     return ("input", POLICY_FIELDS.get(name, name))
-
-
-def _fail_if(problems: list[Problem]) -> None:
-    if problems:
-        raise InvalidInput(problems)
 
 
 # --- providers --------------------------------------------------------------------------
@@ -107,7 +107,7 @@ async def save_provider(
     for kind in ("phone", "email"):
         if kind in changes:
             values[kind] = _contact(kind, changes[kind], problems)
-    _fail_if(problems)
+    fail_if(problems)
     if provider is None:
         provider = InsuranceProvider(tenant_id=principal.tenant_id)
         session.add(provider)
@@ -120,37 +120,13 @@ async def save_provider(
 # --- policies ---------------------------------------------------------------------------
 
 
-async def _get(session: AsyncSession, principal: Principal, model, row_id: int, lock: bool, what):
-    """A policy or claim of a customer the principal may see; anything else is not found.
-    `lock` (for writes) holds the row until the commit and needs the customer editable: a
-    change to its policies and claims is a change to the customer."""
-    query = (
-        select(model)
-        .join(Customer, Customer.id == model.customer_id)
-        .where(
-            model.tenant_id == principal.tenant_id,
-            model.id == row_id,
-            access.visible_customers(principal),
-        )
-    )
-    row = await session.scalar(query.with_for_update(of=model) if lock else query)
-    if row is None:
-        raise NotFound(what)
-    if lock:
-        await get_customer(session, principal, row.customer_id)
-    return row
-
-
 async def get_policy(
     session: AsyncSession, principal: Principal, policy_id: int, lock: bool = False
 ) -> InsurancePolicy:
-    return await _get(session, principal, InsurancePolicy, policy_id, lock, "Insurance policy")
-
-
-async def get_claim(
-    session: AsyncSession, principal: Principal, claim_id: int, lock: bool = False
-) -> InsuranceClaim:
-    return await _get(session, principal, InsuranceClaim, claim_id, lock, "Insurance claim")
+    """A policy of a customer the principal may see; `lock` (for writes) holds it until the
+    commit and needs the customer editable: a change to a policy is a change to the customer."""
+    get = records.for_update if lock else records.visible_row
+    return await get(session, principal, InsurancePolicy, policy_id, "Insurance policy")
 
 
 async def _policy_values(
@@ -233,7 +209,7 @@ async def create_policy(
         tenant_id=principal.tenant_id, customer_id=customer.id, status="ACTIVE", **values
     )
     await _check_policy(session, policy, problems)
-    _fail_if(problems)
+    fail_if(problems)
     session.add(policy)
     await session.flush()
     return policy
@@ -250,12 +226,12 @@ async def update_policy(
         raise InvalidInput.one(("input", "id"), "A cancelled policy can't change.", "CANCELLED")
     problems: list[Problem] = []
     values = await _policy_values(session, principal.tenant_id, changes, problems)
-    _fail_if(problems)
+    fail_if(problems)
     with session.no_autoflush:
         for key, value in values.items():
             setattr(policy, key, value)
         await _check_policy(session, policy, problems)
-    _fail_if(problems)
+    fail_if(problems)
     await session.flush()
     return policy
 
@@ -280,12 +256,16 @@ async def cancel_policy(
 # --- claims -----------------------------------------------------------------------------
 
 
-def _claim_event(claim: InsuranceClaim, **data) -> dict:
-    return {
-        "claimId": to_global_id("InsuranceClaim", claim.id),
-        "policyId": to_global_id("InsurancePolicy", claim.policy_id),
+async def _emit(session, principal: Principal, claim: InsuranceClaim, name: str, **data) -> None:
+    await records.emit(
+        session,
+        principal,
+        name,
+        claim.customer_id,
+        claimId=to_global_id("InsuranceClaim", claim.id),
+        policyId=to_global_id("InsurancePolicy", claim.policy_id),
         **data,
-    }
+    )
 
 
 async def submit_claim(
@@ -334,7 +314,7 @@ async def submit_claim(
                 "OUTSIDE_PERIOD",
             )
         )
-    _fail_if(problems)
+    fail_if(problems)
     claim = InsuranceClaim(
         tenant_id=principal.tenant_id,
         customer_id=customer.id,
@@ -348,17 +328,8 @@ async def submit_claim(
     )
     session.add(claim)
     await session.flush()
-    data = _claim_event(claim, claimedAmount={"amount": amount, "currency": currency})
-    await events.emit(
-        session,
-        events.Event(
-            "insurance.claim_submitted",
-            principal.tenant_id,
-            customer.id,
-            data,
-            principal.worker_id,
-        ),
-    )
+    money = {"amount": amount, "currency": currency}
+    await _emit(session, principal, claim, "insurance.claim_submitted", claimedAmount=money)
     return claim
 
 
@@ -394,15 +365,13 @@ async def move_claim(
     """One step of SUBMITTED → IN_REVIEW → APPROVED | REJECTED, APPROVED → PAID. The row is
     locked while deciding, so two people moving one claim cannot both pass the check."""
     access.require(principal, "insurance.manage")
-    claim = await get_claim(session, principal, claim_id, lock=True)
+    claim = await records.for_update(
+        session, principal, InsuranceClaim, claim_id, "Insurance claim"
+    )
     before = claim.status
-    if to not in TRANSITIONS.get(before, ()):
-        allowed = " or ".join(TRANSITIONS.get(before, ())) or "nothing: it is final"
-        raise InvalidInput.one(
-            ("input", "to"),
-            f"A claim can't move from {before} to {to}; from {before} it can move to {allowed}.",
-            "INVALID_TRANSITION",
-        )
+    if to == before:  # the kit's no-op; a claim's step always goes somewhere
+        raise InvalidInput.one(("input", "to"), f"The claim is {to} already.", "INVALID_TRANSITION")
+    TRANSITIONS.check(before, to, ("input", "to"))
     problems: list[Problem] = []
     amount = None
     if to == "APPROVED":
@@ -412,7 +381,7 @@ async def move_claim(
         text = "Give an approved amount only when approving."
         problems.append(Problem(("input", "approvedAmount"), text, "INVALID"))
     note = clean_text(note, ("input", "note"), 2000, problems)
-    _fail_if(problems)
+    fail_if(problems)
     now = utcnow()
     claim.status = to
     if to in ("APPROVED", "REJECTED"):
@@ -424,17 +393,8 @@ async def move_claim(
     if note is not None:
         claim.note = note
     await session.flush()
-    data = _claim_event(claim, **{"from": before, "to": to})
+    data = {"from": before, "to": to}
     if to == "APPROVED":
         data["approvedAmount"] = {"amount": amount, "currency": claim.currency}
-    await events.emit(
-        session,
-        events.Event(
-            "insurance.claim_status_changed",
-            principal.tenant_id,
-            claim.customer_id,
-            data,
-            principal.worker_id,
-        ),
-    )
+    await _emit(session, principal, claim, "insurance.claim_status_changed", **data)
     return claim

@@ -9,10 +9,9 @@ import strawberry
 from sqlalchemy import select, union
 from strawberry import Private
 
-from core import access, multiread
-from core.pagination import PageRequest, decode_cursor
+from core import access, keyset, multiread
 from plugins.insurance import queries as q
-from schema import overview
+from schema import kit, overview
 from schema.context import Info
 from schema.customers.types import Customer
 from schema.money import Money
@@ -52,10 +51,6 @@ def _load(info: Info, what: str, batch, key):
     return info.context.loaders.custom(f"insurance.{what}", batch).load(key)
 
 
-async def _customer(info: Info, customer_id: int) -> Customer:
-    return Customer.from_row(await info.context.loaders.customer.load(customer_id))
-
-
 @strawberry.type(description="An insurer the tenant's customers hold policies with.")
 class InsuranceProvider(Node):
     name: str = strawberry.field(description="Unique in the tenant, ignoring case.")
@@ -66,14 +61,7 @@ class InsuranceProvider(Node):
 
     @classmethod
     def from_row(cls, row) -> "InsuranceProvider":
-        return cls(
-            pk=row["id"],
-            name=row["name"],
-            phone=row["phone"],
-            email=row["email"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-        )
+        return kit.from_row(cls, row)
 
 
 @strawberry.type(description="A customer's insurance policy with one provider.")
@@ -96,21 +84,12 @@ class InsurancePolicy(Node):
 
     @classmethod
     def from_row(cls, row) -> "InsurancePolicy":
-        return cls(
-            pk=row["id"],
-            number=row["number"],
-            coverage_description=row["coverage_description"],
+        return kit.from_row(
+            cls,
+            row,
             coverage_limit=Money(amount=row["coverage_amount"], currency=row["coverage_currency"]),
             premium=Money(amount=row["premium_amount"], currency=row["premium_currency"]),
-            premium_period=InsurancePremiumPeriod(row["premium_period"]),
-            start_date=row["start_date"],
-            end_date=row["end_date"],
-            cancelled_at=row["cancelled_at"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
             stored_status=row["status"],
-            provider_id=row["provider_id"],
-            customer_id=row["customer_id"],
         )
 
     @strawberry.field
@@ -129,7 +108,7 @@ class InsurancePolicy(Node):
 
     @strawberry.field
     async def customer(self, info: Info) -> Customer:
-        return await _customer(info, self.customer_id)
+        return await kit.customer(info, self.customer_id)
 
 
 @strawberry.type(description="A claim on a policy, moving through its workflow.")
@@ -151,31 +130,30 @@ class InsuranceClaim(Node):
 
     @classmethod
     def from_row(cls, row) -> "InsuranceClaim":
-        currency = row["currency"]
-        approved = row["approved_amount"]
-        return cls(
-            pk=row["id"],
-            incident_date=row["incident_date"],
-            description=row["description"],
+        currency, approved = row["currency"], row["approved_amount"]
+        return kit.from_row(
+            cls,
+            row,
             claimed_amount=Money(amount=row["claimed_amount"], currency=currency),
             approved_amount=None if approved is None else Money(amount=approved, currency=currency),
-            status=InsuranceClaimStatus(row["status"]),
-            note=row["note"],
-            submitted_at=row["submitted_at"],
-            decided_at=row["decided_at"],
-            paid_at=row["paid_at"],
-            updated_at=row["updated_at"],
-            policy_id=row["policy_id"],
-            customer_id=row["customer_id"],
         )
 
     @strawberry.field
     async def policy(self, info: Info) -> InsurancePolicy:
-        return InsurancePolicy.from_row(await _load(info, "policy", q.policies, self.policy_id))
+        return await load_policy(info, self.policy_id)
 
     @strawberry.field
     async def customer(self, info: Info) -> Customer:
-        return await _customer(info, self.customer_id)
+        return await kit.customer(info, self.customer_id)
+
+
+load_policy = kit.node_loader(q.POLICIES, InsurancePolicy)
+load_claim = kit.node_loader(q.CLAIMS, InsuranceClaim)
+
+
+async def load_provider(info: Info, pk: int) -> InsuranceProvider | None:
+    row = await _load(info, "provider", q.providers, pk)
+    return InsuranceProvider.from_row(row) if row else None
 
 
 @strawberry.input(description="Every condition given must hold.")
@@ -198,28 +176,47 @@ def statuses_of(f) -> tuple[str, ...] | None:
     return tuple(sorted({s.value for s in f.statuses}))
 
 
-def _slice(first: int | None, after: str | None, listing: q.Listing, statuses) -> q.Slice:
-    page = PageRequest(first=first, after=after).validated()
-    cursor = None
-    if after is not None:
-        cursor = decode_cursor(after, "after", listing.order_key, listing.sort, False)
-    return q.Slice(page.size, cursor, statuses)
+LISTS = {"policies": q.POLICY_LIST, "claims": q.CLAIM_LIST}
+COUNTS = {
+    "activePolicyCount": ("policies", q.ACTIVE_POLICIES),
+    "openClaimCount": ("claims", q.OPEN_CLAIMS),
+}
 
 
-def _total(info: Info, found: q.CustomerPage, what: str, counts, key):
-    """`totalCount`: what the page's statement counted, else one batched count."""
+def _page_loader(loaders, name: str, statuses, first, after):
+    """The loader of one kind of page (list, statuses, arguments), and that page."""
+    listing = LISTS[name]
+    page = listing.order.request(first, after)
 
-    async def total() -> int:
-        if found.total is not None:
-            return found.total
-        return await _load(info, f"{what}_count", counts, key)
+    async def batch(conn, principal, customer_ids):
+        return await listing.pages(conn, principal.tenant_id, customer_ids, statuses, page)
 
-    return total
+    return loaders.custom(f"insurance.{name}:{statuses}:{first}:{after}", batch), page
+
+
+def _count_loader(loaders, name: str, statuses):
+    """A customer's rows of the list in these statuses: `totalCount` and the counts."""
+    listing = LISTS[name]
+
+    async def batch(conn, principal, customer_ids):
+        return await listing.counts(conn, principal.tenant_id, customer_ids, statuses)
+
+    return loaders.custom(f"insurance.{name}.count:{statuses}", batch)
 
 
 @strawberry.type(description="The customer's insurance: policies, claims, what needs attention.")
 class CustomerInsurance:
     customer_id: Private[int]
+
+    async def _list(self, info: Info, name: str, first, after, f, build) -> Connection:
+        loaders, statuses = info.context.loaders, statuses_of(f)
+        pages, _ = _page_loader(loaders, name, statuses, first, after)
+        found = await pages.load(self.customer_id)
+
+        def count():
+            return _count_loader(loaders, name, statuses).load(self.customer_id)
+
+        return connection(found, [build(r) for r in found.rows], count)
 
     @strawberry.field(description="Newest first; at most 100 per page.")
     async def policies(
@@ -229,11 +226,7 @@ class CustomerInsurance:
         after: str | None = None,
         filter: InsurancePolicyFilter | None = None,
     ) -> Connection[InsurancePolicy]:
-        want = _slice(first, after, q.POLICY_LIST, statuses_of(filter))
-        found = await _load(info, "policies", q.policy_pages, (self.customer_id, want))
-        key = (self.customer_id, want.statuses)
-        nodes = [InsurancePolicy.from_row(r) for r in found.page.rows]
-        return connection(found.page, nodes, _total(info, found, "policy", q.policy_counts, key))
+        return await self._list(info, "policies", first, after, filter, InsurancePolicy.from_row)
 
     @strawberry.field(description="Newest first; at most 100 per page.")
     async def claims(
@@ -243,38 +236,24 @@ class CustomerInsurance:
         after: str | None = None,
         filter: InsuranceClaimFilter | None = None,
     ) -> Connection[InsuranceClaim]:
-        want = _slice(first, after, q.CLAIM_LIST, statuses_of(filter))
-        found = await _load(info, "claims", q.claim_pages, (self.customer_id, want))
-        key = (self.customer_id, want.statuses)
-        nodes = [InsuranceClaim.from_row(r) for r in found.page.rows]
-        return connection(found.page, nodes, _total(info, found, "claim", q.claim_counts, key))
+        return await self._list(info, "claims", first, after, filter, InsuranceClaim.from_row)
+
+    async def _count(self, info: Info, field: str) -> int:
+        return await _count_loader(info.context.loaders, *COUNTS[field]).load(self.customer_id)
 
     @strawberry.field(description="Claims SUBMITTED or IN_REVIEW: the tab's badge.")
     async def open_claim_count(self, info: Info) -> int:
-        key = (self.customer_id, q.OPEN_CLAIMS)
-        return await _load(info, "claim_count", q.claim_counts, key)
+        return await self._count(info, "openClaimCount")
 
     @strawberry.field(description="Policies neither expired nor cancelled.")
     async def active_policy_count(self, info: Info) -> int:
-        key = (self.customer_id, q.ACTIVE_POLICIES)
-        return await _load(info, "policy_count", q.policy_counts, key)
-
-
-# field: (listing, page loader, its batch, count loader, its batch)
-LISTS = {
-    "policies": (q.POLICY_LIST, "policies", q.policy_pages, "policy_count", q.policy_counts),
-    "claims": (q.CLAIM_LIST, "claims", q.claim_pages, "claim_count", q.claim_counts),
-}
-COUNTS = {
-    "activePolicyCount": ("policies", q.ACTIVE_POLICIES),
-    "openClaimCount": ("claims", q.OPEN_CLAIMS),
-}
+        return await self._count(info, "activePolicyCount")
 
 
 @dataclass(frozen=True)
 class Overview:
-    """What the selection under `insurance` reads: first pages `(list, slice)`, counts
-    `(list, statuses)`, the providers of the policies shown."""
+    """What the selection under `insurance` reads: first pages `(list, statuses, first)`,
+    counts `(list, statuses)`, the providers of the policies shown."""
 
     pages: frozenset = frozenset()
     counts: frozenset = frozenset()
@@ -300,7 +279,9 @@ def _overview(fields) -> Overview | None:
             page, statuses = overview.first_page(field), _statuses(field)
             if page is None or statuses is False:
                 continue
-            pages.add((field.name, q.Slice(page.size, None, statuses)))
+            pages.add((field.name, statuses, page.first))
+            if overview.selects(field, "totalCount"):
+                counts.add((field.name, statuses))
             providers |= field.name == "policies" and overview.selects(field, "provider")
     if not (pages or counts):
         return None
@@ -310,33 +291,32 @@ def _overview(fields) -> Overview | None:
 async def _read(conn, ctx, customer_ids: list[int], want: Overview) -> None:
     """All of `want` for these customers in one statement, into the loaders' caches."""
     tenant_id, loaders = ctx.principal.tenant_id, ctx.loaders
-    parts = {}
-    for name, wanted in want.pages:
-        parts[name, wanted] = q.page_query(LISTS[name][0], tenant_id, wanted, customer_ids)
-    counted = {}
+    parts, pages = {}, {}
+    for name, statuses, first in want.pages:
+        pages[name, statuses, first] = _page_loader(loaders, name, statuses, first, None)
+        page = pages[name, statuses, first][1]
+        parts[name, statuses, first] = LISTS[name].pages_query(
+            tenant_id, customer_ids, statuses, page
+        )
     for name, statuses in want.counts:
-        counted.setdefault(name, []).extend((i, statuses) for i in customer_ids)
-    for name, keys in counted.items():
-        parts["count", name] = q.counts_query(LISTS[name][0], tenant_id, keys)
-    policies = [wanted.statuses for name, wanted in want.pages if name == "policies"]
+        parts["count", name, statuses] = LISTS[name].counts_query(tenant_id, customer_ids, statuses)
+    policies = [statuses for name, statuses, _ in want.pages if name == "policies"]
     if want.providers and policies:  # those of all the lists' policies: a few more than shown
         shown = union(*(q.provider_ids(tenant_id, customer_ids, s) for s in policies))
         parts["providers"] = select(q.PROVIDERS).where(
             q.PROVIDERS.c.tenant_id == tenant_id, q.PROVIDERS.c.id.in_(shown)
         )
     found = dict(zip(parts, await multiread.read(conn, list(parts.values())), strict=True))
-    for name, wanted in want.pages:
-        listing, key, batch, _, _ = LISTS[name]
-        made = q.pages_of(listing, wanted, customer_ids, found[name, wanted])
-        loader = loaders.custom(f"insurance.{key}", batch)
-        for customer_id, page in made.items():
-            loader.prime((customer_id, wanted), page)
-    for name, keys in counted.items():
-        _, _, _, key, batch = LISTS[name]
-        rows = [tuple(row.values()) for row in found["count", name]]
-        loader = loaders.custom(f"insurance.{key}", batch)
-        for count_key, n in zip(keys, q.counts_of(keys, rows), strict=True):
-            loader.prime(count_key, n)
+    for key, (loader, page) in pages.items():
+        order = LISTS[key[0]].order
+        made = keyset.pages_of(found[key], "customer_id", customer_ids, order, page)
+        for customer_id, made_page in zip(customer_ids, made, strict=True):
+            loader.prime(customer_id, made_page)
+    for name, statuses in want.counts:
+        counts = overview.by_customer(found["count", name, statuses])
+        loader = _count_loader(loaders, name, statuses)
+        for customer_id in customer_ids:
+            loader.prime(customer_id, counts.get(customer_id, 0))
     providers = loaders.custom("insurance.provider", q.providers)
     for row in found.get("providers", []):
         providers.prime(row["id"], row)
