@@ -44,17 +44,20 @@ class Listing:
 BADGE = Listing(True, ACTIVE)  # upcoming BOOKED or CONFIRMED: the tab's badge
 
 
+def _where(principal: Principal, listing: Listing, now: datetime) -> list:
+    return [A.c.tenant_id == principal.tenant_id, *listing.conditions(now)]
+
+
 def pages_query(principal: Principal, customer_ids, listing: Listing, page, now: datetime):
-    conditions = [A.c.tenant_id == principal.tenant_id, *listing.conditions(now)]
-    return keyset.grouped_pages_query(
-        A, "customer_id", customer_ids, conditions, listing.order, page
-    )
+    where = _where(principal, listing, now)
+    return keyset.grouped_pages_query(A, "customer_id", customer_ids, where, listing.order, page)
 
 
 async def pages(conn, principal: Principal, customer_ids, listing: Listing, page) -> list[Page]:
-    query = pages_query(principal, customer_ids, listing, page, utcnow())
-    rows = (await conn.execute(query)).mappings()
-    return keyset.pages_of(rows, "customer_id", customer_ids, listing.order, page)
+    where = _where(principal, listing, utcnow())
+    return await keyset.grouped_pages(
+        conn, A, "customer_id", customer_ids, where, listing.order, page
+    )
 
 
 def count_query(principal: Principal, customer_ids, listing: Listing = BADGE, now=None):
@@ -64,17 +67,16 @@ def count_query(principal: Principal, customer_ids, listing: Listing = BADGE, no
 
 
 async def counts(conn, principal: Principal, customer_ids, listing: Listing) -> list[int]:
-    found = dict((await conn.execute(count_query(principal, customer_ids, listing))).all())
-    return [found.get(i, 0) for i in customer_ids]
+    conditions = listing.conditions(utcnow())
+    return await keyset.counts(
+        conn, A, "customer_id", principal.tenant_id, customer_ids, *conditions
+    )
 
 
 def worker_ids(principal: Principal, customer_ids, listing: Listing, now: datetime):
     """The workers of the customers' appointments in one list."""
-    return select(A.c.worker_id).where(
-        A.c.tenant_id == principal.tenant_id,
-        A.c.customer_id.in_(customer_ids),
-        *listing.conditions(now),
-    )
+    where = _where(principal, listing, now)
+    return select(A.c.worker_id).where(A.c.customer_id.in_(customer_ids), *where)
 
 
 def balances_query(principal: Principal, customer_ids):
