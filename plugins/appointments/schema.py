@@ -8,7 +8,7 @@ import strawberry
 from sqlalchemy import union
 from strawberry import UNSET
 
-from core import access, multiread
+from core import access, keyset, multiread
 from core.errors import InvalidInput
 from core.models import utcnow
 from core.pagination import PageRequest
@@ -18,9 +18,11 @@ from plugins.appointments.types import (
     Appointment,
     AppointmentStatus,
     CustomerAppointments,
+    count_loader,
+    page_loader,
     status_filter,
 )
-from schema import overview
+from schema import kit, overview
 from schema.context import Info
 from schema.customers.types import Customer
 from schema.ids import from_global_id
@@ -34,8 +36,8 @@ MAX_RANGE = timedelta(days=366)
 
 @dataclass(frozen=True)
 class Overview:
-    """What the selection under `appointments` reads: first pages `(upcoming, statuses,
-    size)`, counts `(upcoming, statuses)`, the credits, the workers of the pages' rows."""
+    """What the selection under `appointments` reads: first pages `(Listing, size)`, counts
+    (`Listing`s), the credits, the workers of the pages' rows."""
 
     pages: frozenset = frozenset()
     counts: frozenset = frozenset()
@@ -50,10 +52,10 @@ def _overview(fields) -> Overview | None:
     pages, counts, credits, workers = set(), set(), False, False
     for field in fields:
         if field.name == "next":
-            pages.add((True, q.ACTIVE, 1))
+            pages.add((q.BADGE, 1))
             workers |= overview.selects(field, "worker")
         elif field.name == "upcomingCount":
-            counts.add((True, q.ACTIVE))
+            counts.add(q.BADGE)
         elif field.name == "credits":
             credits = True
         elif field.name in LISTS:
@@ -62,10 +64,10 @@ def _overview(fields) -> Overview | None:
                 continue
             upcoming, default = LISTS[field.name]
             chosen = set(overview.argument(field, "status") or ())
-            statuses = tuple(s for s in q.STATUSES if s in chosen) or default
-            pages.add((upcoming, statuses, page.size))
+            listing = q.Listing(upcoming, tuple(s for s in q.STATUSES if s in chosen) or default)
+            pages.add((listing, page.size))
             if overview.selects(field, "totalCount"):
-                counts.add((upcoming, statuses))
+                counts.add(listing)
             workers |= overview.selects(field, "worker")
     if not (pages or counts or credits):
         return None
@@ -77,33 +79,30 @@ async def _read(conn, ctx, customer_ids: list[int], want: Overview) -> None:
     principal, loaders = ctx.principal, ctx.loaders
     now = utcnow()
     largest = {}  # a list's smaller first pages (`next`) are cut from its largest
-    for upcoming, statuses, size in want.pages:
-        largest[upcoming, statuses] = max(size, largest.get((upcoming, statuses), 0))
-    keys = [q.ListKey(i, *shape, size) for shape, size in largest.items() for i in customer_ids]
-    rounds = q.page_queries(principal, keys, now)
-    parts = {("page", n): query for n, (_, query) in enumerate(rounds)}
-    for upcoming, statuses in want.counts:
-        query = q.count_query(principal, customer_ids, statuses, upcoming, now)
-        parts["count", upcoming, statuses] = query
+    for listing, size in want.pages:
+        largest[listing] = max(size, largest.get(listing, 0))
+    parts = {
+        ("page", listing): q.pages_query(principal, customer_ids, listing, PageRequest(size), now)
+        for listing, size in largest.items()
+    }
+    for listing in want.counts:
+        parts["count", listing] = q.count_query(principal, customer_ids, listing, now)
     if want.credits:
         parts["credits"] = q.balances_query(principal, customer_ids)
-    if want.workers and want.pages:  # those of all the lists' rows: a few more than shown
-        lists = {(upcoming, statuses) for upcoming, statuses, _ in want.pages}
-        ids = union(*(q.worker_ids(principal, customer_ids, *shape, now) for shape in lists))
+    if want.workers and largest:  # those of all the lists' rows: a few more than shown
+        ids = union(*(q.worker_ids(principal, customer_ids, listing, now) for listing in largest))
         parts["workers"] = overview.workers_among(principal.tenant_id, ids)
     found = dict(zip(parts, await multiread.read(conn, list(parts.values())), strict=True))
-    pages = loaders.custom("appointments.pages", q.pages)
-    for n, (members, _) in enumerate(rounds):
-        shape = (members[0].upcoming, members[0].statuses)
-        for size in {s for *of, s in want.pages if tuple(of) == shape}:
-            cut = [q.ListKey(key.customer_id, *shape, size) for key in members]
-            for key, page in q.pages_of(cut, found["page", n]).items():
-                pages.prime(key, page)
-    totals = loaders.custom("appointments.counts", q.counts)
-    for upcoming, statuses in want.counts:
-        counted = overview.by_customer(found["count", upcoming, statuses])
+    for listing, size in want.pages:
+        pages, page = page_loader(loaders, listing, size, None)
+        rows = found["page", listing]
+        made = keyset.pages_of(rows, "customer_id", customer_ids, listing.order, page)
+        for customer_id, made_page in zip(customer_ids, made, strict=True):
+            pages.prime(customer_id, made_page)
+    for listing in want.counts:
+        counted = overview.by_customer(found["count", listing])
         for customer_id in customer_ids:
-            totals.prime((customer_id, upcoming, statuses), counted.get(customer_id, 0))
+            count_loader(loaders, listing).prime(customer_id, counted.get(customer_id, 0))
     if want.credits:
         left = overview.by_customer(found["credits"])
         credits = loaders.custom("appointments.credits", q.balances)
@@ -120,12 +119,15 @@ async def appointments(root: Customer, info: Info) -> CustomerAppointments:
     return CustomerAppointments(customer_id=root.pk)
 
 
+_load_appointment = kit.node_loader(q.A, Appointment)
+
+
 async def load_appointment(info: Info, pk: int) -> Appointment | None:
-    """For `node(id:)`: None for another tenant's or an invisible customer's appointment."""
+    """For `node(id:)`: None without appointments.view, or for another tenant's or an
+    invisible customer's appointment."""
     if not access.can(info.context.principal, VIEW):
         return None
-    row = await info.context.loaders.custom("appointments.by_id", q.by_ids).load(pk)
-    return Appointment.from_row(row) if row else None
+    return await _load_appointment(info, pk)
 
 
 async def worker_appointments(
@@ -259,9 +261,7 @@ def _pk(value: strawberry.ID) -> int:
 
 
 async def _written(info: Info, work, target: str = "id") -> AppointmentPayload:
-    result, errors = await mutate(info, work, target)
-    node = Appointment.from_row(as_row(result)) if result is not None else None
-    return AppointmentPayload(appointment=node, user_errors=errors)
+    return await kit.save(info, AppointmentPayload, "appointment", Appointment, work, target)
 
 
 async def book_appointment(info: Info, input: BookAppointmentInput) -> AppointmentPayload:

@@ -19,23 +19,29 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import access
+from core import access, records
 from core.auth import Principal
-from core.catalog import clean_text
 from core.customers import get_customer
 from core.errors import InvalidInput, NotFound, Problem
-from core.events import Event, emit
 from core.models import Base, Customer, Worker, utcnow
+from core.records import Transitions
 from plugins.appointments.models import Appointment, AppointmentCredit
 from plugins.appointments.queries import ACTIVE
 from schema.money import check_money
 
 BOOK = "appointments.book"
 CREDITS = "appointments.credits"
-TRANSITIONS = {
-    "BOOKED": ("CONFIRMED", "CANCELLED", "COMPLETED", "NO_SHOW"),
-    "CONFIRMED": ("CANCELLED", "COMPLETED", "NO_SHOW"),
-}
+FINAL = frozenset()
+TRANSITIONS = Transitions(
+    "An appointment",
+    {
+        "BOOKED": frozenset({"CONFIRMED", "CANCELLED", "COMPLETED", "NO_SHOW"}),
+        "CONFIRMED": frozenset({"CANCELLED", "COMPLETED", "NO_SHOW"}),
+        "CANCELLED": FINAL,
+        "COMPLETED": FINAL,
+        "NO_SHOW": FINAL,
+    },
+)
 EVENTS = {
     "CONFIRMED": "appointment.confirmed",
     "CANCELLED": "appointment.cancelled",
@@ -132,7 +138,7 @@ def stored_reminders(stored: list[dict]) -> list[Reminder]:
 
 
 def _clean(value, name: str, problems: list[Problem]) -> str | None:
-    return clean_text(value, ("input", name), LIMITS[name], problems)
+    return records.clean_text(value, ("input", name), LIMITS[name], problems)
 
 
 async def _lock(session: AsyncSession, model: type[Base], tenant_id: int, row_id: int) -> bool:
@@ -236,14 +242,9 @@ def _data(appointment: Appointment, **extra) -> dict:
 
 
 async def _emit(session, principal: Principal, name: str, appointment: Appointment, **extra):
-    event = Event(
-        name,
-        principal.tenant_id,
-        appointment.customer_id,
-        _data(appointment, **extra),
-        principal.worker_id,
+    await records.emit(
+        session, principal, name, appointment.customer_id, **_data(appointment, **extra)
     )
-    await emit(session, event)
 
 
 async def book(
@@ -264,8 +265,7 @@ async def book(
     location = _clean(location, "location", problems)
     notes = _clean(notes, "notes", problems)
     stored = _reminders(reminders, start, ("input", "reminders"), problems)
-    if problems:
-        raise InvalidInput(problems)
+    records.fail_if(problems)
     customer = await get_customer(session, principal, customer_id)
     await _lock_worker(session, principal, worker_id)
     await _check_free(session, principal, worker_id, start, end)
@@ -307,8 +307,7 @@ async def reschedule(
     start, end = _times(start, end, problems)
     if reminders is not None:
         stored = _reminders(reminders, start, ("input", "reminders"), problems)
-    if problems:
-        raise InvalidInput(problems)
+    records.fail_if(problems)
     appointment = await _appointment(session, principal, appointment_id)
     if appointment.status not in ACTIVE:
         raise InvalidInput.one(
@@ -352,8 +351,7 @@ async def update_details(
     access.require(principal, BOOK)
     problems: list[Problem] = []
     texts = {k: _clean(changes[k], k, problems) for k in ("location", "notes") if k in changes}
-    if problems:
-        raise InvalidInput(problems)
+    records.fail_if(problems)
     appointment = await _appointment(session, principal, appointment_id)
     for key in ("reminders", "prepaid"):
         if key in changes and appointment.status not in ACTIVE:
@@ -366,8 +364,7 @@ async def update_details(
         appointment.reminders = _reminders(
             changes["reminders"], appointment.start_at, ("input", "reminders"), problems
         )
-        if problems:
-            raise InvalidInput(problems)
+        records.fail_if(problems)
     elif "reminders" in changes:
         appointment.reminders = []
     if changes.get("prepaid") is not None:
@@ -418,14 +415,11 @@ async def set_status(
     access.require(principal, BOOK)
     problems: list[Problem] = []
     reason = _clean(reason, "reason", problems)
-    if problems:
-        raise InvalidInput(problems)
+    records.fail_if(problems)
     appointment = await _appointment(session, principal, appointment_id)
-    if status not in TRANSITIONS.get(appointment.status, ()):
+    if not TRANSITIONS.check(appointment.status, status, ("input", "id")):
         raise InvalidInput.one(
-            ("input", "id"),
-            f"A {appointment.status.lower()} appointment cannot become {status.lower()}.",
-            "INVALID_TRANSITION",
+            ("input", "id"), f"The appointment is already {status.lower()}.", "INVALID_TRANSITION"
         )
     if status in ("COMPLETED", "NO_SHOW") and appointment.start_at > utcnow():
         raise InvalidInput.one(
@@ -467,8 +461,7 @@ async def buy_credits(
     if price is not None:
         amount, currency = check_money(price, ("input", "price"), problems)
     note = _clean(note, "note", problems)
-    if problems:
-        raise InvalidInput(problems)
+    records.fail_if(problems)
     customer = await get_customer(session, principal, customer_id)
     session.add(
         AppointmentCredit(
@@ -483,20 +476,19 @@ async def buy_credits(
     )
     await session.flush()
     total = await balance(session, principal.tenant_id, customer.id)
-    data = {"quantity": quantity, "balance": total}
-    event = Event(
-        "appointment.credits_bought", principal.tenant_id, customer.id, data, principal.worker_id
+    await records.emit(
+        session,
+        principal,
+        "appointment.credits_bought",
+        customer.id,
+        quantity=quantity,
+        balance=total,
     )
-    await emit(session, event)
     return customer, total
 
 
 async def move_to(session: AsyncSession, tenant_id: int, source_id: int, target_id: int) -> None:
     """A merge: the source's appointments and credits become the target's."""
-    for model in (Appointment, AppointmentCredit):
-        table = model.__table__
-        await session.execute(
-            update(table)
-            .where(table.c.tenant_id == tenant_id, table.c.customer_id == source_id)
-            .values(customer_id=target_id)
-        )
+    await records.move_to_customer(
+        session, tenant_id, source_id, target_id, Appointment, AppointmentCredit
+    )

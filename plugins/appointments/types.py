@@ -8,8 +8,8 @@ from typing import Annotated
 import strawberry
 from strawberry import Private
 
-from core.pagination import PageRequest, decode_cursor
 from plugins.appointments import queries as q
+from schema import kit
 from schema.context import Info
 from schema.customers.types import Customer
 from schema.relay import Connection, Node, connection
@@ -51,16 +51,6 @@ def _reminders(stored: list[dict], start: datetime) -> list[AppointmentReminder]
     return sorted(reminders, key=lambda r: r.remind_at)
 
 
-async def _worker(info: Info, worker_id: int) -> Worker | None:
-    row = await info.context.loaders.worker.load(worker_id)
-    return Worker.from_row(row) if row else None
-
-
-async def _customer(info: Info, customer_id: int) -> Customer | None:
-    row = await info.context.loaders.customer.load(customer_id)
-    return Customer.from_row(row) if row else None
-
-
 @strawberry.type(description="A customer's appointment with a worker.")
 class Appointment(Node):
     start: datetime = strawberry.field(description="UTC.")
@@ -81,20 +71,11 @@ class Appointment(Node):
 
     @classmethod
     def from_row(cls, row) -> "Appointment":
-        return cls(
-            pk=row["id"],
+        return kit.from_row(
+            cls,
+            row,
             start=row["start_at"],
             end=row["end_at"],
-            status=AppointmentStatus(row["status"]),
-            location=row["location"],
-            notes=row["notes"],
-            prepaid=row["prepaid"],
-            credit_used=row["credit_used"],
-            cancel_reason=row["cancel_reason"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-            worker_id=row["worker_id"],
-            customer_id=row["customer_id"],
             stored_reminders=row["reminders"] or [],
         )
 
@@ -103,12 +84,12 @@ class Appointment(Node):
         return _reminders(self.stored_reminders, self.start)
 
     @strawberry.field(description="Null once the worker was deleted.")
-    def worker(self, info: Info) -> Worker | None:
-        return None if self.worker_id is None else _worker(info, self.worker_id)
+    async def worker(self, info: Info) -> Worker | None:
+        return await kit.worker(info, self.worker_id)
 
     @strawberry.field
-    def customer(self, info: Info) -> Customer | None:
-        return _customer(info, self.customer_id)
+    async def customer(self, info: Info) -> Customer | None:
+        return await kit.customer(info, self.customer_id)
 
 
 def status_filter(status: list[AppointmentStatus] | None, default: tuple[str, ...]):
@@ -116,25 +97,32 @@ def status_filter(status: list[AppointmentStatus] | None, default: tuple[str, ..
     return tuple(s for s in q.STATUSES if s in chosen) or default
 
 
+def page_loader(loaders, listing: q.Listing, first: int | None, after: str | None):
+    """The loader of one kind of page (list, size, cursor), and that page."""
+    page = listing.order.request(first, after)
+
+    async def batch(conn, principal, customer_ids):
+        return await q.pages(conn, principal, customer_ids, listing, page)
+
+    return loaders.custom(f"appointments.page:{listing}:{page.size}:{after}", batch), page
+
+
+def count_loader(loaders, listing: q.Listing):
+    async def batch(conn, principal, customer_ids):
+        return await q.counts(conn, principal, customer_ids, listing)
+
+    return loaders.custom(f"appointments.count:{listing}", batch)
+
+
 async def _list(
-    info: Info,
-    customer_id: int,
-    upcoming: bool,
-    first: int | None,
-    after: str | None,
-    statuses: tuple[str, ...],
+    info: Info, customer_id: int, listing: q.Listing, first: int | None, after: str | None
 ) -> Connection[Appointment]:
     loaders = info.context.loaders
-    page = PageRequest(first=first, after=after).validated()
-    cursor = None
-    if after is not None:
-        cursor = decode_cursor(after, "after", q.order_key(upcoming), q.A.c.start_at, False)
-    key = q.ListKey(customer_id, upcoming, statuses, page.size, cursor)
-    result = await loaders.custom("appointments.pages", q.pages).load(key)
+    pages, _ = page_loader(loaders, listing, first, after)
+    result = await pages.load(customer_id)
 
-    async def count() -> int:
-        counts = loaders.custom("appointments.counts", q.counts)
-        return await counts.load((customer_id, upcoming, statuses))
+    def count():
+        return count_loader(loaders, listing).load(customer_id)
 
     return connection(result, [Appointment.from_row(r) for r in result.rows], count)
 
@@ -159,8 +147,8 @@ class CustomerAppointments:
             list[AppointmentStatus] | None, strawberry.argument(description=STATUS_FILTER)
         ] = None,
     ) -> Connection[Appointment]:
-        statuses = status_filter(status, q.ACTIVE)
-        return await _list(info, self.customer_id, True, first, after, statuses)
+        listing = q.Listing(True, status_filter(status, q.ACTIVE))
+        return await _list(info, self.customer_id, listing, first, after)
 
     @strawberry.field(
         description="Appointments that started by now, latest first; by default all "
@@ -175,19 +163,18 @@ class CustomerAppointments:
             list[AppointmentStatus] | None, strawberry.argument(description=STATUS_FILTER)
         ] = None,
     ) -> Connection[Appointment]:
-        statuses = status_filter(status, q.STATUSES)
-        return await _list(info, self.customer_id, False, first, after, statuses)
+        listing = q.Listing(False, status_filter(status, q.STATUSES))
+        return await _list(info, self.customer_id, listing, first, after)
 
     @strawberry.field(description="The earliest upcoming BOOKED or CONFIRMED appointment.")
     async def next(self, info: Info) -> Appointment | None:
-        key = q.ListKey(self.customer_id, True, q.ACTIVE, 1)
-        page = await info.context.loaders.custom("appointments.pages", q.pages).load(key)
+        pages, _ = page_loader(info.context.loaders, q.BADGE, 1, None)
+        page = await pages.load(self.customer_id)
         return Appointment.from_row(page.rows[0]) if page.rows else None
 
     @strawberry.field(description="Upcoming BOOKED or CONFIRMED appointments (the tab badge).")
     async def upcoming_count(self, info: Info) -> int:
-        counts = info.context.loaders.custom("appointments.counts", q.counts)
-        return await counts.load((self.customer_id, True, q.ACTIVE))
+        return await count_loader(info.context.loaders, q.BADGE).load(self.customer_id)
 
     @strawberry.field(description="Prepaid appointment credits left (never below 0).")
     async def credits(self, info: Info) -> int:
