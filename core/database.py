@@ -103,7 +103,10 @@ def is_unavailable(error: BaseException) -> bool:
         name = type(error.orig).__name__ if error.orig is not None else ""
         if name == "OperationalError" and "database is locked" in str(error.orig):
             return True  # SQLite: another process held the file past `busy_timeout`
-        return name in _RETRYABLE_DRIVER_ERRORS or isinstance(error.orig, OSError)
+        # SQLAlchemy's asyncpg adapter wraps the driver's error: its class is the cause's.
+        cause = getattr(error.orig, "__cause__", None)
+        names = {name, type(cause).__name__ if cause is not None else ""}
+        return bool(names & _RETRYABLE_DRIVER_ERRORS) or isinstance(error.orig, OSError)
     return False
 
 
