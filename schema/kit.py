@@ -106,20 +106,10 @@ def node_loader(table, cls):
     return load
 
 
-async def customer_list(
-    info: Info,
-    name: str,
-    table,
-    customer_id: int,
-    order: Order,
-    first: int | None,
-    after: str | None,
-    build: Callable,
-    conditions: tuple = (),
-) -> Connection:
-    """One customer's rows of `table` as a connection in `order`. `name` identifies the list
-    and its `conditions` in the request (e.g. `"missions.open"`): every customer on a page
-    asking for the same list shares one statement for the pages and one for the counts."""
+def list_loaders(info: Info, name: str, table, order: Order, first, after, conditions=()):
+    """(pages loader, counts loader, page request) of one customer list, keyed by `name`
+    (which must say everything `conditions` depend on), order and arguments. A module's
+    look-ahead read (`schema/overview.py`) primes them; `customer_list` loads from them."""
     page = order.request(first, after)
 
     def where(principal):
@@ -135,12 +125,30 @@ async def customer_list(
             conn, table, "customer_id", principal.tenant_id, ids, *conditions
         )
 
-    found = await loader(info, f"{name}:{order.key}:{first}:{after}", pages).load(customer_id)
+    return (
+        loader(info, f"{name}:{order.key}:{first}:{after}", pages),
+        loader(info, f"{name}:count", counts),
+        page,
+    )
 
-    def count():
-        return loader(info, f"{name}:count", counts).load(customer_id)
 
-    return connection(found, [build(r) for r in found.rows], count)
+async def customer_list(
+    info: Info,
+    name: str,
+    table,
+    customer_id: int,
+    order: Order,
+    first: int | None,
+    after: str | None,
+    build: Callable,
+    conditions: tuple = (),
+) -> Connection:
+    """One customer's rows of `table` as a connection in `order`. `name` identifies the list
+    and its `conditions` in the request (e.g. `"missions.open"`): every customer on a page
+    asking for the same list shares one statement for the pages and one for the counts."""
+    pages, counts, _ = list_loaders(info, name, table, order, first, after, conditions)
+    found = await pages.load(customer_id)
+    return connection(found, [build(r) for r in found.rows], lambda: counts.load(customer_id))
 
 
 async def tenant_list(info: Info, query, order: Order, first, after, build) -> Connection:
