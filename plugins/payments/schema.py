@@ -26,7 +26,7 @@ from plugins.payments.types import (
 from schema.context import Info
 from schema.ids import from_global_id
 from schema.money import MoneyInput
-from schema.payloads import DeletePayload, UserError, deleted, mutate
+from schema.payloads import DeletePayload, UserError, deleted, mutate, payload
 from schema.relay import Connection, connection
 
 # --- inputs -------------------------------------------------------------------------------
@@ -151,10 +151,7 @@ class CheckOverdueInvoicesInput:
 # --- payloads -----------------------------------------------------------------------------
 
 
-@strawberry.type(description="The invoice as written, or why nothing was written.")
-class InvoicePayload:
-    invoice: Invoice | None
-    user_errors: list[UserError]
+InvoicePayload = payload(Invoice, "invoice")
 
 
 @strawberry.type(description="The payment as recorded (or first recorded), or why not.")
