@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from core import access, multiread
+from core import access, keyset, multiread
 from core.models import Tenant, utcnow
 from plugins.payments import queries as q
 from plugins.payments import types as t
@@ -77,15 +77,18 @@ async def _read(conn, ctx, customer_ids: list[int], want: Overview) -> None:
             principal, customer_ids, days
         )
     for page, statuses, counted in want.invoices:
-        invoices = q.invoices_of(principal, customer_ids, q.InvoiceFilter(statuses=statuses))
-        parts["invoices", page, statuses] = q.pages_query(invoices, q.INVOICES, page)
+        where = q.InvoiceFilter(statuses=statuses)
+        parts["invoices", page, statuses] = q.invoice_pages_query(
+            principal, customer_ids, where, page
+        )
         if counted:
-            parts["invoice_count", statuses] = q.counts_query(invoices, q.INVOICES)
+            parts["invoice_count", statuses] = q.invoice_counts_query(
+                principal, customer_ids, where
+            )
     for page, counted in want.payments:
-        paid = q.payments_of(principal, customer_ids)
-        parts["payments", page] = q.pages_query(paid, q.PAYMENTS, page)
+        parts["payments", page] = q.payment_pages_query(principal, customer_ids, page)
         if counted:
-            parts["payment_count"] = q.counts_query(paid, q.PAYMENTS)
+            parts["payment_count"] = q.payment_counts_query(principal, customer_ids)
     if want.methods:
         parts["methods"] = q.methods_query(principal, customer_ids)
     found = dict(zip(parts, await multiread.read(conn, list(parts.values())), strict=True))
@@ -104,19 +107,21 @@ async def _read(conn, ctx, customer_ids: list[int], want: Overview) -> None:
     totals = loaders.custom("payments.invoice_counts", t.invoice_counts)
     for page, statuses, counted in want.invoices:
         where = q.InvoiceFilter(statuses=statuses, today=today)
-        made = q.pages_of(found["invoices", page, statuses], customer_ids, page)
+        rows = found["invoices", page, statuses]
+        made = keyset.pages_of(rows, "customer_id", customer_ids, q.NEWEST_INVOICES, page)
         counts = overview.by_customer(found["invoice_count", statuses]) if counted else {}
-        for customer_id in customer_ids:
-            pages.prime((customer_id, page, where), made[customer_id])
+        for customer_id, made_page in zip(customer_ids, made, strict=True):
+            pages.prime((customer_id, page, where), made_page)
             if counted:
                 totals.prime((customer_id, where), counts.get(customer_id, 0))
     pages = loaders.custom("payments.payment_pages", t.payment_pages)
     totals = loaders.custom("payments.payment_counts", t.payment_counts)
     for page, counted in want.payments:
-        made = q.pages_of(found["payments", page], customer_ids, page)
+        rows = found["payments", page]
+        made = keyset.pages_of(rows, "customer_id", customer_ids, q.NEWEST_PAYMENTS, page)
         counts = overview.by_customer(found["payment_count"]) if counted else {}
-        for customer_id in customer_ids:
-            pages.prime((customer_id, page), made[customer_id])
+        for customer_id, made_page in zip(customer_ids, made, strict=True):
+            pages.prime((customer_id, page), made_page)
             if counted:
                 totals.prime(customer_id, counts.get(customer_id, 0))
     if want.methods:

@@ -9,10 +9,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, case, func, literal, not_, select, union_all
 
-from core import access
+from core import keyset
 from core.auth import Principal
-from core.models import Customer
-from core.pagination import Page, PageRequest, decode_cursor, encode_cursor
+from core.keyset import Order
 from plugins.payments.models import Invoice, InvoiceLine, Payment, PaymentMethod, PaymentRefund
 
 INVOICES = Invoice.__table__
@@ -123,72 +122,35 @@ async def summaries(conn, principal: Principal, customer_ids: Sequence[int], tod
     return summaries_of(rows.mappings(), customer_ids)
 
 
-ORDER_KEY = "id:desc"
+# Newest first. The id is the only key: the cursor names the order and carries the id.
+NEWEST_INVOICES = Order("id:desc", ((INVOICES.c.id, True, False),), INVOICES.c.id)
+NEWEST_PAYMENTS = Order("id:desc", ((PAYMENTS.c.id, True, False),), PAYMENTS.c.id)
 
 
-def pages_query(query: Select, table, page: PageRequest) -> Select:
-    """A keyset page (newest first) of each customer's rows in one statement: rows are
-    numbered per customer by a window function and each customer keeps its first `n + 1`."""
-    page = page.validated()
-    if page.after is not None:
-        _, after_id = decode_cursor(page.after, "after", ORDER_KEY, table.c.id, False)
-        query = query.where(table.c.id < after_id)
-    number = func.row_number().over(partition_by=table.c.customer_id, order_by=table.c.id.desc())
-    ranked = query.add_columns(number.label("row_number")).subquery()
-    return (
-        select(ranked)
-        .where(ranked.c.row_number <= page.size + 1)
-        .order_by(ranked.c.customer_id, ranked.c.row_number)
+def invoice_pages_query(principal: Principal, customer_ids, where: InvoiceFilter, page):
+    """Each customer's page of invoices, newest first, in one statement."""
+    conditions = [INVOICES.c.tenant_id == principal.tenant_id, *where.conditions()]
+    return keyset.grouped_pages_query(
+        INVOICES, "customer_id", customer_ids, conditions, NEWEST_INVOICES, page
     )
 
 
-def pages_of(rows, customer_ids: Sequence[int], page: PageRequest) -> dict[int, Page]:
-    """`pages_query`'s rows as each customer's page."""
-    size = page.size
-    grouped: dict[int, list] = {i: [] for i in customer_ids}
-    for row in rows:
-        grouped[row["customer_id"]].append(dict(row))
-    pages = {}
-    for customer_id, found in grouped.items():
-        kept = found[:size]
-        pages[customer_id] = Page(
-            rows=kept,
-            cursors=[encode_cursor(ORDER_KEY, r["id"], r["id"]) for r in kept],
-            has_next=len(found) > size,
-            has_previous=page.after is not None,
-        )
-    return pages
-
-
-async def pages_by_customer(
-    conn, query: Select, table, customer_ids: Sequence[int], page: PageRequest
-) -> dict[int, Page]:
-    rows = await conn.execute(pages_query(query, table, page))
-    return pages_of(rows.mappings(), customer_ids, page)
-
-
-def invoices_of(principal: Principal, customer_ids: Sequence[int], where: InvoiceFilter) -> Select:
-    return select(INVOICES).where(
-        INVOICES.c.tenant_id == principal.tenant_id,
-        INVOICES.c.customer_id.in_(customer_ids),
-        *where.conditions(),
+def payment_pages_query(principal: Principal, customer_ids, page):
+    conditions = [PAYMENTS.c.tenant_id == principal.tenant_id]
+    return keyset.grouped_pages_query(
+        PAYMENTS, "customer_id", customer_ids, conditions, NEWEST_PAYMENTS, page
     )
 
 
-def payments_of(principal: Principal, customer_ids: Sequence[int]) -> Select:
-    return select(PAYMENTS).where(
-        PAYMENTS.c.tenant_id == principal.tenant_id, PAYMENTS.c.customer_id.in_(customer_ids)
+def invoice_counts_query(principal: Principal, customer_ids, where: InvoiceFilter):
+    """(customer id, invoices matching `where`)."""
+    return keyset.counts_query(
+        INVOICES, "customer_id", principal.tenant_id, customer_ids, *where.conditions()
     )
 
 
-def counts_query(query: Select, table) -> Select:
-    """(customer id, rows) of a per-customer select."""
-    return query.with_only_columns(table.c.customer_id, func.count()).group_by(table.c.customer_id)
-
-
-async def counts(conn, query: Select, table) -> dict[int, int]:
-    """`{customer_id: rows}` of a per-customer select."""
-    return {customer_id: n for customer_id, n in await conn.execute(counts_query(query, table))}
+def payment_counts_query(principal: Principal, customer_ids):
+    return keyset.counts_query(PAYMENTS, "customer_id", principal.tenant_id, customer_ids)
 
 
 def methods_query(principal: Principal, customer_ids) -> Select:
@@ -205,14 +167,8 @@ async def methods_of(conn, principal: Principal, customer_ids: Sequence[int]) ->
 
 def open_invoice_counts(tenant_id: int, customer_ids) -> Select:
     """(customer id, OPEN invoices): the tab's badge."""
-    return (
-        select(INVOICES.c.customer_id, func.count())
-        .where(
-            INVOICES.c.tenant_id == tenant_id,
-            INVOICES.c.customer_id.in_(customer_ids),
-            INVOICES.c.status == "OPEN",
-        )
-        .group_by(INVOICES.c.customer_id)
+    return keyset.counts_query(
+        INVOICES, "customer_id", tenant_id, customer_ids, INVOICES.c.status == "OPEN"
     )
 
 
@@ -253,34 +209,12 @@ async def refunds_of(conn, principal: Principal, payment_ids: Sequence[int]) -> 
     return _grouped(rows, "payment_id")
 
 
-async def visible_by_ids(conn, principal: Principal, table, ids: Sequence[int]) -> dict:
-    """Rows by id, only of customers this principal may see: what `node(id:)` may show."""
-    rows = await conn.execute(
-        select(table)
-        .join(Customer, Customer.id == table.c.customer_id)
-        .where(
-            table.c.tenant_id == principal.tenant_id,
-            access.visible_customers(principal),
-            table.c.id.in_(ids),
-        )
-    )
-    return {r["id"]: dict(r) for r in rows.mappings()}
-
-
 def visible_invoices(principal: Principal, where: InvoiceFilter, customer_id: int | None):
     """Invoices across the customers this principal may see, for the root `invoices` list."""
-    query = (
-        select(INVOICES)
-        .join(Customer, Customer.id == INVOICES.c.customer_id)
-        .where(
-            INVOICES.c.tenant_id == principal.tenant_id,
-            access.visible_customers(principal),
-            *where.conditions(),
-        )
-    )
+    conditions = where.conditions()
     if customer_id is not None:
-        query = query.where(INVOICES.c.customer_id == customer_id)
-    return query
+        conditions.append(INVOICES.c.customer_id == customer_id)
+    return keyset.visible(INVOICES, principal, *conditions)
 
 
 async def export(conn, tenant_id: int, customer_id: int) -> dict:

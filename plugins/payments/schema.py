@@ -3,16 +3,17 @@ Each mutation takes its own `<VerbNoun>Input`, runs in one transaction through
 `schema.payloads.mutate`, and answers with the object as written (read back after the
 commit through the same loaders as any other read)."""
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import strawberry
 from sqlalchemy import func
 from strawberry import UNSET
 
-from core import access
+from core import access, records
 from core.pagination import PageRequest, fetch_page
 from plugins.payments import queries as q
 from plugins.payments import service as svc
+from plugins.payments import types as t
 from plugins.payments.types import (
     Invoice,
     InvoiceFilterInput,
@@ -20,13 +21,12 @@ from plugins.payments.types import (
     PaymentMethod,
     PaymentMethodKind,
     PaymentRefund,
-    row_of,
     tenant_today,
 )
 from schema.context import Info
 from schema.ids import from_global_id
 from schema.money import MoneyInput
-from schema.payloads import DeletePayload, UserError, deleted, mutate
+from schema.payloads import DeletePayload, UserError, deleted, mutate, payload
 from schema.relay import Connection, connection
 
 # --- inputs -------------------------------------------------------------------------------
@@ -151,10 +151,7 @@ class CheckOverdueInvoicesInput:
 # --- payloads -----------------------------------------------------------------------------
 
 
-@strawberry.type(description="The invoice as written, or why nothing was written.")
-class InvoicePayload:
-    invoice: Invoice | None
-    user_errors: list[UserError]
+InvoicePayload = payload(Invoice, "invoice")
 
 
 @strawberry.type(description="The payment as recorded (or first recorded), or why not.")
@@ -189,14 +186,13 @@ def _pk(value: strawberry.ID | None, type_name: str) -> int | None:
     return None if value is None else from_global_id(value, type_name)
 
 
-async def _read(info: Info, type_name: str, cls, pk: int | None):
-    row = await row_of(info, type_name, pk) if pk is not None else None
-    return cls.from_row(row) if row else None
+async def _read(info: Info, load, pk: int | None):
+    return await load(info, pk) if pk is not None else None
 
 
 async def _invoice_payload(info: Info, work) -> InvoicePayload:
     pk, errors = await mutate(info, work)
-    return InvoicePayload(invoice=await _read(info, "Invoice", Invoice, pk), user_errors=errors)
+    return InvoicePayload(invoice=await _read(info, t.load_invoice, pk), user_errors=errors)
 
 
 async def create_invoice(info: Info, input: CreateInvoiceInput) -> InvoicePayload:
@@ -211,7 +207,7 @@ async def create_invoice(info: Info, input: CreateInvoiceInput) -> InvoicePayloa
         )
 
     pk, errors = await mutate(info, work, "customerId")
-    return InvoicePayload(invoice=await _read(info, "Invoice", Invoice, pk), user_errors=errors)
+    return InvoicePayload(invoice=await _read(info, t.load_invoice, pk), user_errors=errors)
 
 
 async def update_invoice(info: Info, input: UpdateInvoiceInput) -> InvoicePayload:
@@ -236,12 +232,6 @@ async def void_invoice(info: Info, input: VoidInvoiceInput) -> InvoicePayload:
     return await _invoice_payload(info, lambda s, p: svc.void_invoice(s, p, pk, input.reason))
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 async def record_payment(info: Info, input: RecordPaymentInput) -> RecordPaymentPayload:
     data = svc.PaymentIn(
         customer_id=from_global_id(input.customer_id, "Customer"),
@@ -251,7 +241,7 @@ async def record_payment(info: Info, input: RecordPaymentInput) -> RecordPayment
         method_id=_pk(input.method_id, "PaymentMethod"),
         method_kind=input.method_kind.value if input.method_kind else None,
         note=input.note,
-        received_at=_utc(input.received_at),
+        received_at=records.utc(input.received_at),
     )
 
     async def work(session, principal):
@@ -259,7 +249,7 @@ async def record_payment(info: Info, input: RecordPaymentInput) -> RecordPayment
         return pk
 
     pk, errors = await mutate(info, work, "customerId")
-    payment = await _read(info, "Payment", Payment, pk)
+    payment = await _read(info, t.load_payment, pk)
     return RecordPaymentPayload(payment=payment, user_errors=errors)
 
 
@@ -269,13 +259,13 @@ async def refund_payment(info: Info, input: RefundPaymentInput) -> RefundPayment
     refund_pk, errors = await mutate(
         info, lambda s, p: svc.refund_payment(s, p, pk, amount, input.reason), "paymentId"
     )
-    refund = await _read(info, "PaymentRefund", PaymentRefund, refund_pk)
+    refund = await _read(info, t.load_refund, refund_pk)
     return RefundPaymentPayload(refund=refund, user_errors=errors)
 
 
 async def _method_payload(info: Info, work, target: str = "id") -> PaymentMethodPayload:
     pk, errors = await mutate(info, work, target)
-    method = await _read(info, "PaymentMethod", PaymentMethod, pk)
+    method = await _read(info, t.load_method, pk)
     return PaymentMethodPayload(payment_method=method, user_errors=errors)
 
 
@@ -310,7 +300,7 @@ async def check_overdue_invoices(
         info, lambda s, p: svc.check_overdue_invoices(s, p, customer_id), "customerId"
     )
     ids, more = result or ([], False)
-    invoices = [await _read(info, "Invoice", Invoice, pk) for pk in ids]
+    invoices = [await _read(info, t.load_invoice, pk) for pk in ids]
     return CheckOverdueInvoicesPayload(
         invoices=[i for i in invoices if i], has_more=more, user_errors=errors
     )

@@ -10,12 +10,10 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, delete, func, literal, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import case, delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import access, events
+from core import access, keyset, records
 from core.auth import Principal
 from core.customers import get_customer
 from core.errors import InvalidInput, NotFound, Problem
@@ -29,7 +27,7 @@ from plugins.payments.models import (
     PaymentMethod,
     PaymentRefund,
 )
-from plugins.payments.queries import today_in
+from plugins.payments.queries import INVOICES, today_in
 from schema.ids import to_global_id
 from schema.money import CURRENCY_RE, MAX_AMOUNT, check_money
 
@@ -72,32 +70,11 @@ class PaymentIn:
 # --- shared -------------------------------------------------------------------------------
 
 
-def _text(value, path, problems, limit: int, required: bool = False) -> str | None:
-    value = (value or "").strip()
-    if not value:
-        if required:
-            problems.append(Problem(path, "This field is required.", "REQUIRED"))
-        return None
-    if len(value) > limit:
-        problems.append(Problem(path, f"At most {limit} characters.", "TOO_LONG"))
-    return value
-
-
-def _raise(problems: list[Problem]) -> None:
-    if problems:
-        raise InvalidInput(problems)
-
-
-def _insert(session: AsyncSession, table):
-    dialect = session.bind.dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
-
-
 async def next_number(session: AsyncSession, tenant_id: int, name: str) -> int:
     """The tenant's next number of a kind. The UPDATE holds the counter row until commit, so
     concurrent writers queue behind it and no number is used twice."""
     await session.execute(
-        _insert(session, PaymentCounter)
+        records.upsert(session, PaymentCounter)
         .values(tenant_id=tenant_id, name=name, last=0)
         .on_conflict_do_nothing(index_elements=["tenant_id", "name"])
     )
@@ -121,33 +98,18 @@ async def _lock_customer(session: AsyncSession, customer_id: int) -> None:
     )
 
 
-async def _emit(session, principal: Principal, name: str, customer_id: int, **data) -> None:
-    event = events.Event(name, principal.tenant_id, customer_id, data, principal.worker_id)
-    await events.emit(session, event)
-
-
 def _money(value: Amount, path: tuple[str, ...], problems: list[Problem]) -> Amount:
     amount, currency = check_money(value, path, problems)
     return Amount(amount, currency)
 
 
-async def _visible(session: AsyncSession, principal: Principal, model, pk: int):
-    """The row if its customer is visible to the principal, else None (unknown, another
-    tenant's and hidden all look the same)."""
-    return await session.scalar(
-        select(model)
-        .join(Customer, Customer.id == model.customer_id)
-        .where(model.id == pk, model.tenant_id == principal.tenant_id)
-        .where(access.visible_customers(principal))
-    )
-
-
 async def _editable(session: AsyncSession, principal: Principal, model, pk: int, what: str):
     """The row of a customer the principal may change: unknown and invisible are NOT_FOUND,
-    visible but not editable is FORBIDDEN (core's rule for customers)."""
-    row = await _visible(session, principal, model, pk)
-    if row is None:
-        raise NotFound(what)
+    visible but not editable is FORBIDDEN (core's rule for customers). Not
+    `records.for_update`: that locks this row before the customer, and `record_payment` and
+    `add_payment_method` lock the customer before the invoice or methods they change; the
+    customer first everywhere keeps two such writes from deadlocking."""
+    row = await records.visible_row(session, principal, model, pk, what)
     await get_customer(session, principal, row.customer_id)
     return row
 
@@ -170,7 +132,7 @@ def _lines(lines: list[LineIn], problems: list[Problem]) -> tuple[str | None, in
     currency, total = None, 0
     for index, line in enumerate(lines):
         path = ("input", "lines", str(index))
-        _text(line.description, (*path, "description"), problems, 500, required=True)
+        records.clean_text(line.description, (*path, "description"), 500, problems, required=True)
         if not 1 <= line.quantity <= MAX_QUANTITY:
             problems.append(Problem((*path, "quantity"), f"From 1 to {MAX_QUANTITY}.", "INVALID"))
         price = _money(line.unit_price, (*path, "unitPrice"), problems)
@@ -218,8 +180,8 @@ async def create_invoice(
     customer = await get_customer(session, principal, customer_id)
     problems: list[Problem] = []
     currency, total = _lines(lines, problems)
-    note = _text(note, ("input", "note"), problems, 2000)
-    _raise(problems)
+    note = records.clean_text(note, ("input", "note"), 2000, problems)
+    records.fail_if(problems)
     number = await next_number(session, principal.tenant_id, "invoice")
     invoice = Invoice(
         tenant_id=principal.tenant_id,
@@ -264,8 +226,8 @@ async def update_invoice(
     if lines is not None:
         currency, total = _lines(lines, problems)
     if "note" in changes:
-        changes["note"] = _text(changes["note"], ("input", "note"), problems, 2000)
-    _raise(problems)
+        changes["note"] = records.clean_text(changes["note"], ("input", "note"), 2000, problems)
+    records.fail_if(problems)
     if invoice.status != "DRAFT":
         raise _not_in(invoice, "DRAFT", "edited")
     values: dict = {"updated_at": utcnow()}
@@ -309,7 +271,7 @@ async def issue_invoice(
     if done.rowcount != 1:
         raise _not_in(invoice, "DRAFT", "issued")
     due = due_date or invoice.due_date
-    await _emit(
+    await records.emit(
         session,
         principal,
         "invoice.issued",
@@ -330,8 +292,8 @@ async def void_invoice(
     access.require(principal, MANAGE)
     invoice = await _invoice(session, principal, invoice_id)
     problems: list[Problem] = []
-    note = _text(reason, ("input", "reason"), problems, 2000)
-    _raise(problems)
+    note = records.clean_text(reason, ("input", "reason"), 2000, problems)
+    records.fail_if(problems)
     now = utcnow()
     values = {"status": "VOID", "voided_at": now, "updated_at": now}
     if note:
@@ -359,7 +321,7 @@ async def void_invoice(
             f"Invoice {invoice.number} is {invoice.status} and cannot be voided.",
             "INVOICE_NOT_VOIDABLE",
         )
-    await _emit(
+    await records.emit(
         session,
         principal,
         "invoice.voided",
@@ -380,21 +342,20 @@ async def check_overdue_invoices(
     if customer_id is not None:
         await get_customer(session, principal, customer_id)
     today = await tenant_today(session, principal.tenant_id)
-    visible = select(Customer.id).where(access.visible_customers(principal))
     candidates = (
-        select(Invoice.id)
-        .where(
-            Invoice.tenant_id == principal.tenant_id,
-            Invoice.customer_id.in_(visible),
-            Invoice.status == "OPEN",
-            Invoice.due_date < today,
-            Invoice.overdue_notified_at.is_(None),
+        keyset.visible(
+            INVOICES,
+            principal,
+            INVOICES.c.status == "OPEN",
+            INVOICES.c.due_date < today,
+            INVOICES.c.overdue_notified_at.is_(None),
         )
-        .order_by(Invoice.id)
+        .with_only_columns(INVOICES.c.id)
+        .order_by(INVOICES.c.id)
         .limit(MAX_OVERDUE_PER_CHECK + 1)
     )
     if customer_id is not None:
-        candidates = candidates.where(Invoice.customer_id == customer_id)
+        candidates = candidates.where(INVOICES.c.customer_id == customer_id)
     ids = list(await session.scalars(candidates))
     more = len(ids) > MAX_OVERDUE_PER_CHECK
     ids = ids[:MAX_OVERDUE_PER_CHECK]
@@ -421,7 +382,7 @@ async def check_overdue_invoices(
     )
     marked = sorted(rows.all())
     for pk, owner, number, due, amount_due, currency in marked:
-        await _emit(
+        await records.emit(
             session,
             principal,
             "invoice.overdue",
@@ -449,9 +410,11 @@ def _fingerprint(data: PaymentIn) -> str:
 
 def _check_payment(data: PaymentIn) -> PaymentIn:
     problems: list[Problem] = []
-    key = _text(data.idempotency_key, ("input", "idempotencyKey"), problems, 200, required=True)
+    key = records.clean_text(
+        data.idempotency_key, ("input", "idempotencyKey"), 200, problems, required=True
+    )
     amount = _money(data.amount, ("input", "amount"), problems)
-    note = _text(data.note, ("input", "note"), problems, 500)
+    note = records.clean_text(data.note, ("input", "note"), 500, problems)
     if data.method_id is not None and data.method_kind is not None:
         problems.append(
             Problem(
@@ -464,7 +427,7 @@ def _check_payment(data: PaymentIn) -> PaymentIn:
         problems.append(
             Problem(("input", "receivedAt"), "A payment cannot be received later.", "INVALID")
         )
-    _raise(problems)
+    records.fail_if(problems)
     return PaymentIn(
         customer_id=data.customer_id,
         amount=amount,
@@ -483,7 +446,7 @@ async def _claim(session: AsyncSession, tenant_id: int, data: PaymentIn) -> int 
     for the twin's commit (or rollback) on both databases."""
     fingerprint = _fingerprint(data)
     claimed = await session.scalar(
-        _insert(session, PaymentIdempotencyKey)
+        records.upsert(session, PaymentIdempotencyKey)
         .values(
             tenant_id=tenant_id,
             key=data.idempotency_key,
@@ -544,8 +507,10 @@ async def _apply_to_invoice(session, principal, customer_id: int, data: PaymentI
     )
     if done.rowcount == 1:
         return invoice
-    if invoice is None or await _visible(session, principal, Invoice, invoice.id) is None:
-        raise InvalidInput.one(("input", "invoiceId"), "Invoice not found.", "NOT_FOUND")
+    try:
+        await records.visible_row(session, principal, Invoice, data.invoice_id, "Invoice")
+    except NotFound as exc:
+        raise InvalidInput.one(("input", "invoiceId"), "Invoice not found.", "NOT_FOUND") from exc
     if invoice.customer_id != customer_id:
         raise InvalidInput.one(
             ("input", "invoiceId"), "The invoice is another customer's.", "WRONG_CUSTOMER"
@@ -625,7 +590,7 @@ async def record_payment(
         )
         .values(payment_id=payment.id)
     )
-    await _emit(
+    await records.emit(
         session,
         principal,
         "payment.received",
@@ -637,7 +602,7 @@ async def record_payment(
         receiptNumber=payment.receipt_number,
     )
     if invoice is not None and invoice.status == "PAID":
-        await _emit(
+        await records.emit(
             session,
             principal,
             "invoice.paid",
@@ -661,7 +626,7 @@ async def refund_payment(
     access.require(principal, REFUND)
     payment = await _editable(session, principal, Payment, payment_id, "Payment")
     problems: list[Problem] = []
-    reason = _text(reason, ("input", "reason"), problems, 500)
+    reason = records.clean_text(reason, ("input", "reason"), 500, problems)
     if amount is not None:
         amount = _money(amount, ("input", "amount"), problems)
         if not problems and amount.currency != payment.currency:
@@ -672,7 +637,7 @@ async def refund_payment(
                     "CURRENCY_MISMATCH",
                 )
             )
-    _raise(problems)
+    records.fail_if(problems)
     value = amount.amount if amount else payment.amount - payment.refunded_amount
     done = await session.execute(
         update(Payment)
@@ -708,7 +673,7 @@ async def refund_payment(
     )
     session.add(refund)
     await session.flush()
-    await _emit(
+    await records.emit(
         session,
         principal,
         "payment.refunded",
@@ -737,13 +702,13 @@ async def add_payment_method(
     access.require(principal, MANAGE)
     customer = await get_customer(session, principal, customer_id)
     problems: list[Problem] = []
-    label = _text(label, ("input", "label"), problems, 100, required=True)
+    label = records.clean_text(label, ("input", "label"), 100, problems, required=True)
     if kind not in METHOD_KINDS:
         problems.append(Problem(("input", "kind"), "Unknown kind.", "INVALID"))
     last4 = (last4 or "").strip() or None
     if last4 is not None and not LAST4_RE.match(last4):
         problems.append(Problem(("input", "last4"), "Exactly four digits.", "INVALID"))
-    _raise(problems)
+    records.fail_if(problems)
     await _lock_customer(session, customer.id)
     existing = await session.scalar(
         select(func.count()).where(
@@ -842,10 +807,5 @@ async def move_customer_rows(
     )
     if target_default:
         await _clear_default(session, source_id)
-    for model in (PaymentMethod, Invoice, Payment, PaymentRefund):
-        await session.execute(
-            update(model)
-            .where(and_(model.tenant_id == tenant_id, model.customer_id == source_id))
-            .values(customer_id=target_id)
-            .execution_options(synchronize_session=False)
-        )
+    models = (PaymentMethod, Invoice, Payment, PaymentRefund)
+    await records.move_to_customer(session, tenant_id, source_id, target_id, *models)

@@ -9,8 +9,9 @@ from typing import Annotated
 import strawberry
 from strawberry import Private
 
-from core.pagination import PageRequest
+from core import keyset
 from plugins.payments import queries as q
+from schema import kit
 from schema.context import Info
 from schema.customers.types import Customer
 from schema.money import Money
@@ -39,33 +40,12 @@ class PaymentMethodKind(Enum):
 # --- loaders ------------------------------------------------------------------------------
 
 
-def _by_id(table):
-    async def batch(conn, principal, ids):
-        found = await q.visible_by_ids(conn, principal, table, ids)
-        return [found.get(i) for i in ids]
-
-    return batch
-
-
 def _grouped(fetch):
     async def batch(conn, principal, ids):
         found = await fetch(conn, principal, ids)
         return [found.get(i, []) for i in ids]
 
     return batch
-
-
-BY_ID = {
-    "Invoice": ("payments.invoice", _by_id(q.INVOICES)),
-    "Payment": ("payments.payment", _by_id(q.PAYMENTS)),
-    "PaymentMethod": ("payments.method", _by_id(q.METHODS)),
-    "PaymentRefund": ("payments.refund", _by_id(q.REFUNDS)),
-}
-
-
-async def row_of(info: Info, type_name: str, pk: int) -> dict | None:
-    key, batch = BY_ID[type_name]
-    return await info.context.loaders.custom(key, batch).load(pk)
 
 
 async def tenant_today(info: Info) -> date:
@@ -91,10 +71,10 @@ async def invoice_pages(conn, principal, keys):
         groups[(page, where)].append(customer_id)
     found = {}
     for (page, where), ids in groups.items():
-        pages = await q.pages_by_customer(
-            conn, q.invoices_of(principal, ids, where), q.INVOICES, ids, page
-        )
-        found.update({(i, page, where): p for i, p in pages.items()})
+        query = q.invoice_pages_query(principal, ids, where, page)
+        rows = (await conn.execute(query)).mappings()
+        pages = keyset.pages_of(rows, "customer_id", ids, q.NEWEST_INVOICES, page)
+        found.update({(i, page, where): p for i, p in zip(ids, pages, strict=True)})
     return [found[k] for k in keys]
 
 
@@ -104,9 +84,9 @@ async def invoice_counts(conn, principal, keys):
         groups[where].append(customer_id)
     found = {}
     for where, ids in groups.items():
-        counted = await q.counts(conn, q.invoices_of(principal, ids, where), q.INVOICES)
-        found.update({(i, where): counted.get(i, 0) for i in ids})
-    return [found[k] for k in keys]
+        counted = await conn.execute(q.invoice_counts_query(principal, ids, where))
+        found.update({(i, where): n for i, n in counted})
+    return [found.get(k, 0) for k in keys]
 
 
 async def payment_pages(conn, principal, keys):
@@ -115,16 +95,15 @@ async def payment_pages(conn, principal, keys):
         groups[page].append(customer_id)
     found = {}
     for page, ids in groups.items():
-        pages = await q.pages_by_customer(
-            conn, q.payments_of(principal, ids), q.PAYMENTS, ids, page
-        )
-        found.update({(i, page): p for i, p in pages.items()})
+        query = q.payment_pages_query(principal, ids, page)
+        rows = (await conn.execute(query)).mappings()
+        made = keyset.pages_of(rows, "customer_id", ids, q.NEWEST_PAYMENTS, page)
+        found.update({(i, page): p for i, p in zip(ids, made, strict=True)})
     return [found[k] for k in keys]
 
 
 async def payment_counts(conn, principal, customer_ids):
-    counted = await q.counts(conn, q.payments_of(principal, customer_ids), q.PAYMENTS)
-    return [counted.get(i, 0) for i in customer_ids]
+    return await keyset.counts(conn, q.PAYMENTS, "customer_id", principal.tenant_id, customer_ids)
 
 
 methods = _grouped(q.methods_of)
@@ -137,11 +116,6 @@ def _money(amount: int, currency: str) -> Money:
     return Money(amount=amount, currency=currency)
 
 
-async def _customer(info: Info, customer_id: int) -> Customer | None:
-    row = await info.context.loaders.customer.load(customer_id)
-    return Customer.from_row(row) if row else None
-
-
 @strawberry.type(description="One line of an invoice.")
 class InvoiceLine:
     description: str
@@ -151,9 +125,9 @@ class InvoiceLine:
 
     @classmethod
     def from_row(cls, row, currency: str) -> "InvoiceLine":
-        return cls(
-            description=row["description"],
-            quantity=row["quantity"],
+        return kit.from_row(
+            cls,
+            row,
             unit_price=_money(row["unit_amount"], currency),
             amount=_money(row["unit_amount"] * row["quantity"], currency),
         )
@@ -180,20 +154,11 @@ class Invoice(Node):
     @classmethod
     def from_row(cls, row) -> "Invoice":
         currency = row["currency"]
-        return cls(
-            pk=row["id"],
-            number=row["number"],
-            status=InvoiceStatus(row["status"]),
-            currency=currency,
+        return kit.from_row(
+            cls,
+            row,
             total=_money(row["total_amount"], currency),
             amount_paid=_money(row["paid_amount"], currency),
-            due_date=row["due_date"],
-            note=row["note"],
-            issued_at=row["issued_at"],
-            paid_at=row["paid_at"],
-            voided_at=row["voided_at"],
-            created_at=row["created_at"],
-            customer_id=row["customer_id"],
         )
 
     @strawberry.field(description="What is still owed: total less paid while OPEN, else 0.")
@@ -228,7 +193,7 @@ class Invoice(Node):
 
     @strawberry.field
     async def customer(self, info: Info) -> Customer | None:
-        return await _customer(info, self.customer_id)
+        return await kit.customer(info, self.customer_id)
 
 
 @strawberry.type(description="A way a customer pays; one of a customer's methods is the default.")
@@ -241,14 +206,7 @@ class PaymentMethod(Node):
 
     @classmethod
     def from_row(cls, row) -> "PaymentMethod":
-        return cls(
-            pk=row["id"],
-            kind=PaymentMethodKind(row["kind"]),
-            label=row["label"],
-            last4=row["last4"],
-            is_default=row["is_default"],
-            created_at=row["created_at"],
-        )
+        return kit.from_row(cls, row)
 
 
 @strawberry.type(description="The receipt of a recorded payment.")
@@ -267,18 +225,11 @@ class PaymentRefund(Node):
 
     @classmethod
     def from_row(cls, row) -> "PaymentRefund":
-        return cls(
-            pk=row["id"],
-            amount=_money(row["amount"], row["currency"]),
-            reason=row["reason"],
-            created_at=row["created_at"],
-            payment_id=row["payment_id"],
-        )
+        return kit.from_row(cls, row, amount=_money(row["amount"], row["currency"]))
 
     @strawberry.field
     async def payment(self, info: Info) -> Annotated["Payment", strawberry.lazy(__name__)] | None:
-        row = await row_of(info, "Payment", self.payment_id)
-        return Payment.from_row(row) if row else None
+        return await load_payment(info, self.payment_id)
 
 
 @strawberry.type(
@@ -302,21 +253,14 @@ class Payment(Node):
     @classmethod
     def from_row(cls, row) -> "Payment":
         amount = _money(row["amount"], row["currency"])
-        return cls(
-            pk=row["id"],
+        return kit.from_row(
+            cls,
+            row,
             amount=amount,
             refunded_amount=_money(row["refunded_amount"], row["currency"]),
-            method_kind=PaymentMethodKind(row["method_kind"]),
-            method_label=row["method_label"],
-            note=row["note"],
-            received_at=row["received_at"],
-            created_at=row["created_at"],
             receipt=PaymentReceipt(
                 number=row["receipt_number"], amount=amount, issued_at=row["created_at"]
             ),
-            customer_id=row["customer_id"],
-            invoice_id=row["invoice_id"],
-            method_id=row["method_id"],
         )
 
     @strawberry.field(description="What can still be refunded: amount less refunds.")
@@ -327,15 +271,13 @@ class Payment(Node):
     async def invoice(self, info: Info) -> Invoice | None:
         if self.invoice_id is None:
             return None
-        row = await row_of(info, "Invoice", self.invoice_id)
-        return Invoice.from_row(row) if row else None
+        return await load_invoice(info, self.invoice_id)
 
     @strawberry.field(description="The saved method paid with; null if none or removed.")
     async def method(self, info: Info) -> PaymentMethod | None:
         if self.method_id is None:
             return None
-        row = await row_of(info, "PaymentMethod", self.method_id)
-        return PaymentMethod.from_row(row) if row else None
+        return await load_method(info, self.method_id)
 
     @strawberry.field(description="Refunds of this payment, oldest first.")
     async def refunds(self, info: Info) -> list[PaymentRefund]:
@@ -344,7 +286,7 @@ class Payment(Node):
 
     @strawberry.field
     async def customer(self, info: Info) -> Customer | None:
-        return await _customer(info, self.customer_id)
+        return await kit.customer(info, self.customer_id)
 
 
 @strawberry.input(description="Which invoices to list.")
@@ -432,7 +374,7 @@ class CustomerPayments:
         after: str | None = None,
         filter: InvoiceFilterInput | None = None,
     ) -> Connection[Invoice]:
-        page = PageRequest(first=first, after=after).validated()
+        page = q.NEWEST_INVOICES.request(first, after)
         where = (filter or InvoiceFilterInput()).to_query(self.today)
         loaders = info.context.loaders
         found = await loaders.custom("payments.invoice_pages", invoice_pages).load(
@@ -449,7 +391,7 @@ class CustomerPayments:
     async def payments(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Payment]:
-        page = PageRequest(first=first, after=after).validated()
+        page = q.NEWEST_PAYMENTS.request(first, after)
         loaders = info.context.loaders
         found = await loaders.custom("payments.payment_pages", payment_pages).load(
             (self.customer_id, page)
@@ -466,14 +408,14 @@ class CustomerPayments:
         return [PaymentMethod.from_row(r) for r in await loader.load(self.customer_id)]
 
 
-def _node(cls):
-    async def load(info: Info, pk: int):
-        row = await row_of(info, cls.__name__, pk)
-        return cls.from_row(row) if row else None
-
-    return load
-
+load_invoice = kit.node_loader(q.INVOICES, Invoice)
+load_payment = kit.node_loader(q.PAYMENTS, Payment)
+load_method = kit.node_loader(q.METHODS, PaymentMethod)
+load_refund = kit.node_loader(q.REFUNDS, PaymentRefund)
 
 NODE_RESOLVERS = {
-    cls.__name__: _node(cls) for cls in (Invoice, Payment, PaymentMethod, PaymentRefund)
+    "Invoice": load_invoice,
+    "Payment": load_payment,
+    "PaymentMethod": load_method,
+    "PaymentRefund": load_refund,
 }
