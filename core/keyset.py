@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import orjson
-from sqlalchemy import and_, false, func, or_, select, true
+from sqlalchemy import and_, false, func, or_, select, true, tuple_
 
 from core.access import visible_customers
 from core.errors import InvalidInput
@@ -27,10 +27,11 @@ class Order:
     key: str
     columns: tuple
     id_column: object
+    descending: bool = False  # the id's direction when there are no columns: newest first
 
     @property
     def id_descending(self) -> bool:
-        return self.columns[-1][1] if self.columns else False
+        return self.columns[-1][1] if self.columns else self.descending
 
     def sort(self) -> list:
         terms = []
@@ -64,8 +65,15 @@ class Order:
             ) from exc
 
     def after(self, cursor: str):
-        """Rows strictly after the cursor's row in this order."""
+        """Rows strictly after the cursor's row in this order: one row comparison when every
+        key runs one way without nulls, so the database starts its walk of the matching
+        index there (an OR of the keys is a filter over a walk from the top)."""
         values, row_id = self.decode(cursor)
+        directions = {descending for _, descending, _ in self.columns} | {self.id_descending}
+        if len(directions) == 1 and not any(nullable for _, _, nullable in self.columns):
+            keys = tuple_(*(c for c, _, _ in self.columns), self.id_column)
+            at = tuple_(*values, row_id)
+            return keys < at if self.id_descending else keys > at
         equal, terms = [], []
         for (column, descending, nullable), value in zip(self.columns, values, strict=True):
             if value is None:

@@ -74,7 +74,7 @@ def payload(node_type: type, field: str, list_name: str | None = None) -> type:
         text = f"The {field} in their new order, or why nothing changed."
     else:
         name, annotations = f"{node_type.__name__}Payload", {field: node_type | None}
-        text = f"The {field} as written, or why nothing was written."
+        text = f"The {field.replace('_', ' ')} as written, or why nothing was written."
     annotations["user_errors"] = list[UserError]
     return strawberry.type(type(name, (), {"__annotations__": annotations}), description=text)
 
