@@ -47,6 +47,14 @@ def hub_event_types():
 
 
 @hookspec
+def hub_error_codes():
+    """Sync, at start-up. `{"TICKET_CLOSED": "what it means"}`: the codes the module's
+    errors and `userErrors` may carry beyond core's (`core/error_codes.py`). Served by the
+    `errorCodes` query while the module is enabled; a test fails on a code raised in the
+    code base that nobody lists."""
+
+
+@hookspec
 def hub_handle_event(session, event):
     """Awaitable, after the transaction that emitted `event` (a `core.events.Event` with its
     `id`) committed, for modules the event's tenant enabled, each in a transaction of its

@@ -131,6 +131,13 @@ class Plugins:
             grants.update(result or {})
         return grants
 
+    def error_codes(self) -> dict[str | None, dict[str, str]]:
+        """`{module or None (always-on plugins): {code: meaning}}`."""
+        found: dict[str | None, dict[str, str]] = {}
+        for impl in self.pm.hook.hub_error_codes.get_hookimpls():
+            found.setdefault(self.module_of(impl.plugin), {}).update(impl.function() or {})
+        return found
+
     def event_types(self) -> set[str]:
         return {name for result in self.pm.hook.hub_event_types() for name in result or []}
 

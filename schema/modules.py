@@ -4,6 +4,7 @@ on: that request gets the schema of the new module set."""
 import strawberry
 
 from core import modules as svc
+from core.error_codes import CORE_CODES
 from schema.context import Info
 from schema.payloads import UserError, input_named, mutate
 
@@ -54,11 +55,32 @@ async def _switch(info: Info, name: str, enabled: bool) -> ModulesPayload:
     return ModulesPayload(modules=_modules(info, current), user_errors=errors)
 
 
+@strawberry.type(description="A code errors and `userErrors` may carry, and what it means.")
+class ErrorCode:
+    code: str
+    description: str
+    module: str | None = strawberry.field(description="The module that raises it; null: core.")
+
+
 @strawberry.type
 class ModuleQueries:
     @strawberry.field(description="Installed modules, with whether this tenant enabled each.")
     def modules(self, info: Info) -> list[Module]:
         return _modules(info, info.context.principal.modules)
+
+    @strawberry.field(
+        description="Every code `extensions.code` and `UserError.code` may carry here: "
+        "core's and those of the modules this tenant enabled, sorted by code."
+    )
+    def error_codes(self, info: Info) -> list[ErrorCode]:
+        enabled = info.context.principal.modules
+        found = {code: ErrorCode(code=code, description=text, module=None)
+                 for code, text in CORE_CODES.items()}  # fmt: skip
+        for module, codes in info.context.plugins.error_codes().items():
+            if module is None or module in enabled:
+                for code, text in codes.items():
+                    found.setdefault(code, ErrorCode(code=code, description=text, module=module))
+        return sorted(found.values(), key=lambda c: c.code)
 
 
 @strawberry.type

@@ -22,10 +22,9 @@ class UserError:
     )
     message: str
     code: str = strawberry.field(
-        description="Stable, for programs: REQUIRED, INVALID, TOO_LONG, TOO_MANY, NOT_FOUND, "
-        "TAKEN, VERSION_CONFLICT, CYCLE, TOO_DEEP, FIELD_HIDDEN, ALREADY_CUSTOMER, "
-        "NOT_IN_FOLDER, PAGE_SIZE, INVALID_CURSOR, MULTIPLE_DEFAULT, DEFAULT_REQUIRED, "
-        "DEFAULT_STATUS, LAST_STATUS, LAST_OWNER, SELF, INCOMPLETE, DUPLICATE, IMMUTABLE."
+        description="Stable, for programs: REQUIRED, INVALID, TOO_LONG, NOT_FOUND, TAKEN, "
+        "VERSION_CONFLICT, INVALID_TRANSITION… The `errorCodes` query lists every code with "
+        "its meaning, the enabled modules' included."
     )
 
 

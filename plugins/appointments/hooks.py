@@ -95,3 +95,11 @@ def hub_customer_export(conn, tenant_id, customer_id):
 @hookimpl
 def hub_demo_data(session, tenant_id, customer_ids, seed):
     return demo.seed(session, tenant_id, customer_ids, seed)
+
+
+@hookimpl
+def hub_error_codes():
+    return {
+        "DOUBLE_BOOKED": "The worker already has an appointment at that time.",
+        "NO_CREDITS": "The customer has no appointment credits left.",
+    }

@@ -96,3 +96,18 @@ def hub_customer_export(conn, tenant_id, customer_id):
 @hookimpl
 def hub_demo_data(session, tenant_id, customer_ids, seed):
     return demo.seed(session, tenant_id, customer_ids, seed)
+
+
+@hookimpl
+def hub_error_codes():
+    return {
+        "CANCELLED": "The policy is cancelled and cannot change.",
+        "EXPIRED": "The policy has ended and cannot be cancelled.",
+        "HAS_CLAIMS": "The policy has claims that the change would contradict (another currency).",
+        "OTHER_CUSTOMER": "The policy belongs to another customer.",
+        "OUTSIDE_PERIOD": "The incident date is outside the policy's period.",
+        "CLAIM_OUTSIDE_PERIOD": "The new period would leave out incidents of existing claims.",
+        "CURRENCY_MISMATCH": "The amount's currency is not the policy's.",
+        "EXCEEDS_COVERAGE": "The amount is over what the policy still covers.",
+        "EXCEEDS_CLAIMED": "The approved amount is over the claimed amount.",
+    }

@@ -99,3 +99,19 @@ def hub_customer_export(conn, tenant_id, customer_id):
 @hookimpl
 def hub_demo_data(session, tenant_id, customer_ids, seed):
     return demo.seed(session, tenant_id, customer_ids, seed)
+
+
+@hookimpl
+def hub_error_codes():
+    return {
+        "CURRENCY_MISMATCH": "The amount's currency is not the invoice's (or the method's).",
+        "MIXED_CURRENCY": "An invoice's lines must share one currency.",
+        "OVERPAYMENT": "The payment is more than the invoice's open amount.",
+        "REFUND_EXCEEDS_PAYMENT": "Refunds would add up to more than the payment.",
+        "IDEMPOTENCY_KEY_REUSED": "This idempotency key was used for a different payment.",
+        "WRONG_CUSTOMER": "The invoice belongs to another customer.",
+        "INVOICE_NOT_DRAFT": "Only a draft invoice can be edited or issued.",
+        "INVOICE_NOT_OPEN": "Only an open (issued, unpaid) invoice takes this action.",
+        "INVOICE_NOT_VOIDABLE": "The invoice's status does not allow voiding it.",
+        "INVOICE_HAS_PAYMENTS": "An invoice with payments cannot be voided; refund them first.",
+    }

@@ -211,7 +211,7 @@ def _not_in(invoice: Invoice, status: str, action: str) -> InvalidInput:
     return InvalidInput.one(
         ("input", "id"),
         f"Invoice {invoice.number} is {invoice.status}; only a {status} invoice can be {action}.",
-        f"INVOICE_NOT_{status}",
+        "INVOICE_NOT_DRAFT" if status == "DRAFT" else "INVOICE_NOT_OPEN",
     )
 
 

@@ -91,3 +91,10 @@ def hub_customer_export(conn, tenant_id, customer_id):
 @hookimpl
 def hub_demo_data(session, tenant_id, customer_ids, seed):
     return demo.seed(session, tenant_id, customer_ids, seed)
+
+
+@hookimpl
+def hub_error_codes():
+    return {
+        "TICKET_CLOSED": "The ticket is closed, which is final.",
+    }

@@ -1,0 +1,62 @@
+"""Every error code the API answers with, and what it means: `extensions.code` of a GraphQL
+error and `code` of a `userErrors` entry. Modules add theirs through `hub_error_codes`; the
+`errorCodes` query serves the list (core's and the tenant's modules'), and a test fails on
+any code raised in the code base that is not listed here or by its module."""
+
+# code: what it means (and, for a GraphQL error, when it comes)
+CORE_CODES = {
+    # GraphQL errors (`errors[].extensions.code`)
+    "BAD_USER_INPUT": "Input the user can fix; `extensions.problems` lists what (a mutation "
+    "answers these as `userErrors` instead).",
+    "UNAUTHENTICATED": "No valid token or API key (HTTP 401).",
+    "FORBIDDEN": "Signed in, but the role or permission does not allow this.",
+    "NOT_FOUND": "Unknown id, another tenant's or invisible to this worker: all look alike.",
+    "SERVICE_UNAVAILABLE": "The database is busy or unreachable; retry after `Retry-After` "
+    "seconds (HTTP 503 when nothing was done). Nothing was written.",
+    "INTERNAL": "A bug on our side; `extensions.requestId` finds it in the log.",
+    "GRAPHQL_PARSE_FAILED": "The document is not valid GraphQL syntax.",
+    "GRAPHQL_VALIDATION_FAILED": "The document does not fit the schema, or breaks a limit "
+    "(`extensions.limit` names it).",
+    "QUERY_TOO_COMPLEX": "The document's cost is over `MAX_QUERY_COST`.",
+    "MODULE_DISABLED": "The field belongs to a module this tenant has not enabled "
+    "(`extensions.module`).",
+    "BAD_REQUEST": "The HTTP request is not a GraphQL request (HTTP 400).",
+    "METHOD_NOT_ALLOWED": "A mutation over GET, or a method other than GET and POST (405).",
+    "NOT_ACCEPTABLE": "The `Accept` header allows no JSON (406).",
+    "UNSUPPORTED_MEDIA_TYPE": "The body is not `application/json` (415).",
+    "REQUEST_TOO_LARGE": "The body is over `MAX_BODY_BYTES` (413).",
+    "SUBSCRIPTION_OVER_HTTP": "Subscriptions run on the websocket only.",
+    "PERSISTED_QUERY_NOT_FOUND": "Unknown persisted query hash: send the document with it.",
+    "PERSISTED_QUERY_HASH_MISMATCH": "`sha256Hash` is not the SHA-256 of the document sent.",
+    "PERSISTED_QUERY_INVALID": "The `persistedQuery` extension is malformed.",
+    "PERSISTED_QUERY_NOT_ALLOWED": "Only registered documents run on this server.",
+    # `userErrors[].code`, from core's mutations
+    "REQUIRED": "A required member is missing or blank.",
+    "INVALID": "The value is not acceptable (format, range, kind).",
+    "TOO_LONG": "Text over the member's length limit.",
+    "TOO_MANY": "More items than allowed at once.",
+    "TAKEN": "Another record already uses this (a name, an email).",
+    "DUPLICATE": "The same item given twice.",
+    "VERSION_CONFLICT": "Changed by someone else since it was read; read it again.",
+    "CYCLE": "Would make a record its own ancestor.",
+    "TOO_DEEP": "Sub-customers nest deeper than allowed.",
+    "SAME": "Source and target are the same record.",
+    "SELF": "A worker cannot do this to themselves.",
+    "FIELD_HIDDEN": "The custom field does not apply to this customer.",
+    "ALREADY_CUSTOMER": "The lead is already a customer.",
+    "NOT_IN_FOLDER": "The customer is not in that folder.",
+    "INVALID_CURSOR": "The cursor was not made by this list and order.",
+    "PAGE_SIZE": "`first`/`last` out of range (0 to 100), or both given.",
+    "MULTIPLE_DEFAULT": "More than one default given.",
+    "MULTIPLE_PRIMARY": "More than one primary contact point of a kind.",
+    "DEFAULT_REQUIRED": "A list needs one default.",
+    "DEFAULT_STATUS": "The default status cannot be removed.",
+    "LAST_STATUS": "A status list cannot become empty.",
+    "LAST_OWNER": "The last owner cannot lose the role or be removed.",
+    "OWNER": "Owners' permissions cannot be narrowed.",
+    "INCOMPLETE": "The list must name every existing item (a reorder).",
+    "IMMUTABLE": "This property cannot change once set.",
+    "DEPENDENCY": "Another enabled module needs this one, or this one needs another.",
+    "INVALID_TRANSITION": "The record cannot move from its status to the one asked "
+    "(the message names both and what is allowed).",
+}
