@@ -139,7 +139,7 @@ class UpdateActivityInput:
     worker_id: strawberry.ID | None = UNSET
 
 
-@strawberry.input
+@strawberry.input(description="Deleted for good; its events stay on the timeline.")
 class DeleteActivityInput:
     id: strawberry.ID
 

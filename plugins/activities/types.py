@@ -37,7 +37,7 @@ class Activity(Node):
     kind: ActivityKind
     title: str
     description: str | None
-    occurred_at: datetime = strawberry.field(description="When it happened (never later).")
+    occurred_at: datetime = strawberry.field(description="When it happened; never in the future.")
     duration_seconds: int | None = strawberry.field(description="How long it took, if known.")
     outcome: ActivityOutcome | None
     created_at: datetime
