@@ -340,6 +340,26 @@ def test_hidden_customers_and_other_tenants_activities_are_not_found(owner, othe
     assert titles(sam, mine) == ["visible"]
 
 
+def test_a_folder_the_agent_may_only_view_shows_activities_but_keeps_them(owner):
+    sam = worker(owner, "Sam Agent")
+    folder = owner.ok("createFolder", {"name": "Sales", "color": "#123456"}, "folder { id }")
+    folder_id = folder["folder"]["id"]
+    owner.ok("setFolderAccess", {"folderId": folder_id, "role": "AGENT", "level": "VIEW"})
+    sales = customer(owner, "In Sales", folders=[{"folderId": folder_id}])
+    elsewhere = customer(owner, "Elsewhere")
+    shown = logged(owner, sales, "shown")
+    logged(owner, elsewhere, "hidden")
+    assert titles(sam, sales) == ["shown"]
+    assert sam.query(LIST, id=elsewhere) == {"customer": None}
+    (error,) = sam.errors(
+        'mutation($id: ID!) { updateActivity(input: {id: $id, title: "x"}) { __typename } }',
+        id=shown["id"],
+    )
+    assert error["extensions"]["code"] == "FORBIDDEN"
+    assert "not change it" in error["message"]
+    assert titles(owner, sales) == ["shown"]
+
+
 # --- events and the timeline -----------------------------------------------------------------
 
 
