@@ -5,7 +5,7 @@ from datetime import datetime
 import strawberry
 from strawberry import UNSET
 
-from core import access
+from core import access, records
 from core.errors import InvalidInput
 from plugins.activities import queries as q
 from plugins.activities import service
@@ -44,8 +44,8 @@ class ActivityFilter:
             kinds=None if self.kinds is None else tuple(k.value for k in self.kinds),
             outcomes=None if self.outcomes is None else tuple(o.value for o in self.outcomes),
             search=search.casefold() or None,
-            occurred_from=self.occurred_from,
-            occurred_to=self.occurred_to,
+            occurred_from=records.utc(self.occurred_from),
+            occurred_to=records.utc(self.occurred_to),
         )
 
 

@@ -255,6 +255,8 @@ def test_filters_and_search(owner):
     assert titles(owner, ada, search="%") == ["Sent 100% of the docs"]
     assert titles(owner, ada, search="_") == ["Intro"]
     assert titles(owner, ada, occurredTo=ago(days=1)) == ["Sent 100% of the docs"]
+    naive = (datetime.now(UTC) - timedelta(days=1)).replace(tzinfo=None).isoformat()
+    assert titles(owner, ada, occurredTo=naive) == ["Sent 100% of the docs"]  # UTC
     assert titles(owner, ada, occurredFrom=ago(days=1), kinds=["EMAIL"]) == []
     assert len(titles(owner, ada, search="  ")) == 3
     (error,) = owner.errors(LIST, id=ada, filter={"search": "x" * 201})
