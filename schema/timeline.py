@@ -99,6 +99,7 @@ CURRENCY_EXPONENTS = {**dict.fromkeys(ZERO_DECIMALS, 0), **dict.fromkeys(THREE_D
 CODE = re.compile(r"^[A-Z][A-Z0-9_]*$")  # an enum value such as IN_PROGRESS
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_TEXT = 60  # a data value longer than this is not "obvious": left out
+MAX_TITLE = 80  # a `title` longer than this is shortened
 
 
 def money(amount: Any, currency: Any) -> str | None:
@@ -143,15 +144,29 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
+def _title(value: Any) -> str | None:
+    """A record's own name, shortened to `MAX_TITLE` characters."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = " ".join(value.split())
+    return text if len(text) <= MAX_TITLE else text[: MAX_TITLE - 1].rstrip() + "…"
+
+
 def module_summary(action: str, data: dict) -> str:
     """`ticket.opened` {number: 1003} → "Ticket T-1003 opened"; `payment.received`
     {amount: 5000, currency: "EUR"} → "Payment of 50.00 EUR received". The number names
     the record right after the module's noun, the amount goes before the closing verb
-    ("Insurance claim of 80.00 EUR submitted"), `from` / `to` at the end."""
+    ("Insurance claim of 80.00 EUR submitted"), `from` / `to` at the end. A `kind` that is
+    a code names the record more exactly than the module's noun, and a `title` follows
+    after a colon: `activity.logged` {kind: "CALL", title: "Invoice"} → "Call logged:
+    Invoice"."""
     noun, _, verb = action.partition(".")
     noun = noun.replace("_", " ")
     data = data if isinstance(data, dict) else {}
-    words = [noun[:1].upper() + noun[1:]]
+    kind = data.get("kind")
+    named = _text(kind) if isinstance(kind, str) and CODE.match(kind) else None
+    named = named or noun
+    words = [named[:1].upper() + named[1:]]
     reference = _reference(noun, data.get("number"))
     if reference:
         words.append(reference)
@@ -170,7 +185,9 @@ def module_summary(action: str, data: dict) -> str:
         words.append(f"from {before} to {after}")
     elif after:
         words.append(f"to {after}")
-    return " ".join(w for w in words if w)
+    sentence = " ".join(w for w in words if w)
+    title = _title(data.get("title"))
+    return f"{sentence}: {title}" if title else sentence
 
 
 def _fields(data: dict) -> str:

@@ -551,6 +551,12 @@ def _steps(tag: str, tenant: int) -> list[tuple[str, str, Callable[[dict], dict]
             "ticket",
         ),
         (
+            "Activity",
+            "logActivity",
+            lambda ids: {"customerId": ids["Customer"], "kind": "CALL", "title": f"{tag} call"},
+            "activity",
+        ),
+        (
             "TicketComment",
             "commentOnTicket",
             lambda ids: {"ticketId": ids["Ticket"], "body": "Hello", "internal": False},
@@ -571,6 +577,7 @@ CUSTOMER_OWNED = {
     "PaymentRefund",
     "Ticket",
     "TicketComment",
+    "Activity",
 }
 
 

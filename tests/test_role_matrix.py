@@ -106,6 +106,16 @@ def with_resolved_ticket(owner: Api, actor: Api) -> Ids:
     return {**ids, "ticket": ticket_id}
 
 
+def with_owners_activity(owner: Api, actor: Api) -> Ids:
+    ids = assigned(owner, actor)
+    payload = owner.ok(
+        "logActivity",
+        {"customerId": ids["customer"], "kind": "CALL", "title": "Owner's call"},
+        "activity { id }",
+    )
+    return {**ids, "activity": payload["activity"]["id"]}
+
+
 def owner_reads(query: str, *path: str, **variable_ids: str) -> Callable[[Api, Ids], Any]:
     """What the owner reads with `query`, variables taken from the row's ids, at `path`."""
 
@@ -334,6 +344,35 @@ GUARDED: dict[str, Guarded] = {
         assigned,
         of_customer("appointments { credits }", "appointments"),
         "appointments",
+    ),
+    # activities
+    "activities.view": Guarded(
+        ALL,
+        lambda a, ids: read(
+            a, CUSTOMER.replace("FIELDS", "activities { totalCount }"), id=ids["customer"]
+        ),
+        assigned,
+        module="activities",
+    ),
+    "activities.manage": Guarded(
+        ALL,
+        lambda a, ids: mutation(
+            a, "logActivity", {"customerId": ids["customer"], "kind": "NOTE", "title": "Hi"}
+        ),
+        assigned,
+        of_customer("activities { totalCount }", "activities"),
+        "activities",
+    ),
+    "activities.manage_others": Guarded(
+        STAFF,
+        lambda a, ids: mutation(a, "updateActivity", {"id": ids["activity"], "title": "Mine"}),
+        with_owners_activity,
+        owner_reads(
+            "query($id: ID!) { node(id: $id) { ... on Activity { title } } }",
+            "node",
+            id="activity",
+        ),
+        "activities",
     ),
 }
 

@@ -327,3 +327,17 @@ def test_summaries_of_module_data():
     assert summary("customer.updated", {"changed": ["a", "b", "c", "d", "e"]}, "Ann") == (
         "Ann changed a, b, c and 2 more"
     )
+
+
+def test_a_module_events_kind_and_title_name_what_happened():
+    data = {"kind": "DEAL_UPDATE", "title": "  Renewal\n agreed  "}
+    assert module_summary("activity.logged", data) == "Deal update logged: Renewal agreed"
+    assert module_summary("activity.deleted", {"kind": "CALL", "title": "x" * 100}) == (
+        "Call deleted: " + "x" * 79 + "…"
+    )
+    assert module_summary("ticket.opened", {"number": 7, "kind": "Not a code", "title": ""}) == (
+        "Ticket T-7 opened"
+    )
+    assert module_summary("file.uploaded", {"kind": "IMAGE", "number": 3, "title": 5}) == (
+        "Image F-3 uploaded"
+    )
