@@ -11,7 +11,7 @@ from schema import kit
 from schema.context import Info
 from schema.customers.types import Customer
 from schema.ids import from_global_id, from_global_ids
-from schema.payloads import DeletePayload, UserError, deleted, mutate, payload
+from schema.payloads import DeletePayload, UserError, deleted, input_named, mutate, payload
 from schema.relay import Connection
 
 
@@ -91,11 +91,6 @@ class UpdateChecklistTemplateInput:
     )
 
 
-@strawberry.input(description="Lists made from it stay.")
-class DeleteChecklistTemplateInput:
-    id: strawberry.ID
-
-
 @strawberry.input(description="From a template, or ad hoc with a name and items.")
 class AddChecklistInput:
     customer_id: strawberry.ID
@@ -114,30 +109,22 @@ class RenameChecklistInput:
     name: str
 
 
-@strawberry.input
-class DeleteChecklistInput:
+@strawberry.input(description="The object of this mutation.")
+class _ById:
     id: strawberry.ID
 
 
-@strawberry.input(description="Idempotent: checking a checked item keeps who and when.")
-class CheckChecklistItemInput:
-    id: strawberry.ID
-
-
-@strawberry.input(description="Idempotent.")
-class UncheckChecklistItemInput:
-    id: strawberry.ID
+DeleteChecklistTemplateInput = input_named(_ById, "DeleteChecklistTemplateInput")
+DeleteChecklistInput = input_named(_ById, "DeleteChecklistInput")
+CheckChecklistItemInput = input_named(_ById, "CheckChecklistItemInput")
+UncheckChecklistItemInput = input_named(_ById, "UncheckChecklistItemInput")
+RemoveChecklistItemInput = input_named(_ById, "RemoveChecklistItemInput")
 
 
 @strawberry.input(description="Appended at the end; a finished list is unfinished again.")
 class AddChecklistItemInput:
     checklist_id: strawberry.ID
     text: str
-
-
-@strawberry.input(description="Not the list's last item.")
-class RemoveChecklistItemInput:
-    id: strawberry.ID
 
 
 def _template_changes(input) -> dict:
@@ -280,11 +267,16 @@ MUTATION_FIELDS = [
     strawberry.mutation(resolver=rename_checklist, description="Rename a checklist."),
     strawberry.mutation(resolver=delete_checklist, description="Delete a checklist."),
     strawberry.mutation(
-        resolver=check_checklist_item, description="Check an item, recording who and when."
+        resolver=check_checklist_item,
+        description="Check an item, recording who and when. Idempotent: checking a checked "
+        "item keeps who and when.",
     ),
-    strawberry.mutation(resolver=uncheck_checklist_item, description="Uncheck an item."),
+    strawberry.mutation(
+        resolver=uncheck_checklist_item, description="Uncheck an item (idempotent)."
+    ),
     strawberry.mutation(resolver=add_checklist_item, description="Add an item to a checklist."),
     strawberry.mutation(
-        resolver=remove_checklist_item, description="Remove an item from a checklist."
+        resolver=remove_checklist_item,
+        description="Remove an item from a checklist; not its last one (delete the list instead).",
     ),
 ]
