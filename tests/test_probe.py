@@ -39,6 +39,7 @@ ID_STEMS = {
     "policy": "InsurancePolicy",
     "method": "PaymentMethod",
     "assignee": "Worker",
+    "template": "ChecklistTemplate",
 }
 # Inputs (or query fields) whose bare `id`/`ids` names no type in its name.
 ID_OF = {"ConvertLeadInput": "Customer"}
@@ -562,6 +563,24 @@ def _steps(tag: str, tenant: int) -> list[tuple[str, str, Callable[[dict], dict]
             lambda ids: {"ticketId": ids["Ticket"], "body": "Hello", "internal": False},
             "comment",
         ),
+        (
+            "ChecklistTemplate",
+            "createChecklistTemplate",
+            lambda ids: {"name": f"{tag} template", "items": ["One"], "folderIds": [ids["Folder"]]},
+            "template",
+        ),
+        (
+            "Checklist",
+            "addChecklist",
+            lambda ids: {"customerId": ids["Customer"], "templateId": ids["ChecklistTemplate"]},
+            "checklist",
+        ),
+        (
+            "ChecklistItem",
+            "addChecklistItem",
+            lambda ids: {"checklistId": ids["Checklist"], "text": "Two"},
+            "item",
+        ),
     ]
 
 
@@ -578,6 +597,8 @@ CUSTOMER_OWNED = {
     "Ticket",
     "TicketComment",
     "Activity",
+    "Checklist",
+    "ChecklistItem",
 }
 
 

@@ -116,6 +116,16 @@ def with_owners_activity(owner: Api, actor: Api) -> Ids:
     return {**ids, "activity": payload["activity"]["id"]}
 
 
+def with_checklist(owner: Api, actor: Api) -> Ids:
+    ids = assigned(owner, actor)
+    made = owner.ok(
+        "addChecklist",
+        {"customerId": ids["customer"], "name": "Move", "items": ["Pack"]},
+        "checklist { items { id } }",
+    )
+    return {**ids, "item": made["checklist"]["items"][0]["id"]}
+
+
 def owner_reads(query: str, *path: str, **variable_ids: str) -> Callable[[Api, Ids], Any]:
     """What the owner reads with `query`, variables taken from the row's ids, at `path`."""
 
@@ -373,6 +383,28 @@ GUARDED: dict[str, Guarded] = {
             id="activity",
         ),
         "activities",
+    ),
+    # checklists
+    "checklists.view": Guarded(
+        ALL,
+        lambda a, ids: read(
+            a, CUSTOMER.replace("FIELDS", "checklists { unfinishedCount }"), id=ids["customer"]
+        ),
+        assigned,
+        module="checklists",
+    ),
+    "checklists.manage": Guarded(
+        ALL,
+        lambda a, ids: mutation(a, "checkChecklistItem", {"id": ids["item"]}),
+        with_checklist,
+        of_customer("checklists { unfinishedCount }", "checklists"),
+        "checklists",
+    ),
+    "checklists.settings": Guarded(
+        STAFF,
+        lambda a, ids: mutation(a, "createChecklistTemplate", {"name": "T", "items": ["a"]}),
+        written=owner_reads("{ checklistTemplates { totalCount } }", "checklistTemplates"),
+        module="checklists",
     ),
 }
 
