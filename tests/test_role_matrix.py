@@ -126,6 +126,11 @@ def with_checklist(owner: Api, actor: Api) -> Ids:
     return {**ids, "item": made["checklist"]["items"][0]["id"]}
 
 
+def with_owner(owner: Api, actor: Api) -> Ids:
+    """An assigned customer and the owner, whose time the agent would log."""
+    return {**assigned(owner, actor), "owner": gid("Worker", owner.worker_id)}
+
+
 def owner_reads(query: str, *path: str, **variable_ids: str) -> Callable[[Api, Ids], Any]:
     """What the owner reads with `query`, variables taken from the row's ids, at `path`."""
 
@@ -405,6 +410,38 @@ GUARDED: dict[str, Guarded] = {
         lambda a, ids: mutation(a, "createChecklistTemplate", {"name": "T", "items": ["a"]}),
         written=owner_reads("{ checklistTemplates { totalCount } }", "checklistTemplates"),
         module="checklists",
+    ),
+    # working time
+    "working_time.view": Guarded(
+        ALL,
+        lambda a, ids: read(
+            a,
+            "query($start: Date!, $end: Date!) { timeTotals(startDate: $start, endDate: $end) "
+            "{ total { totalSeconds } } }",
+            start=day(-7),
+            end=day(0),
+        ),
+        module="working_time",
+    ),
+    "working_time.track": Guarded(
+        ALL,
+        lambda a, ids: mutation(
+            a, "logTime", {"customerId": ids["customer"], "durationSeconds": 600}
+        ),
+        assigned,
+        of_customer("workingTime { totalSeconds }", "workingTime"),
+        "working_time",
+    ),
+    "working_time.manage": Guarded(
+        STAFF,
+        lambda a, ids: mutation(
+            a,
+            "logTime",
+            {"customerId": ids["customer"], "durationSeconds": 600, "workerId": ids["owner"]},
+        ),
+        with_owner,
+        of_customer("workingTime { totalSeconds }", "workingTime"),
+        "working_time",
     ),
 }
 
