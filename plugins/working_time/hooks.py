@@ -99,3 +99,14 @@ def hub_customer_export(conn, tenant_id, customer_id):
 @hookimpl
 def hub_demo_data(session, tenant_id, customer_ids, seed):
     return demo.seed(session, tenant_id, customer_ids, seed)
+
+
+@hookimpl
+def hub_error_codes():
+    return {
+        "TIMER_RUNNING": "You already have a running timer (one per worker); stop it first.",
+        "NO_TIMER": "You have no running timer to stop.",
+        "ALREADY_AT_WORK": "You are clocked in already.",
+        "NOT_AT_WORK": "You are not clocked in.",
+        "IN_FUTURE": "Time cannot be logged ahead of now.",
+    }
