@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import orjson
-from sqlalchemy import and_, false, func, or_, select, true, tuple_
+from sqlalchemy import and_, false, func, literal, or_, select, true, tuple_
 
 from core.access import visible_customers
 from core.errors import InvalidInput
@@ -69,6 +69,11 @@ class Order:
         key runs one way without nulls, so the database starts its walk of the matching
         index there (an OR of the keys is a filter over a walk from the top)."""
         values, row_id = self.decode(cursor)
+        # bound with their column's type: SQLAlchemy refuses `<` against a bare True/False
+        values = [
+            v if v is None else literal(v, c.type)
+            for (c, _, _), v in zip(self.columns, values, strict=True)
+        ]
         directions = {descending for _, descending, _ in self.columns} | {self.id_descending}
         if len(directions) == 1 and not any(nullable for _, _, nullable in self.columns):
             keys = tuple_(*(c for c, _, _ in self.columns), self.id_column)

@@ -31,6 +31,7 @@ __all__ = [
     "for_update",
     "move_to_customer",
     "next_number",
+    "upsert",
     "utc",
     "visible_row",
 ]
@@ -150,8 +151,11 @@ async def next_number(session: AsyncSession, counter, tenant_id: int, first: int
     return (await session.execute(statement)).scalar_one()
 
 
-async def emit(session, principal: Principal, name: str, customer_id: int | None, **data) -> None:
-    """An event of the worker's tenant, by the worker, into the outbox with the write."""
+async def emit(
+    session, principal: Principal, name: str, customer_id: int | None, /, **data
+) -> None:
+    """An event of the worker's tenant, by the worker, into the outbox with the write (the
+    first four are positional, so the data may have a `name`)."""
     event = events.Event(name, principal.tenant_id, customer_id, data, principal.worker_id)
     await events.emit(session, event)
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from enum import Enum
 from functools import cache
 
-from sqlalchemy import func
+from sqlalchemy import func, select
 
 from core import keyset
 from core.keyset import Order
@@ -130,6 +130,23 @@ def list_loaders(info: Info, name: str, table, order: Order, first, after, condi
         loader(info, f"{name}:count", counts),
         page,
     )
+
+
+def tenant_node_loader(table, cls):
+    """`node(id:)` for a tenant's own rows that belong to no customer (templates, settings):
+    the tenant's rows by id, another tenant's are null."""
+
+    async def batch(conn, principal, ids):
+        query = select(*table.c).where(
+            table.c.tenant_id == principal.tenant_id, table.c.id.in_(ids)
+        )
+        return await keyset.by_ids(conn, query, ids)
+
+    async def load(info: Info, pk: int):
+        row = await loader(info, f"{table.name}.by_id", batch).load(pk)
+        return build(cls, row) if row else None
+
+    return load
 
 
 async def customer_list(
