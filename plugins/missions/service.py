@@ -19,6 +19,13 @@ MAX_TITLE = 200
 MAX_TEXT = 10_000
 MAX_ASSIGNEES = 20
 A = MissionAssignee.__table__
+API_NAMES = {
+    "title": "title",
+    "description": "description",
+    "priority": "priority",
+    "due_on": "dueOn",
+    "due_time": "dueTime",
+}
 
 
 def due_instant(due_on: date | None, due_time: time | None, zone: str) -> datetime | None:
@@ -159,7 +166,7 @@ async def update_mission(
     if changed:
         mission.updated_at = utcnow()
         await session.flush()
-        fields = [key for key in changed if key != "due_at"]
+        fields = [API_NAMES[key] for key in changed if key != "due_at"]
         await _emit(session, principal, mission, "mission.updated", fields=fields)
     return mission
 

@@ -242,6 +242,12 @@ def test_update_changes_only_what_is_sent(owner):
     unknown = owner.mutate("updateMission", {"id": gid("Mission", 999_999), "title": "x"})
     assert errors_of(unknown) == [(["input", "id"], "NOT_FOUND")]
     assert actions(owner, ada) == ["mission.updated"] * 3 + ["mission.created"]
+    changes = owner.query(TIMELINE, id=ada)["customer"]["timeline"]["nodes"]
+    assert [sorted(n["data"]["fields"]) for n in changes[:3]] == [
+        ["description", "dueOn", "dueTime", "title"],
+        ["dueOn"],
+        ["priority"],
+    ]
 
 
 def test_assign_sets_the_whole_list(owner, other_api):
