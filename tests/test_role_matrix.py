@@ -326,6 +326,17 @@ GUARDED: dict[str, Guarded] = {
         ),
         "tickets",
     ),
+    # missions
+    "missions.view": Guarded(
+        ALL, lambda a, ids: read(a, "{ missions { totalCount } }"), module="missions"
+    ),
+    "missions.manage": Guarded(
+        ALL,
+        lambda a, ids: mutation(a, "createMission", {"customerId": ids["customer"], "title": "Hi"}),
+        assigned,
+        of_customer("missions { openCount }", "missions"),
+        "missions",
+    ),
     # appointments
     "appointments.view": Guarded(
         ALL,
