@@ -40,6 +40,7 @@ ID_STEMS = {
     "method": "PaymentMethod",
     "assignee": "Worker",
     "template": "ChecklistTemplate",
+    "mention": "Worker",
 }
 # Inputs (or query fields) whose bare `id`/`ids` names no type in its name.
 ID_OF = {"ConvertLeadInput": "Customer"}
@@ -597,6 +598,12 @@ def _steps(tag: str, tenant: int) -> list[tuple[str, str, Callable[[dict], dict]
             },
             "mission",
         ),
+        (
+            "Note",
+            "addNote",
+            lambda ids: {"customerId": ids["Customer"], "body": f"{tag} note"},
+            "note",
+        ),
     ]
 
 
@@ -617,6 +624,7 @@ CUSTOMER_OWNED = {
     "ChecklistItem",
     "TimeEntry",
     "Mission",
+    "Note",
 }
 
 

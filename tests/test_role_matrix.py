@@ -131,6 +131,12 @@ def with_owner(owner: Api, actor: Api) -> Ids:
     return {**assigned(owner, actor), "owner": gid("Worker", owner.worker_id)}
 
 
+def with_owners_note(owner: Api, actor: Api) -> Ids:
+    ids = assigned(owner, actor)
+    note = owner.ok("addNote", {"customerId": ids["customer"], "body": "Owner's"}, "note { id }")
+    return {**ids, "note": note["note"]["id"]}
+
+
 def owner_reads(query: str, *path: str, **variable_ids: str) -> Callable[[Api, Ids], Any]:
     """What the owner reads with `query`, variables taken from the row's ids, at `path`."""
 
@@ -336,6 +342,31 @@ GUARDED: dict[str, Guarded] = {
         assigned,
         of_customer("missions { openCount }", "missions"),
         "missions",
+    ),
+    # notebook
+    "notebook.view": Guarded(
+        ALL,
+        lambda a, ids: read(
+            a, CUSTOMER.replace("FIELDS", "notebook { pinnedCount }"), id=ids["customer"]
+        ),
+        assigned,
+        module="notebook",
+    ),
+    "notebook.write": Guarded(
+        ALL,
+        lambda a, ids: mutation(a, "addNote", {"customerId": ids["customer"], "body": "Hi"}),
+        assigned,
+        of_customer("notebook { notes { totalCount } }", "notebook"),
+        "notebook",
+    ),
+    "notebook.manage_all": Guarded(
+        STAFF,
+        lambda a, ids: mutation(a, "updateNote", {"id": ids["note"], "pinned": True}),
+        with_owners_note,
+        owner_reads(
+            "query($id: ID!) { node(id: $id) { ... on Note { pinned } } }", "node", id="note"
+        ),
+        "notebook",
     ),
     # appointments
     "appointments.view": Guarded(
