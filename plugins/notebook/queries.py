@@ -2,8 +2,6 @@
 notes that mention a worker, and the export. Core selects, one statement per batch, always
 filtered by the tenant."""
 
-from datetime import datetime
-
 from sqlalchemy import literal, select
 
 from core import keyset
@@ -66,18 +64,14 @@ def mentioning(principal, worker_id: int):
 
 
 async def export(conn, tenant_id: int, customer_id: int) -> dict:
-    """`{"notebook": [...]}`: the customer's notes, oldest first, with their mentions."""
+    """`{"notebook": [...]}`: the customer's notes, oldest first, with the ids of the workers
+    they mention (core's export makes the times JSON)."""
     notes = await conn.execute(
         select(*N.c)
         .where(N.c.tenant_id == tenant_id, N.c.customer_id == customer_id)
         .order_by(N.c.created_at, N.c.id)
     )
-    found = {
-        row["id"]: {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
-        for row in notes.mappings()
-    }
-    for note in found.values():
-        note["mention_ids"] = []
+    found = {row["id"]: {**row, "mention_ids": []} for row in notes.mappings()}
     if found:
         links = await conn.execute(
             select(M.c.note_id, M.c.worker_id)

@@ -92,7 +92,6 @@ async def add_note(session: AsyncSession, principal: Principal, data: dict) -> N
     session.add(note)
     await session.flush()
     new = await _mention(session, note, mentions, set())
-    await session.flush()
     await _emit(session, principal, note, "note.added", pinned=note.pinned)
     if new:
         await _emit(session, principal, note, "note.mentioned", workerIds=new)
