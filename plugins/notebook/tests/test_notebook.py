@@ -193,13 +193,15 @@ def test_update_changes_only_what_is_sent_and_pinning_moves_it_up(owner):
     ada = customer(owner)
     sam, max_ = worker(owner, "Sam Agent"), worker(owner, "Max Manager", "MANAGER")
     old = added(owner, ada, "old")
-    note = added(owner, ada, "first words", mentionIds=[sam])
+    note = added(owner, ada, "first words", mentionIds=[sam, max_])
+    assert [w["name"] for w in note["mentions"]] == ["Max Manager", "Sam Agent"]
     pinned = update(owner, old["id"], pinned=True)["note"]
     assert (pinned["body"], pinned["pinned"], pinned["editedAt"]) == ("old", True, None)
     assert bodies(owner, ada) == ["old", "first words"]
-    edited = update(owner, note["id"], body="second words", mentionIds=[max_, sam, max_])["note"]
+    me = gid("Worker", owner.worker_id)
+    edited = update(owner, note["id"], body="second words", mentionIds=[max_, me, max_])["note"]
     assert edited["body"] == "second words" and edited["editedAt"] is not None
-    assert [w["name"] for w in edited["mentions"]] == ["Max Manager", "Sam Agent"]
+    assert [w["name"] for w in edited["mentions"]] == ["Max Manager", "Olivia Owner"]
     cleared = update(owner, note["id"], mentionIds=None)["note"]
     assert cleared["mentions"] == [] and cleared["body"] == "second words"
     assert errors_of(update(owner, note["id"], body=None, pinned=None)) == [
