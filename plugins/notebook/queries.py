@@ -2,7 +2,7 @@
 notes that mention a worker, and the export. Core selects, one statement per batch, always
 filtered by the tenant."""
 
-from sqlalchemy import literal, select
+from sqlalchemy import select
 
 from core import keyset
 from core.keyset import Order
@@ -13,20 +13,8 @@ N = Note.__table__
 M = NoteMention.__table__
 W = Worker.__table__
 
-
-class BooleanKeyOrder(Order):
-    """The kit's `Order` with a boolean key: SQLAlchemy refuses `column < True`, so a
-    cursor's booleans compare as bound values."""
-
-    def decode(self, cursor: str, field: str = "after") -> tuple[list, int]:
-        values, row_id = super().decode(cursor, field)
-        return [literal(v) if isinstance(v, bool) else v for v in values], row_id
-
-
 # Pinned first, then newest; the id breaks ties in the same direction.
-PINNED_NEWEST = BooleanKeyOrder(
-    "pinned", ((N.c.pinned, True, False), (N.c.created_at, True, False)), N.c.id
-)
+PINNED_NEWEST = Order("pinned", ((N.c.pinned, True, False), (N.c.created_at, True, False)), N.c.id)
 NEWEST = Order("newest", ((N.c.created_at, True, False),), N.c.id)
 
 
