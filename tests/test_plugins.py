@@ -333,3 +333,39 @@ def test_a_module_subscription_fails_masked_on_the_socket(owner, caplog):
     assert "hunter2" not in json.dumps(failure)
     logged = [r for r in caplog.records if error["extensions"]["requestId"] in r.getMessage()]
     assert logged and logged[0].exc_info is not None
+
+
+PAGE = """query($id: ID!, $after: String) { customer(id: $id) { stickyNotes {
+  page(first: 2, after: $after) { totalCount pageInfo { hasNextPage endCursor }
+    nodes { id text customer { id } } } } } }"""
+
+
+def test_a_kit_tab_lists_updates_deletes_and_resolves_nodes(owner):
+    other_api = new_tenant(owner.client)
+    owner.enable("sticky_notes")
+    ada = customer(owner)
+    for text in ("one", "two", "three"):
+        add_note(owner, ada, text)
+    first = owner.query(PAGE, id=ada)["customer"]["stickyNotes"]["page"]
+    assert [n["text"] for n in first["nodes"]] == ["three", "two"]
+    assert first["totalCount"] == 3 and first["pageInfo"]["hasNextPage"]
+    rest = owner.query(PAGE, id=ada, after=first["pageInfo"]["endCursor"])
+    assert [n["text"] for n in rest["customer"]["stickyNotes"]["page"]["nodes"]] == ["one"]
+    note = first["nodes"][0]["id"]
+    sticky.HANDLED.clear()
+    updated = owner.ok("updateStickyNote", {"id": note, "text": "3"}, "note { id text }")
+    assert updated["note"] == {"id": note, "text": "3"}
+    bad = owner.mutate("updateStickyNote", {"id": note, "text": " "}, "note { id }")
+    assert [e["code"] for e in bad["userErrors"]] == ["INVALID"]
+    node = "query($id: ID!) { node(id: $id) { ... on StickyNote { text } } }"
+    assert owner.query(node, id=note) == {"node": {"text": "3"}}
+    other_api.enable("sticky_notes")
+    assert other_api.query(node, id=note) == {"node": None}
+    foreign = other_api.mutate("deleteStickyNote", {"id": note}, "deletedId")
+    assert [e["code"] for e in foreign["userErrors"]] == ["NOT_FOUND"]
+    deleted = owner.ok("deleteStickyNote", {"id": note}, "deletedId")
+    assert deleted["deletedId"] == note
+    assert owner.query(node, id=note) == {"node": None}
+    assert owner.query(NOTES, id=ada)["customer"]["stickyNotes"]["count"] == 2
+    mine = [name for tenant, name in sticky.HANDLED if tenant == owner.tenant_id]
+    assert mine == ["sticky_note.updated", "sticky_note.deleted"]

@@ -1,85 +1,21 @@
 """The hook implementations of the sticky notes module, and nothing else."""
 
+import random
 from collections.abc import AsyncGenerator
 from pathlib import Path
 
 import strawberry
-from sqlalchemy import select
+from sqlalchemy import insert
 
 from core import keyset, records
 from core.access import ROLES
-from core.customers import get_customer
-from core.errors import InvalidInput
+from core.demo import BASE
 from core.hookspecs import hookimpl
 from core.plugins import Module
 from schema.context import Info
-from schema.customers.types import Customer
-from schema.ids import from_global_id
-from schema.payloads import UserError, mutate
 from schema.tabs import TabSpec
+from tests.sticky_notes import schema
 from tests.sticky_notes.models import StickyNote as Row
-
-T = Row.__table__
-
-
-@strawberry.type(description="A sticky note on a customer.")
-class StickyNote:
-    text: str
-
-
-@strawberry.type(description="The customer's sticky notes.")
-class StickyNotes:
-    notes: list[StickyNote]
-
-    @strawberry.field
-    def count(self) -> int:
-        return len(self.notes)
-
-
-async def _notes_of(conn, principal, customer_ids):
-    rows = await conn.execute(
-        select(Row.customer_id, Row.text)
-        .where(Row.tenant_id == principal.tenant_id, Row.customer_id.in_(customer_ids))
-        .order_by(Row.id)
-    )
-    found = {i: [] for i in customer_ids}
-    for customer_id, text in rows:
-        found[customer_id].append(StickyNote(text=text))
-    return [found[i] for i in customer_ids]
-
-
-async def sticky_notes(root: Customer, info: Info) -> StickyNotes:
-    notes = await info.context.loaders.custom("sticky_notes", _notes_of).load(root.pk)
-    return StickyNotes(notes=notes)
-
-
-@strawberry.input
-class AddStickyNoteInput:
-    customer_id: strawberry.ID
-    text: str
-
-
-@strawberry.type
-class AddStickyNotePayload:
-    note: StickyNote | None
-    user_errors: list[UserError]
-
-
-async def add_sticky_note(info: Info, input: AddStickyNoteInput) -> AddStickyNotePayload:
-    async def work(session, principal):
-        customer = await get_customer(
-            session, principal, from_global_id(input.customer_id, "Customer")
-        )
-        text = input.text.strip()
-        if not 0 < len(text) <= 500:
-            raise InvalidInput.one(("input", "text"), "1 to 500 characters.", "INVALID")
-        session.add(Row(tenant_id=principal.tenant_id, customer_id=customer.id, text=text))
-        await records.emit(session, principal, "sticky_note.added", customer.id, text=text)
-        return StickyNote(text=text)
-
-    note, errors = await mutate(info, work, "customerId")
-    return AddStickyNotePayload(note=note, user_errors=errors)
-
 
 HANDLED: list[tuple[int, str]] = []
 
@@ -106,7 +42,7 @@ def hub_permissions():
 
 @hookimpl
 def hub_event_types():
-    return ["sticky_note.added"]
+    return ["sticky_note.added", "sticky_note.updated", "sticky_note.deleted"]
 
 
 @hookimpl
@@ -116,7 +52,7 @@ def hub_handle_event(session, event):
 
 @hookimpl
 def hub_customer_fields():
-    return [strawberry.field(resolver=sticky_notes, description="Sticky notes module.")]
+    return [strawberry.field(resolver=schema.sticky_notes, description="Sticky notes module.")]
 
 
 async def sticky_note_pings(info: Info) -> AsyncGenerator[int, None]:
@@ -132,7 +68,16 @@ def hub_subscription_fields():
 
 @hookimpl
 def hub_mutation_fields():
-    return [strawberry.mutation(resolver=add_sticky_note, description="Pin a note.")]
+    return [
+        strawberry.mutation(resolver=schema.add_sticky_note, description="Pin a note."),
+        strawberry.mutation(resolver=schema.update_sticky_note, description="Rewrite a note."),
+        strawberry.mutation(resolver=schema.delete_sticky_note, description="Take a note off."),
+    ]
+
+
+@hookimpl
+def hub_node_resolvers():
+    return {"StickyNote": schema.load_note}
 
 
 @hookimpl
@@ -143,7 +88,9 @@ def hub_profile_tabs():
 @hookimpl
 def hub_badge_counts(conn, principal, customer_ids):
     async def counts():
-        found = await keyset.counts(conn, T, "customer_id", principal.tenant_id, customer_ids)
+        found = await keyset.counts(
+            conn, schema.T, "customer_id", principal.tenant_id, customer_ids
+        )
         return {"sticky_notes": dict(zip(customer_ids, found, strict=True))}
 
     return counts()
@@ -158,9 +105,9 @@ def hub_customers_merging(session, tenant_id, source_id, target_id):
 def hub_customer_export(conn, tenant_id, customer_id):
     async def export():
         rows = await conn.execute(
-            select(Row.text).where(Row.tenant_id == tenant_id, Row.customer_id == customer_id)
+            schema.T.select().where(Row.tenant_id == tenant_id, Row.customer_id == customer_id)
         )
-        return {"sticky_notes": [text for (text,) in rows]}
+        return {"sticky_notes": [row.text for row in rows]}
 
     return export()
 
@@ -168,3 +115,14 @@ def hub_customer_export(conn, tenant_id, customer_id):
 @hookimpl
 def hub_sub_customer_created(session, tenant_id, parent_id, child_id, copy_fields):
     session.add(Row(tenant_id=tenant_id, customer_id=child_id, text=f"Sub-customer of {parent_id}"))
+
+
+@hookimpl
+def hub_demo_data(session, tenant_id, customer_ids, seed):
+    rng = random.Random(seed)
+    rows = [
+        {"tenant_id": tenant_id, "customer_id": c, "text": "Call back", "created_at": BASE}
+        for c in customer_ids
+        if rng.random() < 0.2
+    ]
+    return session.execute(insert(Row), rows) if rows else None
