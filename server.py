@@ -55,11 +55,6 @@ def ide_routes(settings: Settings) -> list:
     if not settings.graphiql:
         return []
     if not graphiql.present(settings.graphiql_assets):
-        log.warning(
-            "GraphiQL's files are not in %s (run `make install`): the page loads them from a "
-            "CDN, which an offline network blocks",
-            settings.graphiql_assets,
-        )
         return []
     files = StaticFiles(directory=settings.graphiql_assets)
     return [Mount(graphiql.PREFIX.rstrip("/"), files, name="graphiql")]
@@ -82,6 +77,12 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
 
     @asynccontextmanager
     async def lifespan(_app):
+        if settings.graphiql and not graphiql.present(settings.graphiql_assets):
+            log.warning(  # here, not at import: the process's logging is set up by now
+                "GraphiQL's files are not in %s (run `make install`): the page loads them "
+                "from a CDN, which an offline network blocks",
+                settings.graphiql_assets,
+            )
         await bus.start()
         outbox.start()
         await outbox.sweep(older_than=timedelta(0))  # what a crash left unpublished
