@@ -6,11 +6,13 @@ holders of `jobs.view_all`; to anyone else it does not exist (NOT_FOUND / null).
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
 
 from core import jobs
+from core.access import require
 from core.keyset import Order
 from schema.context import Info
 from schema.ids import from_global_id
@@ -126,7 +128,8 @@ class JobQueries:
         return Job.from_row(row) if row else None
 
     @strawberry.field(
-        description="Jobs, newest first: yours, or the tenant's with `jobs.view_all`."
+        description="Jobs, newest first: yours, or the tenant's with `jobs.view_all` "
+        "(another worker's `workerId` without it: FORBIDDEN)."
     )
     async def jobs(
         self,
@@ -134,9 +137,19 @@ class JobQueries:
         first: int | None = None,
         after: str | None = None,
         status: JobStatus | None = None,
+        worker_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only the jobs this worker started."),
+        ] = None,
     ) -> Connection[Job]:
+        principal = info.context.principal
         conditions = [] if status is None else [jobs.JOBS.c.status == status.value]
-        query = jobs.visible(info.context.principal, *conditions)
+        if worker_id is not None:
+            pk = from_global_id(worker_id, "Worker")
+            if pk != principal.worker_id:
+                require(principal, "jobs.view_all")
+            conditions.append(jobs.JOBS.c.created_by == pk)
+        query = jobs.visible(principal, *conditions)
         return await tenant_list(info, query, NEWEST_FIRST, first, after, Job.from_row)
 
 

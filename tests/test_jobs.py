@@ -177,6 +177,12 @@ def test_jobs_are_seen_by_their_creator_and_admins_only(owner, jobs_client):
     assert ids(admin) == ids(owner) == {mine, theirs}
     assert ids(owner, status="SUCCEEDED") == {mine, theirs}
     assert ids(owner, status="RUNNING") == set()
+    by_worker = "query($w: ID) { jobs(workerId: $w) { nodes { id } } }"
+    agent_gid = gid("Worker", agent.worker_id)
+    assert {n["id"] for n in owner.query(by_worker, w=agent_gid)["jobs"]["nodes"]} == {theirs}
+    assert {n["id"] for n in agent.query(by_worker, w=agent_gid)["jobs"]["nodes"]} == {theirs}
+    errors = agent.errors(by_worker, w=gid("Worker", owner.worker_id))
+    assert errors[0]["extensions"]["code"] == "FORBIDDEN"
     stranger = new_tenant(jobs_client)
     assert job(stranger, mine) is None and ids(stranger) == set()
     refused = stranger.mutate("cancelJob", {"id": mine}, "job { id }")
