@@ -255,7 +255,11 @@ class JobRunner:
             c.kind.in_(self.kinds),
             or_(
                 and_(c.status == j.QUEUED, c.run_after <= now),
-                and_(c.status == j.RUNNING, c.lease_expires_at <= now),
+                and_(
+                    c.status == j.RUNNING,
+                    c.lease_expires_at <= now,
+                    c.lease_owner != self.owner,  # still running here, however late
+                ),
             ),
         )
 

@@ -12,10 +12,8 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from core import migrate
 from core.database import Database
 from core.tenants import create_tenant
-from schema.registry import make_plugins
 from tests.job_kinds import hooks
 from tests.servers import ROOT, AppServer
 from tests.support import SECRET, token_for
@@ -30,7 +28,7 @@ START = """mutation($input: StartTestJobInput!) { startTestJob(input: $input) {
 
 @pytest.fixture(scope="module")
 def environment(database_url) -> dict[str, str]:
-    migrate.upgrade(database_url, make_plugins(extra=[hooks]).migration_locations())
+    hooks.create_table(database_url)
     return {
         "DATABASE_URL": database_url,
         "SECRET_KEY": SECRET,

@@ -8,7 +8,6 @@ import time
 import pytest
 from starlette.testclient import TestClient
 
-from core import migrate
 from schema.registry import make_plugins
 from server import create_app
 from tests.fixtures import new_tenant
@@ -27,7 +26,7 @@ FINAL = {"SUCCEEDED", "FAILED", "CANCELLED"}
 @pytest.fixture(scope="module")
 def jobs_client(settings):
     plugins = make_plugins(extra=[hooks])
-    migrate.upgrade(settings.database_url, plugins.migration_locations())
+    hooks.create_table(settings.database_url)
     fast = settings.model_copy(
         update={
             "job_concurrency": 2,
@@ -91,7 +90,7 @@ def test_a_job_counts_in_chunks_and_reports_its_progress(owner):
     assert log[0]["data"]["status"] == "SUCCEEDED"
 
 
-def test_the_same_idempotency_key_gives_the_first_job_back(owner, other_api):
+def test_the_same_idempotency_key_gives_the_first_job_back(owner):
     first = start(owner, payload={"to": 3, "chunk": 3}, idempotencyKey="import-42")
     again = start(owner, payload={"to": 9, "chunk": 3}, idempotencyKey="import-42")
     assert first["created"] and not again["created"]
