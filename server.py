@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from core.bus import make_bus
 from core.config import Settings
 from core.database import Database
+from core.job_runner import JobRunner
 from core.outbox import Outbox
 from core.plugins import Plugins
 from schema import graphiql
@@ -28,7 +29,7 @@ from schema.tracing import stop as stop_tracing
 from schema.view import GraphQLEndpoint
 
 
-def gauges(db: Database, endpoint: GraphQLEndpoint, bus, outbox: Outbox) -> dict:
+def gauges(db: Database, endpoint: GraphQLEndpoint, bus, outbox: Outbox, jobs: JobRunner) -> dict:
     """The process's state at scrape time, as `{metric: (help, value)}`."""
     pool, requests, live = db.status(), endpoint.admission.status(), endpoint.live
     return {
@@ -44,6 +45,8 @@ def gauges(db: Database, endpoint: GraphQLEndpoint, bus, outbox: Outbox) -> dict
             "Times the bus connected again after losing Redis.",
             getattr(bus, "reconnects", 0),
         ),
+        "hub_jobs_waiting": ("Jobs queued, of all processes.", jobs.depth["waiting"]),
+        "hub_jobs_running": ("Jobs running, of all processes.", jobs.depth["running"]),
     }
 
 
@@ -71,8 +74,9 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
     registry = SchemaRegistry(plugins, extensions)
     bus = make_bus(settings.redis_url, settings.redis_channel_prefix)
     outbox = Outbox(db, plugins, bus)
+    jobs = JobRunner.from_settings(db, plugins, outbox, settings)
     endpoint = GraphQLEndpoint(db, settings, plugins, registry, outbox)
-    endpoint.metrics = metrics = Metrics(lambda: gauges(db, endpoint, bus, outbox))
+    endpoint.metrics = metrics = Metrics(lambda: gauges(db, endpoint, bus, outbox, jobs))
     endpoint.spans = RequestSpans(tracing) if tracing else None
 
     @asynccontextmanager
@@ -89,6 +93,7 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
         sweeps = None
         if settings.outbox_sweep_seconds:
             sweeps = asyncio.create_task(outbox.run_sweeps(settings.outbox_sweep_seconds))
+        jobs.start()
         gc.collect()
         gc.freeze()  # start-up objects stay out of every later collection (PERFORMANCE.md)
         try:
@@ -96,6 +101,7 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
         finally:
             if sweeps is not None:
                 sweeps.cancel()
+            await jobs.stop()
             await outbox.stop()
             await bus.close()
             if endpoint.persisted is not None:
@@ -125,6 +131,10 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
             request.headers.get("authorization", ""), f"Bearer {expected}"
         ):
             return PlainTextResponse("Unauthorized", 401, {"WWW-Authenticate": "Bearer"})
+        try:
+            await jobs.measure()
+        except Exception:  # the database is away: the other gauges still say so
+            log.warning("job queue depth unavailable", exc_info=True)
         return await metrics.endpoint(request)
 
     app = Starlette(
@@ -144,6 +154,7 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
     app.state.registry = registry
     app.state.bus = bus
     app.state.outbox = outbox
+    app.state.jobs = jobs
     app.state.tracing = tracing
     app.state.live = endpoint.live
     return app

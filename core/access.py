@@ -59,6 +59,7 @@ DEFAULTS: dict[str, tuple[str, ...]] = {
     "permissions.manage": ADMINS,
     "api_keys.manage": ADMINS,
     "audit.view": ADMINS,
+    "jobs.view_all": ADMINS,
 }
 
 PERMISSIONS: dict[str, frozenset[str]] = {

@@ -168,6 +168,34 @@ class Settings(BaseSettings):
         description="How often unpublished events are looked for (a crash's leftovers); 0: "
         "only at start-up.",
     )
+    job_concurrency: int = Field(
+        default=2,
+        ge=0,
+        description="Jobs one process runs at once, and the most database connections its "
+        "job runner holds; 0: this process runs no jobs.",
+    )
+    job_lease_seconds: float = Field(
+        default=30,
+        gt=0,
+        description="A running job's lease: if its process dies, another takes the job over "
+        "this long after the last heartbeat. Keep each chunk of work well under it.",
+    )
+    job_poll_seconds: float = Field(
+        default=2,
+        ge=0,
+        description="How often the runner looks for jobs other processes enqueued or left; "
+        "0: only at start-up, when this process enqueues, and at due times it knows.",
+    )
+    job_retry_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="First wait before a failed job is tried again; doubled on each attempt.",
+    )
+    job_progress_seconds: float = Field(
+        default=1,
+        gt=0,
+        description="Progress of a running job is written and announced at most this often.",
+    )
     subscription_queue: int = Field(
         default=100, ge=1, description="Updates one slow websocket client may have waiting."
     )

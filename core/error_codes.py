@@ -30,6 +30,8 @@ CORE_CODES = {
     "PERSISTED_QUERY_HASH_MISMATCH": "`sha256Hash` is not the SHA-256 of the document sent.",
     "PERSISTED_QUERY_INVALID": "The `persistedQuery` extension is malformed.",
     "PERSISTED_QUERY_NOT_ALLOWED": "Only registered documents run on this server.",
+    # `Job.error.code` (besides INTERNAL and the modules' own codes)
+    "JOB_INTERRUPTED": "The job's process stopped under it more often than its attempts allow.",
     # `userErrors[].code`, from core's mutations
     "REQUIRED": "A required member is missing or blank.",
     "INVALID": "The value is not acceptable (format, range, kind).",

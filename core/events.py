@@ -34,6 +34,11 @@ CORE_EVENT_TYPES = frozenset(
         "worker.created",  # {"workerId": id, "role": role}
         "worker.updated",  # {"workerId": id, "changed": [field keys]}
         "worker.deleted",  # {"workerId": id}
+        # {"jobId", "kind", "status", "done", "total"}; job.finished adds "error" (core/jobs.py)
+        "job.queued",
+        "job.started",
+        "job.progressed",
+        "job.finished",
     }
 )
 

@@ -64,6 +64,19 @@ def hub_handle_event(session, event):
 
 
 @hookspec
+def hub_job_handlers():
+    """Sync, at start-up, for every installed plugin. `{kind: async handler(ctx)}`: how to run
+    the jobs of each kind the module enqueues (`core.jobs.enqueue`). Kinds are unique among
+    installed plugins (`"<module>.<what>"`). The handler gets a `core.job_runner.JobContext`:
+    `payload`, `checkpoint` (where a crashed run stopped), `progress(done, total)`,
+    `raise_if_cancelled()`, and `async with ctx.chunk() as session` for each short tenant
+    transaction of work, inside which `ctx.save(checkpoint)` commits with the work. It
+    returns the job's JSON result; `core.jobs.JobError(code, message)` fails it with a code
+    for the user (retried unless `retry=False`). A job may run again from its checkpoint after
+    a crash: work outside chunks must be idempotent."""
+
+
+@hookspec
 def hub_customer_deleting(session, tenant_id, customer_id):
     """Awaitable, before core deletes a customer, for every installed module (a disabled
     module's rows go too). Module rows referencing the customer with `ON DELETE CASCADE`

@@ -59,6 +59,7 @@ class Outbox:
         self._idle.set()
         self._task: asyncio.Task | None = None
         self._overflowed = False
+        self.on_commit: list = []  # called with each committed batch's messages (job runner)
         bus.on_resync.append(self._bus_back)
 
     def start(self) -> None:
@@ -76,8 +77,10 @@ class Outbox:
 
     def after_commit(self, records: list, depth: int = 0) -> None:
         """Queue a committed transaction's events; returns at once."""
+        committed = []
         for record in records:
             message = message_of(record)
+            committed.append(message)
             if message["id"] in self._queued:
                 continue
             if len(self._waiting) >= MAX_WAITING:
@@ -90,6 +93,8 @@ class Outbox:
             self._wake.set()
         if self._task is None:
             self.start()
+        for callback in self.on_commit:
+            callback(committed)
 
     def status(self) -> dict:
         """For `/health`: events committed here and not yet sent (grows while Redis is down)."""

@@ -68,7 +68,7 @@ class Watcher:
         size: int,
         customers: frozenset[int] = frozenset(),
     ):
-        self.kind = kind  # "badges", "events" or "list"
+        self.kind = kind  # "badges", "events", "list" or "job" (`customers`: the job's id)
         self.principal = principal
         self.credentials = credentials
         self.socket = socket
@@ -220,9 +220,10 @@ class LiveHub:
 
     async def deliver(self, feed: TenantFeed, burst: list[dict]) -> None:
         resync = any(m["name"] == RESYNC for m in burst)
-        if any(m.get("customerId") is None and m["name"] != RESYNC for m in burst):
+        if any(tenant_wide(m) for m in burst):
             await self._reauthenticate(feed)
             resync = True
+        poke_jobs(feed.watchers, burst, resync)
         reader = RequestConnection(self.db, feed.tenant_id)
         try:
             if resync:
@@ -295,6 +296,22 @@ class LiveHub:
                 continue
             for watcher in watchers:
                 watcher.principal = principal
+
+
+def tenant_wide(message: dict) -> bool:
+    """A change about no customer (permissions, keys, modules, workers): access may have
+    changed. Job events are about one job only."""
+    name = message["name"]
+    return message.get("customerId") is None and name != RESYNC and not name.startswith("job.")
+
+
+def poke_jobs(watchers, burst: list[dict], resync: bool) -> None:
+    """`jobProgress` subscribers whose job an event of the burst is about (all of them on a
+    resync) get one signal per burst; they read the job afresh (`schema/jobs.py`)."""
+    touched = {(m.get("data") or {}).get("jobId") for m in burst if m["name"].startswith("job.")}
+    for watcher in watchers:
+        if watcher.kind == "job" and (resync or watcher.customers & touched):
+            watcher.send([None])
 
 
 def list_changes(burst: list[dict], visible: set[int], sees_all: bool) -> list:

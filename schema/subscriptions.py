@@ -12,9 +12,10 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from core.errors import InvalidInput
-from schema import live_types
+from schema import jobs, live_types
 from schema.context import Info
 from schema.ids import from_global_ids
+from schema.jobs import Job
 from schema.live import Watcher, events_after, latest_event_id, read_badges, visible_ids
 from schema.live_types import CustomerBadges, CustomerEvent, CustomerListChange
 
@@ -109,3 +110,11 @@ class Subscription:
                 yield update
         finally:
             info.context.live.unwatch(watcher)
+
+    @strawberry.subscription(
+        description="One job you may see: as it is now, then after each change of its status "
+        "or progress; completes when it has finished. Unknown or hidden jobs send nothing."
+    )
+    async def job_progress(self, info: Info, id: strawberry.ID) -> AsyncGenerator[Job, None]:
+        async for job in jobs.job_progress(info, id):
+            yield job

@@ -78,12 +78,14 @@ def database_url(request, tmp_path_factory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url) -> Settings:
-    # No periodic outbox sweep: its statements would land in statement-count windows.
+    # No periodic outbox sweep nor job polling: their statements would land in
+    # statement-count windows.
     return Settings(
         database_url=database_url,
         secret_key=SECRET,
         redis_url=None,
         outbox_sweep_seconds=0,
+        job_poll_seconds=0,
         _env_file=None,
     )
 

@@ -110,8 +110,11 @@ class AppServer:
     The venv's editable install may point at another checkout: `PYTHONPATH` puts this one
     first, and the working directory is not the checkout, so no developer's `.env` leaks in."""
 
-    def __init__(self, name: str, directory: Path, environment: dict[str, str]):
+    def __init__(
+        self, name: str, directory: Path, environment: dict[str, str], script: Path | None = None
+    ):
         self.name = name
+        self.script = script or ROOT / "server.py"  # or a launcher adding test plugins
         self.port = free_port()
         self.directory = directory / name
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -139,7 +142,7 @@ class AppServer:
         """Start the process; `wait_ready` waits for it to answer."""
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, str(ROOT / "server.py")],
+                [sys.executable, str(self.script)],
                 cwd=self.directory,
                 env=self._env(),
                 stdin=subprocess.DEVNULL,

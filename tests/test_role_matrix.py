@@ -252,6 +252,13 @@ GUARDED: dict[str, Guarded] = {
         written=owner_reads("{ apiKeys { name } }", "apiKeys"),
     ),
     "audit.view": Guarded(ADMINS, lambda a, ids: read(a, "{ auditLog { totalCount } }")),
+    "jobs.view_all": Guarded(
+        ADMINS,
+        lambda a, ids: read(
+            a, "query($w: ID!) { jobs(workerId: $w) { totalCount } }", w=ids["owner"]
+        ),
+        lambda owner, agent: {"owner": gid("Worker", owner.worker_id)},
+    ),
     # insurance
     "insurance.view": Guarded(
         ALL, lambda a, ids: read(a, "{ insuranceProviders { totalCount } }"), module="insurance"
