@@ -424,3 +424,24 @@ def test_the_common_conditions_use_an_index(api, engine, client):
         used = {m.group(3) for m in USES.finditer(plan)}
         assert EXPECTED_INDEX[name] in used, f"{name}:\n{plan}"
         assert "Seq Scan on customers" not in plan, f"{name}:\n{plan}"
+    # a deep page sorted on an indexed field starts in that index at the cursor (a row
+    # comparison as its index condition), however deep
+    page = 'query($after: String) { customers(first: 20, after: $after, orderBy: {key: "city"}) { pageInfo { endCursor } } }'  # noqa: E501
+    cursor = api.query(page)["customers"]["pageInfo"]["endCursor"]
+    captured = []
+
+    def capture_page(_conn, _cursor, statement, parameters, _context, _many):
+        if "sort_value" in statement:
+            captured.append((statement, tuple(parameters or ())))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", capture_page)
+    try:
+        api.query(page, after=cursor)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", capture_page)
+    plans = {"deep page by city": captured[0]}
+    plan = run(client, explain)["deep page by city"]
+    index_conditions = [
+        line for line in plan.splitlines() if "Index Cond" in line and "ROW(" in line
+    ]
+    assert "ix_customers_filter_city" in plan and index_conditions, plan
