@@ -51,7 +51,7 @@ MAX_VALUES = 100
 MAX_DAYS = 36_500
 MAX_TEXT = 500
 
-# op -> (the positive op it negates, or itself; whether it is the negation)
+# a negative operator -> the positive one it negates
 NEGATIONS = {
     "NEQ": "EQ",
     "NOT_IN": "IN",
@@ -62,9 +62,7 @@ ALIASES = {"BEFORE": "LT", "AFTER": "GT"}
 MANY = ("IN", "NOT_IN", "ALL")
 NONE = ("IS_EMPTY", "IS_NOT_EMPTY")
 DAYS = ("WITHIN_LAST_DAYS", "WITHIN_NEXT_DAYS")
-OPERATORS = tuple(
-    dict.fromkeys(op for ops in ff.OPERATORS.values() for op in ops)
-)  # every operator, for the API's enum
+OPERATORS = tuple(dict.fromkeys(op for ops in ff.OPERATORS.values() for op in ops))
 
 Path = tuple[str, ...]
 
