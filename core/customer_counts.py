@@ -40,13 +40,13 @@ ONE_OF = {
 
 def _given(name: str, value) -> bool:
     """Whether the list applies this filter field (as `customer_queries._filter_conditions`
-    does: a blank search and empty `tagIds.all` or custom field lists filter nothing)."""
+    does: a blank search and an empty list filter nothing)."""
     if value is None:
         return False
     if name == "search":
         return bool(value.strip())
-    if name in ("tag_ids_all", "custom_fields"):
-        return bool(value)
+    if isinstance(value, list):
+        return bool(value)  # an empty list filters nothing
     return True
 
 

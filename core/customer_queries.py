@@ -14,6 +14,7 @@ from core.access import can, visible_customer_ids, visible_customers
 from core.auth import Principal
 from core.customer_search import CANDIDATES, search_condition
 from core.errors import InvalidInput, Problem
+from core.filters import Prepared
 from core.models import (
     Customer as C,
 )
@@ -71,17 +72,17 @@ class CustomerFilter:
 
 def _filter_conditions(dialect: str, f: CustomerFilter, definitions: dict[str, dict]) -> list:
     conditions = []
-    if f.kinds is not None:
+    if f.kinds:
         conditions.append(C.kind.in_(f.kinds))
-    if f.status_ids is not None:
+    if f.status_ids:
         conditions.append(C.status_id.in_(f.status_ids))
-    if f.folder_ids is not None:
+    if f.folder_ids:
         conditions.append(
             exists().where(
                 CustomerFolder.customer_id == C.id, CustomerFolder.folder_id.in_(f.folder_ids)
             )
         )
-    if f.tag_ids_any is not None:
+    if f.tag_ids_any:
         conditions.append(
             exists().where(CustomerTag.customer_id == C.id, CustomerTag.tag_id.in_(f.tag_ids_any))
         )
@@ -89,7 +90,7 @@ def _filter_conditions(dialect: str, f: CustomerFilter, definitions: dict[str, d
         conditions.append(
             exists().where(CustomerTag.customer_id == C.id, CustomerTag.tag_id == tag_id)
         )
-    if f.worker_ids is not None:
+    if f.worker_ids:
         conditions.append(
             exists().where(
                 CustomerWorker.customer_id == C.id, CustomerWorker.worker_id.in_(f.worker_ids)
@@ -143,21 +144,52 @@ async def field_definitions(conn, tenant_id: int) -> list[dict]:
     return [dict(r) for r in rows.mappings()]
 
 
+async def _check_statuses(conn, principal: Principal, status_ids: list[int]) -> None:
+    """A folder's status in `statusIds` would match nothing (customers hold their folder
+    statuses on the membership): say so instead of answering an empty list."""
+    rows = await conn.execute(
+        select(Status.id).where(
+            Status.tenant_id == principal.tenant_id,
+            Status.id.in_(status_ids),
+            Status.folder_id.is_not(None),
+        )
+    )
+    wrong = {row.id for row in rows}
+    problems = [
+        Problem(
+            ("filter", "statusIds", str(index)),
+            'This is a folder\'s status: filter on it with `where: {field: "folderStatus"}`.',
+            "INVALID_VALUE",
+        )
+        for index, status_id in enumerate(status_ids)
+        if status_id in wrong
+    ]
+    if problems:
+        raise InvalidInput(problems)
+
+
 async def customer_conditions(
     conn,
     principal: Principal,
     f: CustomerFilter | None,
     search_candidates: int = CANDIDATES,
     page_size: int | None = None,
+    where: Prepared | None = None,
 ) -> list:
-    """What the list asks beyond visibility. A worker who chose not to see sub-customers in
-    the list sees them only when asking for them. The search comes last: how it is looked
-    up depends on the others (`core/customer_search.py`)."""
+    """What the list asks beyond visibility: the filter, then the `where` tree (both must
+    hold). A worker who chose not to see sub-customers in the list sees them only when
+    asking for them. The search comes last: how it is looked up depends on the others
+    (`core/customer_search.py`)."""
     conditions = []
     asks_for_children = f is not None and (f.parent_id is not None or f.has_parent is not None)
+    asks_for_children = asks_for_children or (where is not None and where.asks_for_children)
     if not principal.show_sub_customers and not asks_for_children:
         conditions.append(C.parent_id.is_(None))
+    if where is not None and where.condition is not None:
+        conditions.append(where.condition)
     if f is not None:
+        if f.status_ids:
+            await _check_statuses(conn, principal, f.status_ids)
         definitions = {}
         if f.custom_fields:
             definitions = {d["key"]: d for d in await field_definitions(conn, principal.tenant_id)}
@@ -177,10 +209,11 @@ async def filtered_customers(
     walking: bool = False,
     search_candidates: int = CANDIDATES,
     page_size: int | None = None,
+    where: Prepared | None = None,
 ) -> Select:
-    """The select of visible customers matching `f` (no order, no limit); `walking` for a
-    page (see `visible_customers`)."""
-    conditions = await customer_conditions(conn, principal, f, search_candidates, page_size)
+    """The select of visible customers matching `f` and `where` (no order, no limit);
+    `walking` for a page (see `visible_customers`)."""
+    conditions = await customer_conditions(conn, principal, f, search_candidates, page_size, where)
     return select(*LIST_COLUMNS).where(visible_customers(principal, walking), *conditions)
 
 
@@ -192,10 +225,27 @@ async def list_customers(
     order_by: str = "CREATED_AT",
     descending: bool = True,
     search_candidates: int = CANDIDATES,
+    where: Prepared | None = None,
 ) -> Page:
+    """A page by one of `ORDER_COLUMNS`, or by `where.sort` (any sortable field of the
+    filter language; the id breaks ties, and the cursors name the field)."""
     size = page.validated().size
-    query = await filtered_customers(conn, principal, f, True, search_candidates, size)
-    column, nullable = ORDER_COLUMNS[order_by]
+    query = await filtered_customers(conn, principal, f, True, search_candidates, size, where)
+    sort = where.sort if where is not None else None
+    if sort is not None and sort.name is not None:
+        query = query.add_columns(sort.expression.label("sort_value"))
+        return await fetch_page(
+            conn,
+            query,
+            page,
+            sort.expression,
+            C.id,
+            descending,
+            sort.nullable,
+            name=sort.name,
+            value_key="sort_value",
+        )
+    column, nullable = (sort.expression, sort.nullable) if sort else ORDER_COLUMNS[order_by]
     return await fetch_page(conn, query, page, column, C.id, descending, nullable)
 
 
@@ -205,16 +255,19 @@ async def count_customers(
     f: CustomerFilter | None,
     cap: int,
     search_candidates: int = CANDIDATES,
+    where: Prepared | None = None,
 ) -> counts.Count:
     """Exact from the tenant's counters when they answer `f` for this principal
     (`core/customer_counts.py`); a restricted worker's whole list from their links alone (an
     index-only union) rather than by testing every customer; otherwise the matching visible
     rows, counted up to `cap`."""
     key = counts.counter_key(f) if can(principal, "customers.view_all") else None
+    if where is not None and where.condition is not None:
+        key = None
     if key is not None:
         value = await counts.counted(conn, principal.tenant_id, key, principal.show_sub_customers)
         return counts.Count(value)
-    conditions = await customer_conditions(conn, principal, f, search_candidates)
+    conditions = await customer_conditions(conn, principal, f, search_candidates, where=where)
     counted = visible_customer_ids(principal)
     if counted is None or conditions:
         counted = select(C.id).where(visible_customers(principal), *conditions)

@@ -48,6 +48,13 @@ CORE_CODES = {
     "ALREADY_CUSTOMER": "The lead is already a customer.",
     "NOT_IN_FOLDER": "The customer is not in that folder.",
     "INVALID_CURSOR": "The cursor was not made by this list and order.",
+    "UNKNOWN_FIELD": "A filter or sort names a field the tenant does not have "
+    "(`customerFilterFields` lists them).",
+    "INVALID_OPERATOR": "The filter operator does not apply to the field's type.",
+    "INVALID_VALUE": "A filter value of the wrong type or shape for its field and operator "
+    "(an unknown option, a folder's status given as a list status, a malformed ID).",
+    "FILTER_TOO_LARGE": "A filter nests deeper, holds more conditions or more values than "
+    "allowed (5 levels, 50 conditions, 100 values).",
     "PAGE_SIZE": "`first`/`last` out of range (0 to 100), or both given.",
     "MULTIPLE_DEFAULT": "More than one default given.",
     "MULTIPLE_PRIMARY": "More than one primary contact point of a kind.",

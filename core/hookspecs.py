@@ -115,3 +115,13 @@ def hub_module_disabled(session, tenant_id):
 def hub_demo_data(session, tenant_id, customer_ids, seed):
     """Awaitable, when the demo tenant is seeded, for every installed module: rows for some
     of `customer_ids`, deterministic for `seed`."""
+
+
+@hookspec
+def hub_customer_summaries():
+    """Sync, when a filter or sort names a field with a dot, for modules the tenant enabled.
+    `{"<module>.<name>": core.filter_fields.Summary(type, expression, description,
+    permission)}`: per-customer values the customer filter language can compare and sort on
+    (`tickets.open > 0`, sort by `payments.lastPaymentAt`). `expression(tenant_id)` returns a
+    scalar subquery correlated to `customers.id` (`.correlate(Customer)`), NUMBER or
+    DATETIME, that an index of the module's table answers per customer."""

@@ -126,11 +126,15 @@ async def fetch_page(
     id_column,
     descending: bool = False,
     nullable: bool = False,
+    name: str | None = None,
+    value_key: str | None = None,
 ) -> Page:
     """Run `query` (already filtered) for one page ordered by `column`, then `id_column`;
-    a nullable column's page may take a second statement where the nulls begin."""
+    a nullable column's page may take a second statement where the nulls begin. An
+    expression as `column` (a sort on a computed value) is selected by `query` under
+    `value_key` and travels in cursors under the order's `name`."""
     page = page.validated()
-    order_key = f"{column.key}:{'desc' if descending else 'asc'}"
+    order_key = f"{name or column.key}:{'desc' if descending else 'asc'}"
     after = before = None
     if page.after is not None:
         after = decode_cursor(page.after, "after", order_key, column, nullable)
@@ -154,7 +158,7 @@ async def fetch_page(
     rows = rows[:size]
     if page.backwards:
         rows.reverse()
-    key, id_key = column.key, id_column.key
+    key, id_key = value_key or column.key, id_column.key
     cursors = [encode_cursor(order_key, row[key], row[id_key]) for row in rows]
     if page.backwards:
         return Page(rows, cursors, has_next=page.before is not None, has_previous=more)

@@ -448,7 +448,7 @@ def test_filter_by_kind_status_and_blocked(api):
     assert found(api, kinds=["LEAD", "CUSTOMER"]) == {"Lead", "Paying", "Blocked"}
     assert found(api, statusIds=[statuses["New"]]) == {"Lead"}
     assert found(api, statusIds=[statuses["Active"], statuses["Lost"]]) == {"Paying", "Blocked"}
-    assert found(api, statusIds=[]) == set()
+    assert found(api, statusIds=[]) == {"Lead", "Paying", "Blocked"}  # no filter
     assert found(api, statusIds=["x"]) == set()
     assert found(api, blocked=True) == {"Blocked"}
     assert found(api, blocked=False) == {"Lead", "Paying"}
@@ -462,7 +462,7 @@ def test_filter_by_folders(api):
     assert found(api, folderIds=[sales["id"]]) == {"In sales", "In both"}
     assert found(api, folderIds=[support["id"]]) == {"In both"}
     assert found(api, folderIds=[sales["id"], support["id"]]) == {"In sales", "In both"}
-    assert found(api, folderIds=[]) == set()
+    assert found(api, folderIds=[]) == {"In sales", "In both", "In none"}  # no filter
 
 
 def test_filter_by_tags_any_and_all(api):

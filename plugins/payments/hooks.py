@@ -5,6 +5,7 @@ from pathlib import Path
 import strawberry
 
 from core.access import ROLES
+from core.filter_fields import DATETIME, NUMBER, Summary
 from core.hookspecs import hookimpl
 from core.plugins import Module
 from plugins.payments import demo, overview, queries, service, types
@@ -28,6 +29,21 @@ def hub_tables():
 @hookimpl
 def hub_migrations():
     return Path(__file__).parent / "migrations"
+
+
+@hookimpl
+def hub_customer_summaries():
+    return {
+        "payments.openInvoices": Summary(
+            NUMBER, queries.open_invoices_of_customer, "Open (unpaid) invoices.", "payments.view"
+        ),
+        "payments.lastPaymentAt": Summary(
+            DATETIME,
+            queries.last_payment_of_customer,
+            "When the newest payment was received (empty: none).",
+            "payments.view",
+        ),
+    }
 
 
 @hookimpl

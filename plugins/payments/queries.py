@@ -12,6 +12,7 @@ from sqlalchemy import Select, and_, case, func, literal, not_, select, union_al
 from core import keyset
 from core.auth import Principal
 from core.keyset import Order
+from core.models import Customer
 from plugins.payments.models import Invoice, InvoiceLine, Payment, PaymentMethod, PaymentRefund
 
 INVOICES = Invoice.__table__
@@ -163,6 +164,31 @@ def methods_query(principal: Principal, customer_ids) -> Select:
 
 async def methods_of(conn, principal: Principal, customer_ids: Sequence[int]) -> dict:
     return _grouped(await conn.execute(methods_query(principal, customer_ids)), "customer_id")
+
+
+def open_invoices_of_customer(tenant_id: int):
+    """OPEN invoices of the customer a list row is on (`(tenant_id, customer_id, id)`
+    index): the `payments.openInvoices` filter and sort."""
+    return (
+        select(func.count())
+        .where(
+            INVOICES.c.tenant_id == tenant_id,
+            INVOICES.c.customer_id == Customer.id,
+            INVOICES.c.status == "OPEN",
+        )
+        .correlate(Customer)
+        .scalar_subquery()
+    )
+
+
+def last_payment_of_customer(tenant_id: int):
+    """When the customer's newest payment was received: `payments.lastPaymentAt`."""
+    return (
+        select(func.max(PAYMENTS.c.received_at))
+        .where(PAYMENTS.c.tenant_id == tenant_id, PAYMENTS.c.customer_id == Customer.id)
+        .correlate(Customer)
+        .scalar_subquery()
+    )
 
 
 def open_invoice_counts(tenant_id: int, customer_ids) -> Select:

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from core.access import ROLES
+from core.filter_fields import NUMBER, Summary
 from core.hookspecs import hookimpl
 from core.plugins import Module
 from plugins.tickets import demo, queries, service
@@ -76,6 +77,15 @@ def hub_profile_tabs():
 @hookimpl
 def hub_badge_count_queries(principal, customer_ids):
     return {"tickets": queries.open_counts(principal.tenant_id, customer_ids)}
+
+
+@hookimpl
+def hub_customer_summaries():
+    return {
+        "tickets.open": Summary(
+            NUMBER, queries.open_count_of_customer, "Open and pending tickets.", "tickets.view"
+        )
+    }
 
 
 @hookimpl

@@ -132,6 +132,21 @@ async def open_summaries(conn, principal, customer_ids) -> list[dict]:
     return summaries_of(rows, customer_ids)
 
 
+def open_count_of_customer(tenant_id: int):
+    """Open and pending tickets of the customer a list row is on, through the
+    `(tenant_id, customer_id, status)` index: the `tickets.open` filter and sort."""
+    return (
+        select(func.count())
+        .where(
+            T.c.tenant_id == tenant_id,
+            T.c.customer_id == Customer.id,
+            T.c.status.in_(OPEN_STATUSES),
+        )
+        .correlate(Customer)
+        .scalar_subquery()
+    )
+
+
 def open_counts(tenant_id: int, customer_ids):
     """(customer id, open and pending tickets): the tab's badge."""
     return counts_query(T, "customer_id", tenant_id, customer_ids, T.c.status.in_(OPEN_STATUSES))

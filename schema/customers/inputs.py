@@ -116,10 +116,21 @@ class CustomerOrderField(Enum):
     FOLLOW_UP_AT = "FOLLOW_UP_AT"
 
 
-@strawberry.input(description="Ties are broken by creation order; nulls come last.")
+@strawberry.input(
+    description="Ties are broken by the customer's id, so pages stay stable; empty values come "
+    "last. A cursor belongs to its order: under another order it is INVALID_CURSOR."
+)
 class CustomerOrder:
     field: CustomerOrderField = CustomerOrderField.CREATED_AT
     direction: OrderDirection = OrderDirection.DESC
+    key: str | None = strawberry.field(
+        default=None,
+        description="Sort on any sortable field of the filter language instead of `field` "
+        "(`city`, `company`, `customFields.<key>`, `tickets.open`, `lastActivityAt`…; "
+        "`customerFilterFields` lists them). Name, dates, company, city and lead source "
+        "page on an index; custom fields and module summaries are computed per customer, "
+        "so on a big list filter first.",
+    )
 
 
 @strawberry.input(

@@ -1,5 +1,7 @@
 """The customer list and single-customer lookups."""
 
+from typing import Annotated
+
 import strawberry
 from strawberry.scalars import JSON
 
@@ -10,6 +12,7 @@ from schema.context import Info
 from schema.customers.inputs import CustomerFilter, CustomerOrder
 from schema.customers.profile import load_customer
 from schema.customers.types import Customer, customer_page
+from schema.customers.where import CustomerFilterField, CustomerWhere, customer_filter_fields
 from schema.ids import from_global_id
 from schema.relay import Connection, OrderDirection
 
@@ -29,6 +32,13 @@ class CustomerQueries:
         before: str | None = None,
         filter: CustomerFilter | None = None,
         order_by: CustomerOrder | None = None,
+        where: Annotated[
+            CustomerWhere | None,
+            strawberry.argument(
+                description="The filter language: AND/OR/NOT over any field "
+                "(`customerFilterFields`). Given with `filter`, both must hold."
+            ),
+        ] = None,
     ) -> Connection[Customer]:
         order = order_by or CustomerOrder()
         return await customer_page(
@@ -37,7 +47,17 @@ class CustomerQueries:
             PageRequest(first, after, last, before),
             order.field.value,
             order.direction == OrderDirection.DESC,
+            where.to_dict() if where else None,
+            order.key,
         )
+
+    @strawberry.field(
+        description="The fields `customers(where:)` and `orderBy.key` take for this tenant and "
+        "worker: standard fields, links, custom fields, the timeline and the enabled "
+        "modules' summaries, with their operators."
+    )
+    async def customer_filter_fields(self, info: Info) -> list[CustomerFilterField]:
+        return await customer_filter_fields(info)
 
     @strawberry.field(
         description="Everything held about one customer, core and every module, as JSON (for "

@@ -9,13 +9,14 @@ import strawberry
 from strawberry import Private
 from strawberry.types.nodes import SelectedField
 
-from core import custom_fields
+from core import custom_fields, filters
 from core import customer_queries as q
 from core.customer_counts import Count
 from core.pagination import PageRequest
 from schema.catalog.types import CustomFieldDefinition, Folder, Status, Tag
 from schema.context import Info
 from schema.customers.viewer import CustomerViewerCan, viewer_can
+from schema.customers.where import decode_id
 from schema.relay import Connection, Node, connection
 from schema.tabs import ProfileTab, shown_tabs, tabs_with_counts
 from schema.team.types import Worker
@@ -345,19 +346,30 @@ async def prefetch(info: Info, customers: list[Customer], wanted: set[str]) -> N
 
 
 async def customer_page(
-    info: Info, f: q.CustomerFilter | None, page: PageRequest, order: str, descending: bool
+    info: Info,
+    f: q.CustomerFilter | None,
+    page: PageRequest,
+    order: str,
+    descending: bool,
+    where: dict | None = None,
+    sort_key: str | None = None,
 ) -> Connection[Customer]:
     ctx = info.context
     principal = ctx.principal
     cap = ctx.settings.search_candidates
+    prepared = None
     async with ctx.read() as conn:
-        result = await q.list_customers(conn, principal, f, page, order, descending, cap)
+        if where or sort_key:
+            prepared = await filters.prepare(
+                conn, principal, ctx.plugins, where, sort_key, decode_id
+            )
+        result = await q.list_customers(conn, principal, f, page, order, descending, cap, prepared)
     customers = [Customer.from_row(r) for r in result.rows]
     await prefetch(info, customers, node_fields(info))
 
     async def count() -> Count:
         async with ctx.read() as conn:
             count_cap = ctx.settings.count_cap
-            return await q.count_customers(conn, principal, f, count_cap, cap)
+            return await q.count_customers(conn, principal, f, count_cap, cap, prepared)
 
     return connection(result, customers, count)
