@@ -14,7 +14,7 @@ Revises: 0008
 from alembic import op
 
 revision = "0009_filters"
-down_revision = "0008"
+down_revision = "0009_jobs"
 branch_labels = None
 depends_on = None
 
