@@ -8,7 +8,7 @@ its own index). SQLite's default collation is byte order already. The id ends ea
 so a sort on the column pages by a row comparison.
 
 Revision ID: 0009_filters
-Revises: 0008
+Revises: 0009_jobs
 """
 
 from alembic import op
