@@ -19,7 +19,9 @@ from core.config import Settings
 from core.database import Database
 from core.outbox import Outbox
 from core.plugins import Plugins
+from core.storage import make_storage
 from schema import graphiql
+from schema.downloads import Downloads
 from schema.observe import Metrics, configure_logging
 from schema.registry import SchemaRegistry, make_plugins
 from schema.sockets import open_sockets
@@ -74,6 +76,7 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
     endpoint = GraphQLEndpoint(db, settings, plugins, registry, outbox)
     endpoint.metrics = metrics = Metrics(lambda: gauges(db, endpoint, bus, outbox))
     endpoint.spans = RequestSpans(tracing) if tracing else None
+    endpoint.storage = storage = make_storage(settings)
 
     @asynccontextmanager
     async def lifespan(_app):
@@ -135,6 +138,9 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
             *ide_routes(settings),
             Route("/graphql", endpoint),  # other methods: a coded 405 from the view
             WebSocketRoute("/graphql", endpoint),
+            Route(
+                "/files/{token}", Downloads(db, settings, plugins, storage).serve, methods=["GET"]
+            ),
         ],
         lifespan=lifespan,
     )
@@ -146,6 +152,7 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
     app.state.outbox = outbox
     app.state.tracing = tracing
     app.state.live = endpoint.live
+    app.state.storage = storage
     return app
 
 

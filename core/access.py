@@ -59,6 +59,8 @@ DEFAULTS: dict[str, tuple[str, ...]] = {
     "permissions.manage": ADMINS,
     "api_keys.manage": ADMINS,
     "audit.view": ADMINS,
+    "files.view": ALL,
+    "files.upload": ALL,
 }
 
 PERMISSIONS: dict[str, frozenset[str]] = {

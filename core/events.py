@@ -34,6 +34,7 @@ CORE_EVENT_TYPES = frozenset(
         "worker.created",  # {"workerId": id, "role": role}
         "worker.updated",  # {"workerId": id, "changed": [field keys]}
         "worker.deleted",  # {"workerId": id}
+        "file.uploaded",  # {"fileId": id, "name": safe name, "size": bytes}
     }
 )
 

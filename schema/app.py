@@ -9,6 +9,7 @@ from schema.catalog.queries import CatalogQueries
 from schema.customers.mutations import CustomerMutations
 from schema.customers.queries import CustomerQueries
 from schema.errors import ErrorCodes
+from schema.files import FileMutations
 from schema.limits import QueryLimits, limits_of, refine_errors
 from schema.live_execution import SharedEventExecutor
 from schema.modules import ModuleMutations, ModuleQueries
@@ -42,6 +43,7 @@ class Mutation(
     ModuleMutations,
     PermissionMutations,
     SecurityMutations,
+    FileMutations,
 ):
     pass
 

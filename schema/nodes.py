@@ -7,6 +7,7 @@ from core.errors import InvalidInput
 from schema.catalog.types import CustomFieldDefinition, Folder, Status, Tag
 from schema.context import Info
 from schema.customers.types import Customer
+from schema.files import StoredFile, load_file
 from schema.ids import parse_global_id
 from schema.relay import Node
 from schema.team.types import Tenant, Worker
@@ -40,6 +41,7 @@ RESOLVERS = {
     "Worker": (Worker, _by_loader("worker")),
     "CustomFieldDefinition": (CustomFieldDefinition, _definition),
     "Tenant": (Tenant, _tenant),
+    "StoredFile": (StoredFile, load_file),
 }
 
 
