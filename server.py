@@ -20,7 +20,9 @@ from core.database import Database
 from core.job_runner import JobRunner
 from core.outbox import Outbox
 from core.plugins import Plugins
+from core.storage import make_storage
 from schema import graphiql
+from schema.downloads import Downloads
 from schema.observe import Metrics, configure_logging
 from schema.registry import SchemaRegistry, make_plugins
 from schema.sockets import open_sockets
@@ -78,6 +80,7 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
     endpoint = GraphQLEndpoint(db, settings, plugins, registry, outbox)
     endpoint.metrics = metrics = Metrics(lambda: gauges(db, endpoint, bus, outbox, jobs))
     endpoint.spans = RequestSpans(tracing) if tracing else None
+    endpoint.storage = storage = make_storage(settings)
 
     @asynccontextmanager
     async def lifespan(_app):
@@ -145,6 +148,9 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
             *ide_routes(settings),
             Route("/graphql", endpoint),  # other methods: a coded 405 from the view
             WebSocketRoute("/graphql", endpoint),
+            Route(
+                "/files/{token}", Downloads(db, settings, plugins, storage).serve, methods=["GET"]
+            ),
         ],
         lifespan=lifespan,
     )
@@ -157,6 +163,7 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
     app.state.jobs = jobs
     app.state.tracing = tracing
     app.state.live = endpoint.live
+    app.state.storage = storage
     return app
 
 

@@ -60,6 +60,8 @@ DEFAULTS: dict[str, tuple[str, ...]] = {
     "api_keys.manage": ADMINS,
     "audit.view": ADMINS,
     "jobs.view_all": ADMINS,
+    "files.view": ALL,
+    "files.upload": ALL,
 }
 
 PERMISSIONS: dict[str, frozenset[str]] = {

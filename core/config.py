@@ -151,6 +151,51 @@ class Settings(BaseSettings):
         description="Nesting of a request's JSON (the body is 1, its variables 2); the JSON "
         "parsers stop near 1,000 levels themselves.",
     )
+    upload_max_file_bytes: int = Field(
+        default=25 * 1024 * 1024,
+        ge=1,
+        description="One uploaded file (GraphQL multipart request); larger: 413 FILE_TOO_LARGE.",
+    )
+    upload_max_request_bytes: int = Field(
+        default=100 * 1024 * 1024,
+        ge=1,
+        description="A whole multipart upload request; larger: 413 REQUEST_TOO_LARGE.",
+    )
+    upload_max_files: int = Field(
+        default=10, ge=1, description="Files in one multipart request; more: 413 TOO_MANY_FILES."
+    )
+    storage: Literal["local", "s3"] = Field(
+        default="local",
+        description="Where uploaded files are kept: `local` (STORAGE_DIR) or `s3` "
+        "(any S3-compatible object store: S3_BUCKET, S3_ENDPOINT_URL, ...).",
+    )
+    storage_dir: Path = Field(
+        default=VAR_DIR / "uploads", description="`local` storage: the folder of the files."
+    )
+    s3_bucket: str | None = Field(default=None, description="`s3` storage: the bucket.")
+    s3_endpoint_url: str | None = Field(
+        default=None, description="`s3` storage: the endpoint of a non-AWS store (MinIO, ...)."
+    )
+    s3_region: str | None = Field(default=None, description="`s3` storage: the region.")
+    s3_access_key_id: str | None = Field(
+        default=None, description="`s3` storage; unset: boto3's usual credential chain."
+    )
+    s3_secret_access_key: str | None = Field(default=None, description="`s3` storage.")
+    s3_prefix: str = Field(default="", description="`s3` storage: a prefix for every key.")
+    s3_redirect_downloads: bool = Field(
+        default=False,
+        description="`s3` storage: a checked download answers 302 to a presigned URL of the "
+        "object store (valid 60 s) instead of streaming through the app.",
+    )
+    download_url_seconds: int = Field(
+        default=300, ge=1, description="How long a file's signed download URL stays valid."
+    )
+    upload_pending_seconds: int = Field(
+        default=3600,
+        ge=1,
+        description="An upload still pending after this long was interrupted: `sweep_files` "
+        "removes its object and row.",
+    )
     introspection: bool = Field(default=True, description="False turns introspection off.")
     count_cap: int = Field(
         default=100_000,

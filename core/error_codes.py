@@ -23,8 +23,17 @@ CORE_CODES = {
     "BAD_REQUEST": "The HTTP request is not a GraphQL request (HTTP 400).",
     "METHOD_NOT_ALLOWED": "A mutation over GET, or a method other than GET and POST (405).",
     "NOT_ACCEPTABLE": "The `Accept` header allows no JSON (406).",
-    "UNSUPPORTED_MEDIA_TYPE": "The body is not `application/json` (415).",
-    "REQUEST_TOO_LARGE": "The body is over `MAX_BODY_BYTES` (413).",
+    "UNSUPPORTED_MEDIA_TYPE": "The body is neither `application/json` nor, for a POST, "
+    "`multipart/form-data` (415).",
+    "REQUEST_TOO_LARGE": "The body is over `MAX_BODY_BYTES`, or an upload request over "
+    "`UPLOAD_MAX_REQUEST_BYTES` (413).",
+    "FILE_TOO_LARGE": "An uploaded file is over `UPLOAD_MAX_FILE_BYTES` (HTTP 413, or a "
+    "`userErrors` entry).",
+    "TOO_MANY_FILES": "More files in one upload request than `UPLOAD_MAX_FILES` (413).",
+    "CSRF_PREFLIGHT_REQUIRED": "A multipart upload lacks an `Apollo-Require-Preflight` (or "
+    "similar) header (400).",
+    "DOWNLOAD_LINK_EXPIRED": "A file's download link is past its time: ask for "
+    "`downloadUrl` again (HTTP 403).",
     "SUBSCRIPTION_OVER_HTTP": "Subscriptions run on the websocket only.",
     "PERSISTED_QUERY_NOT_FOUND": "Unknown persisted query hash: send the document with it.",
     "PERSISTED_QUERY_HASH_MISMATCH": "`sha256Hash` is not the SHA-256 of the document sent.",
@@ -66,6 +75,9 @@ CORE_CODES = {
     "INCOMPLETE": "The list must name every existing item (a reorder).",
     "IMMUTABLE": "This property cannot change once set.",
     "DEPENDENCY": "Another enabled module needs this one, or this one needs another.",
+    "EMPTY_FILE": "The uploaded file has no bytes.",
+    "TYPE_NOT_ALLOWED": "The uploaded file's type (sniffed from its bytes) is not accepted "
+    "for this purpose.",
     "INVALID_TRANSITION": "The record cannot move from its status to the one asked "
     "(the message names both and what is allowed).",
 }

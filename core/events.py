@@ -39,6 +39,7 @@ CORE_EVENT_TYPES = frozenset(
         "job.started",
         "job.progressed",
         "job.finished",
+        "file.uploaded",  # {"fileId": id, "name": safe name, "size": bytes}
     }
 )
 

@@ -19,6 +19,7 @@ from core.customers import (
 )
 from core.errors import InvalidInput, NotFound
 from core.events import Event, emit
+from core.files import move_files
 from core.models import (
     Customer,
     CustomerFolder,
@@ -104,6 +105,7 @@ async def merge_customers(
         .values(parent_id=target.id, version=Customer.version + 1)
         .execution_options(synchronize_session=False)
     )
+    await move_files(session, principal.tenant_id, source.id, target.id)
     await module_hook(
         session,
         "hub_customers_merging",

@@ -339,3 +339,32 @@ class CustomerCount(Base):
     ref: Mapped[int] = mapped_column(Integer)
     sub: Mapped[bool] = mapped_column(Boolean)
     n: Mapped[int] = mapped_column(Integer)
+
+
+class StoredFile(Base):
+    """An uploaded file (`core/files.py`): the object lives in the storage (`core/storage.py`)
+    under `key`; this row says whose it is. `customer_id` has no foreign key on purpose: when
+    the customer is deleted the row outlives it, invisible (every read joins `customers`),
+    until `core.files.remove_customer_files` has removed the object and then the row.
+    `state` is `pending` from before the object is written until the upload's transaction
+    commits it; a pending row left behind is swept with its object."""
+
+    __tablename__ = "files"
+    __table_args__ = (
+        Index(None, "tenant_id", "customer_id", "id"),
+        Index(None, "state", "created_at"),
+        NEVER_REUSE_IDS,
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    customer_id: Mapped[int | None] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    content_type: Mapped[str] = mapped_column(String(150))
+    sha256: Mapped[str] = mapped_column(String(64))
+    purpose: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(10), default="pending")
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("workers.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -9,6 +9,7 @@ from schema.catalog.queries import CatalogQueries
 from schema.customers.mutations import CustomerMutations
 from schema.customers.queries import CustomerQueries
 from schema.errors import ErrorCodes
+from schema.files import FileMutations
 from schema.jobs import JobMutations, JobQueries
 from schema.limits import QueryLimits, limits_of, refine_errors
 from schema.live_execution import SharedEventExecutor
@@ -45,6 +46,7 @@ class Mutation(
     PermissionMutations,
     SecurityMutations,
     JobMutations,
+    FileMutations,
 ):
     pass
 

@@ -39,6 +39,8 @@ class Context:
     _connection: RequestConnection | None = None
     release_turn: Any = None  # the request's turn (`schema/admission.py`), given back at close
     outcome: Any = None  # what the request did, for its log line (`schema/observe.py`)
+    storage: Any = None  # where uploaded files go (`core/storage.py`)
+    uploads: Any = None  # a multipart request's parts (`schema/uploads.py`), removed at the end
 
     @property
     def read(self) -> RequestConnection:

@@ -15,6 +15,7 @@ view: every request that cannot be run gets a coded JSON answer, never a traceba
 - Subscriptions are served on the websocket only: over HTTP they are refused (400
   `SUBSCRIPTION_OVER_HTTP`), and a mutation over GET is 405 with `Allow: POST`."""
 
+import contextvars
 import json
 import math
 
@@ -30,6 +31,9 @@ from schema.persisted import Refused
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 ACCEPTED = {GRAPHQL_RESPONSE: GRAPHQL_RESPONSE, JSON: JSON, "application/*": JSON, "*/*": JSON}
+# The parts of the multipart request being served (`schema/uploads.py`), set by the endpoint
+# in the request's task for `parse_http_body`.
+current_form: contextvars.ContextVar = contextvars.ContextVar("current_form", default=None)
 HTTP_OPERATIONS = {
     "GET": (OperationType.QUERY,),
     "POST": (OperationType.QUERY, OperationType.MUTATION),
@@ -157,6 +161,10 @@ def negotiate(accept: str | None) -> str | None:
     return best
 
 
+def is_multipart(content_type: str | None) -> bool:
+    return (content_type or "").split(";", 1)[0].strip().lower() == "multipart/form-data"
+
+
 def is_json(content_type: str | None) -> bool:
     media, *params = (p.strip().lower() for p in (content_type or "").split(";"))
     charsets = [p.partition("=")[2].strip('" ') for p in params if p.startswith("charset")]
@@ -224,8 +232,15 @@ class GraphQLOverHTTP:
                 if params.get(name):
                     data[name] = self.parse_json(params[name])
             return operation_of(data)
+        form = current_form.get()
+        if form is not None and is_multipart(request.content_type):
+            return operation_of(form.operations)
         if not is_json(request.content_type):
-            raise HTTPException(415, f"Send the request body as `Content-Type: {JSON}`.")
+            message = (
+                f"Send the request body as `Content-Type: {JSON}` (or `multipart/form-data` "
+                "for file uploads, with POST)."
+            )
+            raise HTTPException(415, message)
         return operation_of(self.parse_json(await request.get_body()))
 
     async def execute_single(

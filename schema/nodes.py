@@ -7,6 +7,7 @@ from core.errors import InvalidInput
 from schema.catalog.types import CustomFieldDefinition, Folder, Status, Tag
 from schema.context import Info
 from schema.customers.types import Customer
+from schema.files import StoredFile, load_file
 from schema.ids import parse_global_id
 from schema.jobs import Job, job_row
 from schema.relay import Node
@@ -42,6 +43,7 @@ RESOLVERS = {
     "CustomFieldDefinition": (CustomFieldDefinition, _definition),
     "Tenant": (Tenant, _tenant),
     "Job": (Job, job_row),
+    "StoredFile": (StoredFile, load_file),
 }
 
 

@@ -54,6 +54,7 @@ CORE_SUMMARIES: dict[str, tuple[str, str]] = {
     ),
     "customer.merged": ("{actor} merged a duplicate into this customer", "Duplicate merged in"),
     "customer.deleted": ("{actor} deleted the customer", "Customer deleted"),
+    "file.uploaded": ("{actor} uploaded a file", "File uploaded"),
 }
 UNSPECIFIED_UPDATE = ("{actor} updated the customer", "Customer updated")
 # Link events (`{"added": [ref], "removed": [ref]}`): what each side reads as, with the

@@ -24,12 +24,13 @@ from schema import graphiql
 from schema.admission import Admission, Busy
 from schema.context import Context
 from schema.errors import ErrorCodes
-from schema.http import GraphQLOverHTTP, dumps
+from schema.http import GraphQLOverHTTP, current_form, dumps, is_multipart
 from schema.live import LiveHub
 from schema.observe import Metrics, Outcome, clock, log_request, operation_name
 from schema.persisted import PersistedQueries
 from schema.registry import SchemaRegistry
 from schema.sockets import SocketHandler
+from schema.uploads import UploadRefused, check_request, receive_form
 
 log = logging.getLogger("customer_hub.http")
 
@@ -239,6 +240,7 @@ class GraphQLEndpoint:
         self.db = db
         self.metrics = metrics
         self.spans = None  # `schema.tracing.RequestSpans` when tracing is on
+        self.storage = None  # `core.storage.Storage`: where uploads go
         self.settings = settings
         self.plugins = plugins
         self.registry = registry
@@ -270,6 +272,7 @@ class GraphQLEndpoint:
             outbox=self.outbox,
             bus=self.outbox.bus if self.outbox else None,
             live=self.live,
+            storage=self.storage,
         )
         scope.setdefault("state", {})["context"] = ctx
         if scope["type"] == "http":
@@ -303,14 +306,30 @@ class GraphQLEndpoint:
 
     async def serve(self, ctx: Context, scope: Scope, receive: Receive, send: Send) -> None:
         max_bytes = self.settings.max_body_bytes
+        form_set = None
         try:
             if scope["type"] == "http":
                 # The body first: a connection is taken only once the request is all here.
-                if declared_length(scope) > max_bytes:
+                if scope["method"] == "POST" and is_multipart(
+                    Request(scope).headers.get("content-type")
+                ):
+                    try:
+                        check_request(scope, self.settings.signing_key)
+                        form = await receive_form(scope, receive, self.settings)
+                    except UploadRefused as exc:
+                        refusal = error_response(exc.status, exc.message, exc.code, ctx.request_id)
+                        await refusal(scope, receive, send)
+                        return
+                    if form is None:
+                        return  # the client left
+                    ctx.uploads = form
+                    form_set = current_form.set(form)
+                    max_bytes = 0
+                if max_bytes and declared_length(scope) > max_bytes:
                     await body_too_large(max_bytes, ctx.request_id)(scope, receive, send)
                     return
                 try:
-                    body = await read_body(limit_body(receive, max_bytes))
+                    body = await read_body(limit_body(receive, max_bytes)) if max_bytes else b""
                 except BodyTooLarge:
                     await body_too_large(max_bytes, ctx.request_id)(scope, receive, send)
                     return
@@ -339,6 +358,9 @@ class GraphQLEndpoint:
             await self.view_for(modules)(scope, receive, send)
         finally:
             await ctx.close()
+            if ctx.uploads is not None:
+                current_form.reset(form_set)
+                ctx.uploads.close()
 
     async def reauthenticate(self, header: str | None):
         """For a live subscription, after a change that may have taken its access away."""

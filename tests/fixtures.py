@@ -77,11 +77,12 @@ def database_url(request, tmp_path_factory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url) -> Settings:
+def settings(database_url, tmp_path_factory) -> Settings:
     # No periodic outbox sweep nor job polling: their statements would land in
     # statement-count windows.
     return Settings(
         database_url=database_url,
+        storage_dir=tmp_path_factory.mktemp("uploads"),
         secret_key=SECRET,
         redis_url=None,
         outbox_sweep_seconds=0,

@@ -675,7 +675,10 @@ def _branches(schema: Schema, named: dict, depth: int) -> list[str]:
             continue
         if _is_page(named) and field["name"] not in ("edges", "totalCount"):
             continue
-        args = "(first: 10)" if any(a["name"] == "first" for a in field["args"]) else ""
+        # Pages of 10 on the customer itself, of 3 below it (one object of each type exists):
+        # pages of 10 inside pages of 10 put a sub-customer's tree over the cost limit.
+        size = 10 if depth >= 3 else 3
+        args = f"(first: {size})" if any(a["name"] == "first" for a in field["args"]) else ""
         flat = field["name"] == "edges" or _is_page(schema.named(field["type"]))
         parts.append(f"{field['name']}{args} {_tree(schema, field['type'], depth - (not flat))}")
     return parts

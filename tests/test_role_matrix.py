@@ -19,6 +19,7 @@ import pytest
 
 from core import access
 from tests.support import Api, gid, pk_of
+from tests.uploads import upload
 
 ALL = ("owner", "admin", "manager", "agent")
 STAFF = ("owner", "admin", "manager")
@@ -258,6 +259,19 @@ GUARDED: dict[str, Guarded] = {
             a, "query($w: ID!) { jobs(workerId: $w) { totalCount } }", w=ids["owner"]
         ),
         lambda owner, agent: {"owner": gid("Worker", owner.worker_id)},
+    ),
+    "files.view": Guarded(
+        ALL,
+        lambda a, ids: read(
+            a, CUSTOMER.replace("FIELDS", "uploadedFiles { totalCount }"), id=ids["customer"]
+        ),
+        assigned,
+    ),
+    "files.upload": Guarded(
+        ALL,
+        lambda a, ids: upload(a, customer_id=ids["customer"]).json(),
+        assigned,
+        of_customer("uploadedFiles { totalCount }", "uploadedFiles"),
     ),
     # insurance
     "insurance.view": Guarded(

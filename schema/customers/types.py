@@ -4,6 +4,7 @@ DataLoaders, so a page of 50 costs the statements of a page of 5."""
 from datetime import date as Date
 from datetime import datetime
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import Private
@@ -22,6 +23,9 @@ from schema.tabs import ProfileTab, shown_tabs, tabs_with_counts
 from schema.team.types import Worker
 from schema.timeline import TIMELINE_DESCRIPTION, TimelineEntry, TimelineFilter
 from schema.timeline import timeline as customer_timeline
+
+if TYPE_CHECKING:
+    from schema.files import StoredFile
 
 
 @strawberry.enum(description="A lead is a prospect; converting makes it a customer.")
@@ -219,6 +223,17 @@ class Customer(Node):
     ) -> Connection["Customer"]:
         page = PageRequest(first, after, last, before)
         return await customer_page(info, q.CustomerFilter(parent_id=self.pk), page, "NAME", False)
+
+    @strawberry.field(
+        description="Files uploaded for this customer (`uploadFile`), newest first; at most "
+        "100 a page (default 20). Needs `files.view`. The base of the Files tab."
+    )
+    async def uploaded_files(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Annotated["StoredFile", strawberry.lazy("schema.files")]]:
+        from schema.files import customer_files  # schema.files builds on this module
+
+        return await customer_files(info, self.pk, first, after)
 
     @strawberry.field(description=TIMELINE_DESCRIPTION)
     async def timeline(
