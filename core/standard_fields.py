@@ -22,7 +22,8 @@ from core.catalog import clean_text
 from core.errors import Problem
 from core.models import Customer, CustomerAddress, utcnow
 
-PAYMENT_METHODS = ("CARD", "BANK_TRANSFER", "DIRECT_DEBIT", "CASH", "CHEQUE", "PAYPAL", "OTHER")
+# The kinds of the payments module's methods, so a preference names one of them.
+PAYMENT_METHODS = ("CARD", "BANK_TRANSFER", "DIRECT_DEBIT", "CASH", "CHECK", "WALLET", "OTHER")
 CHANNELS = ("EMAIL", "SMS", "WHATSAPP", "PHONE", "POST")
 CONSENTS = ("OPTED_IN", "OPTED_OUT")
 ADDRESS_KINDS = {"billing_address": "BILLING", "shipping_address": "SHIPPING"}
