@@ -121,7 +121,7 @@ async def _emit(session, principal: Principal, customer: Customer, name: str, **
 
 async def add_contact(
     session: AsyncSession, principal: Principal, customer_id: int, data: dict
-) -> CustomerContact:
+) -> tuple[CustomerContact, Customer]:
     """`data["primary"]`: True makes it the primary contact, False not; None (not said):
     primary when the customer has none yet."""
     access.require(principal, "customers.edit")
@@ -157,7 +157,7 @@ async def add_contact(
     if primary or (primary is None and await _primary(session, customer.id) is None):
         await _make_primary(session, principal, customer, contact)
     await refresh(session, customer)
-    return contact
+    return contact, customer
 
 
 async def _for_update(session, principal: Principal, contact_id: int):
@@ -169,7 +169,7 @@ async def _for_update(session, principal: Principal, contact_id: int):
 
 async def update_contact(
     session: AsyncSession, principal: Principal, contact_id: int, changes: dict
-) -> CustomerContact:
+) -> tuple[CustomerContact, Customer]:
     """`changes` holds only what was sent; `primary` True / False makes it or unmakes it."""
     contact, customer = await _for_update(session, principal, contact_id)
     problems: list[Problem] = []
@@ -202,12 +202,12 @@ async def update_contact(
             **{"from": ref(contact), "to": None},
         )
     await refresh(session, customer)
-    return contact
+    return contact, customer
 
 
 async def set_primary_contact(
     session: AsyncSession, principal: Principal, contact_id: int
-) -> CustomerContact:
+) -> tuple[CustomerContact, Customer]:
     return await update_contact(session, principal, contact_id, {"primary": True})
 
 

@@ -4,10 +4,12 @@ the timeline; permissions, visibility and tenancy; merge; the cost of a list pag
 
 from concurrent.futures import ThreadPoolExecutor
 
+from core.demo import seed_demo
+from tests.fixtures import run
 from tests.support import Api, count_statements, gid, pk_of
 from tests.test_access import api_id, worker
 
-CONTACT = "id name email phone jobTitle department primary customer { id name }"
+CONTACT = "id name email phone jobTitle department primary"
 CONTACTS = """
 query($id: ID!) { customer(id: $id) {
   version contacts { id name email phone primary } primaryContact { name }
@@ -19,18 +21,14 @@ def company(api: Api, name: str = "Northwind Traders", **fields) -> str:
 
 
 def add(api: Api, customer_id: str, name: str, **fields) -> dict:
-    payload = api.mutate(
-        "addContact",
-        {"customerId": customer_id, "name": name, **fields},
-        f"contact {{ {CONTACT} }}",
-    )
-    return payload
+    selection = f"contact {{ {CONTACT} }} customer {{ id name version }}"
+    return api.mutate("addContact", {"customerId": customer_id, "name": name, **fields}, selection)
 
 
 def added(api: Api, customer_id: str, name: str, **fields) -> dict:
     payload = add(api, customer_id, name, **fields)
     assert payload["userErrors"] == [], payload["userErrors"]
-    return payload["contact"]
+    return {**payload["contact"], "customer": payload["customer"]}
 
 
 def contacts(api: Api, customer_id: str) -> dict:
@@ -74,8 +72,13 @@ def test_add_change_and_remove_contacts(api):
         "jobTitle": "Head of Purchasing",
         "department": "Purchasing",
         "primary": True,  # the first contact of a customer without a primary
-        "customer": {"id": acme, "name": "Northwind Traders"},
+        "customer": {
+            "id": acme,
+            "name": "Northwind Traders",
+            "version": anna["customer"]["version"],
+        },
     }
+    assert anna["customer"]["version"] > before
     bob = added(api, acme, "Bob Stone")
     assert bob["primary"] is False
     read = contacts(api, acme)
@@ -92,10 +95,9 @@ def test_add_change_and_remove_contacts(api):
     assert changed["contact"]["email"] == "bob@northwind.example"
     assert changed["contact"]["name"] == "Bob S."
     node = api.query(
-        "query($id: ID!) { node(id: $id) { ... on CustomerContact { name customer { id } } } }",
-        id=bob["id"],
+        "query($id: ID!) { node(id: $id) { ... on CustomerContact { name } } }", id=bob["id"]
     )["node"]
-    assert node == {"name": "Bob S.", "customer": {"id": acme}}
+    assert node == {"name": "Bob S."}
 
     removed = api.mutate(
         "removeContact", {"id": anna["id"]}, "removedContactId customer { contacts { name } }"
@@ -325,3 +327,25 @@ def test_the_contact_id_is_of_its_own_type(api):
     assert pk_of(anna["id"]) > 0
     wrong = api.mutate("updateContact", {"id": acme, "name": "X"}, "contact { id }")
     assert problems(wrong) == [("input.id", "NOT_FOUND")]
+
+
+def test_the_demo_has_standard_fields_and_contacts(client):
+    tenant_id, admin_id = run(
+        client, lambda: seed_demo(client.app.state.db, client.app.state.plugins)
+    )
+    admin = Api(client, tenant_id, admin_id)
+    nodes = admin.query(
+        "{ customers(first: 100) { nodes { name company website industry jobTitle "
+        "billingAddress { country } payment { method } communication { email { status } } "
+        "contacts { name email primary } } } }"
+    )["customers"]["nodes"]
+    with_contacts = [n for n in nodes if n["contacts"]]
+    assert len(with_contacts) >= 10
+    assert all(sum(c["primary"] for c in n["contacts"]) == 1 for n in with_contacts)
+    assert all(n["company"] for n in with_contacts)
+    assert sum(bool(n["website"]) for n in nodes) >= 30
+    assert sum(bool(n["billingAddress"]) for n in nodes) >= 30
+    assert {n["payment"]["method"] for n in nodes} > {None}
+    assert {n["communication"]["email"]["status"] for n in nodes} >= {"OPTED_IN", "OPTED_OUT"}
+    person = with_contacts[0]["contacts"][-1]
+    assert with_contacts[0]["name"] in searched(admin, person["email"])

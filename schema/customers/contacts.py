@@ -53,9 +53,10 @@ class RemoveContactInput:
     id: strawberry.ID
 
 
-@strawberry.type(description="The contact as written (its customer under `customer`), or why not.")
+@strawberry.type(description="The contact and its customer as written, or why nothing was.")
 class ContactPayload:
     contact: CustomerContact | None
+    customer: Customer | None
     user_errors: list[UserError]
 
 
@@ -72,8 +73,14 @@ def _contact_id(value: str) -> int:
 
 async def _contact(info: Info, work, target: str = "id") -> ContactPayload:
     result, errors = await mutate(info, work, target)
-    contact = CustomerContact.from_row(as_row(result)) if result else None
-    return ContactPayload(contact=contact, user_errors=errors)
+    if not result:
+        return ContactPayload(contact=None, customer=None, user_errors=errors)
+    contact, customer = result
+    return ContactPayload(
+        contact=CustomerContact.from_row(as_row(contact)),
+        customer=Customer.from_row(as_row(customer)),
+        user_errors=errors,
+    )
 
 
 @strawberry.type

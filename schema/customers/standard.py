@@ -6,17 +6,12 @@ shaped as it is."""
 from datetime import date as Date
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import UNSET, Private
 
 from core.standard_fields import CHANNELS, CONSENTS, PAYMENT_METHODS
-from schema.context import Info
 from schema.relay import Node
-
-if TYPE_CHECKING:
-    from schema.customers.types import Customer
 
 PaymentMethod = strawberry.enum(
     Enum("PreferredPaymentMethod", {m: m for m in PAYMENT_METHODS}),
@@ -142,15 +137,6 @@ class CustomerContact(Node):
             updated_at=row["updated_at"],
             customer_id=row["customer_id"],
         )
-
-    @strawberry.field(description="The customer this person belongs to.")
-    async def customer(
-        self, info: Info
-    ) -> Annotated["Customer", strawberry.lazy("schema.customers.types")] | None:
-        from schema.customers.types import Customer
-
-        row = await info.context.loaders.customer.load(self.customer_id)
-        return Customer.from_row(row) if row else None
 
 
 # --- inputs ------------------------------------------------------------------------------------
