@@ -4,6 +4,9 @@ the timeline; permissions, visibility and tenancy; merge; the cost of a list pag
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+from sqlalchemy import event, text
+
 from core.demo import seed_demo
 from tests.fixtures import run
 from tests.support import Api, count_statements, gid, pk_of
@@ -349,3 +352,63 @@ def test_the_demo_has_standard_fields_and_contacts(client):
     assert {n["communication"]["email"]["status"] for n in nodes} >= {"OPTED_IN", "OPTED_OUT"}
     person = with_contacts[0]["contacts"][-1]
     assert with_contacts[0]["name"] in searched(admin, person["email"])
+
+
+def test_search_by_a_contact_uses_the_trigram_index_in_a_big_tenant(api, client, engine):
+    """PostgreSQL, 30,000 customers whose contacts are in their search text, analysed, with
+    sequential scans priced out as a big tenant would (tests/test_profile.py): the lookup of
+    a contact's name is the trigram index, and no statement of the search page scans
+    `customers`."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's planner")
+
+    async def grow():
+        async with client.app.state.db.transaction() as session:
+            await session.execute(
+                text(
+                    "INSERT INTO customers (tenant_id, kind, name, sort_name, search_text, "
+                    "contact_search_text, phones, emails, custom_fields, blocked, version, "
+                    "created_at, updated_at) "
+                    "SELECT :tenant, 'CUSTOMER', 'Firm ' || n, 'firm ' || n, "
+                    "'firm ' || n || ' person ' || n, 'person ' || n, '[]', '[]', '{}', false, "
+                    "1, now(), now() FROM generate_series(1, 30000) n"
+                ),
+                {"tenant": api.tenant_id},
+            )
+            await session.execute(text("ANALYZE customers"))
+
+    run(client, grow)
+    acme = company(api)
+    added(api, acme, "Xylia Quimbleton")
+    captured: list[tuple[str, tuple]] = []
+
+    def capture(_conn, _cursor, statement, parameters, _context, _many):
+        if statement.lstrip().upper().startswith("SELECT"):
+            captured.append((statement, tuple(parameters or ())))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", capture)
+    try:
+        assert searched(api, "quimbleton") == ["Northwind Traders"]
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", capture)
+
+    async def plans() -> list[str]:
+        async with client.app.state.db.read() as conn:
+            await conn.exec_driver_sql("SET enable_seqscan = off")  # as at a million rows
+            lookup = await conn.execute(
+                text(
+                    "EXPLAIN SELECT c.id FROM customers c WHERE c.tenant_id = :tenant "
+                    "AND c.search_text LIKE '%quimbleton%' LIMIT 1001"
+                ),
+                {"tenant": api.tenant_id},
+            )
+            found = ["\n".join(r[0] for r in lookup)]
+            for statement, parameters in captured:
+                rows = await conn.exec_driver_sql(f"EXPLAIN {statement}", parameters)
+                found.append("\n".join(r[0] for r in rows))
+            await conn.exec_driver_sql("RESET enable_seqscan")
+            return found
+
+    lookup, *page = run(client, plans)
+    assert "ix_customers_search_trgm" in lookup, lookup
+    assert captured and not [p for p in page if "Seq Scan on customers" in p], page
