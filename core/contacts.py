@@ -57,11 +57,30 @@ def digits(text: str) -> str:
     return re.sub(r"\D", "", text)
 
 
-def search_text(name: str, company: str | None, emails: list[dict], phones: list[dict]) -> str:
+def search_text(
+    name: str,
+    company: str | None,
+    emails: list[dict],
+    phones: list[dict],
+    contact_text: str | None = None,
+) -> str:
+    """`contact_text`: the contact people's part (`people_text`), kept on the customer."""
     parts = [name, company or ""]
     parts += [e["value"] for e in emails]
     for phone in phones:
         parts += [phone["value"], digits(phone["value"])]
+    parts.append(contact_text or "")
+    return " ".join(p for p in parts if p).lower()
+
+
+def people_text(people: Iterable[dict]) -> str:
+    """The contact people's names, emails and phones (as typed and digits only), lower-cased:
+    a search for any of them finds their customer."""
+    parts = []
+    for person in people:
+        parts += [person.get("name") or "", person.get("email") or ""]
+        if phone := person.get("phone"):
+            parts += [phone, digits(phone)]
     return " ".join(p for p in parts if p).lower()
 
 

@@ -19,6 +19,8 @@ from core.models import (
     Customer as C,
 )
 from core.models import (
+    CustomerAddress,
+    CustomerContact,
     CustomerFolder,
     CustomerTag,
     CustomerWorker,
@@ -38,7 +40,10 @@ ORDER_COLUMNS = {
     "FOLLOW_UP_AT": (C.follow_up_at, True),
 }
 
-LIST_COLUMNS = [c for c in C.__table__.columns if c.key != "search_text"]
+# What search reads is no column of the API.
+LIST_COLUMNS = [
+    c for c in C.__table__.columns if c.key not in ("search_text", "contact_search_text")
+]
 
 
 @dataclass
@@ -346,6 +351,41 @@ async def memberships_of(
     conn, tenant_id: int, customer_ids: Sequence[int]
 ) -> dict[int, list[dict]]:
     return await _grouped(conn, memberships_query(tenant_id, customer_ids), "customer_id")
+
+
+def contacts_query(tenant_id: int, customer_ids) -> Select:
+    """Contact people, the primary first, then in their order."""
+    return (
+        select(CustomerContact.__table__)
+        .where(
+            CustomerContact.tenant_id == tenant_id, CustomerContact.customer_id.in_(customer_ids)
+        )
+        .order_by(CustomerContact.is_primary.desc(), CustomerContact.position, CustomerContact.id)
+    )
+
+
+async def contacts_of(conn, tenant_id: int, customer_ids: Sequence[int]) -> dict[int, list[dict]]:
+    return await _grouped(conn, contacts_query(tenant_id, customer_ids), "customer_id")
+
+
+async def contacts_by_ids(conn, principal: Principal, ids: Sequence[int]) -> dict[int, dict]:
+    """Contacts of customers the principal may see."""
+    rows = await conn.execute(
+        select(CustomerContact.__table__)
+        .join(C, C.id == CustomerContact.customer_id)
+        .where(visible_customers(principal), CustomerContact.id.in_(ids))
+    )
+    return {r["id"]: dict(r) for r in rows.mappings()}
+
+
+def addresses_query(tenant_id: int, customer_ids) -> Select:
+    return select(CustomerAddress.__table__).where(
+        CustomerAddress.tenant_id == tenant_id, CustomerAddress.customer_id.in_(customer_ids)
+    )
+
+
+async def addresses_of(conn, tenant_id: int, customer_ids: Sequence[int]) -> dict[int, list[dict]]:
+    return await _grouped(conn, addresses_query(tenant_id, customer_ids), "customer_id")
 
 
 async def rows_by_ids(conn, model, tenant_id: int, ids: Sequence[int]) -> dict[int, dict]:

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from core import access, custom_fields
+from core import access, custom_fields, standard_fields
 from core.auth import Principal
 from core.contacts import normalize_contacts, search_text
 from core.customer_queries import field_definitions
@@ -43,6 +43,11 @@ SUB_CUSTOMER_COPYABLE = (
     "tags",
     "workers",
     "custom_fields",
+    "industry",
+    "website",
+    "payment",
+    "billing_address",
+    "shipping_address",
 )
 PLAIN_FIELDS = ("avatar_url", "company", "lead_source", "city", "notes", "follow_up_at")
 TEXT_LIMITS = {
@@ -264,7 +269,11 @@ def _touch(customers: Iterable[Customer]) -> None:
 def _refresh_search(customer: Customer) -> None:
     customer.sort_name = customer.name.lower()
     customer.search_text = search_text(
-        customer.name, customer.company, customer.emails, customer.phones
+        customer.name,
+        customer.company,
+        customer.emails,
+        customer.phones,
+        customer.contact_search_text,
     )
 
 
@@ -309,6 +318,11 @@ async def create_customer(session: AsyncSession, principal: Principal, data: dic
         emails = normalize_contacts("email", data.get("emails") or [], "emails")
     except InvalidInput as exc:
         problems += exc.problems
+    standard = Customer(do_not_contact=False)
+    standard_fields.apply(standard, {k: data.get(k) for k in standard_fields.KEYS}, problems)
+    addresses = standard_fields.addresses(
+        {k: v for k, v in data.items() if k in standard_fields.ADDRESS_KINDS and v}, problems
+    )
     if problems:
         raise InvalidInput(problems)
 
@@ -355,10 +369,12 @@ async def create_customer(session: AsyncSession, principal: Principal, data: dic
         created_at=now,
         updated_at=now,
         **values,
+        **{column: getattr(standard, column) for column in standard_fields.COLUMNS},
     )
     _refresh_search(customer)
     session.add(customer)
     await session.flush()
+    await standard_fields.save_addresses(session, customer, addresses)
     if not access.can(principal, "customers.view_all") and principal.worker_id not in {
         w.id for w in workers
     }:
@@ -425,8 +441,11 @@ async def update_customer(
             problems.append(Problem(("input", "kind"), "Unknown kind.", "INVALID"))
         else:
             customer.kind = changes["kind"]
+    standard_fields.apply(customer, changes, problems)
+    addresses = standard_fields.addresses(changes, problems)
     if problems:
         raise InvalidInput(problems)
+    await standard_fields.save_addresses(session, customer, addresses)
     with session.no_autoflush:  # one flush, so one version step, whatever changed
         if "status_id" in changes:
             customer.status_id = await _customer_status(
@@ -697,9 +716,14 @@ async def create_sub_customer(
     tenant = await session.get(Tenant, principal.tenant_id)
     copy = set(tenant.sub_customer_copy_fields or [])
     base: dict[str, Any] = {}
-    for key in ("company", "city", "lead_source", "phones", "emails"):
+    for key in ("company", "city", "lead_source", "phones", "emails", "industry", "website"):
         if key in copy:
             base[key] = getattr(parent, key)
+    if "payment" in copy:
+        base["payment"] = standard_fields.payment_of(parent)
+    if copy & set(standard_fields.ADDRESS_KINDS):
+        found = await standard_fields.addresses_of(session, parent.id)
+        base.update({key: found[key] for key in copy & found.keys()})
     if "status" in copy:
         base["status_id"] = parent.status_id
     if "custom_fields" in copy:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import custom_fields
+from core import custom_fields, demo_standard
 from core.contacts import normalize_contacts, search_text
 from core.database import Database
 from core.models import (
@@ -344,6 +344,7 @@ class _Draft:
     placements: list[tuple[int, int]]
     tag_ids: list[int]
     worker_ids: list[int]
+    people: list[dict]
 
 
 class _Seeder:
@@ -641,7 +642,11 @@ class _Seeder:
             created_at=created,
             updated_at=updated,
         )
-        return _Draft(customer, placements, tag_ids, worker_ids)
+        people = demo_standard.fill(customer, (FIRST_NAMES, LAST_NAMES))
+        customer.search_text = search_text(
+            full_name, company, emails, phones, customer.contact_search_text
+        )
+        return _Draft(customer, placements, tag_ids, worker_ids, people)
 
     def _phones(self) -> list[dict]:
         rng = self.rng
@@ -745,4 +750,5 @@ class _Seeder:
                 CustomerWorker(**common, worker_id=w, assigned_at=customer.created_at)
                 for w in draft.worker_ids
             ]
+            + demo_standard.rows(customer, draft.people)
         )

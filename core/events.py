@@ -26,6 +26,10 @@ CORE_EVENT_TYPES = frozenset(
         "customer.folder_status_changed",  # {"folder": ref, "from": ref | null, "to": ref}
         "customer.tags_changed",  # {"added": [ref], "removed": [ref]}: tags
         "customer.workers_changed",  # {"added": [ref], "removed": [ref]}: assigned workers
+        "customer.contact_added",  # {"contact": ref}: a person at the customer
+        "customer.contact_updated",  # {"contact": ref, "changed": [field keys]}
+        "customer.contact_removed",  # {"contact": ref}
+        "customer.primary_contact_changed",  # {"from": ref | null, "to": ref | null}
         "module.enabled",
         "module.disabled",
         "permissions.changed",

@@ -30,6 +30,8 @@ async def export_customer(conn, principal: Principal, plugins: Plugins, customer
         "tags": (await q.tags_of(conn, tenant_id, [customer_id])).get(customer_id, []),
         "folders": (await q.memberships_of(conn, tenant_id, [customer_id])).get(customer_id, []),
         "workers": (await q.workers_of(conn, tenant_id, [customer_id])).get(customer_id, []),
+        "addresses": (await q.addresses_of(conn, tenant_id, [customer_id])).get(customer_id, []),
+        "contacts": (await q.contacts_of(conn, tenant_id, [customer_id])).get(customer_id, []),
         "modules": {},
     }
     results = await plugins.call(

@@ -5,7 +5,7 @@ source is deleted. All in the caller's transaction, so a refusal changes nothing
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import access
+from core import access, customer_contacts, standard_fields
 from core.auth import Principal
 from core.contacts import normalize_contacts
 from core.customers import (
@@ -22,6 +22,7 @@ from core.events import Event, emit
 from core.files import move_files
 from core.models import (
     Customer,
+    CustomerAddress,
     CustomerFolder,
     CustomerTag,
     CustomerWorker,
@@ -65,6 +66,34 @@ async def _move_links(
     return gained
 
 
+def _merge_standard(target: Customer, source: Customer) -> None:
+    """Blanks of the target from the source; a channel's consent moves with its time; a
+    do-not-contact request of either record holds for the merged one."""
+    for column in standard_fields.COLUMNS:
+        if column.endswith("_consent_at") or column == "do_not_contact":
+            continue
+        if getattr(target, column) is None and getattr(source, column) is not None:
+            setattr(target, column, getattr(source, column))
+            if column.endswith("_consent"):
+                setattr(target, column + "_at", getattr(source, column + "_at"))
+    target.do_not_contact = bool(target.do_not_contact or source.do_not_contact)
+
+
+async def _move_addresses(session: AsyncSession, source: Customer, target: Customer) -> None:
+    """The source's billing or shipping address, where the target has none of that kind."""
+    held = set(
+        await session.scalars(
+            select(CustomerAddress.kind).where(CustomerAddress.customer_id == target.id)
+        )
+    )
+    await session.execute(
+        update(CustomerAddress)
+        .where(CustomerAddress.customer_id == source.id, CustomerAddress.kind.not_in(held))
+        .values(customer_id=target.id)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def merge_customers(
     session: AsyncSession, principal: Principal, source_id: int, target_id: int
 ) -> Customer:
@@ -88,6 +117,9 @@ async def merge_customers(
     target.phones = _merged_contacts("phone", target.phones or [], source.phones or [])
     target.emails = _merged_contacts("email", target.emails or [], source.emails or [])
     target.custom_fields = {**(source.custom_fields or {}), **(target.custom_fields or {})}
+    _merge_standard(target, source)
+    await _move_addresses(session, source, target)
+    await customer_contacts.move_contacts(session, source, target)
     if target.kind == "LEAD" and source.kind == "CUSTOMER":
         target.kind = "CUSTOMER"
     gained = {}

@@ -3,12 +3,13 @@
 Relationships are `lazy="raise"`: under asyncio a lazy load is a bug, so loading is always
 explicit (DataLoaders on reads, selects in services)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -266,8 +268,34 @@ class Customer(Base):
     blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
     custom_fields: Mapped[dict] = mapped_column(JSONType, default=dict)
-    # Lower-cased name, company, emails, phones (as typed and digits only): what search reads.
+    # Standard fields (migration 0011, `core/standard_fields.py`).
+    salutation: Mapped[str | None] = mapped_column(String(40))
+    job_title: Mapped[str | None] = mapped_column(String(200))
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    website: Mapped[str | None] = mapped_column(String(2000))
+    industry: Mapped[str | None] = mapped_column(String(100))
+    payment_method: Mapped[str | None] = mapped_column(String(20))
+    payment_terms_days: Mapped[int | None] = mapped_column(Integer)
+    payment_currency: Mapped[str | None] = mapped_column(String(3))
+    do_not_contact: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    preferred_channel: Mapped[str | None] = mapped_column(String(16))
+    # Per channel: OPTED_IN, OPTED_OUT or null (never asked), and when that answer was given.
+    email_consent: Mapped[str | None] = mapped_column(String(10))
+    email_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sms_consent: Mapped[str | None] = mapped_column(String(10))
+    sms_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    whatsapp_consent: Mapped[str | None] = mapped_column(String(10))
+    whatsapp_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    phone_consent: Mapped[str | None] = mapped_column(String(10))
+    phone_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    post_consent: Mapped[str | None] = mapped_column(String(10))
+    post_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Lower-cased name, company, emails, phones (as typed and digits only) and then
+    # `contact_search_text`: what search reads.
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # The contact people's names, emails and phones, kept by every contact write
+    # (`core/customer_contacts.py`), so a customer's own edits rebuild `search_text` unread.
+    contact_search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer)
@@ -368,3 +396,57 @@ class StoredFile(Base):
     state: Mapped[str] = mapped_column(String(10), default="pending")
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("workers.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CustomerAddress(Base):
+    """A customer's billing or shipping address: at most one of each kind."""
+
+    __tablename__ = "customer_addresses"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "kind"),
+        Index(None, "tenant_id", "country", "customer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    line1: Mapped[str] = mapped_column(String(200))
+    line2: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str | None] = mapped_column(String(100))
+    region: Mapped[str | None] = mapped_column(String(100))
+    postal_code: Mapped[str | None] = mapped_column(String(20))
+    country: Mapped[str] = mapped_column(String(2))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CustomerContact(Base):
+    """A person at a customer (usually a company). At most one per customer is primary:
+    a unique partial index holds that against any writer."""
+
+    __tablename__ = "customer_contacts"
+    __table_args__ = (
+        Index(None, "customer_id", "position"),
+        Index(
+            "uq_customer_contacts_primary",
+            "customer_id",
+            unique=True,
+            sqlite_where=text("is_primary"),
+            postgresql_where=text("is_primary"),
+        ),
+        NEVER_REUSE_IDS,
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    job_title: Mapped[str | None] = mapped_column(String(200))
+    department: Mapped[str | None] = mapped_column(String(100))
+    is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

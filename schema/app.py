@@ -6,6 +6,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 
 from schema.catalog.mutations import CatalogMutations
 from schema.catalog.queries import CatalogQueries
+from schema.customers.contacts import ContactMutations
 from schema.customers.mutations import CustomerMutations
 from schema.customers.queries import CustomerQueries
 from schema.errors import ErrorCodes
@@ -40,6 +41,7 @@ class Query(
 @strawberry.type
 class Mutation(
     CustomerMutations,
+    ContactMutations,
     CatalogMutations,
     TeamMutations,
     ModuleMutations,

@@ -6,6 +6,7 @@ import strawberry
 from core.errors import InvalidInput
 from schema.catalog.types import CustomFieldDefinition, Folder, Status, Tag
 from schema.context import Info
+from schema.customers.standard import CustomerContact
 from schema.customers.types import Customer
 from schema.files import StoredFile, load_file
 from schema.ids import parse_global_id
@@ -36,6 +37,7 @@ def _by_loader(name: str):
 
 RESOLVERS = {
     "Customer": (Customer, _by_loader("customer")),
+    "CustomerContact": (CustomerContact, _by_loader("contact")),
     "Folder": (Folder, _by_loader("folder")),
     "Status": (Status, _by_loader("status")),
     "Tag": (Tag, _by_loader("tag")),

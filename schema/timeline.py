@@ -52,6 +52,13 @@ CORE_SUMMARIES: dict[str, tuple[str, str]] = {
         "{actor} changed the assigned workers",
         "Assigned workers changed",
     ),
+    "customer.contact_added": ("{actor} added a contact", "Contact added"),
+    "customer.contact_updated": ("{actor} changed a contact", "Contact changed"),
+    "customer.contact_removed": ("{actor} removed a contact", "Contact removed"),
+    "customer.primary_contact_changed": (
+        "{actor} changed the primary contact",
+        "Primary contact changed",
+    ),
     "customer.merged": ("{actor} merged a duplicate into this customer", "Duplicate merged in"),
     "customer.deleted": ("{actor} deleted the customer", "Customer deleted"),
     "file.uploaded": ("{actor} uploaded a file", "File uploaded"),
@@ -89,6 +96,10 @@ FIELD_LABELS = {
     "custom_fields": "custom fields",
     "blocked": "block status",
     "parent": "parent customer",
+    "job_title": "job title",
+    "date_of_birth": "date of birth",
+    "payment": "payment preferences",
+    "communication": "communication preferences",
 }
 MAX_FIELDS = 4  # more read as "name, city, company and 3 more"
 
@@ -248,7 +259,40 @@ def _status_summary(action: str, data: dict, actor: str | None) -> str | None:
     return f"Status{where} changed{change}"
 
 
+CONTACT_VERBS = {
+    "customer.contact_added": "added the contact {}",
+    "customer.contact_updated": "changed the contact {}",
+    "customer.contact_removed": "removed the contact {}",
+}
+
+
+def _contact_summary(action: str, data: dict, actor: str | None) -> str | None:
+    """Reads as "Olivia Owner added the contact Bob Stone" or "Contact Bob Stone removed";
+    the primary contact as "… made Bob Stone the primary contact" / "… removed Bob Stone
+    as the primary contact"."""
+    if action == "customer.primary_contact_changed":
+        before, after = _ref_name(data.get("from")), _ref_name(data.get("to"))
+        if after:
+            return (
+                f"{actor} made {after} the primary contact"
+                if actor
+                else (f"{after} became the primary contact")
+            )
+        if before and actor:
+            return f"{actor} removed {before} as the primary contact"
+        return f"{before} is no longer the primary contact" if before else None
+    name = _ref_name(data.get("contact"))
+    if name is None:
+        return None
+    clause = CONTACT_VERBS[action].format(name)
+    if actor:
+        return f"{actor} {clause}"
+    verb, _, rest = clause.partition(" the ")
+    return f"{rest[0].upper()}{rest[1:]} {verb}"
+
+
 DETAILED_SUMMARIES = {
+    **dict.fromkeys([*CONTACT_VERBS, "customer.primary_contact_changed"], _contact_summary),
     **dict.fromkeys(LINK_CLAUSES, _link_summary),
     "customer.status_changed": _status_summary,
     "customer.folder_status_changed": _status_summary,

@@ -51,7 +51,8 @@ class CustomerFilter:
     search: str | None = strawberry.field(
         default=None,
         description="Case-insensitive prefix or substring of the name, company, any email or "
-        "any phone (digits only are compared for phones).",
+        "any phone (digits only are compared for phones), or of a contact person's name, "
+        "email or phone.",
     )
     kinds: list[CustomerKind] | None = None
     status_ids: list[strawberry.ID] | None = None

@@ -19,6 +19,7 @@ from schema.customers.inputs import (
     placements,
     sent,
 )
+from schema.customers.standard import standard_changes, with_standard_members
 from schema.customers.types import Customer, CustomerKind
 from schema.ids import from_global_id, from_global_ids
 from schema.payloads import DeletePayload, UserError, as_row, deleted, input_named, mutate
@@ -49,6 +50,7 @@ def _many(result, errors) -> CustomersPayload:
 
 
 @strawberry.input
+@with_standard_members(None)
 class CreateCustomerInput:
     name: str
     kind: CustomerKind = CustomerKind.LEAD
@@ -94,6 +96,7 @@ class CreateCustomerInput:
             "custom_fields": (
                 custom_field_changes(self.custom_fields) if self.custom_fields is not None else None
             ),
+            **standard_changes(self),
         }
 
 
@@ -106,6 +109,7 @@ class CreateSubCustomerInput(CreateCustomerInput):
 
 
 @strawberry.input(description="Only the members sent change; null clears an optional field.")
+@with_standard_members(UNSET)
 class UpdateCustomerInput:
     id: strawberry.ID
     expected_version: int | None = strawberry.field(
@@ -152,7 +156,7 @@ class UpdateCustomerInput:
                 changes[key] = contact_dicts(getattr(self, key))
         if self.custom_fields is not UNSET:
             changes["custom_fields"] = custom_field_changes(self.custom_fields)
-        return changes
+        return {**changes, **standard_changes(self)}
 
 
 @strawberry.input

@@ -25,6 +25,10 @@ RELATIONS = frozenset(
         "subCustomerCount",
         "customFields",
         "profileTabs",
+        "contacts",
+        "primaryContact",
+        "billingAddress",
+        "shippingAddress",
     }
 )
 MEMBERSHIPS = frozenset({"folders", "customFields", "profileTabs"})
@@ -76,6 +80,10 @@ async def read_profiles(conn, ctx: Context, ids: list[int], wanted: frozenset[st
         parts["tags"] = q.tags_query(tenant_id, seen)
     if "workers" in wanted:
         parts["workers"] = q.workers_query(tenant_id, seen)
+    if wanted & {"contacts", "primaryContact"}:
+        parts["contacts"] = q.contacts_query(tenant_id, seen)
+    if wanted & {"billingAddress", "shippingAddress"}:
+        parts["addresses"] = q.addresses_query(tenant_id, seen)
     if "subCustomerCount" in wanted:
         parts["sub_customer_counts"] = q.sub_customer_counts_query(principal, seen)
     if "customFields" in wanted:
@@ -97,6 +105,8 @@ async def read_profiles(conn, ctx: Context, ids: list[int], wanted: frozenset[st
         ("memberships", loaders.memberships_of),
         ("tags", loaders.tags_of),
         ("workers", loaders.workers_of),
+        ("contacts", loaders.contacts_of),
+        ("addresses", loaders.addresses_of),
     ):
         if part in found:
             grouped = overview.grouped(found[part])

@@ -16,6 +16,15 @@ from core.customer_counts import Count
 from core.pagination import PageRequest
 from schema.catalog.types import CustomFieldDefinition, Folder, Status, Tag
 from schema.context import Info
+from schema.customers.standard import (
+    Address,
+    CommunicationPreferences,
+    CustomerContact,
+    PaymentPreferences,
+    address_of,
+    communication_of,
+    payment_of,
+)
 from schema.customers.viewer import CustomerViewerCan, viewer_can
 from schema.customers.where import decode_id
 from schema.relay import Connection, Node, connection
@@ -103,6 +112,10 @@ def _contacts(items) -> list[ContactPoint]:
     ]
 
 
+def _primary(contacts: list[CustomerContact]) -> CustomerContact | None:
+    return contacts[0] if contacts and contacts[0].primary else None
+
+
 @strawberry.type(description="A lead or customer of the business.")
 class Customer(Node):
     kind: CustomerKind
@@ -118,6 +131,13 @@ class Customer(Node):
     blocked: bool
     blocked_reason: str | None
     blocked_at: datetime | None
+    salutation: str | None = strawberry.field(description='E.g. "Dr.", "Ms.".')
+    job_title: str | None
+    date_of_birth: Date | None
+    website: str | None = strawberry.field(description="Normalised, with its scheme.")
+    industry: str | None
+    payment: PaymentPreferences
+    communication: CommunicationPreferences
     created_at: datetime
     updated_at: datetime
     version: int = strawberry.field(
@@ -145,6 +165,13 @@ class Customer(Node):
             blocked=row["blocked"],
             blocked_reason=row["blocked_reason"],
             blocked_at=row["blocked_at"],
+            salutation=row["salutation"],
+            job_title=row["job_title"],
+            date_of_birth=row["date_of_birth"],
+            website=row["website"],
+            industry=row["industry"],
+            payment=payment_of(row),
+            communication=communication_of(row),
             created_at=row["created_at"],
             updated_at=row["updated_at"],
             version=row["version"],
@@ -190,6 +217,42 @@ class Customer(Node):
         if "sub_customer_count" in self.ready:
             return self.ready["sub_customer_count"]
         return info.context.loaders.sub_customer_count.load(self.pk)
+
+    @strawberry.field(
+        description="People at this customer (usually a company), the primary one first, then "
+        "in the order they were added; at most 100."
+    )
+    def contacts(self, info: Info) -> list[CustomerContact]:
+        return self.ready["contacts"] if "contacts" in self.ready else self._contacts(info)
+
+    @strawberry.field(description="The primary contact person, if one is marked.")
+    def primary_contact(self, info: Info) -> CustomerContact | None:
+        if "contacts" in self.ready:
+            return _primary(self.ready["contacts"])
+        return self._primary_contact(info)
+
+    async def _primary_contact(self, info: Info) -> CustomerContact | None:
+        return _primary(await self._contacts(info))
+
+    @strawberry.field
+    def billing_address(self, info: Info) -> Address | None:
+        return self._address(info, "BILLING")
+
+    @strawberry.field
+    def shipping_address(self, info: Info) -> Address | None:
+        return self._address(info, "SHIPPING")
+
+    def _address(self, info: Info, kind: str):
+        if "addresses" in self.ready:
+            return address_of(self.ready["addresses"], kind)
+        return self._load_address(info, kind)
+
+    async def _load_address(self, info: Info, kind: str) -> Address | None:
+        return address_of(await info.context.loaders.addresses_of.load(self.pk), kind)
+
+    async def _contacts(self, info: Info) -> list[CustomerContact]:
+        rows = await info.context.loaders.contacts_of.load(self.pk)
+        return [CustomerContact.from_row(r) for r in rows]
 
     async def _status(self, info: Info) -> Status | None:
         return await _status_of(info, self.status_id)
@@ -325,6 +388,14 @@ async def prefetch(info: Info, customers: list[Customer], wanted: set[str]) -> N
     if "workers" in wanted:
         for customer, rows in zip(customers, await loaders.workers_of.load_many(ids), strict=True):
             customer.ready["workers"] = [Worker.from_row(r) for r in rows]
+    if wanted & {"contacts", "primaryContact"}:
+        for customer, rows in zip(customers, await loaders.contacts_of.load_many(ids), strict=True):
+            customer.ready["contacts"] = [CustomerContact.from_row(r) for r in rows]
+    if wanted & {"billingAddress", "shippingAddress"}:
+        for customer, rows in zip(
+            customers, await loaders.addresses_of.load_many(ids), strict=True
+        ):
+            customer.ready["addresses"] = rows
     if "subCustomerCount" in wanted:
         counts = await loaders.sub_customer_count.load_many(ids)
         for customer, count in zip(customers, counts, strict=True):
