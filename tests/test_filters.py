@@ -334,7 +334,8 @@ COMMON = {
     "lead source in": lambda ids: leaf("leadSource", "IN", values=["google", "Ads"]),
     "parent": lambda ids: leaf("parent", "EQ", ids["parent"]),
 }
-USES = re.compile(r"(Index Scan|Index Only Scan|Bitmap Index Scan)( Backward)? using (\w+)")
+# "Index Scan using ix", "Index Only Scan Backward using ix", "Bitmap Index Scan on ix"
+USES = re.compile(r"(Index Scan|Index Only Scan|Bitmap Index Scan)( Backward)? (?:using|on) (\w+)")
 EXPECTED_INDEX = {
     "status": "ix_customers_tenant_id_status_id",
     "folder": "ix_customer_folders_folder_id_customer_id_tenant_id",
