@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx2
@@ -108,6 +109,8 @@ def test_uploads_through_a_real_server_into_s3(s3_server, client, database_url, 
     """`python server.py` with STORAGE=s3: multipart over a real socket, download, redirect."""
     api = new_tenant(client)
     ada = api.ok("createCustomer", {"name": "Ada"}, "customer { id }")["customer"]["id"]
+    # tenant ids repeat across the databases this module's one S3 server sees
+    prefix = f"e2e-{uuid.uuid4().hex[:12]}/"
     server = AppServer(
         "uploads",
         tmp_path,
@@ -120,7 +123,7 @@ def test_uploads_through_a_real_server_into_s3(s3_server, client, database_url, 
             "S3_REGION": "us-east-1",
             "S3_ACCESS_KEY_ID": "test",
             "S3_SECRET_ACCESS_KEY": "test",
-            "S3_PREFIX": f"e2e-{api.tenant_id}/",
+            "S3_PREFIX": prefix,
             "UPLOAD_MAX_FILE_BYTES": "2000",
             "OUTBOX_SWEEP_SECONDS": "0",
         },
@@ -164,9 +167,7 @@ def test_uploads_through_a_real_server_into_s3(s3_server, client, database_url, 
         unknown = post("a.png", PNG, "Q3VzdG9tZXI6MjE0NzQ4MDAwMA").json()["data"]["uploadFile"]
         assert [e["code"] for e in unknown["userErrors"]] == ["NOT_FOUND"]
 
-        objects = s3(s3_server).client.list_objects_v2(
-            Bucket=BUCKET, Prefix=f"e2e-{api.tenant_id}/"
-        )
+        objects = s3(s3_server).client.list_objects_v2(Bucket=BUCKET, Prefix=prefix)
         assert len(objects["Contents"]) == 1  # the refused uploads left nothing
     finally:
         server.stop()
