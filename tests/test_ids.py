@@ -3,6 +3,7 @@ customer never takes a deleted one's history, a deleted worker's token never sig
 a new worker. Migrating an existing database there keeps every row, link and the search."""
 
 import asyncio
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -48,7 +49,7 @@ def empty_database(database_url: str, tmp_path) -> Iterator[str]:
     if database_url.startswith("sqlite"):
         yield f"sqlite+aiosqlite:///{tmp_path / 'upgrade.db'}"
         return
-    with own_postgres_database(database_url, "upgrade") as url:
+    with own_postgres_database(database_url, f"upgrade_{os.getpid()}") as url:
         yield url
 
 
