@@ -2,8 +2,9 @@
 customer status list), its settings, and turning a token's ids back into a `Principal`."""
 
 from functools import cache
-from zoneinfo import available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import access
@@ -36,6 +37,19 @@ def _name(value, field: str, problems: list[Problem], limit: int = 200) -> str:
 @cache
 def _zone_names() -> frozenset[str]:
     return frozenset(available_timezones()) - {"localtime"}
+
+
+def zone_of(name: str | None) -> ZoneInfo:
+    """The zone a tenant's days are counted in; a missing or unknown name is UTC."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+async def tenant_zone(conn, tenant_id: int) -> ZoneInfo:
+    """The tenant's zone, read on `conn` (a connection or a session)."""
+    return zone_of(await conn.scalar(select(Tenant.time_zone).where(Tenant.id == tenant_id)))
 
 
 def _time_zone(value, problems: list[Problem]) -> str:

@@ -3,7 +3,6 @@ permissions, legal status moves and events, inside the caller's transaction. A m
 part of its customer's record: changing it takes a customer the worker may change."""
 
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +12,7 @@ from core.auth import Principal
 from core.customers import get_customer
 from core.errors import Problem
 from core.models import Tenant, Worker, utcnow
+from core.tenants import zone_of
 from plugins.missions.models import TRANSITIONS, Mission, MissionAssignee
 
 MAX_TITLE = 200
@@ -33,10 +33,7 @@ def due_instant(due_on: date | None, due_time: time | None, zone: str) -> dateti
     or at the end of its day without a time."""
     if due_on is None:
         return None
-    try:
-        tz = ZoneInfo(zone)
-    except (KeyError, ValueError):
-        tz = UTC
+    tz = zone_of(zone)
     if due_time is None:
         local = datetime.combine(due_on + timedelta(days=1), time(0), tz)
     else:

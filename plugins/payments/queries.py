@@ -5,7 +5,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, case, func, literal, not_, select, union_all
 
@@ -13,6 +12,7 @@ from core import keyset
 from core.auth import Principal
 from core.keyset import Order
 from core.models import Customer
+from core.tenants import zone_of
 from plugins.payments.models import Invoice, InvoiceLine, Payment, PaymentMethod, PaymentRefund
 
 INVOICES = Invoice.__table__
@@ -25,10 +25,7 @@ BILLED = ("OPEN", "PAID")
 
 def today_in(time_zone: str | None, now: datetime | None = None) -> date:
     """The tenant's calendar day: an invoice due on the 3rd is overdue on the 4th there."""
-    try:
-        zone = ZoneInfo(time_zone or "UTC")
-    except (KeyError, ValueError):
-        zone = ZoneInfo("UTC")
+    zone = zone_of(time_zone)
     return (now or datetime.now(zone)).astimezone(zone).date()
 
 

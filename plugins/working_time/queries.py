@@ -11,7 +11,8 @@ from sqlalchemy import and_, case, func, null, select
 
 from core.access import visible_customers
 from core.keyset import Order, counts_query
-from core.models import Customer, Tenant, utcnow
+from core.models import Customer, utcnow
+from core.tenants import tenant_zone
 from plugins.working_time.models import TimeEntry, WorkSession
 
 T = TimeEntry.__table__
@@ -20,17 +21,6 @@ NEWEST = Order("newest", ((T.c.started_at, True, False),), T.c.id)
 # A removed worker's timer (worker_id set null) runs for nobody.
 RUNNING = and_(T.c.ended_at.is_(None), T.c.worker_id.is_not(None))
 STOPPED = T.c.ended_at.is_not(None)
-
-
-def zone_of(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
-
-
-async def tenant_zone(conn, tenant_id: int) -> ZoneInfo:
-    return zone_of(await conn.scalar(select(Tenant.time_zone).where(Tenant.id == tenant_id)))
 
 
 def day_bounds(zone: ZoneInfo, day: date) -> tuple[datetime, datetime]:
