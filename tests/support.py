@@ -122,3 +122,20 @@ def count_statements(engine) -> Iterator[StatementCounter]:
         yield counter
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", counter)
+
+
+def create_customer(api: Api, name: str = "Ada", **fields) -> str:
+    """A new customer's global id (`createCustomer` with these input members)."""
+    return api.ok("createCustomer", {"name": name, **fields}, "customer { id }")["customer"]["id"]
+
+
+def create_worker(api: Api, name: str, role: str = "AGENT") -> str:
+    """A new worker's global id; the email follows from the name."""
+    email = name.lower().replace(" ", ".") + "@example.com"
+    payload = api.ok("createWorker", {"name": name, "email": email, "role": role}, "worker { id }")
+    return payload["worker"]["id"]
+
+
+def as_worker(api: Api, worker_id: str) -> Api:
+    """The same tenant, signed in as that worker."""
+    return Api(api.client, api.tenant_id, pk_of(worker_id))

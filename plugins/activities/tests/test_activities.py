@@ -11,7 +11,8 @@ from sqlalchemy import select
 from core.models import Customer
 from plugins.activities import demo
 from tests.fixtures import new_tenant, run
-from tests.support import Api, count_statements, gid, pk_of
+from tests.support import Api, as_worker, count_statements, create_worker, gid, pk_of
+from tests.support import create_customer as customer
 
 ACTIVITY = """
 id kind title description occurredAt durationSeconds outcome createdAt updatedAt
@@ -47,14 +48,8 @@ def owner(api: Api) -> Api:
     return api
 
 
-def customer(api: Api, name: str = "Ada", **fields) -> str:
-    return api.ok("createCustomer", {"name": name, **fields}, "customer { id }")["customer"]["id"]
-
-
 def worker(api: Api, name: str, role: str = "AGENT") -> Api:
-    email = name.lower().replace(" ", ".") + "@example.com"
-    payload = api.ok("createWorker", {"name": name, "email": email, "role": role}, "worker { id }")
-    return Api(api.client, api.tenant_id, pk_of(payload["worker"]["id"]))
+    return as_worker(api, create_worker(api, name, role))
 
 
 def me(api: Api) -> str:

@@ -13,7 +13,8 @@ from core import events
 from core.models import Customer
 from plugins.checklists import demo, service
 from tests.fixtures import new_tenant, run
-from tests.support import Api, count_statements, gid, pk_of
+from tests.support import Api, as_worker, count_statements, create_worker, gid, pk_of
+from tests.support import create_customer as customer
 
 LIST = """id name createdAt completedAt progress { done total }
 items { id text position checked checkedAt checkedBy { id } }
@@ -46,10 +47,6 @@ def owner(api: Api) -> Api:
     return api
 
 
-def customer(api: Api, name: str = "Ada", **fields) -> str:
-    return api.ok("createCustomer", {"name": name, **fields}, "customer { id }")["customer"]["id"]
-
-
 def folder(api: Api, name: str = "Onboarding") -> str:
     return api.ok("createFolder", {"name": name, "color": "#123456"}, "folder { id }")["folder"][
         "id"
@@ -57,9 +54,7 @@ def folder(api: Api, name: str = "Onboarding") -> str:
 
 
 def worker(api: Api, name: str, role: str = "AGENT") -> Api:
-    email = name.lower().replace(" ", ".") + "@example.com"
-    payload = api.ok("createWorker", {"name": name, "email": email, "role": role}, "worker { id }")
-    return Api(api.client, api.tenant_id, pk_of(payload["worker"]["id"]))
+    return as_worker(api, create_worker(api, name, role))
 
 
 def template(api: Api, name="Onboarding", items=("Call", "Contract", "Billing"), **more) -> dict:

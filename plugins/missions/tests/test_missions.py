@@ -10,7 +10,9 @@ import pytest
 
 from core.demo import seed_demo
 from tests.fixtures import run
-from tests.support import Api, count_statements, gid, pk_of
+from tests.support import Api, as_worker, count_statements, gid, pk_of
+from tests.support import create_customer as customer
+from tests.support import create_worker as worker
 
 MISSION = """
 id title description status priority dueOn dueTime dueAt overdue createdAt updatedAt
@@ -52,20 +54,6 @@ TABS = "query($id: ID!) { customer(id: $id) { profileTabs { key badgeCount } } }
 def owner(api: Api) -> Api:
     api.enable("missions")
     return api
-
-
-def customer(api: Api, name: str = "Ada", **fields) -> str:
-    return api.ok("createCustomer", {"name": name, **fields}, "customer { id }")["customer"]["id"]
-
-
-def worker(api: Api, name: str, role: str = "AGENT") -> str:
-    email = name.lower().replace(" ", ".") + "@example.com"
-    payload = api.ok("createWorker", {"name": name, "email": email, "role": role}, "worker { id }")
-    return payload["worker"]["id"]
-
-
-def as_worker(api: Api, worker_id: str) -> Api:
-    return Api(api.client, api.tenant_id, pk_of(worker_id))
 
 
 def create(api: Api, customer_id: str, title: str = "Call back", **fields) -> dict:

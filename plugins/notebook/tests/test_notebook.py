@@ -12,7 +12,9 @@ from sqlalchemy import select
 from core.models import Customer
 from plugins.notebook import demo
 from tests.fixtures import run
-from tests.support import Api, count_statements, gid, pk_of
+from tests.support import Api, as_worker, count_statements, gid, pk_of
+from tests.support import create_customer as customer
+from tests.support import create_worker as worker
 
 NOTE = "id body pinned createdAt updatedAt editedAt author { id name } customer { id } "
 NOTE += "mentions { id name } viewerCanChange"
@@ -49,20 +51,6 @@ TABS = "query($id: ID!) { customer(id: $id) { profileTabs { key title badgeCount
 def owner(api: Api) -> Api:
     api.enable("notebook")
     return api
-
-
-def customer(api: Api, name: str = "Ada", **fields) -> str:
-    return api.ok("createCustomer", {"name": name, **fields}, "customer { id }")["customer"]["id"]
-
-
-def worker(api: Api, name: str, role: str = "AGENT") -> str:
-    email = name.lower().replace(" ", ".") + "@example.com"
-    payload = api.ok("createWorker", {"name": name, "email": email, "role": role}, "worker { id }")
-    return payload["worker"]["id"]
-
-
-def as_worker(api: Api, worker_id: str) -> Api:
-    return Api(api.client, api.tenant_id, pk_of(worker_id))
 
 
 def add(api: Api, customer_id: str, body: str = "Called, all good.", **fields) -> dict:

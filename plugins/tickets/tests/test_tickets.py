@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core import events
-from tests.support import Api, count_statements, gid, pk_of
+from tests.support import Api, as_worker, count_statements, gid, pk_of
+from tests.support import create_customer as customer
+from tests.support import create_worker as worker
 
 TICKET = """
 id number reference subject description status priority dueAt overdue
@@ -65,20 +67,6 @@ TABS = "query($id: ID!) { customer(id: $id) { profileTabs { key title icon badge
 def owner(api: Api) -> Api:
     api.enable("tickets")
     return api
-
-
-def customer(api: Api, name: str = "Ada", **fields) -> str:
-    return api.ok("createCustomer", {"name": name, **fields}, "customer { id }")["customer"]["id"]
-
-
-def worker(api: Api, name: str, role: str = "AGENT") -> str:
-    email = name.lower().replace(" ", ".") + "@example.com"
-    payload = api.ok("createWorker", {"name": name, "email": email, "role": role}, "worker { id }")
-    return payload["worker"]["id"]
-
-
-def as_worker(api: Api, worker_id: str) -> Api:
-    return Api(api.client, api.tenant_id, pk_of(worker_id))
 
 
 def open_ticket(api: Api, customer_id: str, subject: str = "Printer on fire", **fields) -> dict:
