@@ -13,13 +13,11 @@ from core.keyset import (
     Order,
     by_ids,
     counts_query,
-    fetch,
     grouped_pages,
     grouped_pages_query,
-    visible,
 )
 from core.models import Customer, utcnow
-from core.pagination import Page, PageRequest
+from core.pagination import PageRequest
 from plugins.tickets.models import OPEN_STATUSES, PRIORITIES, Ticket, TicketComment
 
 T = Ticket.__table__
@@ -78,16 +76,6 @@ async def customer_pages(conn, principal, customer_ids, f: TicketFilter, order, 
 async def comment_pages(conn, principal, ticket_ids, page: PageRequest):
     conditions = [C.c.tenant_id == principal.tenant_id]
     return await grouped_pages(conn, C, "ticket_id", ticket_ids, conditions, OLDEST, page)
-
-
-async def inbox_page(conn, principal, f: TicketFilter, page: PageRequest) -> Page:
-    """Tickets across the customers this principal sees, most urgent first."""
-    return await fetch(conn, visible(T, principal, *f.conditions()), TRIAGE, page)
-
-
-async def inbox_count(conn, principal, f: TicketFilter) -> int:
-    query = visible(T, principal, *f.conditions()).with_only_columns(func.count())
-    return await conn.scalar(query)
 
 
 def worker_ids(principal, customer_ids, f: TicketFilter, column: str):

@@ -20,7 +20,7 @@ from plugins.tickets.types import (
     rank_of,
     ticket_connection,
 )
-from schema import overview
+from schema import kit, overview
 from schema.context import Info
 from schema.customers.types import Customer
 from schema.ids import from_global_id
@@ -214,19 +214,11 @@ async def support_inbox(
     after: str | None = None,
     filter: TicketFilter | None = None,
 ) -> Connection[Ticket]:
-    ctx = info.context
-    principal = ctx.principal
+    principal = info.context.principal
     access.require(principal, "tickets.view")
     f = filter.to_core(OPEN_STATUSES) if filter else q.TicketFilter(statuses=OPEN_STATUSES)
-    page = q.TRIAGE.request(first, after)
-    async with ctx.read() as conn:
-        result = await q.inbox_page(conn, principal, f, page)
-
-    async def count() -> int:
-        async with ctx.read() as conn:
-            return await q.inbox_count(conn, principal, f)
-
-    return ticket_connection(result, count)
+    query = keyset.visible(q.T, principal, *f.conditions())
+    return await kit.tenant_list(info, query, q.TRIAGE, first, after, Ticket.from_row)
 
 
 # --- mutations -------------------------------------------------------------------------------
