@@ -125,7 +125,7 @@ class CsvExportMutations:
                     conn, principal, ctx.plugins, spec, decode_id, to_global_id,
                     settings.search_candidates,
                 )  # fmt: skip
-                count = await plan.count(conn, limit + 1)
+                count = await plan.count(conn, max(limit + 1, settings.count_cap))
         except InvalidInput as exc:
             errors = [UserError(field=list(p.field), message=p.message, code=p.code)
                       for p in exc.problems]  # fmt: skip
