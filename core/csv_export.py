@@ -19,12 +19,13 @@ import contextlib
 import csv
 import io
 import re
+from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased
 
 from core import customer_queries as q
@@ -35,7 +36,16 @@ from core.access import can
 from core.auth import Principal
 from core.errors import InvalidInput, Problem
 from core.models import Customer as C
-from core.models import Status
+from core.models import (
+    CustomerAddress,
+    CustomerFolder,
+    CustomerTag,
+    CustomerWorker,
+    Folder,
+    Status,
+    Tag,
+    Worker,
+)
 from core.pagination import PageRequest
 
 DELIMITERS = {"COMMA": ",", "SEMICOLON": ";", "TAB": "\t"}
@@ -215,6 +225,52 @@ class Writer:
 # --- the walk -----------------------------------------------------------------------------------
 
 
+def _tags(tenant_id: int, ids: list[int]) -> Select:
+    return (
+        select(CustomerTag.customer_id, Tag.name)
+        .join(Tag, Tag.id == CustomerTag.tag_id)
+        .where(CustomerTag.tenant_id == tenant_id, CustomerTag.customer_id.in_(ids))
+        .order_by(Tag.position, Tag.name)
+    )
+
+
+def _workers(tenant_id: int, ids: list[int]) -> Select:
+    return (
+        select(CustomerWorker.customer_id, Worker.name)
+        .join(Worker, Worker.id == CustomerWorker.worker_id)
+        .where(CustomerWorker.tenant_id == tenant_id, CustomerWorker.customer_id.in_(ids))
+        .order_by(Worker.position, Worker.name)
+    )
+
+
+def _folders(tenant_id: int, ids: list[int]) -> Select:
+    return (
+        select(
+            CustomerFolder.customer_id,
+            Folder.name,
+            CustomerFolder.status_id.label("membership_status_id"),
+        )
+        .join(Folder, Folder.id == CustomerFolder.folder_id)
+        .where(CustomerFolder.tenant_id == tenant_id, CustomerFolder.customer_id.in_(ids))
+        .order_by(Folder.position, Folder.id)
+    )
+
+
+def _addresses(tenant_id: int, ids: list[int]) -> Select:
+    """By customer only: the ids are the tenant's visible ones already, and SQLite without
+    statistics took the `(tenant_id, country, …)` index for `tenant_id =` and read every
+    address of the tenant for each page."""
+    parts = [CustomerAddress.__table__.c[p] for p in (*sf.ADDRESS_LIMITS, "country")]
+    return select(CustomerAddress.customer_id, CustomerAddress.kind, *parts).where(
+        CustomerAddress.customer_id.in_(ids)
+    )
+
+
+# Names only, in the profile's order: the list loaders' whole rows cost 5x on a page of
+# 1,000 (workers: 47 ms against 9).
+LINK_QUERIES = {"tags": _tags, "workers": _workers, "folders": _folders, "addresses": _addresses}
+
+
 @dataclass(frozen=True)
 class Spec:
     """What to export: JSON both ways, so a link or a job can carry it."""
@@ -285,16 +341,13 @@ class Plan:
             spec.descending, self.search_candidates, self.prepared, selected,
         )  # fmt: skip
         ids = [row["id"] for row in found.rows]
-        tenant_id = self.principal.tenant_id
         links: dict[str, dict] = {}
-        if ids and "tags" in self.reads:
-            links["tags"] = await q.tags_of(conn, tenant_id, ids)
-        if ids and "workers" in self.reads:
-            links["workers"] = await q.workers_of(conn, tenant_id, ids)
-        if ids and "folders" in self.reads:
-            links["folders"] = await q.memberships_of(conn, tenant_id, ids)
-        if ids and "addresses" in self.reads:
-            links["addresses"] = await q.addresses_of(conn, tenant_id, ids)
+        for read in sorted(self.reads) if ids else ():
+            grouped: dict[int, list] = defaultdict(list)
+            query = LINK_QUERIES[read](self.principal.tenant_id, ids)
+            for link in (await conn.execute(query)).mappings():
+                grouped[link["customer_id"]].append(link)
+            links[read] = grouped
         rows = [self._cells(row, links) for row in found.rows]
         cursor = found.cursors[-1] if found.cursors else after
         return rows, cursor, found.has_next
