@@ -131,6 +131,14 @@ def test_the_columns_are_the_tenants_own(owner):
     }
     assert after["tickets.open"] == {"name": "tickets.open", "label": "Tickets: open",
                                      "type": "NUMBER"}  # fmt: skip
+    # A summary the worker may not read is no column of theirs.
+    manager = as_worker(owner, create_worker(owner, "Manager Max", "MANAGER"))
+    grant(owner, manager, "tickets.view", False)
+    listed = manager.query("{ customerExportColumns { name } }")["customerExportColumns"]
+    assert "tickets.open" not in {c["name"] for c in listed}
+    assert problems(manager, columns=["name", "tickets.open"]) == [
+        (["input", "columns", "1"], "UNKNOWN_COLUMN")
+    ]
 
 
 def test_unknown_columns_and_bad_filters_are_coded_user_errors(owner):
