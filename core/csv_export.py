@@ -84,6 +84,11 @@ def label_of(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r" \1", name).capitalize()
 
 
+def _camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
 def _snake(name: str) -> str:
     return re.sub(r"([A-Z])", r"_\1", name).lower()
 
@@ -123,12 +128,12 @@ def _standard(dialect: str) -> list[Column]:
             )
     found += [Column(k, label_of(k), LIST, "contacts", k) for k in ("phones", "emails")]
     for key in ("blocked_reason", *sf.COLUMNS):
-        name = sf._camel(key)
+        name = _camel(key)
         found.append(Column(name, label_of(name), _type_of(C.__table__.c[key]), "row", key))
     for key, kind in sf.ADDRESS_KINDS.items():
         for part in (*sf.ADDRESS_LIMITS, "country"):
-            name = f"{sf._camel(key)}.{sf._camel(part)}"
-            label = f"{label_of(sf._camel(key))}: {label_of(sf._camel(part)).lower()}"
+            name = f"{_camel(key)}.{_camel(part)}"
+            label = f"{label_of(_camel(key))}: {label_of(_camel(part)).lower()}"
             found.append(Column(name, label, ff.TEXT, "address", (kind, part)))
     return found
 
