@@ -22,6 +22,7 @@ from core.outbox import Outbox
 from core.plugins import Plugins
 from core.storage import make_storage
 from schema import graphiql
+from schema.customers.csv_export_route import ExportDownloads
 from schema.downloads import Downloads
 from schema.observe import Metrics, configure_logging
 from schema.registry import SchemaRegistry, make_plugins
@@ -150,6 +151,11 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
             WebSocketRoute("/graphql", endpoint),
             Route(
                 "/files/{token}", Downloads(db, settings, plugins, storage).serve, methods=["GET"]
+            ),
+            Route(
+                "/exports/{token}",
+                ExportDownloads(db, settings, plugins, storage).serve,
+                methods=["GET"],
             ),
         ],
         lifespan=lifespan,

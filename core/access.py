@@ -62,6 +62,8 @@ DEFAULTS: dict[str, tuple[str, ...]] = {
     "jobs.view_all": ADMINS,
     "files.view": ALL,
     "files.upload": ALL,
+    # A whole list leaves the system at once: not every agent's by default.
+    "customers.export": STAFF,
 }
 
 PERMISSIONS: dict[str, frozenset[str]] = {

@@ -257,6 +257,23 @@ class Settings(BaseSettings):
     field_suggestions: bool = Field(
         default=True, description='False drops "Did you mean …?" from error messages.'
     )
+    export_inline_max: int = Field(
+        default=10_000,
+        ge=0,
+        description="`exportCustomers`: up to this many matching customers the CSV streams "
+        "from a link at once; more run as a job that stores the file.",
+    )
+    export_page_size: int = Field(
+        default=1_000,
+        ge=1,
+        le=10_000,
+        description="Customers read per statement batch of an export (memory stays bounded).",
+    )
+    export_keep_hours: float = Field(
+        default=24,
+        gt=0,
+        description="How long an export job's stored CSV is kept before it is removed.",
+    )
 
     @model_validator(mode="after")
     def _production_defaults(self) -> "Settings":

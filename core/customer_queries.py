@@ -231,11 +231,15 @@ async def list_customers(
     descending: bool = True,
     search_candidates: int = CANDIDATES,
     where: Prepared | None = None,
+    extra_columns: Sequence = (),
 ) -> Page:
     """A page by one of `ORDER_COLUMNS`, or by `where.sort` (any sortable field of the
-    filter language; the id breaks ties, and the cursors name the field)."""
+    filter language; the id breaks ties, and the cursors name the field). `extra_columns`
+    (labelled expressions, e.g. an export's module summaries) ride along in the rows."""
     size = page.validated().size
     query = await filtered_customers(conn, principal, f, True, search_candidates, size, where)
+    if extra_columns:
+        query = query.add_columns(*extra_columns)
     sort = where.sort if where is not None else None
     if sort is not None and sort.name is not None:
         query = query.add_columns(sort.expression.label("sort_value"))

@@ -80,4 +80,8 @@ CORE_CODES = {
     "for this purpose.",
     "INVALID_TRANSITION": "The record cannot move from its status to the one asked "
     "(the message names both and what is allowed).",
+    "UNKNOWN_COLUMN": "An export names a column the tenant does not have "
+    "(`customerExportColumns` lists them).",
+    "EXPORT_EXPIRED": "An export's file was removed (after `EXPORT_KEEP_HOURS`), or what it "
+    "exported no longer exists: export again (HTTP 410).",
 }

@@ -160,12 +160,13 @@ class JobRunner:
         self._task: asyncio.Task | None = None
         self._stopping = False
         self.depth = {"waiting": 0, "running": 0}
+        self.settings = None  # the app's, for handlers that need more than the database
         if outbox is not None:
             outbox.on_commit.append(self._committed)
 
     @classmethod
     def from_settings(cls, db: Database, plugins, outbox, settings) -> "JobRunner":
-        return cls(
+        runner = cls(
             db,
             plugins,
             outbox,
@@ -175,6 +176,8 @@ class JobRunner:
             retry_seconds=settings.job_retry_seconds,
             progress_seconds=settings.job_progress_seconds,
         )
+        runner.settings = settings
+        return runner
 
     # --- the loop -------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from core import jobs
 from core.access import require
 from core.keyset import Order
 from schema.context import Info
+from schema.customers.csv_export_links import job_download_url
 from schema.ids import from_global_id
 from schema.kit import tenant_list
 from schema.live import Watcher
@@ -74,6 +75,14 @@ class Job(Node):
             return None
         row = await info.context.loaders.worker.load(self.created_by_id)
         return Worker.from_row(row) if row else None
+
+    @strawberry.field(
+        description="A short-lived link to the file the job produced (a customer export's "
+        "CSV), checked again when used; null for other jobs, before it succeeded, or once "
+        "the file was removed. Ask again for a fresh one; never store it."
+    )
+    def download_url(self, info: Info) -> str | None:
+        return job_download_url(info, self.kind, self.status.value, self.result, self.pk)
 
     @classmethod
     def from_row(cls, row) -> "Job":

@@ -273,6 +273,9 @@ GUARDED: dict[str, Guarded] = {
         assigned,
         of_customer("uploadedFiles { totalCount }", "uploadedFiles"),
     ),
+    "customers.export": Guarded(
+        STAFF, lambda a, ids: mutation(a, "exportCustomers", {"columns": ["name"]})
+    ),
     # insurance
     "insurance.view": Guarded(
         ALL, lambda a, ids: read(a, "{ insuranceProviders { totalCount } }"), module="insurance"
