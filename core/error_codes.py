@@ -80,4 +80,11 @@ CORE_CODES = {
     "for this purpose.",
     "INVALID_TRANSITION": "The record cannot move from its status to the one asked "
     "(the message names both and what is allowed).",
+    # Bulk actions (core/bulk.py)
+    "IDS_OR_FILTER": "A bulk mutation needs either `customerIds` or a filter (`where` / "
+    "`search`), not both and not neither.",
+    "ALREADY_UNDONE": "The bulk action is undone (or being undone) already.",
+    "BULK_RUNNING": "The bulk action's job is still running: undo it once it has ended.",
+    "BULK_UNDO_EXPIRED": "The bulk action is older than `BULK_UNDO_HOURS`: it can no longer "
+    "be undone.",
 }

@@ -6,6 +6,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 
 from schema.catalog.mutations import CatalogMutations
 from schema.catalog.queries import CatalogQueries
+from schema.customers.bulk import BulkMutations, BulkQueries
 from schema.customers.contacts import ContactMutations
 from schema.customers.mutations import CustomerMutations
 from schema.customers.queries import CustomerQueries
@@ -34,6 +35,7 @@ class Query(
     PermissionQueries,
     SecurityQueries,
     JobQueries,
+    BulkQueries,
 ):
     pass
 
@@ -49,6 +51,7 @@ class Mutation(
     SecurityMutations,
     JobMutations,
     FileMutations,
+    BulkMutations,
 ):
     pass
 

@@ -152,4 +152,6 @@ def make_plugins(extra: Iterable[object] = (), entry_points: bool | None = None)
     """The installed plugins (or those `PLUGINS` names) plus `extra` ones."""
     if entry_points is None:
         entry_points = entry_point_names(Settings())
-    return Plugins(specs=[hookspecs], extra=extra, entry_points=entry_points)
+    from schema.customers import bulk_hooks  # core's own job kinds, as a plugin's would be
+
+    return Plugins(specs=[hookspecs], extra=[bulk_hooks, *extra], entry_points=entry_points)
