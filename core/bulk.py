@@ -194,7 +194,7 @@ async def apply_to(
     customers = await svc.get_customers(session, principal, ids)
     before = await action.facet.snapshot(session, customers)
     before = copy.deepcopy(before)
-    result = await action.apply(session, principal, [c.id for c in customers], args)
+    result = await action.apply(session, principal, list(ids), args)
     after = await action.facet.snapshot(session, customers)
     rows = []
     for customer in customers:
