@@ -285,3 +285,14 @@ def test_bulk_update_sets_standard_and_custom_fields_and_undo_restores_them(api)
     undo(api, payload["bulkAction"]["id"])
     for cid, old in before.items():
         assert still(fetch(api, cid)) == still(old)
+
+
+@pytest.mark.parametrize("matching", [2, 5], ids=["inline", "job"])
+def test_search_targets_what_the_list_search_finds(api, matching):
+    found = [make_customer(api, f"Zebulon {i}")["id"] for i in range(matching)]
+    other = make_customer(api, "Ada")["id"]
+    tag = make_tag(api)
+    payload = bulk_run(api, "bulkAddCustomerTags", {"search": "zebul", "tagIds": [tag]})
+    assert finished(api, payload)["count"] == matching
+    assert all(fetch(api, c)["tags"] for c in found)
+    assert fetch(api, other)["tags"] == []
