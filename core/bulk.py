@@ -401,6 +401,14 @@ def visible(principal: Principal):
     return query
 
 
+async def _job_ended(session: AsyncSession, row: BulkAction) -> bool:
+    job_id = row.undo_job_id if row.state == UNDOING else row.job_id
+    if job_id is None:
+        return False
+    status = await session.scalar(select(jobs.Job.status).where(jobs.Job.id == job_id))
+    return status is None or status in jobs.FINAL
+
+
 async def undo(
     session: AsyncSession, principal: Principal, bulk_action_id: int, *, inline_max: int
 ) -> Outcome:
@@ -413,8 +421,12 @@ async def undo(
         raise NotFound("Bulk action")
     access.require(principal, ACTIONS[row.action].permission)
     field = ("input", "bulkActionId")
-    if row.state in (UNDOING, UNDONE):
+    if row.state == UNDONE:
         raise InvalidInput.one(field, "This bulk action is undone already.", "ALREADY_UNDONE")
+    if row.state in (RUNNING, UNDOING) and await _job_ended(session, row):
+        row.state = FAILED  # its job ended without saying so (cancelled while queued, crashes)
+    if row.state == UNDOING:
+        raise InvalidInput.one(field, "This bulk action is being undone.", "ALREADY_UNDONE")
     if row.state == RUNNING:
         raise InvalidInput.one(
             field, "The bulk action is still running; undo it once it ends.", "BULK_RUNNING"
