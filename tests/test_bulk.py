@@ -161,11 +161,17 @@ def test_changing_the_filtered_field_neither_skips_nor_repeats(api):
     """Every Berlin customer moves to Paris: the walk goes by id, not by the filter's order."""
     ids = customers_in(api, "Berlin", 7)
     payload = bulk_run(
-        api, "bulkUpdateCustomers", {"where": city("Berlin"), "fields": {"city": "Paris"}}
+        api,
+        "bulkUpdateCustomers",
+        {
+            "where": city("Berlin"),
+            "fields": {"city": "Paris", "followUpAt": "2030-01-02T03:04:05Z"},
+        },
     )
     action = finished(api, payload)
     assert action["count"] == 7
-    assert {fetch(api, cid)["city"] for cid in ids} == {"Paris"}
+    moved = [fetch(api, cid) for cid in ids]
+    assert {(c["city"], c["followUpAt"][:19]) for c in moved} == {("Paris", "2030-01-02T03:04:05")}
     assert undo(api, action["id"])["undone"] == 7
     assert {fetch(api, cid)["city"] for cid in ids} == {"Berlin"}
 
@@ -268,10 +274,14 @@ def test_bulk_update_sets_standard_and_custom_fields_and_undo_restores_them(api)
     )
     a = make_customer(api, "A", city="Berlin", company="Old Co")["id"]
     b = make_customer(api, "B", city="Berlin")["id"]
-    before = {cid: fetch(api, cid) for cid in (a, b)}
+    ok(api, "updateCustomer", {"id": a, "billingAddress": {"line1": "1 Old Rd", "country": "DE"}})
+    before = {cid: (fetch(api, cid), standard(api, cid)) for cid in (a, b)}
     fields = {
         "company": "ACME",
         "industry": "Retail",
+        "dateOfBirth": "1990-05-17",
+        "followUpAt": "2030-01-02T03:04:05Z",
+        "billingAddress": {"line1": "9 New St", "country": "FR"},
         "customFields": [{"key": "tier", "text": "gold"}],
     }
     payload = bulk_run(api, "bulkUpdateCustomers", {"customerIds": [a, b], "fields": fields})
@@ -279,12 +289,25 @@ def test_bulk_update_sets_standard_and_custom_fields_and_undo_restores_them(api)
     for cid in (a, b):
         found = fetch(api, cid)
         assert found["company"] == "ACME"
+        assert standard(api, cid) == {
+            "industry": "Retail",
+            "dateOfBirth": "1990-05-17",
+            "billingAddress": {"line1": "9 New St", "country": "FR"},
+        }
         assert [(v["definition"]["key"], v["text"]) for v in found["customFields"]] == [
             ("tier", "gold")
         ]
     undo(api, payload["bulkAction"]["id"])
-    for cid, old in before.items():
+    for cid, (old, old_standard) in before.items():
         assert still(fetch(api, cid)) == still(old)
+        assert standard(api, cid) == old_standard
+    assert standard(api, a)["billingAddress"] == {"line1": "1 Old Rd", "country": "DE"}
+
+
+def standard(api: Api, customer_id: str) -> dict:
+    query = """query($id: ID!) { customer(id: $id) { industry dateOfBirth
+      billingAddress { line1 country } } }"""
+    return api.query(query, id=customer_id)["customer"]
 
 
 @pytest.mark.parametrize("matching", [2, 5], ids=["inline", "job"])
