@@ -4,6 +4,7 @@ databases. The app here runs filters of more than 3 matching customers as jobs
 a handful of rows. Real processes (a crash mid-job, concurrent jobs) are in
 `tests/test_bulk_processes.py`."""
 
+import asyncio
 import time
 
 import pytest
@@ -319,3 +320,32 @@ def test_search_targets_what_the_list_search_finds(api, matching):
     assert finished(api, payload)["count"] == matching
     assert all(fetch(api, c)["tags"] for c in found)
     assert fetch(api, other)["tags"] == []
+
+
+def test_a_cancelled_job_leaves_an_undoable_part(api, monkeypatch):
+    applied = bulk.apply_to
+
+    async def slowly(*args, **kwargs):
+        result = await applied(*args, **kwargs)
+        await asyncio.sleep(0.2)
+        return result
+
+    monkeypatch.setattr(bulk, "apply_to", slowly)
+    ids = customers_in(api, "Berlin", 40)
+    tag = make_tag(api)
+    payload = bulk_run(api, "bulkAddCustomerTags", {"where": city("Berlin"), "tagIds": [tag]})
+    job_id = payload["job"]["id"]
+    deadline = time.monotonic() + 20
+    while api.query(JOB, id=job_id)["job"]["progress"]["done"] < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    api.ok("cancelJob", {"id": job_id})
+    assert wait_job(api, job_id)["status"] == "CANCELLED"
+    action = api.query(ACTION, id=payload["bulkAction"]["id"])["bulkAction"]
+    assert action["state"] == "FAILED" and 2 <= action["count"] < len(ids)
+    tagged = [c for c in ids if fetch(api, c)["tags"]]
+    assert len(tagged) == action["count"]
+
+    done = undo(api, action["id"])
+    assert (done["state"], done["undone"], done["skipped"]) == ("UNDONE", action["count"], 0)
+    assert not any(fetch(api, c)["tags"] for c in ids)
