@@ -241,6 +241,16 @@ class Settings(BaseSettings):
         gt=0,
         description="Progress of a running job is written and announced at most this often.",
     )
+    bulk_inline_max: int = Field(
+        default=500,
+        ge=0,
+        le=500,
+        description="A bulk action by filter matching at most this many customers runs in the "
+        "request (all or none); more run as a `customers.bulk` job. Undo likewise.",
+    )
+    bulk_undo_hours: float = Field(
+        default=24, gt=0, description="How long a bulk action can be undone."
+    )
     subscription_queue: int = Field(
         default=100, ge=1, description="Updates one slow websocket client may have waiting."
     )

@@ -84,4 +84,11 @@ CORE_CODES = {
     "(`customerExportColumns` lists them).",
     "EXPORT_EXPIRED": "An export's file was removed (after `EXPORT_KEEP_HOURS`), or what it "
     "exported no longer exists: export again (HTTP 410).",
+    # Bulk actions (core/bulk.py)
+    "IDS_OR_FILTER": "A bulk mutation needs either `customerIds` or a filter (`where` / "
+    "`search`), not both and not neither.",
+    "ALREADY_UNDONE": "The bulk action is undone (or being undone) already.",
+    "BULK_RUNNING": "The bulk action's job is still running: undo it once it has ended.",
+    "BULK_UNDO_EXPIRED": "The bulk action is older than `BULK_UNDO_HOURS`: it can no longer "
+    "be undone.",
 }

@@ -6,6 +6,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 
 from schema.catalog.mutations import CatalogMutations
 from schema.catalog.queries import CatalogQueries
+from schema.customers.bulk import BulkMutations, BulkQueries
 from schema.customers.contacts import ContactMutations
 from schema.customers.csv_export import CsvExportMutations, CsvExportQueries
 from schema.customers.mutations import CustomerMutations
@@ -36,6 +37,7 @@ class Query(
     SecurityQueries,
     JobQueries,
     CsvExportQueries,
+    BulkQueries,
 ):
     pass
 
@@ -52,6 +54,7 @@ class Mutation(
     JobMutations,
     FileMutations,
     CsvExportMutations,
+    BulkMutations,
 ):
     pass
 

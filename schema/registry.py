@@ -152,7 +152,7 @@ def make_plugins(extra: Iterable[object] = (), entry_points: bool | None = None)
     """The installed plugins (or those `PLUGINS` names) plus `extra` ones."""
     if entry_points is None:
         entry_points = entry_point_names(Settings())
-    from schema.customers import csv_export_jobs  # core's own jobs, always on
+    from schema.customers import bulk_hooks, csv_export_jobs  # core's own job kinds
 
-    extra = [csv_export_jobs, *extra]
+    extra = [csv_export_jobs, bulk_hooks, *extra]
     return Plugins(specs=[hookspecs], extra=extra, entry_points=entry_points)

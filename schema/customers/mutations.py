@@ -1,5 +1,5 @@
 """Customer mutations. Every single-customer action that a list selection also needs has a
-`bulk…` twin taking `customerIds`: all of them change or none, with per-item errors."""
+`bulk…` twin in `schema/customers/bulk.py` (by ids or by filter, undoable)."""
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -31,21 +31,9 @@ class CustomerPayload:
     user_errors: list[UserError]
 
 
-@strawberry.type(description="The customers as written (in input order), or why none was.")
-class CustomersPayload:
-    customers: list[Customer]
-    user_errors: list[UserError]
-
-
 def _one(result, errors) -> CustomerPayload:
     return CustomerPayload(
         customer=Customer.from_row(as_row(result)) if result else None, user_errors=errors
-    )
-
-
-def _many(result, errors) -> CustomersPayload:
-    return CustomersPayload(
-        customers=[Customer.from_row(as_row(c)) for c in result or []], user_errors=errors
     )
 
 
@@ -191,50 +179,42 @@ class LinkSubCustomerInput:
     parent_id: strawberry.ID
 
 
-# Inputs of the actions with a bulk twin: `customerId` here, `customerIds` there.
+# Inputs of the actions with a bulk twin: `customerId` here, a target there.
 
 
-def _action_inputs(name: str, description: str, members: dict):
+def _action_input(name: str, description: str, members: dict):
     single = type(name, (), {"__annotations__": {"customer_id": strawberry.ID, **members}})
-    bulk = type(
-        "Bulk" + name,
-        (),
-        {"__annotations__": {"customer_ids": list[strawberry.ID], **members}},
-    )
-    return (
-        strawberry.input(single, description=description),
-        strawberry.input(bulk, description=description + " Up to 500 customers, all or none."),
-    )
+    return strawberry.input(single, description=description)
 
 
-SetCustomerStatusInput, BulkSetCustomerStatusInput = _action_inputs(
+SetCustomerStatusInput = _action_input(
     "SetCustomerStatusInput",
     "A status from the customer status list.",
     {"status_id": strawberry.ID},
 )
-AddCustomerToFoldersInput, BulkAddCustomerToFoldersInput = _action_inputs(
+AddCustomerToFoldersInput = _action_input(
     "AddCustomerToFoldersInput",
     "Folders to add; a folder the customer is already in is left as it is.",
     {"folders": list[FolderPlacementInput]},
 )
-RemoveCustomerFromFoldersInput, BulkRemoveCustomerFromFoldersInput = _action_inputs(
+RemoveCustomerFromFoldersInput = _action_input(
     "RemoveCustomerFromFoldersInput", "Folders to leave.", {"folder_ids": list[strawberry.ID]}
 )
-SetCustomerFolderStatusInput, BulkSetCustomerFolderStatusInput = _action_inputs(
+SetCustomerFolderStatusInput = _action_input(
     "SetCustomerFolderStatusInput",
     "A status of the folder's own list, for customers in that folder.",
     {"folder_id": strawberry.ID, "status_id": strawberry.ID},
 )
-AddCustomerTagsInput, BulkAddCustomerTagsInput = _action_inputs(
+AddCustomerTagsInput = _action_input(
     "AddCustomerTagsInput", "Tags to add.", {"tag_ids": list[strawberry.ID]}
 )
-RemoveCustomerTagsInput, BulkRemoveCustomerTagsInput = _action_inputs(
+RemoveCustomerTagsInput = _action_input(
     "RemoveCustomerTagsInput", "Tags to remove.", {"tag_ids": list[strawberry.ID]}
 )
-AssignWorkersInput, BulkAssignWorkersInput = _action_inputs(
+AssignWorkersInput = _action_input(
     "AssignWorkersInput", "Workers to assign.", {"worker_ids": list[strawberry.ID]}
 )
-UnassignWorkersInput, BulkUnassignWorkersInput = _action_inputs(
+UnassignWorkersInput = _action_input(
     "UnassignWorkersInput", "Workers to unassign.", {"worker_ids": list[strawberry.ID]}
 )
 
@@ -265,61 +245,53 @@ def _links(action, member: str, type_name: str):
     )
 
 
-ACTIONS: list[tuple[str, str, type, type, Callable]] = [
+ACTIONS: list[tuple[str, str, type, Callable]] = [
     (
         "set_customer_status",
         "Set the customer's status.",
         SetCustomerStatusInput,
-        BulkSetCustomerStatusInput,
         _status,
     ),
     (
         "add_customer_to_folders",
         "Place the customer in folders.",
         AddCustomerToFoldersInput,
-        BulkAddCustomerToFoldersInput,
         _add_folders,
     ),
     (
         "remove_customer_from_folders",
         "Take the customer out of folders.",
         RemoveCustomerFromFoldersInput,
-        BulkRemoveCustomerFromFoldersInput,
         _remove_folders,
     ),
     (
         "set_customer_folder_status",
         "Set the customer's status within a folder.",
         SetCustomerFolderStatusInput,
-        BulkSetCustomerFolderStatusInput,
         _folder_status,
     ),
     (
         "add_customer_tags",
         "Tag the customer.",
         AddCustomerTagsInput,
-        BulkAddCustomerTagsInput,
         _links(svc.add_tags, "tag_ids", "Tag"),
     ),
     (
         "remove_customer_tags",
         "Remove tags from the customer.",
         RemoveCustomerTagsInput,
-        BulkRemoveCustomerTagsInput,
         _links(svc.remove_tags, "tag_ids", "Tag"),
     ),
     (
         "assign_workers",
         "Assign workers to the customer.",
         AssignWorkersInput,
-        BulkAssignWorkersInput,
         _links(svc.assign_workers, "worker_ids", "Worker"),
     ),
     (
         "unassign_workers",
         "Unassign workers from the customer.",
         UnassignWorkersInput,
-        BulkUnassignWorkersInput,
         _links(svc.unassign_workers, "worker_ids", "Worker"),
     ),
 ]
@@ -334,22 +306,6 @@ def _single_field(description: str, input_type: type, make: Callable):
         return _one(result[0] if result else None, errors)
 
     return strawberry.mutation(resolver=resolve, description=description)
-
-
-def _bulk_field(description: str, input_type: type, make: Callable):
-    async def resolve(info: Info, input: input_type) -> CustomersPayload:  # type: ignore[valid-type]
-        work = make(input)
-        ids = from_global_ids(input.customer_ids, "Customer")
-        result, errors = await mutate(info, lambda s, p: work(s, p, ids))
-        return _many(result, errors)
-
-    return strawberry.mutation(
-        resolver=resolve,
-        description=description.replace("the customer", "several customers").replace(
-            "customer's", "customers'"
-        )
-        + " All or nothing.",
-    )
 
 
 def _single_path(error: UserError) -> UserError:
@@ -439,8 +395,7 @@ class CustomerMutations:
         return await _run_one(info, lambda s, p: svc.set_parent(s, p, _cid(input.id), None))
 
 
-for _name, _description, _single, _bulk, _make in ACTIONS:
+for _name, _description, _single, _make in ACTIONS:
     setattr(CustomerMutations, _name, _single_field(_description, _single, _make))
-    setattr(CustomerMutations, "bulk_" + _name, _bulk_field(_description, _bulk, _make))
 
 CustomerMutations = strawberry.type(CustomerMutations)
