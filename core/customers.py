@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from core import access, custom_fields, standard_fields
+from core import access, custom_fields, identities, standard_fields  # noqa: F401 (upkeep)
 from core.auth import Principal
 from core.contacts import normalize_contacts, search_text
 from core.customer_queries import field_definitions
