@@ -47,7 +47,8 @@ CORE_CODES = {
     "TOO_LONG": "Text over the member's length limit.",
     "TOO_MANY": "More items than allowed at once.",
     "TAKEN": "Another record already uses this (a name, an email).",
-    "DUPLICATE": "The same item given twice.",
+    "DUPLICATE": "The same item given twice; or, under the tenant's BLOCK duplicate policy, "
+    "a customer write that matches an existing customer (the payload's `duplicates`).",
     "VERSION_CONFLICT": "Changed by someone else since it was read; read it again.",
     "CYCLE": "Would make a record its own ancestor.",
     "TOO_DEEP": "Sub-customers nest deeper than allowed.",

@@ -7,6 +7,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 from schema.catalog.mutations import CatalogMutations
 from schema.catalog.queries import CatalogQueries
 from schema.customers.contacts import ContactMutations
+from schema.customers.duplicates import DuplicateQueries
 from schema.customers.mutations import CustomerMutations
 from schema.customers.queries import CustomerQueries
 from schema.errors import ErrorCodes
@@ -34,6 +35,7 @@ class Query(
     PermissionQueries,
     SecurityQueries,
     JobQueries,
+    DuplicateQueries,
 ):
     pass
 

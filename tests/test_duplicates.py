@@ -11,7 +11,7 @@ from core import identities, migrate
 from core.models import CustomerIdentity
 from schema.registry import make_plugins
 from tests.fixtures import run
-from tests.support import Api, create_customer, pk_of
+from tests.support import Api, as_worker, create_customer, create_worker, pk_of
 from tests.test_ids import _filled, app_on, empty_database
 
 
@@ -142,3 +142,127 @@ def test_the_migration_fills_identities_of_existing_customers(database_url, tmp_
             assert lookup(api, "PHONE", ["22000001"]) == {}
             assert lookup(api, "PHONE", ["4722000001"]) == {"4722000001": [ids[1]]}
             assert lookup(api, "NAME_CITY", [("old 2", "oslo")]) == {("old 2", "oslo"): [ids[2]]}
+
+
+DUPES = "customer { id } duplicates { customer { id name } reasons matchedValues }"
+GROUPS = """query($first: Int, $after: String) { possibleDuplicates(first: $first, after: $after) {
+  groups { reason value customers { id } cursor } hasNextPage endCursor } }"""
+
+
+def set_policy(api: Api, policy: str) -> None:
+    api.ok("updateTenantSettings", {"duplicatePolicy": policy}, "tenant { duplicatePolicy }")
+
+
+def test_the_same_email_twice_is_written_with_a_warning(api, other_api):
+    create_customer(other_api, "Elsewhere", emails=[{"value": "ada@example.com"}])
+    first = api.ok(
+        "createCustomer", {"name": "Ada", "emails": [{"value": "ada@example.com"}]}, DUPES
+    )
+    assert first["duplicates"] == []  # another tenant's customer is no duplicate
+    second = api.ok(
+        "createCustomer", {"name": "A. Lovelace", "emails": [{"value": " ADA@example.com"}]}, DUPES
+    )
+    assert second["customer"]["id"]
+    assert second["duplicates"] == [
+        {
+            "customer": {"id": first["customer"]["id"], "name": "Ada"},
+            "reasons": ["EMAIL"],
+            "matchedValues": ["ada@example.com"],
+        }
+    ]
+    total = api.query("{ customers { totalCount } }")["customers"]["totalCount"]
+    assert total == 2
+
+
+def test_phone_digits_and_name_with_city_match(api):
+    one = create_customer(api, "Anna Berg", city="Oslo", phones=[{"value": "+1 (555) 010-2000"}])
+    found = api.ok(
+        "createCustomer",
+        {"name": "Berg, Anna", "city": "OSLO", "phones": [{"value": "15550102000"}]},
+        DUPES,
+    )["duplicates"]
+    assert [(d["customer"]["id"], sorted(d["reasons"])) for d in found] == [
+        (one, ["NAME_CITY", "PHONE"])
+    ]
+    assert sorted(found[0]["matchedValues"]) == ["550102000", "anna berg|oslo"]
+
+
+def test_an_update_warns_only_about_what_it_added(api):
+    ada = create_customer(api, "Ada", emails=[{"value": "ada@example.com"}])
+    twin = create_customer(api, "Ada twin", emails=[{"value": "ada@example.com"}])
+    assert api.ok("updateCustomer", {"id": twin, "notes": "x"}, DUPES)["duplicates"] == []
+    bob = create_customer(api, "Bob")
+    found = api.ok("updateCustomer", {"id": bob, "emails": [{"value": "ada@example.com"}]}, DUPES)[
+        "duplicates"
+    ]
+    assert sorted(d["customer"]["id"] for d in found) == sorted([ada, twin])
+
+
+def test_block_refuses_and_writes_nothing(api):
+    ada = create_customer(api, "Ada", emails=[{"value": "ada@example.com"}])
+    set_policy(api, "BLOCK")
+    payload = api.mutate(
+        "createCustomer", {"name": "Ada again", "emails": [{"value": "ada@example.com"}]}, DUPES
+    )
+    assert payload["customer"] is None
+    assert [e["code"] for e in payload["userErrors"]] == ["DUPLICATE"]
+    assert [d["customer"]["id"] for d in payload["duplicates"]] == [ada]
+    assert api.query("{ customers { totalCount } }")["customers"]["totalCount"] == 1
+    bob = create_customer(api, "Bob", emails=[{"value": "bob@example.com"}])
+    refused = api.mutate("updateCustomer", {"id": bob, "emails": [{"value": "ada@example.com"}]})
+    assert [e["code"] for e in refused["userErrors"]] == ["DUPLICATE"]
+    assert lookup(api, "EMAIL", ["bob@example.com"]) == {"bob@example.com": [pk_of(bob)]}
+
+    forced = api.ok(
+        "createCustomer",
+        {"name": "Ada again", "emails": [{"value": "ada@example.com"}], "allowDuplicate": True},
+        DUPES,
+    )
+    assert [d["customer"]["id"] for d in forced["duplicates"]] == [ada]
+    agent = as_worker(api, create_worker(api, "Agnes Agent"))
+    refused = agent.mutate(
+        "createCustomer",
+        {"name": "Ada thrice", "emails": [{"value": "ada@example.com"}], "allowDuplicate": True},
+        DUPES,
+    )
+    assert [e["code"] for e in refused["userErrors"]] == ["DUPLICATE"]
+    assert refused["duplicates"] == []  # the agent sees neither Ada
+
+
+def test_a_sub_customer_is_no_duplicate_of_its_parent(api):
+    parent = create_customer(api, "Parent", phones=[{"value": "+47 22 33 44 55"}])
+    child = api.ok(
+        "createSubCustomer", {"parentId": parent, "name": "Child"}, DUPES
+    )  # copies the phones
+    assert child["duplicates"] == []
+
+
+def test_possible_duplicates_pages_groups_of_visible_customers(api, other_api):
+    a = create_customer(api, "A", emails=[{"value": "same@example.com"}])
+    b = create_customer(api, "B", emails=[{"value": "same@example.com"}])
+    c = create_customer(api, "C", city="Rome", phones=[{"value": "555 123 456"}])
+    d = create_customer(api, "C", city="rome", phones=[{"value": "+39 555 123 456"}])
+    create_customer(api, "Alone", emails=[{"value": "alone@example.com"}])
+    create_customer(other_api, "Foreign", emails=[{"value": "same@example.com"}])
+    seen, after = [], None
+    while True:
+        page = api.query(GROUPS, first=1, after=after)["possibleDuplicates"]
+        seen += [
+            (g["reason"], g["value"], [x["id"] for x in g["customers"]]) for g in page["groups"]
+        ]
+        if not page["hasNextPage"]:
+            break
+        after = page["endCursor"]
+    assert seen == [
+        ("EMAIL", "same@example.com", [a, b]),
+        ("NAME_CITY", "c|rome", [c, d]),
+        ("PHONE", "555123456", [c, d]),
+    ]
+    agent_id = create_worker(api, "Agnes Agent")
+    api.ok("assignWorkers", {"customerId": a, "workerIds": [agent_id]})
+    agent = as_worker(api, agent_id)
+    assert agent.query(GROUPS)["possibleDuplicates"]["groups"] == []
+    api.ok("assignWorkers", {"customerId": b, "workerIds": [agent_id]})
+    groups = agent.query(GROUPS)["possibleDuplicates"]["groups"]
+    assert [(g["value"], len(g["customers"])) for g in groups] == [("same@example.com", 2)]
+    assert other_api.query(GROUPS)["possibleDuplicates"]["groups"] == []
