@@ -56,6 +56,8 @@ CORE_CODES = {
     "SELF": "A worker cannot do this to themselves.",
     "FIELD_HIDDEN": "The custom field does not apply to this customer.",
     "ALREADY_CUSTOMER": "The lead is already a customer.",
+    "MERGE_UNDO_EXPIRED": "The merge is older than `MERGE_UNDO_DAYS`; it can no longer be undone.",
+    "MERGE_ALREADY_UNDONE": "The merge was undone already.",
     "NOT_IN_FOLDER": "The customer is not in that folder.",
     "INVALID_CURSOR": "The cursor was not made by this list and order.",
     "UNKNOWN_FIELD": "A filter or sort names a field the tenant does not have "

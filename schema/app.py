@@ -8,6 +8,7 @@ from schema.catalog.mutations import CatalogMutations
 from schema.catalog.queries import CatalogQueries
 from schema.customers.contacts import ContactMutations
 from schema.customers.duplicates import DuplicateQueries
+from schema.customers.merges import MergeMutations, MergeQueries
 from schema.customers.mutations import CustomerMutations
 from schema.customers.queries import CustomerQueries
 from schema.errors import ErrorCodes
@@ -36,6 +37,7 @@ class Query(
     SecurityQueries,
     JobQueries,
     DuplicateQueries,
+    MergeQueries,
 ):
     pass
 
@@ -50,6 +52,7 @@ class Mutation(
     PermissionMutations,
     SecurityMutations,
     JobMutations,
+    MergeMutations,
     FileMutations,
 ):
     pass

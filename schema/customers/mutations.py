@@ -20,6 +20,7 @@ from schema.customers.inputs import (
     placements,
     sent,
 )
+from schema.customers.merges import CustomerMerge
 from schema.customers.standard import standard_changes, with_standard_members
 from schema.customers.types import Customer, CustomerKind
 from schema.ids import from_global_id, from_global_ids
@@ -36,6 +37,13 @@ class CustomerPayload:
         "sharing an email, phone or name and city the write added (a warning; under the "
         "BLOCK policy the write was refused with `DUPLICATE`). Empty for other mutations.",
     )
+
+
+@strawberry.type(description="The customer merged into, and the merge's record for `undoMerge`.")
+class MergeCustomersPayload:
+    customer: Customer | None
+    merge: CustomerMerge | None
+    user_errors: list[UserError]
 
 
 @strawberry.type(description="The customers as written (in input order), or why none was.")
@@ -431,12 +439,28 @@ class CustomerMutations:
     async def delete_customer(self, info: Info, input: DeleteCustomerInput) -> DeletePayload:
         return await deleted(info, input.id, lambda s, p: svc.delete_customer(s, p, _cid(input.id)))
 
-    @strawberry.mutation(description="Merge two records of the same customer into one.")
-    async def merge_customers(self, info: Info, input: MergeCustomersInput) -> CustomerPayload:
-        return await _run_one(
-            info,
-            lambda s, p: merge.merge_customers(s, p, _cid(input.source_id), _cid(input.target_id)),
-            "sourceId",
+    @strawberry.mutation(
+        description="Merge two records of the same customer into one (`mergePreview` shows "
+        "what moves; `undoMerge` takes the returned merge back)."
+    )
+    async def merge_customers(
+        self, info: Info, input: MergeCustomersInput
+    ) -> MergeCustomersPayload:
+        days = info.context.settings.merge_undo_days
+        recorded = []
+
+        async def work(s, p):
+            customer = await merge.merge_customers(
+                s, p, _cid(input.source_id), _cid(input.target_id), days
+            )
+            recorded.append(CustomerMerge.from_row(as_row(s.info["merge"])))
+            return customer
+
+        result, errors = await mutate(info, work, "sourceId")
+        return MergeCustomersPayload(
+            customer=Customer.from_row(as_row(result)) if result else None,
+            merge=recorded[0] if result else None,
+            user_errors=errors,
         )
 
     @strawberry.mutation(description="Turn a lead into a customer.")
