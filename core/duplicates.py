@@ -128,12 +128,8 @@ class Group:
     customers: list  # rows of `customers`
 
 
-async def possible_duplicates(
-    conn, principal: Principal, first: int, after: tuple[str, str] | None
-) -> tuple[list[Group], bool]:
-    """Groups of two or more visible customers sharing an identity, ordered by (kind, value),
-    keyset-paged on it. One GROUP BY over the identity index, then one read of the page's
-    customers."""
+def groups_query(principal: Principal, first: int, after: tuple[str, str] | None):
+    """The (kind, value) keys of a page of groups: a GROUP BY walking the identity index."""
     visible = select(Customer.id).where(
         Customer.tenant_id == principal.tenant_id, access.visible_customers(principal)
     )
@@ -148,7 +144,16 @@ async def possible_duplicates(
         query = query.where(CustomerIdentity.customer_id.in_(visible))
     if after is not None:
         query = query.where(tuple_(CustomerIdentity.kind, CustomerIdentity.value) > tuple_(*after))
-    query = query.having(func.count() > 1)
+    return query.having(func.count() > 1)
+
+
+async def possible_duplicates(
+    conn, principal: Principal, first: int, after: tuple[str, str] | None
+) -> tuple[list[Group], bool]:
+    """Groups of two or more visible customers sharing an identity, ordered by (kind, value),
+    keyset-paged on it. One GROUP BY over the identity index, then one read of the page's
+    customers."""
+    query = groups_query(principal, first, after)
     keys = [(r.kind, r.value) for r in await conn.execute(query)]
     more = len(keys) > first
     keys = keys[:first]

@@ -7,7 +7,9 @@ import pytest
 from sqlalchemy import MetaData, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from core import identities, migrate
+from core import duplicates, identities, migrate
+from core.access import PERMISSIONS
+from core.auth import Principal
 from core.models import CustomerIdentity
 from schema.registry import make_plugins
 from tests.fixtures import run
@@ -74,18 +76,7 @@ def test_identities_follow_every_write(api, other_api):
     assert lookup(api, "PHONE", ["15550102000"]) == {}
 
 
-def test_lookup_is_an_index_probe(api):
-    create_customer(api, "Probe", emails=[{"value": "probe@example.com"}])
-    statement = (
-        select(CustomerIdentity.value, CustomerIdentity.customer_id)
-        .where(
-            CustomerIdentity.tenant_id == api.tenant_id,
-            CustomerIdentity.kind == "EMAIL",
-            CustomerIdentity.value.in_(["probe@example.com", "x@example.com"]),
-        )
-        .order_by(CustomerIdentity.value, CustomerIdentity.customer_id)
-    )
-
+def plan(api: Api, statement) -> str:
     async def work():
         async with api.client.app.state.db.transaction(api.tenant_id) as session:
             conn = await session.connection()
@@ -97,9 +88,29 @@ def test_lookup_is_an_index_probe(api):
                 rows = await conn.exec_driver_sql(f"EXPLAIN {compiled}")
             return " ".join(str(r[-1]) for r in rows)
 
-    plan = run(api.client, work)
-    assert "ix_customer_identities_tenant_id_kind_value_customer_id" in plan, plan
-    assert "SCAN customer_identities" not in plan and "Seq Scan" not in plan, plan
+    return run(api.client, work)
+
+
+INDEX = "ix_customer_identities_tenant_id_kind_value_customer_id"
+
+
+def test_lookup_and_the_cleanup_list_walk_the_identity_index(api):
+    create_customer(api, "Probe", emails=[{"value": "probe@example.com"}])
+    statement = (
+        select(CustomerIdentity.value, CustomerIdentity.customer_id)
+        .where(
+            CustomerIdentity.tenant_id == api.tenant_id,
+            CustomerIdentity.kind == "EMAIL",
+            CustomerIdentity.value.in_(["probe@example.com", "x@example.com"]),
+        )
+        .order_by(CustomerIdentity.value, CustomerIdentity.customer_id)
+    )
+    owner = Principal(api.tenant_id, api.worker_id, "owner", PERMISSIONS["owner"])
+    for query in (statement, duplicates.groups_query(owner, 20, ("EMAIL", "a@example.com"))):
+        found = plan(api, query)
+        assert INDEX in found, found
+        assert "SCAN customer_identities" not in found and "Seq Scan" not in found, found
+        assert "TEMP B-TREE" not in found and "Sort" not in found, found  # walks in order
 
 
 @pytest.mark.filterwarnings("ignore:Skipped unsupported reflection")
