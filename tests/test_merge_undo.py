@@ -27,6 +27,12 @@ MERGES = """query($id: ID!) { customerMerges(customerId: $id) {
 TOTAL = "{ customers { totalCount } }"
 
 
+def actions(api: Api, customer_id: str) -> list[str]:
+    query = "query($id: ID!) { customer(id: $id) { timeline(first: 10) { edges { node { action } } } } }"
+    edges = api.query(query, id=customer_id)["customer"]["timeline"]["edges"]
+    return [e["node"]["action"] for e in edges]
+
+
 def profile(api: Api, customer_id: str) -> dict | None:
     return api.query(PROFILE, id=customer_id)["customer"]
 
@@ -137,6 +143,14 @@ def test_undo_keeps_what_the_target_changed_since(api):
     assert after["company"] == "Newer Co"
     assert after["emails"] == []
     assert profile(api, source)["emails"] == [{"value": "o@example.com", "primary": True}]
+    again = api.ok(
+        "createCustomer",
+        {"name": "Third", "emails": [{"value": "o@example.com"}]},
+        "duplicates { customer { id } }",
+    )
+    assert again["duplicates"] == [{"customer": {"id": source}}]  # its identities are back
+    for customer in (source, target):
+        assert "customer.merge_undone" in actions(api, customer)
 
 
 def test_an_old_merge_cannot_be_undone(api):
