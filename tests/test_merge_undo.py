@@ -28,7 +28,8 @@ TOTAL = "{ customers { totalCount } }"
 
 
 def actions(api: Api, customer_id: str) -> list[str]:
-    query = "query($id: ID!) { customer(id: $id) { timeline(first: 10) { edges { node { action } } } } }"
+    query = """query($id: ID!) { customer(id: $id) {
+      timeline(first: 10) { edges { node { action } } } } }"""
     edges = api.query(query, id=customer_id)["customer"]["timeline"]["edges"]
     return [e["node"]["action"] for e in edges]
 
