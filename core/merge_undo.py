@@ -39,6 +39,7 @@ from core.models import (
     CustomerTag,
     CustomerWorker,
     Folder,
+    Status,
     StoredFile,
     Tag,
     UTCDateTime,
@@ -212,6 +213,10 @@ async def undo_merge(session, principal: Principal, merge_id: int) -> Undone:
     values = typed(Customer.__table__, snapshot["row"])
     values["version"] = (values.get("version") or 1) + 1
     values["updated_at"] = utcnow()
+    for key, model in (("parent_id", Customer), ("status_id", Status)):  # deleted since?
+        if values.get(key) is not None:
+            alive = await session.scalar(select(model.id).where(model.id == values[key]))
+            values[key] = alive
     await session.execute(insert(Customer.__table__).values(**values))
     await identities.rewrite(session, tenant_id, [SimpleNamespace(**values)])
 

@@ -154,6 +154,23 @@ def test_undo_keeps_what_the_target_changed_since(api):
         assert "customer.merge_undone" in actions(api, customer)
 
 
+def test_undo_survives_the_sources_parent_and_status_being_deleted(api):
+    statuses = api.query("{ statuses { id isDefault } }")["statuses"]
+    lost = next(s["id"] for s in statuses if not s["isDefault"])
+    parent = create_customer(api, "Parent")
+    source = create_customer(api, "Kid", parentId=parent, statusId=lost)
+    target = create_customer(api, "Other")
+    merge = api.ok("mergeCustomers", {"sourceId": source, "targetId": target}, MERGE)["merge"]
+    api.ok("deleteCustomer", {"id": parent})
+    api.ok("deleteStatus", {"id": lost})
+    undone = api.ok("undoMerge", {"mergeId": merge["id"]}, UNDO)
+    assert undone["source"]["id"] == source
+    query = "query($id: ID!) { customer(id: $id) { parent { id } status { id } } }"
+    restored = api.query(query, id=source)["customer"]
+    assert restored["parent"] is None
+    assert restored["status"] is None
+
+
 def test_an_old_merge_cannot_be_undone(api):
     api.enable("tickets", "payments")
     source, target = create_customer(api, "A"), create_customer(api, "B")
