@@ -86,7 +86,9 @@ def hub_customer_deleting(session, tenant_id, customer_id):
 @hookspec
 def hub_customers_merging(session, tenant_id, source_id, target_id):
     """Awaitable, while two customers are merged, for every installed module: move the
-    module's rows from `source_id` to `target_id` (the source is deleted afterwards)."""
+    module's rows from `source_id` to `target_id` (the source is deleted afterwards). Move
+    them by setting `customer_id`: the merge's preview and undo (`core/merge_undo.py`) count
+    and move back the rows of the module's tables with `id` and `customer_id` columns."""
 
 
 @hookspec

@@ -9,6 +9,8 @@ from schema.catalog.queries import CatalogQueries
 from schema.customers.bulk import BulkMutations, BulkQueries
 from schema.customers.contacts import ContactMutations
 from schema.customers.csv_export import CsvExportMutations, CsvExportQueries
+from schema.customers.duplicates import DuplicateQueries
+from schema.customers.merges import MergeMutations, MergeQueries
 from schema.customers.mutations import CustomerMutations
 from schema.customers.queries import CustomerQueries
 from schema.errors import ErrorCodes
@@ -38,6 +40,8 @@ class Query(
     JobQueries,
     CsvExportQueries,
     BulkQueries,
+    DuplicateQueries,
+    MergeQueries,
 ):
     pass
 
@@ -52,6 +56,7 @@ class Mutation(
     PermissionMutations,
     SecurityMutations,
     JobMutations,
+    MergeMutations,
     FileMutations,
     CsvExportMutations,
     BulkMutations,

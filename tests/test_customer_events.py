@@ -232,7 +232,7 @@ def test_a_merge_names_the_links_the_target_took_over(api):
     ann = worker(api, "Ann Agent")
     target = customer(api, "Ada", tagIds=[vip])
     source = customer(api, "Ada L.", tagIds=[vip, gold], workerIds=[ann])
-    api.ok("mergeCustomers", {"sourceId": source, "targetId": target}, "customer { id }")
+    merge = api.ok("mergeCustomers", {"sourceId": source, "targetId": target}, "merge { id }")
     assert latest(api, target, 3) == [
         (
             "customer.workers_changed",
@@ -247,7 +247,7 @@ def test_a_merge_names_the_links_the_target_took_over(api):
         (
             "customer.merged",
             f"{OWNER} merged a duplicate into this customer",
-            {"sourceId": pk_of(source)},
+            {"sourceId": pk_of(source), "mergeId": pk_of(merge["merge"]["id"])},
         ),
     ]
 

@@ -63,6 +63,10 @@ EXCLUDED: dict[str, str] = {
     "Subscription.jobProgress(id)": (
         "websocket: foreign and hidden jobs complete at once (tests/test_jobs.py)"
     ),
+    "Mutation.undoMerge(input.mergeId)": (
+        "a merge is no Node: another tenant's merge, or one whose target is hidden, is "
+        "NOT_FOUND and changes nothing (tests/test_merge_undo.py)"
+    ),
 }
 # Leaks found and not fixed yet, by (prober, slot name): the probe must still fail (else the
 # entry goes), and the test passes meanwhile. Delete an entry to see the leak fail the test.
