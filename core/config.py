@@ -257,6 +257,12 @@ class Settings(BaseSettings):
     field_suggestions: bool = Field(
         default=True, description='False drops "Did you mean …?" from error messages.'
     )
+    segments_dynamic_max: int = Field(
+        default=100,
+        ge=0,
+        description="Dynamic segments a tenant may keep: `Customer.segments` tests a page "
+        "against all of them in one statement.",
+    )
 
     @model_validator(mode="after")
     def _production_defaults(self) -> "Settings":

@@ -80,4 +80,6 @@ CORE_CODES = {
     "for this purpose.",
     "INVALID_TRANSITION": "The record cannot move from its status to the one asked "
     "(the message names both and what is allowed).",
+    "SEGMENT_CYCLE": "A dynamic segment's filter would reach the segment itself again.",
+    "SEGMENT_TOO_DEEP": "Dynamic segments name each other more than 3 levels deep.",
 }

@@ -18,6 +18,8 @@ from schema.modules import ModuleMutations, ModuleQueries
 from schema.nodes import NodeQueries
 from schema.permissions import PermissionMutations, PermissionQueries
 from schema.security import SecurityMutations, SecurityQueries
+from schema.segments.mutations import SegmentMutations
+from schema.segments.queries import SegmentQueries
 from schema.subscriptions import Subscription
 from schema.team.mutations import TeamMutations
 from schema.team.queries import TeamQueries
@@ -34,6 +36,7 @@ class Query(
     PermissionQueries,
     SecurityQueries,
     JobQueries,
+    SegmentQueries,
 ):
     pass
 
@@ -49,6 +52,7 @@ class Mutation(
     SecurityMutations,
     JobMutations,
     FileMutations,
+    SegmentMutations,
 ):
     pass
 

@@ -12,6 +12,7 @@ from schema.files import StoredFile, load_file
 from schema.ids import parse_global_id
 from schema.jobs import Job, job_row
 from schema.relay import Node
+from schema.segments.types import Segment, load_segment
 from schema.team.types import Tenant, Worker
 
 
@@ -46,6 +47,7 @@ RESOLVERS = {
     "Tenant": (Tenant, _tenant),
     "Job": (Job, job_row),
     "StoredFile": (StoredFile, load_file),
+    "Segment": (Segment, load_segment),
 }
 
 

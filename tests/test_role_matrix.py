@@ -273,6 +273,11 @@ GUARDED: dict[str, Guarded] = {
         assigned,
         of_customer("uploadedFiles { totalCount }", "uploadedFiles"),
     ),
+    "segments.manage": Guarded(
+        STAFF,
+        lambda a, ids: mutation(a, "createSegment", {"name": "Regulars", "kind": "STATIC"}),
+        written=owner_reads("{ segments { totalCount } }", "segments"),
+    ),
     # insurance
     "insurance.view": Guarded(
         ALL, lambda a, ids: read(a, "{ insuranceProviders { totalCount } }"), module="insurance"
