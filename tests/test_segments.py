@@ -108,10 +108,14 @@ def test_static_members_by_ids_and_by_filter(api, town):
     api.ok("removeCustomersFromSegment", {"segmentId": vips, "customerIds": [town["bob"]]})
     assert found(api, leaf("segment", "EQ", vips)) == {"Ada"}
     timeline = api.query(
-        "query($id: ID!) { customer(id: $id) { timeline { nodes { action } } } }", id=town["bob"]
+        "query($id: ID!) { customer(id: $id) { timeline { nodes { action summary } } } }",
+        id=town["bob"],
     )
-    actions = [n["action"] for n in timeline["customer"]["timeline"]["nodes"]]
-    assert "segment.members_added" in actions and "segment.members_removed" in actions
+    entries = [(n["action"], n["summary"]) for n in timeline["customer"]["timeline"]["nodes"]]
+    assert entries[:2] == [
+        ("segment.members_removed", "Olivia Owner took the customer out of a segment"),
+        ("segment.members_added", "Olivia Owner added the customer to a segment"),
+    ]
 
 
 def test_membership_changes_are_refused_with_codes(api, town):
@@ -339,3 +343,13 @@ def test_delete_segment(api, town):
     problems = bad_input(api.errors(SEGMENT, id=user))
     assert problems == [(["segment", "Uses VIPs", "where", "value"], "NOT_FOUND")]
     assert pk_of(user) > 0
+
+
+def test_dynamic_segments_per_tenant_are_bounded(api, settings, monkeypatch):
+    monkeypatch.setattr(settings, "segments_dynamic_max", 1)
+    segment(api, "One", "DYNAMIC", leaf("city", "EQ", "berlin"))
+    second = api.mutate(
+        "createSegment", {"name": "Two", "kind": "DYNAMIC", "where": leaf("city", "EQ", "bern")}
+    )
+    assert codes(second) == ["TOO_MANY"]
+    segment(api, "Static is fine")
