@@ -5,7 +5,7 @@ source is deleted. All in the caller's transaction, so a refusal changes nothing
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import access, customer_contacts, standard_fields
+from core import access, customer_contacts, segments, standard_fields
 from core.auth import Principal
 from core.contacts import normalize_contacts
 from core.customers import (
@@ -138,6 +138,7 @@ async def merge_customers(
         .execution_options(synchronize_session=False)
     )
     await move_files(session, principal.tenant_id, source.id, target.id)
+    await segments.move_members(session, principal.tenant_id, source.id, target.id)
     await module_hook(
         session,
         "hub_customers_merging",

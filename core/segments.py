@@ -13,7 +13,7 @@ and edit, at most `BULK_INLINE_MAX` at once (more is the bulk-action framework's
 
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import delete, func, literal, select, union_all
+from sqlalchemy import delete, func, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import access, filters, segment_filter
@@ -370,3 +370,22 @@ async def change_members(
             Event(name, principal.tenant_id, cid, {"segment": ref}, principal.worker_id),
         )
     return segment, len(changed)
+
+
+async def move_members(session: AsyncSession, tenant_id: int, source_id: int, target_id: int):
+    """A merge: the target takes over the source's static memberships it lacks (the rest go
+    with the source)."""
+    held = select(SegmentMember.segment_id).where(SegmentMember.customer_id == target_id)
+    await session.execute(
+        delete(SegmentMember).where(
+            SegmentMember.tenant_id == tenant_id,
+            SegmentMember.customer_id == source_id,
+            SegmentMember.segment_id.in_(held),
+        )
+    )
+    await session.execute(
+        update(SegmentMember)
+        .where(SegmentMember.tenant_id == tenant_id, SegmentMember.customer_id == source_id)
+        .values(customer_id=target_id)
+        .execution_options(synchronize_session=False)
+    )

@@ -353,3 +353,14 @@ def test_dynamic_segments_per_tenant_are_bounded(api, settings, monkeypatch):
     )
     assert codes(second) == ["TOO_MANY"]
     segment(api, "Static is fine")
+
+
+def test_a_merge_keeps_the_source_memberships(api, town):
+    vips = segment(api, "VIPs")
+    gold = segment(api, "Gold")
+    api.ok("addCustomersToSegment", {"segmentId": vips, "customerIds": [town["ada"], town["bob"]]})
+    api.ok("addCustomersToSegment", {"segmentId": gold, "customerIds": [town["ada"]]})
+    api.ok("mergeCustomers", {"sourceId": town["ada"], "targetId": town["bob"]})
+    assert found(api, leaf("segment", "EQ", vips)) == {"Bob"}
+    assert found(api, leaf("segment", "EQ", gold)) == {"Bob"}
+    assert read(api, vips)["count"] == 1
