@@ -3,8 +3,12 @@ the list, the `segment` field of the filter language (IN, NOT_IN, nested dynamic
 cycles and depth refused, unknown ids coded), `Customer.segments` on a page in a bounded
 number of statements, what a restricted worker counts and sees, tenants, permissions."""
 
-import pytest
+import re
 
+import pytest
+from sqlalchemy import event, text
+
+from tests.fixtures import run
 from tests.support import Api, count_statements, gid, pk_of
 from tests.test_access import worker
 from tests.test_customer_list import make_field
@@ -364,3 +368,65 @@ def test_a_merge_keeps_the_source_memberships(api, town):
     assert found(api, leaf("segment", "EQ", vips)) == {"Bob"}
     assert found(api, leaf("segment", "EQ", gold)) == {"Bob"}
     assert read(api, vips)["count"] == 1
+
+
+USES = re.compile(
+    r"(?:Index Scan|Index Only Scan|Bitmap Index Scan)(?: Backward)? (?:using|on) (\w+)"
+)
+
+
+def test_a_static_segment_is_found_through_its_members_index(api, engine, client):
+    """PostgreSQL, 5,000 customers, analysed, sequential scans priced out: counting a static
+    segment reads `segment_members` through an index and never scans `customers`."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's planner")
+    vips = segment(api, "VIPs")
+    api.ok("addCustomersToSegment", {"segmentId": vips, "customerIds": [make(api, "Ada")]})
+
+    async def grow():
+        async with client.app.state.db.transaction() as session:
+            await session.execute(
+                text(
+                    "INSERT INTO customers (tenant_id, kind, name, sort_name, search_text, "
+                    "phones, emails, custom_fields, blocked, version, created_at, updated_at) "
+                    "SELECT :tenant, 'LEAD', 'Filler ' || n, 'filler ' || n, 'filler ' || n, "
+                    "'[]', '[]', '{}', false, 1, now(), now() FROM generate_series(1, 5000) n"
+                ),
+                {"tenant": api.tenant_id},
+            )
+        async with client.app.state.db.read() as conn:
+            for table in ("customers", "segment_members"):
+                await conn.exec_driver_sql(f"ANALYZE {table}")
+
+    run(client, grow)
+    captured: list[tuple[str, tuple]] = []
+
+    def capture(_conn, _cursor, statement, parameters, _context, _many):
+        if statement.lstrip().lower().startswith("select count("):
+            captured.append((statement, tuple(parameters or ())))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", capture)
+    try:
+        counted = api.query(
+            "query($id: ID!) { node(id: $id) { ... on Segment { count } } }", id=vips
+        )
+        assert counted["node"]["count"] == 1
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", capture)
+    assert len(captured) == 1
+
+    async def explain() -> str:
+        async with client.app.state.db.read() as conn:
+            await conn.exec_driver_sql("SET enable_seqscan = off")
+            try:
+                rows = await conn.exec_driver_sql(f"EXPLAIN {captured[0][0]}", captured[0][1])
+                return "\n".join(r[0] for r in rows)
+            finally:
+                await conn.exec_driver_sql("RESET enable_seqscan")
+
+    plan = run(client, explain)
+    used = set(USES.findall(plan))
+    assert used & {"pk_segment_members", "ix_segment_members_tenant_id_customer_id_segment_id"}, (
+        plan
+    )
+    assert "Seq Scan on customers" not in plan, plan
