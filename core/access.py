@@ -64,6 +64,7 @@ DEFAULTS: dict[str, tuple[str, ...]] = {
     "files.upload": ALL,
     # A whole list leaves the system at once: not every agent's by default.
     "customers.export": STAFF,
+    "segments.manage": STAFF,
 }
 
 PERMISSIONS: dict[str, frozenset[str]] = {

@@ -289,6 +289,12 @@ class Settings(BaseSettings):
         gt=0,
         description="How long an export job's stored CSV is kept before it is removed.",
     )
+    segments_dynamic_max: int = Field(
+        default=100,
+        ge=0,
+        description="Dynamic segments a tenant may keep: `Customer.segments` tests a page "
+        "against all of them in one statement.",
+    )
 
     @model_validator(mode="after")
     def _production_defaults(self) -> "Settings":

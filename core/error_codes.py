@@ -94,4 +94,6 @@ CORE_CODES = {
     "BULK_RUNNING": "The bulk action's job is still running: undo it once it has ended.",
     "BULK_UNDO_EXPIRED": "The bulk action is older than `BULK_UNDO_HOURS`: it can no longer "
     "be undone.",
+    "SEGMENT_CYCLE": "A dynamic segment's filter would reach the segment itself again.",
+    "SEGMENT_TOO_DEEP": "Dynamic segments name each other more than 3 levels deep.",
 }

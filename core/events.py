@@ -47,6 +47,8 @@ CORE_EVENT_TYPES = frozenset(
         "job.progressed",
         "job.finished",
         "file.uploaded",  # {"fileId": id, "name": safe name, "size": bytes}
+        "segment.members_added",  # {"segment": ref}: the customer joined a static segment
+        "segment.members_removed",  # {"segment": ref}: the customer left a static segment
     }
 )
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased
 from core.models import Customer as C
 from core.models import CustomerFolder, CustomerTag, CustomerWorker, EventRecord
 
+SEGMENT = "SEGMENT"
 TEXT, CHOICE, NUMBER, DATE, DATETIME, BOOLEAN, ID, LINKS, OPTIONS = (
     "TEXT",
     "CHOICE",
@@ -45,6 +46,7 @@ OPERATORS: dict[str, tuple[str, ...]] = {
     ID: (*_EQUAL, *_EMPTY),
     LINKS: (*_EQUAL, "ALL", *_EMPTY),
     OPTIONS: (*_EQUAL, "ALL", *_EMPTY),
+    SEGMENT: _EQUAL,
 }
 
 
@@ -160,6 +162,9 @@ def standard_fields(dialect: str) -> dict[str, Field]:
               "When the newest timeline event happened (empty: none yet). "
               "`NOT` + `WITHIN_LAST_DAYS` 30 is \"no activity in 30 days\".",
               last_activity(), sortable=True),
+        Field("segment", SEGMENT, "Segments the customer is in: a static one's members, "
+              "or the customers a dynamic one's saved filter matches.", id_type="Segment",
+              indexed="segment_members (tenant_id, customer_id, segment_id)"),
     ]  # fmt: skip
     return {f.name: f for f in fields}
 

@@ -19,6 +19,7 @@ FORBIDDEN. Never an empty result for a mistake."""
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from dataclasses import field as _field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -37,7 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import String
 
-from core import custom_fields
+from core import custom_fields, segment_filter
 from core import filter_fields as ff
 from core.access import can
 from core.auth import Principal
@@ -165,6 +166,9 @@ class Registry:
     status_lists: dict[int, int | None]  # status id -> its folder (None: the tenant's list)
     now: datetime
     dialect: str
+    segments: dict = _field(default_factory=dict)  # id -> segment_filter.Saved
+    inlining: list = _field(default_factory=list)  # dynamic segments being inlined
+    inlined: int = 0  # conditions inlined from segments so far
 
 
 async def registry(
@@ -358,6 +362,8 @@ def _compile_leaf(reg, principal, leaf: Leaf, negated: bool) -> ColumnElement[bo
     op = ALIASES.get(leaf.op, leaf.op)
     if op in NEGATIONS:
         op, negated = NEGATIONS[op], not negated
+    if f.type == ff.SEGMENT:
+        return segment_filter.condition(reg, principal, leaf, operands, negated, _compile)
     if f.type == ff.LINKS:
         condition = _link(f, op, operands)
         return not_(condition) if negated else condition
@@ -507,11 +513,40 @@ async def prepare(
     tree), the sort, and whether it asks about parents (then sub-customers are listed even
     for a worker who hides them)."""
     tree = parse(where) if where else None
+    reg = await registry_for(
+        conn,
+        principal,
+        plugins,
+        [tree] if tree else [],
+        decode_id,
+        [sort_key] if sort_key else [],
+        now=now,
+    )
     names = [leaf.field for leaf in leaves(tree)] if tree else []
-    if sort_key:
-        names.append(sort_key)
-    statuses = status_values(tree) if tree else []
-    reg = await registry(conn, principal, plugins, names, decode_id, statuses, now)
     condition = compile_where(reg, principal, tree) if tree and tree.children else None
     sort = sort_by(reg, principal, sort_key, ("orderBy", "key")) if sort_key else None
     return Prepared(condition, sort, "parent" in names)
+
+
+async def registry_for(
+    conn,
+    principal: Principal,
+    plugins,
+    trees: list,
+    decode_id: Callable[[str, Any], int | None],
+    extra_names: Iterable[str] = (),
+    known: dict | None = None,
+    now: datetime | None = None,
+) -> Registry:
+    """The registry `trees` compile with: their fields, and the segments they name with
+    the fields of those segments' saved filters (`core/segment_filter.py`); `known`:
+    segments already read."""
+    saved = await segment_filter.closure(
+        conn, principal.tenant_id, trees, decode_id, parse, leaves, known
+    )
+    every = [*trees, *(s.tree for s in saved.values() if s.tree is not None)]
+    names = [leaf.field for tree in every for leaf in leaves(tree)] + list(extra_names)
+    statuses = [value for tree in every for value in status_values(tree)]
+    reg = await registry(conn, principal, plugins, names, decode_id, statuses, now)
+    reg.segments = saved
+    return reg

@@ -5,7 +5,7 @@ source is deleted. All in the caller's transaction, so a refusal changes nothing
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import access, customer_contacts, merge_undo, standard_fields
+from core import access, customer_contacts, merge_undo, segments, standard_fields
 from core.auth import Principal
 from core.contacts import normalize_contacts
 from core.customers import (
@@ -30,6 +30,7 @@ from core.models import (
     Tag,
     Worker,
 )
+from core.segment_models import SegmentMember
 
 
 async def _is_ancestor(session: AsyncSession, ancestor_id: int, customer: Customer) -> bool:
@@ -173,6 +174,10 @@ async def merge_customers(
     )
     record.children(list(children))
     await move_files(session, principal.tenant_id, source.id, target.id)
+    record.gained(
+        SegmentMember,
+        await segments.move_members(session, principal.tenant_id, source.id, target.id),
+    )
     await module_hook(
         session,
         "hub_customers_merging",

@@ -46,6 +46,7 @@ from core.models import (
     Worker,
     utcnow,
 )
+from core.segment_models import Segment, SegmentMember
 
 DEFAULT_UNDO_DAYS = 30
 CORE_TABLES = (StoredFile.__table__, CustomerContact.__table__, CustomerAddress.__table__)
@@ -56,6 +57,7 @@ LINKS = (
     ("folders", CustomerFolder, "folder_id", Folder),
     ("tags", CustomerTag, "tag_id", Tag),
     ("workers", CustomerWorker, "worker_id", Worker),
+    ("segments", SegmentMember, "segment_id", Segment),
 )
 
 
@@ -341,7 +343,8 @@ async def _restore_links(session, merge: CustomerMerge, target: Customer, source
                 delete(link).where(link.customer_id == target.id, getattr(link, column).in_(lost))
             )
             rows = await session.scalars(select(model).where(model.id.in_(lost))) if lost else []
-            removed[link] = sorted(rows, key=lambda r: r.id)
+            if link is not SegmentMember:  # memberships have no link events
+                removed[link] = sorted(rows, key=lambda r: r.id)
         own = merge.source.get(name) or []
         if own:
             alive = set(

@@ -22,6 +22,8 @@ from schema.modules import ModuleMutations, ModuleQueries
 from schema.nodes import NodeQueries
 from schema.permissions import PermissionMutations, PermissionQueries
 from schema.security import SecurityMutations, SecurityQueries
+from schema.segments.mutations import SegmentMutations
+from schema.segments.queries import SegmentQueries
 from schema.subscriptions import Subscription
 from schema.team.mutations import TeamMutations
 from schema.team.queries import TeamQueries
@@ -42,6 +44,7 @@ class Query(
     BulkQueries,
     DuplicateQueries,
     MergeQueries,
+    SegmentQueries,
 ):
     pass
 
@@ -60,6 +63,7 @@ class Mutation(
     FileMutations,
     CsvExportMutations,
     BulkMutations,
+    SegmentMutations,
 ):
     pass
 

@@ -13,6 +13,7 @@ from schema.files import StoredFile, load_file
 from schema.ids import parse_global_id
 from schema.jobs import Job, job_row
 from schema.relay import Node
+from schema.segments.types import Segment, load_segment
 from schema.team.types import Tenant, Worker
 
 
@@ -48,6 +49,7 @@ RESOLVERS = {
     "Job": (Job, job_row),
     "StoredFile": (StoredFile, load_file),
     "BulkAction": (BulkAction, bulk_action_row),
+    "Segment": (Segment, load_segment),
 }
 
 

@@ -63,6 +63,11 @@ CORE_SUMMARIES: dict[str, tuple[str, str]] = {
     "customer.merge_undone": ("{actor} undid a merge", "Merge undone"),
     "customer.deleted": ("{actor} deleted the customer", "Customer deleted"),
     "file.uploaded": ("{actor} uploaded a file", "File uploaded"),
+    "segment.members_added": ("{actor} added the customer to a segment", "Added to a segment"),
+    "segment.members_removed": (
+        "{actor} took the customer out of a segment",
+        "Taken out of a segment",
+    ),
 }
 UNSPECIFIED_UPDATE = ("{actor} updated the customer", "Customer updated")
 # Link events (`{"added": [ref], "removed": [ref]}`): what each side reads as, with the

@@ -276,6 +276,11 @@ GUARDED: dict[str, Guarded] = {
     "customers.export": Guarded(
         STAFF, lambda a, ids: mutation(a, "exportCustomers", {"columns": ["name"]})
     ),
+    "segments.manage": Guarded(
+        STAFF,
+        lambda a, ids: mutation(a, "createSegment", {"name": "Regulars", "kind": "STATIC"}),
+        written=owner_reads("{ segments { totalCount } }", "segments"),
+    ),
     # insurance
     "insurance.view": Guarded(
         ALL, lambda a, ids: read(a, "{ insuranceProviders { totalCount } }"), module="insurance"

@@ -35,6 +35,7 @@ from schema.timeline import timeline as customer_timeline
 
 if TYPE_CHECKING:
     from schema.files import StoredFile
+    from schema.segments.types import Segment
 
 
 @strawberry.enum(description="A lead is a prospect; converting makes it a customer.")
@@ -297,6 +298,19 @@ class Customer(Node):
         from schema.files import customer_files  # schema.files builds on this module
 
         return await customer_files(info, self.pk, first, after)
+
+    @strawberry.field(
+        description="The segments the customer is in, by name: its static memberships and the "
+        "dynamic segments it matches now (the tenant's first `SEGMENTS_DYNAMIC_MAX` by name; "
+        "one whose filter no longer holds is left out). A list page pays a few statements "
+        "for all its rows."
+    )
+    async def segments(
+        self, info: Info
+    ) -> list[Annotated["Segment", strawberry.lazy("schema.segments.types")]]:
+        from schema.segments.types import customer_segments  # it builds on this module
+
+        return await customer_segments(info, self.pk)
 
     @strawberry.field(description=TIMELINE_DESCRIPTION)
     async def timeline(

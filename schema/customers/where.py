@@ -87,7 +87,8 @@ def decode_id(type_name: str, value: Any) -> int | None:
 class CustomerFilterField:
     name: str = strawberry.field(description="What `CustomerWhere.field` names.")
     type: str = strawberry.field(
-        description="TEXT, CHOICE, NUMBER, DATE, DATETIME, BOOLEAN, ID, LINKS or OPTIONS."
+        description="TEXT, CHOICE, NUMBER, DATE, DATETIME, BOOLEAN, ID, LINKS, OPTIONS or "
+        "SEGMENT (segment IDs)."
     )
     description: str
     operators: list[FilterOp]

@@ -7,7 +7,7 @@ in batches by id. `customer_merges` keeps what a merge did, so it can be undone
 (`core/merge_undo.py`); `tenants.duplicate_policy` is WARN or BLOCK.
 
 Revision ID: 0012_duplicates
-Revises: 0011_standard_fields
+Revises: 0012_bulk
 """
 
 import sqlalchemy as sa
@@ -17,7 +17,7 @@ from core.identities import rows_of
 from core.models import UTCDateTime
 
 revision = "0012_duplicates"
-down_revision = "0011_standard_fields"
+down_revision = "0012_bulk"
 branch_labels = None
 depends_on = None
 
