@@ -80,4 +80,6 @@ CORE_CODES = {
     "for this purpose.",
     "INVALID_TRANSITION": "The record cannot move from its status to the one asked "
     "(the message names both and what is allowed).",
+    "CUSTOMER_ARCHIVED": "The customer is archived: only restoring or erasing it is "
+    "allowed (restoreCustomer, then try again).",
 }

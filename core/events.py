@@ -44,6 +44,8 @@ CORE_EVENT_TYPES = frozenset(
         "job.progressed",
         "job.finished",
         "file.uploaded",  # {"fileId": id, "name": safe name, "size": bytes}
+        "customer.archived",  # {}: out of lists and counts until restored (core/archive.py)
+        "customer.restored",  # {}
     }
 )
 

@@ -160,6 +160,14 @@ def standard_fields(dialect: str) -> dict[str, Field]:
               "When the newest timeline event happened (empty: none yet). "
               "`NOT` + `WITHIN_LAST_DAYS` 30 is \"no activity in 30 days\".",
               last_activity(), sortable=True),
+        Field("archived", BOOLEAN,
+              "Archived customers. Naming `archived` or `archivedAt` in `where` lists archived "
+              "customers too (otherwise they are left out).",
+              C.archived_at.is_not(None), indexed="customers (tenant_id, archived_at, id) "
+              "WHERE archived_at IS NOT NULL"),
+        Field("archivedAt", DATETIME, "When it was archived (empty: not archived).",
+              C.archived_at, sortable=True,
+              indexed="customers (tenant_id, archived_at, id) WHERE archived_at IS NOT NULL"),
     ]  # fmt: skip
     return {f.name: f for f in fields}
 

@@ -492,6 +492,7 @@ class Prepared:
     condition: ColumnElement[bool] | None
     sort: Sort | None
     asks_for_children: bool
+    asks_for_archived: bool = False  # then archived customers are not left out by default
 
 
 async def prepare(
@@ -514,4 +515,5 @@ async def prepare(
     reg = await registry(conn, principal, plugins, names, decode_id, statuses, now)
     condition = compile_where(reg, principal, tree) if tree and tree.children else None
     sort = sort_by(reg, principal, sort_key, ("orderBy", "key")) if sort_key else None
-    return Prepared(condition, sort, "parent" in names)
+    archive = {"archived", "archivedAt"} & {leaf.field for leaf in leaves(tree)} if tree else None
+    return Prepared(condition, sort, "parent" in names, bool(archive))

@@ -6,6 +6,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 
 from schema.catalog.mutations import CatalogMutations
 from schema.catalog.queries import CatalogQueries
+from schema.customers.archive import ArchiveMutations
 from schema.customers.contacts import ContactMutations
 from schema.customers.mutations import CustomerMutations
 from schema.customers.queries import CustomerQueries
@@ -49,6 +50,7 @@ class Mutation(
     SecurityMutations,
     JobMutations,
     FileMutations,
+    ArchiveMutations,
 ):
     pass
 

@@ -62,6 +62,8 @@ CORE_SUMMARIES: dict[str, tuple[str, str]] = {
     "customer.merged": ("{actor} merged a duplicate into this customer", "Duplicate merged in"),
     "customer.deleted": ("{actor} deleted the customer", "Customer deleted"),
     "file.uploaded": ("{actor} uploaded a file", "File uploaded"),
+    "customer.archived": ("{actor} archived the customer", "Customer archived"),
+    "customer.restored": ("{actor} restored the customer", "Customer restored"),
 }
 UNSPECIFIED_UPDATE = ("{actor} updated the customer", "Customer updated")
 # Link events (`{"added": [ref], "removed": [ref]}`): what each side reads as, with the
