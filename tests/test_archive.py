@@ -8,11 +8,17 @@ in tests/test_customer_counts.py's random writes; the list's plans in tests/test
 import time
 from pathlib import Path
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 
+from core.access import principal_for
+from core.customer_queries import CustomerFilter, list_customers
+from core.database import RequestConnection
 from core.models import StoredFile
+from core.pagination import PageRequest
 from tests.fixtures import run
 from tests.support import Api, as_worker, create_customer, create_worker, gid, pk_of
+from tests.test_pages import Explaining
 from tests.uploads import PNG, upload, uploaded
 
 ARCHIVED = "customer { id archivedAt archivedBy { id } }"
@@ -241,3 +247,52 @@ def note_rows(api: Api, customer_id: int) -> int:
             return len(list(found))
 
     return run(api.client, work)
+
+
+def test_the_live_list_walks_its_index_and_the_archive_its_own(api, client, engine):
+    """PostgreSQL, analysed, with a tenant big enough for the planner and sequential scans
+    priced out: a deep page of the live list walks the order's index from the cursor (the
+    archive a filter on the walk), and `archived: ONLY` reads the archived rows' index."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's planner")
+    gone = [create_customer(api, f"Gone {i}") for i in range(3)]
+    api.ok("bulkArchiveCustomers", {"customerIds": gone})
+
+    async def grow():
+        async with client.app.state.db.transaction() as session:  # as the owner: analyses
+            await session.execute(
+                text(
+                    "INSERT INTO customers (tenant_id, kind, name, sort_name, search_text, "
+                    "phones, emails, custom_fields, blocked, version, created_at, updated_at) "
+                    "SELECT :tenant, 'LEAD', 'Filler ' || n, 'filler ' || n, 'filler ' || n, "
+                    "'[]', '[]', '{}', false, 1, now(), now() FROM generate_series(1, 5000) n"
+                ),
+                {"tenant": api.tenant_id},
+            )
+            await session.execute(text("ANALYZE customers"))
+
+    run(client, grow)
+    cursor = api.query("{ customers(first: 100) { pageInfo { endCursor } } }")["customers"]
+    deep = PageRequest(first=20, after=cursor["pageInfo"]["endCursor"])
+    [live] = plans(api, None, deep)
+    assert "ix_customers_tenant_id_created_at_id" in live and "Sort" not in live, live
+    assert "ROW(created_at, id) <" in live and "(archived_at IS NULL)" in live, live
+    [archived] = plans(api, CustomerFilter(archived="ONLY"), PageRequest(first=20))
+    assert "ix_customers_archived" in archived, archived
+    assert listed(api, archived="ONLY")[1] == 3
+
+
+def plans(actor: Api, f, request: PageRequest) -> list[str]:
+    async def work():
+        reader = RequestConnection(actor.client.app.state.db, actor.tenant_id)
+        try:
+            async with reader() as conn:
+                await conn.execute(text("SET LOCAL enable_seqscan = off"))
+                principal = await principal_for(conn, actor.tenant_id, actor.worker_id)
+                explaining = Explaining(conn)
+                await list_customers(explaining, principal, f, request, "CREATED_AT", True)
+                return explaining.plans
+        finally:
+            await reader.close()
+
+    return run(actor.client, work)
