@@ -6,16 +6,19 @@ module rows at once and its files through a job. The counters under archive and 
 in tests/test_customer_counts.py's random writes; the list's plans in tests/test_pages.py."""
 
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
+from starlette.testclient import TestClient
 
 from core.access import principal_for
 from core.customer_queries import CustomerFilter, list_customers
 from core.database import RequestConnection
 from core.models import StoredFile
 from core.pagination import PageRequest
+from server import create_app
 from tests.fixtures import run
 from tests.support import Api, as_worker, create_customer, create_worker, gid, pk_of
 from tests.test_pages import Explaining
@@ -296,3 +299,30 @@ def plans(actor: Api, f, request: PageRequest) -> list[str]:
             await reader.close()
 
     return run(actor.client, work)
+
+
+def test_the_periodic_sweep_removes_what_a_crash_left(api, settings):
+    """A process sweeps at start-up and every `FILES_SWEEP_SECONDS` (the shared test app
+    never does): an upload a crash left pending is gone, object and row, without a call."""
+    ada = create_customer(api, "Ada")
+    file = uploaded(api, customer_id=ada)
+    [row] = file_rows(api)
+
+    async def crash():  # as if the commit never came, two hours ago
+        async with api.client.app.state.db.transaction() as session:
+            await session.execute(
+                update(StoredFile)
+                .where(StoredFile.id == row["id"])
+                .values(state="pending", created_at=row["created_at"] - timedelta(hours=2))
+            )
+
+    run(api.client, crash)
+    sweeping = settings.model_copy(update={"files_sweep_seconds": 0.05})
+    with TestClient(create_app(sweeping)):
+        deadline = time.monotonic() + 10
+        while file_rows(api) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert file_rows(api) == []
+    folder = Path(settings.storage_dir) / str(api.tenant_id)
+    assert [p for p in folder.rglob("*") if p.is_file()] == []
+    assert api.client.get(file["downloadUrl"]).status_code == 404
