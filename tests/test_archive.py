@@ -22,6 +22,8 @@ from server import create_app
 from tests.fixtures import run
 from tests.support import Api, as_worker, create_customer, create_worker, gid, pk_of
 from tests.test_pages import Explaining
+from tests.test_subscriptions import LIST as LIST_CHANGES
+from tests.test_subscriptions import next_payload, socket, subscribe
 from tests.uploads import PNG, upload, uploaded
 
 ARCHIVED = "customer { id archivedAt archivedBy { id } }"
@@ -326,3 +328,15 @@ def test_the_periodic_sweep_removes_what_a_crash_left(api, settings):
     folder = Path(settings.storage_dir) / str(api.tenant_id)
     assert [p for p in folder.rglob("*") if p.is_file()] == []
     assert api.client.get(file["downloadUrl"]).status_code == 404
+
+
+def test_the_live_list_hears_an_archive_as_a_removal_and_a_restore_as_a_creation(api):
+    ada = create_customer(api, "Ada")
+    with socket(api) as ws:
+        subscribe(ws, LIST_CHANGES)
+        api.ok("archiveCustomer", {"customerId": ada})
+        archived = next_payload(ws)["data"]["customerListChanged"]
+        api.ok("restoreCustomer", {"customerId": ada})
+        restored = next_payload(ws)["data"]["customerListChanged"]
+    assert (archived["customerId"], archived["kind"]) == (ada, "REMOVED")
+    assert (restored["customerId"], restored["kind"]) == (ada, "CREATED")
