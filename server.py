@@ -99,7 +99,8 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
             sweeps = asyncio.create_task(outbox.run_sweeps(settings.outbox_sweep_seconds))
         jobs.start()
         files_sweeps = None
-        if settings.files_sweep_seconds:
+        if settings.files_sweep_seconds:  # what a crash left, before the first request
+            await file_jobs.sweep_once(db, storage, settings.upload_pending_seconds)
             files_sweeps = asyncio.create_task(
                 file_jobs.run_sweeps(
                     db, storage, settings.files_sweep_seconds, settings.upload_pending_seconds

@@ -91,6 +91,8 @@ def archived_condition(f: CustomerFilter | None, where: Prepared | None = None):
         if where is not None and where.asks_for_archived:
             return None
         mode = "EXCLUDE"
+    if mode not in ARCHIVED:
+        raise InvalidInput.one(("archived",), f"Unknown archive mode {mode}.", "INVALID_VALUE")
     return ARCHIVED[mode]
 
 

@@ -9,7 +9,8 @@ where the app is made).
 
 The sweep (`core.files.sweep_files`: uploads a crash left pending, files of customers gone
 without their job) runs across tenants; a job row belongs to one tenant, so the sweep is a
-loop of the process like the outbox's (at start-up, then every `FILES_SWEEP_SECONDS`). Two
+loop of the process like the outbox's (at start-up before serving, then every
+`FILES_SWEEP_SECONDS`). Two
 processes sweeping at once do no harm: each object is removed before its row, and removing
 a missing object is not an error."""
 
@@ -64,6 +65,7 @@ async def sweep_once(db, storage, pending_seconds: int) -> int:
 
 
 async def run_sweeps(db, storage, every: float, pending_seconds: int) -> None:
+    """After the start-up sweep (`server.py` awaits one before serving, as the outbox's)."""
     while True:
-        await sweep_once(db, storage, pending_seconds)
         await asyncio.sleep(every)
+        await sweep_once(db, storage, pending_seconds)
