@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from core import access, custom_fields, standard_fields
+from core import access, custom_fields, file_jobs, standard_fields
 from core.auth import Principal
 from core.contacts import normalize_contacts, search_text
 from core.customer_queries import field_definitions
@@ -495,8 +495,6 @@ async def delete_customer(session: AsyncSession, principal: Principal, customer_
     removal): module rows go through `hub_customer_deleting`, uploaded files through a job
     enqueued in this transaction (`core/file_jobs.py`). Archived customers too. Sub-customers
     are kept and become top-level customers."""
-    from core import file_jobs  # it builds on this module's callers' job kinds
-
     access.require(principal, "customers.erase")
     customer = await get_customer(session, principal, customer_id, archived_ok=True)
     await _emit(session, principal, "customer.deleted", [customer])
