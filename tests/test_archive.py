@@ -20,7 +20,15 @@ from core.models import StoredFile
 from core.pagination import PageRequest
 from server import create_app
 from tests.fixtures import run
-from tests.support import Api, as_worker, create_customer, create_worker, gid, pk_of
+from tests.support import (
+    Api,
+    as_worker,
+    count_statements,
+    create_customer,
+    create_worker,
+    gid,
+    pk_of,
+)
 from tests.test_pages import Explaining
 from tests.test_subscriptions import LIST as LIST_CHANGES
 from tests.test_subscriptions import next_payload, socket, subscribe
@@ -340,3 +348,17 @@ def test_the_live_list_hears_an_archive_as_a_removal_and_a_restore_as_a_creation
         restored = next_payload(ws)["data"]["customerListChanged"]
     assert (archived["customerId"], archived["kind"]) == (ada, "REMOVED")
     assert (restored["customerId"], restored["kind"]) == (ada, "CREATED")
+
+
+def test_archived_by_on_a_page_costs_what_it_costs_for_five(api, engine):
+    ids = [create_customer(api, f"C{i}") for i in range(20)]
+    api.ok("bulkArchiveCustomers", {"customerIds": ids})
+    page = """query($n: Int!) { customers(first: $n, archived: ONLY) {
+      nodes { archivedAt archivedBy { name } } } }"""
+    counts = {}
+    for n in (5, 20):
+        with count_statements(engine) as counter:
+            nodes = api.query(page, n=n)["customers"]["nodes"]
+        assert len(nodes) == n and all(node["archivedBy"]["name"] for node in nodes)
+        counts[n] = counter.count
+    assert counts[5] == counts[20]
