@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+from core import file_jobs
 from core.bus import make_bus
 from core.config import Settings
 from core.database import Database
@@ -81,7 +82,7 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
     endpoint = GraphQLEndpoint(db, settings, plugins, registry, outbox)
     endpoint.metrics = metrics = Metrics(lambda: gauges(db, endpoint, bus, outbox, jobs))
     endpoint.spans = RequestSpans(tracing) if tracing else None
-    endpoint.storage = storage = make_storage(settings)
+    endpoint.storage = jobs.storage = storage = make_storage(settings)
 
     @asynccontextmanager
     async def lifespan(_app):
@@ -98,6 +99,14 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
         if settings.outbox_sweep_seconds:
             sweeps = asyncio.create_task(outbox.run_sweeps(settings.outbox_sweep_seconds))
         jobs.start()
+        files_sweeps = None
+        if settings.files_sweep_seconds:  # what a crash left, before the first request
+            await file_jobs.sweep_once(db, storage, settings.upload_pending_seconds)
+            files_sweeps = asyncio.create_task(
+                file_jobs.run_sweeps(
+                    db, storage, settings.files_sweep_seconds, settings.upload_pending_seconds
+                )
+            )
         gc.collect()
         gc.freeze()  # start-up objects stay out of every later collection (PERFORMANCE.md)
         try:
@@ -105,6 +114,8 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
         finally:
             if sweeps is not None:
                 sweeps.cancel()
+            if files_sweeps is not None:
+                files_sweeps.cancel()
             await jobs.stop()
             await outbox.stop()
             await bus.close()

@@ -65,6 +65,7 @@ DEFAULTS: dict[str, tuple[str, ...]] = {
     # A whole list leaves the system at once: not every agent's by default.
     "customers.export": STAFF,
     "segments.manage": STAFF,
+    "customers.erase": ADMINS,  # deleteCustomer: data-protection erasure (archive is .delete)
 }
 
 PERMISSIONS: dict[str, frozenset[str]] = {

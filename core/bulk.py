@@ -23,10 +23,10 @@ from sqlalchemy import ForeignKey, Index, Integer, String, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core import access, filters, jobs
+from core import access, archive, filters, jobs
 from core import customers as svc
 from core.auth import Principal
-from core.bulk_facets import FIELDS, FOLDERS, STATUS, TAGS, WORKERS, Facet
+from core.bulk_facets import ARCHIVED, FIELDS, FOLDERS, STATUS, TAGS, WORKERS, Facet
 from core.customer_queries import CustomerFilter, customer_conditions
 from core.errors import InvalidInput, NotFound, Problem
 from core.models import NEVER_REUSE_IDS, Base, Customer, JSONType, UTCDateTime, utcnow
@@ -84,6 +84,7 @@ class Action:
     permission: str
     apply: Apply
     facet: Facet
+    archived_ok: bool = False  # may touch archived customers (restoring them)
 
 
 ACTIONS: dict[str, Action] = {}
@@ -118,6 +119,13 @@ def _links(action: Callable, key: str) -> Apply:
     return lambda s, p, ids, a: action(s, p, ids, a[key])
 
 
+def _archive(archived: bool) -> Apply:
+    async def apply(session, principal, ids, args):
+        return (await archive.set_archived(session, principal, ids, archived))[0]
+
+    return apply
+
+
 EDIT = "customers.edit"
 for _action in (
     Action(
@@ -146,6 +154,8 @@ for _action in (
     Action("assign_workers", EDIT, _links(svc.assign_workers, "worker_ids"), WORKERS),
     Action("unassign_workers", EDIT, _links(svc.unassign_workers, "worker_ids"), WORKERS),
     Action("update_customers", EDIT, _update, FIELDS),
+    Action("archive_customers", archive.ARCHIVE_PERMISSION, _archive(True), ARCHIVED, True),
+    Action("restore_customers", archive.ARCHIVE_PERMISSION, _archive(False), ARCHIVED, True),
 ):
     register(_action)
 
@@ -191,7 +201,7 @@ async def apply_to(
     """Lock the customers (in id order), apply, and record each one's "before" of what
     really changed: (the customers, how many changed)."""
     access.require(principal, action.permission)
-    customers = await svc.get_customers(session, principal, ids)
+    customers = await svc.get_customers(session, principal, ids, archived_ok=action.archived_ok)
     before = await action.facet.snapshot(session, customers)
     before = copy.deepcopy(before)
     result = await action.apply(session, principal, list(ids), args)

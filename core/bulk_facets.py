@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Date, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import archive, standard_fields
 from core import customers as svc
-from core import standard_fields
 from core.auth import Principal
 from core.models import (
     Customer,
@@ -170,6 +170,25 @@ async def _folders_revert(session, principal, changes):
 FOLDERS = Facet(_folders_snapshot, _folders_diff, _folders_revert)
 
 
+# --- archived or not ---------------------------------------------------------------------------
+
+
+async def _archived_snapshot(session, customers):
+    return {c.id: c.archived_at is not None for c in customers}
+
+
+def _archived_diff(before, after):
+    return None if before == after else {"archived": before}
+
+
+async def _archived_revert(session, principal, changes):
+    for archived, ids in _groups(changes, lambda b: b["archived"]):
+        await archive.set_archived(session, principal, ids, archived)
+
+
+ARCHIVED = Facet(_archived_snapshot, _archived_diff, _archived_revert)
+
+
 # --- fields (columns and addresses) ------------------------------------------------------------
 
 # Derived, bookkeeping or not a field: never restored from a snapshot.
@@ -184,6 +203,8 @@ NOT_FIELDS = frozenset(
         "search_text",
         "contact_search_text",
         "parent_id",
+        "archived_at",
+        "archived_by",
     }
 )
 FIELD_COLUMNS = [c for c in Customer.__table__.columns if c.key not in NOT_FIELDS]

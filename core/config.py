@@ -212,6 +212,12 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Origins (besides the server's own) allowed to open websockets.",
     )
+    files_sweep_seconds: float = Field(
+        default=3600,
+        ge=0,
+        description="How often uploads a crash left pending and files of customers erased "
+        "without their removal job are removed (`sweep_files`, also at start-up); 0: never.",
+    )
     outbox_sweep_seconds: float = Field(
         default=15,
         ge=0,

@@ -54,6 +54,8 @@ def counter_key(f) -> Key | None:
     """The counters whose sum is the number of customers matching `f`; None when no counter
     answers it (a field unknown here counts as one that needs counting)."""
     given = {} if f is None else {x.name: getattr(f, x.name) for x in fields(f)}
+    if given.pop("archived", None) not in (None, "EXCLUDE"):
+        return None  # the counters hold the live customers only
     given = {name: value for name, value in given.items() if _given(name, value)}
     if not given:
         return Key(("all",), (0,))

@@ -73,6 +73,27 @@ class CustomerFilter:
     follow_up_after: datetime | None = None
     follow_up_before: datetime | None = None
     custom_fields: list[FieldPredicate] = field(default_factory=list)
+    # EXCLUDE, INCLUDE or ONLY; None: EXCLUDE unless `where` names an archive field.
+    archived: str | None = None
+
+
+ARCHIVED = {
+    "EXCLUDE": C.archived_at.is_(None),
+    "ONLY": C.archived_at.is_not(None),
+    "INCLUDE": None,
+}
+
+
+def archived_condition(f: CustomerFilter | None, where: Prepared | None = None):
+    """Which customers the archive leaves in: the live ones unless asked for otherwise."""
+    mode = f.archived if f is not None else None
+    if mode is None:
+        if where is not None and where.asks_for_archived:
+            return None
+        mode = "EXCLUDE"
+    if mode not in ARCHIVED:
+        raise InvalidInput.one(("archived",), f"Unknown archive mode {mode}.", "INVALID_VALUE")
+    return ARCHIVED[mode]
 
 
 def _filter_conditions(dialect: str, f: CustomerFilter, definitions: dict[str, dict]) -> list:
@@ -186,6 +207,9 @@ async def customer_conditions(
     asking for them. The search comes last: how it is looked up depends on the others
     (`core/customer_search.py`)."""
     conditions = []
+    archived = archived_condition(f, where)
+    if archived is not None:
+        conditions.append(archived)
     asks_for_children = f is not None and (f.parent_id is not None or f.has_parent is not None)
     asks_for_children = asks_for_children or (where is not None and where.asks_for_children)
     if not principal.show_sub_customers and not asks_for_children:
@@ -278,9 +302,27 @@ async def count_customers(
         return counts.Count(value)
     conditions = await customer_conditions(conn, principal, f, search_candidates, where=where)
     counted = visible_customer_ids(principal)
+    if counted is not None and len(conditions) == 1 and conditions[0] is ARCHIVED["EXCLUDE"]:
+        return await _live_of(conn, principal, counted, cap)
     if counted is None or conditions:
         counted = select(C.id).where(visible_customers(principal), *conditions)
     return await counts.capped(conn, counted, cap)
+
+
+async def _live_of(conn, principal: Principal, visible_ids: Select, cap: int) -> counts.Count:
+    """A restricted worker's whole list: their links' ids (index-only) less the archived
+    ones among them (few, from the archived rows' partial index)."""
+    archived = await conn.scalar(
+        select(func.count()).where(
+            C.tenant_id == principal.tenant_id,
+            C.archived_at.is_not(None),
+            C.id.in_(visible_ids),
+        )
+    )
+    found = await counts.capped(conn, visible_ids, cap + archived)
+    if not found.exact:
+        return counts.Count(cap, exact=False)
+    return counts.Count(found.value - archived)
 
 
 async def customers_by_ids(conn, principal: Principal, ids: Sequence[int]) -> dict[int, dict]:
@@ -293,7 +335,7 @@ async def customers_by_ids(conn, principal: Principal, ids: Sequence[int]) -> di
 def sub_customer_counts_query(principal: Principal, ids) -> Select:
     return (
         select(C.parent_id, func.count())
-        .where(visible_customers(principal), C.parent_id.in_(ids))
+        .where(visible_customers(principal), C.parent_id.in_(ids), C.archived_at.is_(None))
         .group_by(C.parent_id)
     )
 
@@ -419,7 +461,11 @@ async def folder_customer_counts(conn, principal: Principal, folder_ids: Sequenc
     rows = await conn.execute(
         select(CustomerFolder.folder_id, func.count())
         .join(C, C.id == CustomerFolder.customer_id)
-        .where(visible_customers(principal), CustomerFolder.folder_id.in_(folder_ids))
+        .where(
+            visible_customers(principal),
+            CustomerFolder.folder_id.in_(folder_ids),
+            C.archived_at.is_(None),
+        )
         .group_by(CustomerFolder.folder_id)
     )
     return {key: count for key, count in rows}

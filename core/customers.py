@@ -14,6 +14,7 @@ from core import (
     access,
     custom_fields,
     duplicates,
+    file_jobs,
     identities,  # noqa: F401 (its listener keeps customer_identities)
     standard_fields,
 )
@@ -84,9 +85,11 @@ async def get_customers(
     ids: Sequence[int],
     field: str = "customerIds",
     for_edit: bool = True,
+    archived_ok: bool = False,
 ) -> list[Customer]:
     """The visible customers with these ids, in order; a missing one is named by index. With
-    `for_edit`, one the worker sees but may not change is `FORBIDDEN`."""
+    `for_edit`, one the worker sees but may not change is `FORBIDDEN`, and an archived one
+    `CUSTOMER_ARCHIVED` unless `archived_ok` (restore, hard delete)."""
     if len(ids) > MAX_BULK:
         raise InvalidInput.one(
             ("input", field), f"At most {MAX_BULK} customers at once.", "TOO_MANY"
@@ -105,7 +108,15 @@ async def get_customers(
         raise InvalidInput(missing)
     if for_edit:
         await _require_editable(session, principal, list(found))
+        if not archived_ok:
+            archived = [i for i, cid in enumerate(ids) if found[cid].archived_at is not None]
+            if archived:
+                raise InvalidInput([archived_problem(("input", field, str(i))) for i in archived])
     return [found[cid] for cid in dict.fromkeys(ids)]
+
+
+def archived_problem(field: tuple[str, ...] = ("input",)) -> Problem:
+    return Problem(field, "The customer is archived: restore it first.", "CUSTOMER_ARCHIVED")
 
 
 async def _require_editable(session: AsyncSession, principal: Principal, ids: list[int]) -> None:
@@ -121,8 +132,14 @@ async def _require_editable(session: AsyncSession, principal: Principal, ids: li
 
 
 async def get_customer(
-    session: AsyncSession, principal: Principal, customer_id: int, for_edit: bool = True
+    session: AsyncSession,
+    principal: Principal,
+    customer_id: int,
+    for_edit: bool = True,
+    archived_ok: bool = False,
 ) -> Customer:
+    """For editing (module writes too, through `core.records.for_update`): locked, editable
+    and not archived (`CUSTOMER_ARCHIVED`) unless `archived_ok`."""
     query = select(Customer).where(access.visible_customers(principal), Customer.id == customer_id)
     if for_edit:  # PostgreSQL: a concurrent write waits here and then reads the new version
         query = query.with_for_update(of=Customer)
@@ -131,14 +148,19 @@ async def get_customer(
         raise NotFound("Customer")
     if for_edit:
         await _require_editable(session, principal, [customer.id])
+        if customer.archived_at is not None and not archived_ok:
+            raise InvalidInput([archived_problem()])
     return customer
 
 
 async def _parent(session: AsyncSession, principal: Principal, parent_id: int) -> Customer:
     try:
-        return await get_customer(session, principal, parent_id, for_edit=False)
+        parent = await get_customer(session, principal, parent_id, for_edit=False)
     except NotFound as exc:
         raise InvalidInput.one(("input", "parentId"), "Customer not found.", "NOT_FOUND") from exc
+    if parent.archived_at is not None:
+        raise InvalidInput([archived_problem(("input", "parentId"))])
+    return parent
 
 
 async def _emit(session, principal: Principal, name: str, customers, **data) -> None:
@@ -481,15 +503,19 @@ async def update_customer(
 
 
 async def delete_customer(session: AsyncSession, principal: Principal, customer_id: int) -> int:
-    """Sub-customers are kept and become top-level customers."""
-    access.require(principal, "customers.delete")
-    customer = await get_customer(session, principal, customer_id)
+    """Erasure for data-protection requests (`customers.erase`; archiving is the everyday
+    removal): module rows go through `hub_customer_deleting`, uploaded files through a job
+    enqueued in this transaction (`core/file_jobs.py`). Archived customers too. Sub-customers
+    are kept and become top-level customers."""
+    access.require(principal, "customers.erase")
+    customer = await get_customer(session, principal, customer_id, archived_ok=True)
     await _emit(session, principal, "customer.deleted", [customer])
     await module_hook(
         session, "hub_customer_deleting", tenant_id=principal.tenant_id, customer_id=customer.id
     )
     await session.delete(customer)
     await session.flush()
+    await file_jobs.enqueue_removal(session, principal, customer_id)
     return customer_id
 
 

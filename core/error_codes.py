@@ -96,4 +96,6 @@ CORE_CODES = {
     "be undone.",
     "SEGMENT_CYCLE": "A dynamic segment's filter would reach the segment itself again.",
     "SEGMENT_TOO_DEEP": "Dynamic segments name each other more than 3 levels deep.",
+    "CUSTOMER_ARCHIVED": "The customer is archived: only restoring or erasing it is "
+    "allowed (restoreCustomer, then try again).",
 }

@@ -49,6 +49,8 @@ CORE_EVENT_TYPES = frozenset(
         "file.uploaded",  # {"fileId": id, "name": safe name, "size": bytes}
         "segment.members_added",  # {"segment": ref}: the customer joined a static segment
         "segment.members_removed",  # {"segment": ref}: the customer left a static segment
+        "customer.archived",  # {}: out of lists and counts until restored (core/archive.py)
+        "customer.restored",  # {}
     }
 )
 

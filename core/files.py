@@ -8,8 +8,8 @@ written to the storage, then the row `committed` with its event in the mutation'
 transaction. If the object cannot be written or the commit fails, the object and the row are
 removed at once; if the process dies in between, `sweep_files` finds the pending row later.
 
-The job runner (not here) calls `remove_customer_files` for a deleted customer and
-`sweep_files` periodically; a deleted customer's rows are invisible meanwhile."""
+The job runner calls `remove_customer_files` for an erased customer (`core/file_jobs.py`) and
+each process `sweep_files` periodically; an erased customer's rows are invisible meanwhile."""
 
 import hashlib
 import posixpath

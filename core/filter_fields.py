@@ -165,6 +165,14 @@ def standard_fields(dialect: str) -> dict[str, Field]:
         Field("segment", SEGMENT, "Segments the customer is in: a static one's members, "
               "or the customers a dynamic one's saved filter matches.", id_type="Segment",
               indexed="segment_members (tenant_id, customer_id, segment_id)"),
+        Field("archived", BOOLEAN,
+              "Archived customers. Naming `archived` or `archivedAt` in `where` lists archived "
+              "customers too (otherwise they are left out).",
+              C.archived_at.is_not(None), indexed="customers (tenant_id, archived_at, id) "
+              "WHERE archived_at IS NOT NULL"),
+        Field("archivedAt", DATETIME, "When it was archived (empty: not archived).",
+              C.archived_at, sortable=True,
+              indexed="customers (tenant_id, archived_at, id) WHERE archived_at IS NOT NULL"),
     ]  # fmt: skip
     return {f.name: f for f in fields}
 

@@ -498,6 +498,7 @@ class Prepared:
     condition: ColumnElement[bool] | None
     sort: Sort | None
     asks_for_children: bool
+    asks_for_archived: bool = False  # then archived customers are not left out by default
 
 
 async def prepare(
@@ -525,7 +526,8 @@ async def prepare(
     names = [leaf.field for leaf in leaves(tree)] if tree else []
     condition = compile_where(reg, principal, tree) if tree and tree.children else None
     sort = sort_by(reg, principal, sort_key, ("orderBy", "key")) if sort_key else None
-    return Prepared(condition, sort, "parent" in names)
+    archive = {"archived", "archivedAt"} & set(names)
+    return Prepared(condition, sort, "parent" in names, bool(archive))
 
 
 async def registry_for(

@@ -145,6 +145,7 @@ class JobRunner:
     ):
         self.db = db
         self.plugins = plugins
+        self.storage = None  # the file store, for core's file jobs (set by `server.create_app`)
         self.outbox = outbox
         self.handlers = j.handlers(plugins)
         self.kinds = sorted(self.handlers)

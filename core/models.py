@@ -248,6 +248,14 @@ class Customer(Base):
         Index(None, "tenant_id", "follow_up_at", "id"),
         Index(None, "tenant_id", "parent_id"),
         Index(None, "tenant_id", "status_id"),
+        Index(
+            "ix_customers_archived",
+            "tenant_id",
+            "archived_at",
+            "id",
+            sqlite_where=text("archived_at IS NOT NULL"),
+            postgresql_where=text("archived_at IS NOT NULL"),
+        ),
         NEVER_REUSE_IDS,
     )
 
@@ -300,6 +308,10 @@ class Customer(Base):
     contact_search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Archived (migration 0012_archive, `core/archive.py`): out of lists and counters until
+    # restored; who archived it, a worker id kept without a foreign key like an event's actor.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    archived_by: Mapped[int | None] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer)
 
     # Every ORM flush checks and bumps the version: a concurrent edit fails instead of

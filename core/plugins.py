@@ -48,6 +48,9 @@ class Plugins:
             for name in entry_points:
                 if not pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP, name):
                     raise PluginError(f"plugin {name}: no such entry point in {ENTRY_POINT_GROUP}")
+        from core import file_jobs  # core's own job kinds (its imports come back here)
+
+        pm.register(file_jobs, name="core.file_jobs")
         for plugin in extra:
             pm.register(plugin, name=getattr(plugin, "__name__", None))
         self.pm = pm

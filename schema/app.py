@@ -6,6 +6,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 
 from schema.catalog.mutations import CatalogMutations
 from schema.catalog.queries import CatalogQueries
+from schema.customers.archive import ArchiveMutations
 from schema.customers.bulk import BulkMutations, BulkQueries
 from schema.customers.contacts import ContactMutations
 from schema.customers.csv_export import CsvExportMutations, CsvExportQueries
@@ -64,6 +65,7 @@ class Mutation(
     CsvExportMutations,
     BulkMutations,
     SegmentMutations,
+    ArchiveMutations,
 ):
     pass
 

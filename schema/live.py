@@ -41,6 +41,8 @@ MAX_REPLAYED = 500
 RETRY_DELAY = 0.5
 RESYNC = "__resync__"
 REMOVALS = ("customer.deleted", "customer.merged_away")
+# The list leaves archived customers out: for it an archive is a removal, a restore a creation.
+ARCHIVING = {"customer.archived": "REMOVED", "customer.restored": "CREATED"}
 SLOW_CLIENT_CLOSE = 4413
 SLOW_CLIENT_REASON = "Too many updates waiting: reconnect and subscribe again."
 REVOKED_CLOSE = 4403
@@ -329,6 +331,8 @@ def list_changes(burst: list[dict], visible: set[int], sees_all: bool) -> list:
             kind = "REMOVED"
         elif customer_id not in visible:
             continue
+        elif message["name"] in ARCHIVING:
+            kind = ARCHIVING[message["name"]]
         elif message["name"] == "customer.created":
             kind = "CREATED"
         else:

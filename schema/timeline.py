@@ -68,6 +68,8 @@ CORE_SUMMARIES: dict[str, tuple[str, str]] = {
         "{actor} took the customer out of a segment",
         "Taken out of a segment",
     ),
+    "customer.archived": ("{actor} archived the customer", "Customer archived"),
+    "customer.restored": ("{actor} restored the customer", "Customer restored"),
 }
 UNSPECIFIED_UPDATE = ("{actor} updated the customer", "Customer updated")
 # Link events (`{"added": [ref], "removed": [ref]}`): what each side reads as, with the

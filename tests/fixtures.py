@@ -86,6 +86,7 @@ def settings(database_url, tmp_path_factory) -> Settings:
         secret_key=SECRET,
         redis_url=None,
         outbox_sweep_seconds=0,
+        files_sweep_seconds=0,
         job_poll_seconds=0,
         _env_file=None,
     )

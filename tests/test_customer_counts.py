@@ -107,7 +107,8 @@ def setup_tenant(api: Api) -> dict:
         "folders": [make_folder(api, f"Folder {i}")["id"] for i in range(3)],
         "tags": [make_tag(api, f"Tag {i}") for i in range(3)],
         "workers": [make_worker(api, f"Worker {i}") for i in range(2)] + [admin],
-        "customers": [],
+        "customers": [],  # live ones
+        "archived": [],
         "hides_subs": hides,
     }
 
@@ -182,20 +183,34 @@ class Mutations:
             api.mutate("linkSubCustomer", {"id": child, "parentId": parent})  # may be a cycle
         elif action == "unparent":
             api.ok("unlinkSubCustomer", {"id": self.one()})
+        elif action == "archive":
+            api.ok("bulkArchiveCustomers", {"customerIds": ids})
+            s["customers"] = [c for c in s["customers"] if c not in ids]
+            s["archived"] += ids
+        elif action == "restore" and s["archived"]:
+            back = self.some(s["archived"], 4) or s["archived"][:1]
+            api.ok("bulkRestoreCustomers", {"customerIds": back})
+            s["archived"] = [c for c in s["archived"] if c not in back]
+            s["customers"] += back
+        elif action == "restore":  # nothing archived yet: there and back
+            one = self.one()
+            api.ok("archiveCustomer", {"customerId": one})
+            api.ok("restoreCustomer", {"customerId": one})
         elif action == "merge":
             source, target = rng.sample(s["customers"], 2)
             merged = api.mutate("mergeCustomers", {"sourceId": source, "targetId": target})
             if not merged["userErrors"]:
                 s["customers"].remove(source)
-        else:
-            victim = self.one()
+        else:  # an archived customer may be erased too
+            victim = rng.choice(s["customers"] + s["archived"])
             api.ok("deleteCustomer", {"id": victim})
-            s["customers"].remove(victim)
+            (s["customers"] if victim in s["customers"] else s["archived"]).remove(victim)
 
 
 ACTIONS = [
     "create", "create", "sub", "status", "bulk_status", "kind", "parent", "unparent", "merge",
-    "delete", *(f"{verb} {kind}" for verb in ("add", "remove") for kind in LINKS),
+    "delete", "archive", "archive", "restore",
+    *(f"{verb} {kind}" for verb in ("add", "remove") for kind in LINKS),
 ]  # fmt: skip
 
 
@@ -206,6 +221,9 @@ def test_counters_stay_exact_through_every_write_path(api, client, database_url)
         mutations.round()
         seen = assert_counters_exact(api, state)
         assert seen["{}"] == len(state["customers"]), round_
+        everyone = api.query("{ customers(first: 0, archived: INCLUDE) { totalCount } }")
+        assert everyone["customers"]["totalCount"] == len(state["customers"] + state["archived"])
+    assert state["archived"], "the rounds archived no one"
     if database_url.startswith("postgresql"):
         fold(client, api.tenant_id)
         assert_counters_exact(api, state)

@@ -189,8 +189,14 @@ GUARDED: dict[str, Guarded] = {
         lambda a, ids: mutation(a, "createCustomer", {"name": "Walk-in"}),
         written=owner_reads("{ customers { totalCount } }", "customers", "totalCount"),
     ),
-    "customers.delete": Guarded(
+    "customers.delete": Guarded(  # archiving is the everyday removal
         STAFF,
+        lambda a, ids: mutation(a, "archiveCustomer", {"customerId": ids["customer"]}),
+        assigned,
+        of_customer("archivedAt", "archivedAt"),
+    ),
+    "customers.erase": Guarded(
+        ADMINS,
         lambda a, ids: mutation(a, "deleteCustomer", {"id": ids["customer"]}),
         assigned,
         owner_reads("query($id: ID!) { customer(id: $id) { id } }", "customer", id="customer"),

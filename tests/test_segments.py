@@ -370,7 +370,6 @@ def test_a_merge_keeps_the_source_memberships(api, town):
     assert read(api, vips)["count"] == 1
 
 
-
 def test_undoing_a_merge_gives_the_memberships_back(api, town):
     vips = segment(api, "VIPs")
     gold = segment(api, "Gold")

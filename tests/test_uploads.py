@@ -19,6 +19,7 @@ from core.models import StoredFile
 from server import create_app
 from tests.fixtures import new_tenant, run
 from tests.support import Api, count_statements, gid, pk_of, token_for
+from tests.test_archive import wait_for_removal_job
 from tests.uploads import PDF, PNG, UPLOAD, multipart, upload, uploaded
 
 FILES = "query($id: ID!) { customer(id: $id) { uploadedFiles { totalCount edges { node { id name } } } } }"  # noqa: E501
@@ -501,7 +502,7 @@ def test_another_tenants_file_is_not_found(api, other_api):
 # --- deletion, merge ----------------------------------------------------------------------------
 
 
-def test_a_deleted_customers_files_vanish_and_are_removed_by_the_runners_function(api):
+def test_a_deleted_customers_files_vanish_and_are_removed_by_the_runners_job(api):
     ada, bob = customer(api, "Ada"), customer(api, "Bob")
     file = uploaded(api, customer_id=ada)
     kept = uploaded(api, customer_id=bob)
@@ -514,7 +515,7 @@ def test_a_deleted_customers_files_vanish_and_are_removed_by_the_runners_functio
             app.state.db, app.state.storage, api.tenant_id, pk_of(ada)
         )
 
-    assert run(api.client, remove) == 1
+    assert wait_for_removal_job(api)["result"] == {"removed": 1}  # the delete's job
     assert run(api.client, remove) == 0  # again: nothing, no error
     assert [r["id"] for r in rows(api)] == [pk_of(kept["id"])]
     assert len(objects(api)) == 1

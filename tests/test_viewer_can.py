@@ -73,7 +73,7 @@ def test_what_viewer_can_says_is_what_the_mutations_do(shop):
         tickets = next(m for m in found["modules"] if m["module"] == "tickets")
         assert found["edit"] == allowed(agent, UPDATE, ids[key]), key
         assert tickets["manage"] == allowed(agent, OPEN, ids[key]), key
-        assert found["delete"] is False  # agents lack customers.delete
+        assert found["delete"] is False  # agents lack customers.erase
     assert can(agent, ids["in_sales"])["edit"] is False  # view-only folder access
     assert can(agent, ids["in_sales"])["modules"][0]["permissions"] == ["tickets.view"]
     owner.ok("setFolderAccess", {"folderId": sales, "role": "AGENT", "level": "EDIT"})

@@ -250,6 +250,22 @@ ACTIONS = [
         {"worker_ids": list[strawberry.ID]},
         _ids("worker_ids", "Worker", "worker_ids"),
     ),
+    (
+        "archive_customers",
+        "BulkArchiveCustomersInput",
+        "Archive several customers: out of lists, search and counts, everything kept. Needs "
+        "`customers.delete`.",
+        {},
+        lambda i: {},
+    ),
+    (
+        "restore_customers",
+        "BulkRestoreCustomersInput",
+        "Bring several archived customers back (by filter: `where` naming `archived`). Needs "
+        "`customers.delete`.",
+        {},
+        lambda i: {},
+    ),
 ]
 
 

@@ -223,3 +223,18 @@ def sent(obj, names: dict[str, str]) -> dict:
     """Core-named changes for the input members the client actually sent (UNSET is absent)."""
     values = {core: getattr(obj, attr, UNSET) for attr, core in names.items()}
     return {core: value for core, value in values.items() if value is not UNSET}
+
+
+@strawberry.enum(description="Archived customers in a list.")
+class ArchivedCustomers(Enum):
+    EXCLUDE = "EXCLUDE"
+    INCLUDE = "INCLUDE"
+    ONLY = "ONLY"
+
+
+def with_archived(f: q.CustomerFilter | None, archived: "ArchivedCustomers | None"):
+    if archived is None:
+        return f
+    f = f or q.CustomerFilter()
+    f.archived = archived.value
+    return f

@@ -391,7 +391,11 @@ class CustomerMutations:
             ),
         )
 
-    @strawberry.mutation(description="Delete a customer; its sub-customers become top-level.")
+    @strawberry.mutation(
+        description="Erase a customer for good (data-protection requests; `archiveCustomer` "
+        "is the everyday removal): its module rows now, its files by a job right after. Needs "
+        "`customers.erase`. Its sub-customers become top-level."
+    )
     async def delete_customer(self, info: Info, input: DeleteCustomerInput) -> DeletePayload:
         return await deleted(info, input.id, lambda s, p: svc.delete_customer(s, p, _cid(input.id)))
 

@@ -9,7 +9,12 @@ from core.errors import NotFound
 from core.export import export_customer
 from core.pagination import PageRequest
 from schema.context import Info
-from schema.customers.inputs import CustomerFilter, CustomerOrder
+from schema.customers.inputs import (
+    ArchivedCustomers,
+    CustomerFilter,
+    CustomerOrder,
+    with_archived,
+)
 from schema.customers.profile import load_customer
 from schema.customers.types import Customer, customer_page
 from schema.customers.where import CustomerFilterField, CustomerWhere, customer_filter_fields
@@ -39,11 +44,19 @@ class CustomerQueries:
                 "(`customerFilterFields`). Given with `filter`, both must hold."
             ),
         ] = None,
+        archived: Annotated[
+            ArchivedCustomers | None,
+            strawberry.argument(
+                description="Archived customers: left out (EXCLUDE, the default), listed too "
+                "(INCLUDE) or alone (ONLY). Without it, a `where` naming `archived` or "
+                "`archivedAt` decides by itself."
+            ),
+        ] = None,
     ) -> Connection[Customer]:
         order = order_by or CustomerOrder()
         return await customer_page(
             info,
-            filter.to_core() if filter else None,
+            with_archived(filter.to_core() if filter else None, archived),
             PageRequest(first, after, last, before),
             order.field.value,
             order.direction == OrderDirection.DESC,

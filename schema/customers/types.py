@@ -144,8 +144,13 @@ class Customer(Node):
     version: int = strawberry.field(
         description="Grows with every change; send it as `expectedVersion` to refuse stale edits."
     )
+    archived_at: datetime | None = strawberry.field(
+        description="When it was archived (`archiveCustomer`); null for a live customer. An "
+        "archived customer is out of lists and counts until `restoreCustomer`."
+    )
     status_id: Private[int | None]
     parent_id: Private[int | None]
+    archived_by_id: Private[int | None]
     values: Private[dict]
     ready: Private[dict]
 
@@ -176,8 +181,10 @@ class Customer(Node):
             created_at=row["created_at"],
             updated_at=row["updated_at"],
             version=row["version"],
+            archived_at=row.get("archived_at"),
             status_id=row["status_id"],
             parent_id=row["parent_id"],
+            archived_by_id=row.get("archived_by"),
             values=row["custom_fields"] or {},
             ready={},
         )
@@ -213,7 +220,14 @@ class Customer(Node):
     def parent(self, info: Info) -> "Customer | None":
         return self.ready["parent"] if "parent" in self.ready else self._parent(info)
 
-    @strawberry.field(description="How many direct sub-customers this customer has.")
+    @strawberry.field(description="Who archived it; null when live or the worker is gone.")
+    async def archived_by(self, info: Info) -> Worker | None:
+        if self.archived_by_id is None:
+            return None
+        row = await info.context.loaders.worker.load(self.archived_by_id)
+        return Worker.from_row(row) if row else None
+
+    @strawberry.field(description="How many direct live sub-customers this customer has.")
     def sub_customer_count(self, info: Info) -> int:
         if "sub_customer_count" in self.ready:
             return self.ready["sub_customer_count"]

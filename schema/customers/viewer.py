@@ -30,7 +30,10 @@ class ModuleAbilities:
 @strawberry.type(description="What the viewer may do to this customer.")
 class CustomerViewerCan:
     edit: bool = strawberry.field(description="Change its fields, folders, tags and workers.")
-    delete: bool
+    delete: bool = strawberry.field(description="Erase it for good (`deleteCustomer`).")
+    archive: bool = strawberry.field(
+        description="Archive or restore it (`archiveCustomer`, `restoreCustomer`)."
+    )
     modules: list[ModuleAbilities] = strawberry.field(
         description="Each enabled module whose tab the viewer may open."
     )
@@ -76,6 +79,7 @@ async def viewer_can(info: Info, customer_id: int) -> CustomerViewerCan:
             modules.append(ModuleAbilities(module=module, permissions=held))
     return CustomerViewerCan(
         edit=editable,
-        delete=editable and access.can(principal, "customers.delete"),
+        delete=editable and access.can(principal, "customers.erase"),
+        archive=editable and access.can(principal, "customers.delete"),
         modules=modules,
     )
