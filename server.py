@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
     endpoint.metrics = metrics = Metrics(lambda: gauges(db, endpoint, bus, outbox, jobs))
     endpoint.spans = RequestSpans(tracing) if tracing else None
     endpoint.storage = storage = make_storage(settings)
+    jobs.storage = storage
 
     @asynccontextmanager
     async def lifespan(_app):

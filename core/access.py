@@ -62,6 +62,7 @@ DEFAULTS: dict[str, tuple[str, ...]] = {
     "jobs.view_all": ADMINS,
     "files.view": ALL,
     "files.upload": ALL,
+    "customers.import": STAFF,
 }
 
 PERMISSIONS: dict[str, frozenset[str]] = {

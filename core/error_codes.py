@@ -80,4 +80,7 @@ CORE_CODES = {
     "for this purpose.",
     "INVALID_TRANSITION": "The record cannot move from its status to the one asked "
     "(the message names both and what is allowed).",
+    # CSV imports (`core/csv_import.py`)
+    "TOO_MANY_ROWS": "A CSV import has more data rows than `IMPORT_MAX_ROWS`.",
+    "AMBIGUOUS_MATCH": "An import row's email or phone matches more than one customer.",
 }

@@ -44,6 +44,9 @@ CORE_EVENT_TYPES = frozenset(
         "job.progressed",
         "job.finished",
         "file.uploaded",  # {"fileId": id, "name": safe name, "size": bytes}
+        # One per chunk of a CSV import (not one per row): {"importId", "created", "updated"}
+        "customers.imported",
+        "customers.import_reverted",  # {"importId", "deleted", "restored"}, per chunk
     }
 )
 

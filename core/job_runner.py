@@ -160,6 +160,7 @@ class JobRunner:
         self._task: asyncio.Task | None = None
         self._stopping = False
         self.depth = {"waiting": 0, "running": 0}
+        self.storage = None  # the app's object store, for handlers that read uploads
         if outbox is not None:
             outbox.on_commit.append(self._committed)
 

@@ -246,6 +246,7 @@ class Customer(Base):
         Index(None, "tenant_id", "follow_up_at", "id"),
         Index(None, "tenant_id", "parent_id"),
         Index(None, "tenant_id", "status_id"),
+        Index("uq_customers_tenant_id_external_id", "tenant_id", "external_id", unique=True),
         NEVER_REUSE_IDS,
     )
 
@@ -299,6 +300,8 @@ class Customer(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer)
+    # The customer's id in another system (imports match on it): unique per tenant where set.
+    external_id: Mapped[str | None] = mapped_column(String(100))
 
     # Every ORM flush checks and bumps the version: a concurrent edit fails instead of
     # silently overwriting.

@@ -7,6 +7,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 from schema.catalog.mutations import CatalogMutations
 from schema.catalog.queries import CatalogQueries
 from schema.customers.contacts import ContactMutations
+from schema.customers.imports import ImportMutations, ImportQueries
 from schema.customers.mutations import CustomerMutations
 from schema.customers.queries import CustomerQueries
 from schema.errors import ErrorCodes
@@ -34,6 +35,7 @@ class Query(
     PermissionQueries,
     SecurityQueries,
     JobQueries,
+    ImportQueries,
 ):
     pass
 
@@ -49,6 +51,7 @@ class Mutation(
     SecurityMutations,
     JobMutations,
     FileMutations,
+    ImportMutations,
 ):
     pass
 

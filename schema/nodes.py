@@ -6,6 +6,7 @@ import strawberry
 from core.errors import InvalidInput
 from schema.catalog.types import CustomFieldDefinition, Folder, Status, Tag
 from schema.context import Info
+from schema.customers.imports import CustomerImport, load_import
 from schema.customers.standard import CustomerContact
 from schema.customers.types import Customer
 from schema.files import StoredFile, load_file
@@ -46,6 +47,7 @@ RESOLVERS = {
     "Tenant": (Tenant, _tenant),
     "Job": (Job, job_row),
     "StoredFile": (StoredFile, load_file),
+    "CustomerImport": (CustomerImport, load_import),
 }
 
 

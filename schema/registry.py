@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from strawberry.schema.name_converter import NameConverter
 
+from core import csv_import_jobs
 from core.config import Settings
 from core.plugins import PluginError, Plugins, entry_point_names
 from schema import hookspecs
@@ -152,4 +153,4 @@ def make_plugins(extra: Iterable[object] = (), entry_points: bool | None = None)
     """The installed plugins (or those `PLUGINS` names) plus `extra` ones."""
     if entry_points is None:
         entry_points = entry_point_names(Settings())
-    return Plugins(specs=[hookspecs], extra=extra, entry_points=entry_points)
+    return Plugins(specs=[hookspecs], extra=[csv_import_jobs, *extra], entry_points=entry_points)

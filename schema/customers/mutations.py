@@ -72,9 +72,13 @@ class CreateCustomerInput:
     parent_id: strawberry.ID | None = strawberry.field(
         default=None, description="Create it as a sub-customer of this customer (no copying)."
     )
+    external_id: str | None = strawberry.field(
+        default=None, description="Its id in another system; unique in the tenant (TAKEN)."
+    )
 
     def to_core(self) -> dict:
         return {
+            "external_id": self.external_id,
             "name": self.name,
             "kind": self.kind.value,
             "avatar_url": self.avatar_url,
@@ -131,11 +135,15 @@ class UpdateCustomerInput:
     custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
         default=UNSET, description="Only the fields listed change."
     )
+    external_id: str | None = strawberry.field(
+        default=UNSET, description="Its id in another system; unique in the tenant (TAKEN)."
+    )
 
     def to_core(self) -> dict:
         changes = sent(
             self,
             {
+                "external_id": "external_id",
                 "name": "name",
                 "avatar_url": "avatar_url",
                 "company": "company",

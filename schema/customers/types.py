@@ -143,6 +143,11 @@ class Customer(Node):
     version: int = strawberry.field(
         description="Grows with every change; send it as `expectedVersion` to refuse stale edits."
     )
+    external_id: str | None = strawberry.field(
+        default=None,
+        description="The customer's id in another system (imports match on it); unique in "
+        "the tenant.",
+    )
     status_id: Private[int | None]
     parent_id: Private[int | None]
     values: Private[dict]
@@ -175,6 +180,7 @@ class Customer(Node):
             created_at=row["created_at"],
             updated_at=row["updated_at"],
             version=row["version"],
+            external_id=row.get("external_id"),
             status_id=row["status_id"],
             parent_id=row["parent_id"],
             values=row["custom_fields"] or {},
