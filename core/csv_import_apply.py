@@ -95,6 +95,10 @@ async def find_matches(session, tenant_id: int, match_by: str, keys: set[str]) -
 
 
 def _failed(line: Line) -> Outcome:
+    """A line that did not parse, with what the field checks find besides (all at once)."""
+    more: list[Problem] = []
+    core.new_customer_values(line.data, more)
+    line.problems += [p for p in more if p.code != "REQUIRED"]
     code, reason = line.reason()
     return Outcome(line.line, "FAILED", code=code, reason=reason)
 

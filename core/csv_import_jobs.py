@@ -111,7 +111,7 @@ async def run(ctx) -> dict:
             if number <= start:
                 continue
             batch.append(parse_line(number, cells, mapping, catalog, imp["match_by"]))
-            if len(batch) >= CHUNK:
+            if len(batch) >= ctx.payload.get("chunk", CHUNK):
                 await flush()
         if batch:
             await flush()
@@ -192,7 +192,7 @@ async def revert(ctx) -> dict:
     return {"deleted": deleted, "restored": restored}
 
 
-async def start_run(session, principal, import_id: int) -> tuple[dict, object]:
+async def start_run(session, principal, import_id: int, chunk: int = CHUNK) -> tuple[dict, object]:
     from core.csv_import import get
 
     imp = await get(session, principal, import_id, lock=True)
@@ -205,7 +205,7 @@ async def start_run(session, principal, import_id: int) -> tuple[dict, object]:
         raise InvalidInput.one(("input", "importId"), message, "INVALID_TRANSITION")
     if not imp["mapping"]:
         raise InvalidInput.one(("input", "importId"), "Map at least one column.", "REQUIRED")
-    payload = {"importId": imp["id"], "workerId": principal.worker_id}
+    payload = {"importId": imp["id"], "workerId": principal.worker_id, "chunk": chunk}
     job, _ = await jobs.enqueue(
         session, principal.tenant_id, RUN, payload, created_by=principal.worker_id,
         total=imp["row_count"],

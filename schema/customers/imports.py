@@ -23,7 +23,7 @@ from schema import kit
 from schema.context import Info
 from schema.ids import from_global_id, to_global_id
 from schema.jobs import Job, job_row
-from schema.payloads import UserError, mutate
+from schema.payloads import UserError, input_named, mutate
 from schema.relay import Connection, Node
 
 NEWEST = keyset.Order("imports.newest", (), csv_import.IMPORTS.c.id, descending=True)
@@ -275,6 +275,10 @@ class CustomerImportIdInput:
     import_id: strawberry.ID
 
 
+RunCustomerImportInput = input_named(CustomerImportIdInput, "RunCustomerImportInput")
+RevertCustomerImportInput = input_named(CustomerImportIdInput, "RevertCustomerImportInput")
+
+
 @strawberry.input(description="The saved mapping to delete.")
 class DeleteCustomerImportMappingInput:
     id: strawberry.ID
@@ -437,16 +441,17 @@ class ImportMutations:
         "after its last line done."
     )
     async def run_customer_import(
-        self, info: Info, input: CustomerImportIdInput
+        self, info: Info, input: RunCustomerImportInput
     ) -> CustomerImportJobPayload:
-        return await _job(info, input, runs.start_run)
+        chunk = info.context.settings.import_chunk_rows
+        return await _job(info, input, lambda s, p, pk: runs.start_run(s, p, pk, chunk))
 
     @strawberry.mutation(
         description="Undo an import as a job: its new customers are deleted, the ones it "
         "updated get their old values back. Needs `customers.delete` too."
     )
     async def revert_customer_import(
-        self, info: Info, input: CustomerImportIdInput
+        self, info: Info, input: RevertCustomerImportInput
     ) -> CustomerImportJobPayload:
         return await _job(info, input, runs.start_revert)
 
