@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 from server import create_app
 from tests.fixtures import new_tenant
-from tests.support import Api, create_worker, as_worker
+from tests.support import Api, as_worker, create_worker
 from tests.uploads import PNG, multipart
 
 IMPORT = """id status fileName encoding delimiter headers rowCount mapping { column field }
@@ -162,7 +162,10 @@ def test_preview_shows_what_would_happen_and_writes_nothing(owner):
         {"name": "Old", "emails": [{"value": "old@example.com"}]},
         "customer { id }",
     )
-    data = b"name,email,status\nNew,new@example.com,\nOld again,old@example.com,\n,x@example.com,\nBad,nope,Nonesuch\n"
+    data = (
+        b"name,email,status\nNew,new@example.com,\nOld again,old@example.com,\n"
+        b",x@example.com,\nBad,nope,Nonesuch\n"
+    )
     found = started(owner, data)
     rows = owner.query(PREVIEW, id=found["id"])["previewCustomerImport"]
     assert [(r["line"], r["outcome"], r["code"]) for r in rows] == [

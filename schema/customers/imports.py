@@ -96,7 +96,7 @@ class ImportFailure:
 
     @classmethod
     def from_row(cls, row) -> "ImportFailure":
-        return cls(line=row["line"], code=row["reason_code"] or "", message=row["reason"] or "")
+        return cls(row["line"], row["reason_code"] or "", row["reason"] or "")
 
 
 @strawberry.type(description="A line of the preview: what the run would do with it.")
