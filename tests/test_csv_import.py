@@ -3,14 +3,20 @@ BOM, cp1252), the guessed mapping, bad files, the preview (no writes), the run a
 its report, duplicate handling by external id and email, revert, permissions and tenants.
 The crash of a real process mid-import is `test_an_import_resumes_after_a_killed_process`."""
 
+import asyncio
+import json
 import time
 
+import httpx2
 import pytest
 from starlette.testclient import TestClient
 
+from core.database import Database
+from core.tenants import create_tenant
 from server import create_app
 from tests.fixtures import new_tenant
-from tests.support import Api, as_worker, create_worker
+from tests.servers import AppServer
+from tests.support import SECRET, Api, as_worker, create_worker, token_for
 from tests.uploads import PNG, multipart
 
 IMPORT = """id status fileName encoding delimiter headers rowCount mapping { column field }
@@ -285,3 +291,96 @@ def test_permissions_and_tenants(owner, import_client):
     payload = other.mutate("runCustomerImport", {"importId": found["id"]}, "job { id }")
     assert payload["userErrors"][0]["code"] == "NOT_FOUND"
     assert other.query(PREVIEW, id=found["id"])["previewCustomerImport"] == []
+
+
+# --- a crash mid-run ------------------------------------------------------------------------------
+
+N = 2000
+
+
+def _http(app, token: str, document: str, **variables) -> dict:
+    response = httpx2.post(
+        f"{app.url}/graphql",
+        json={"query": document, "variables": variables},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    body = response.json()
+    assert not body.get("errors"), body
+    return body["data"]
+
+
+def test_an_import_resumes_after_a_killed_process(database_url, tmp_path):
+    """SIGKILL mid-run; a second process takes the job over after its lease and finishes it
+    from the last committed chunk: every line once, no customer twice."""
+    environment = {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": SECRET,
+        "JOB_LEASE_SECONDS": "1.5",
+        "JOB_POLL_SECONDS": "0.2",
+        "JOB_PROGRESS_SECONDS": "0.1",
+        "OUTBOX_SWEEP_SECONDS": "0",
+        "STORAGE_DIR": str(tmp_path / "uploads"),
+        "IMPORT_CHUNK_ROWS": "5",
+    }
+    token = token_for(*crash_tenant(database_url))
+    made: list[AppServer] = []
+    try:
+        a = AppServer("a", tmp_path, environment)
+        made.append(a)
+        a.launch()
+        a.wait_ready()
+        data = "externalId,name\n" + "".join(f"ext-{i},Person {i}\n" for i in range(N))
+        operations = {"query": START, "variables": {"input": {"file": None}}}
+        response = httpx2.post(
+            f"{a.url}/graphql",
+            data={"operations": json.dumps(operations), "map": '{"0": ["variables.input.file"]}'},
+            files={"0": ("big.csv", data.encode(), "text/csv")},
+            headers={"Authorization": f"Bearer {token}", "Apollo-Require-Preflight": "true"},
+            timeout=30,
+        )
+        found = response.json()["data"]["startCustomerImport"]["customerImport"]
+        assert found["rowCount"] == N
+        assert {"column": "externalId", "field": "externalId"} in found["mapping"]
+        run_doc = """mutation($input: RunCustomerImportInput!) { runCustomerImport(input: $input)
+          { job { id } userErrors { code } } }"""
+        job_id = _http(a, token, run_doc, input={"importId": found["id"]})["runCustomerImport"]
+        job_id = job_id["job"]["id"]
+        deadline = time.monotonic() + 60
+        while _http(a, token, JOB, id=job_id)["job"]["progress"]["done"] < 100:
+            assert time.monotonic() < deadline, a.log_tail()
+            time.sleep(0.02)
+        a.process.kill()
+        a.process.wait(timeout=5)
+        b = AppServer("b", tmp_path, environment)
+        made.append(b)
+        b.launch()
+        b.wait_ready()
+        deadline = time.monotonic() + 120
+        while (job := _http(b, token, JOB, id=job_id)["job"])["status"] not in FINAL:
+            assert time.monotonic() < deadline, (job, b.log_tail())
+            time.sleep(0.1)
+        assert job["status"] == "SUCCEEDED", (job, b.log_tail())
+        assert job["attempts"] == 2
+        assert job["result"] == {"created": N, "updated": 0, "skipped": 0, "failed": 0}
+        count = _http(b, token, "{ customers { totalCount } }")["customers"]["totalCount"]
+        assert count == N
+    finally:
+        for app in made:
+            app.stop()
+
+
+def crash_tenant(database_url: str) -> tuple[int, int]:
+    async def work():
+        db = Database(database_url)
+        try:
+            async with db.transaction() as session:
+                label = time.monotonic_ns()
+                tenant, owner = await create_tenant(
+                    session, f"Import {label}", "Olivia Owner", f"owner-{label}@example.com"
+                )
+                return tenant.id, owner.id
+        finally:
+            await db.dispose()
+
+    return asyncio.run(work())
