@@ -208,6 +208,11 @@ class Settings(BaseSettings):
         "removes its object and row.",
     )
     introspection: bool = Field(default=True, description="False turns introspection off.")
+    merge_undo_days: int = Field(
+        default=30,
+        ge=0,
+        description="For how many days a merge of two customers can be undone (`undoMerge`).",
+    )
     count_cap: int = Field(
         default=100_000,
         ge=1,

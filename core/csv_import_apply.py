@@ -7,19 +7,23 @@ the run will do.
 
 What `create_customer` does besides its INSERT, done here per chunk: the default status,
 folder statuses, the creator's assignment for a worker without `customers.view_all`,
-`search_text` and `sort_name`; counters and the search index are trigger-kept. Events: one
+`search_text` and `sort_name`, the identity rows (`core.identities`, whose ORM listener a
+Core INSERT bypasses); counters and the search index are trigger-kept. Not done: the
+tenant's duplicate policy (`core.duplicates.check`): the import's own duplicate mode is
+the user's explicit choice for these lines. Events: one
 `customers.imported` per chunk instead of a `customer.created` and link events per row
 (a 100,000-line file would otherwise be 300,000 events); updates keep their
 `customer.updated`."""
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
-from sqlalchemy import func, insert, select, true, update
+from sqlalchemy import insert, select, update
 
-from core import access, custom_fields
+from core import access, custom_fields, identities
 from core import customers as core
 from core.auth import Principal
-from core.contacts import digits, search_text
+from core.contacts import search_text
 from core.csv_import_models import IMPORTS, ROWS
 from core.csv_import_rows import Catalog, Line
 from core.errors import Forbidden, InvalidInput, NotFound, Problem
@@ -52,45 +56,20 @@ class Result:
 
 
 async def find_matches(session, tenant_id: int, match_by: str, keys: set[str]) -> dict:
-    """{key: [customer ids]}. External ids use their unique index; emails and phones read
-    the customers' JSON lists (a scan of the tenant per chunk until an identity index
-    exists)."""
+    """{key: [customer ids]}: external ids through their unique index, emails and phones
+    through the identity index (`core/identities.py`, normalised as it normalises)."""
     if not keys:
         return {}
+    if match_by != "EXTERNAL_ID":
+        return await identities.lookup(session, tenant_id, match_by, keys)
     found: dict[str, list[int]] = {}
-    if match_by == "EXTERNAL_ID":
-        rows = await session.execute(
-            select(Customer.external_id, Customer.id).where(
-                Customer.tenant_id == tenant_id, Customer.external_id.in_(keys)
-            )
+    rows = await session.execute(
+        select(Customer.external_id, Customer.id).where(
+            Customer.tenant_id == tenant_id, Customer.external_id.in_(keys)
         )
-        for key, cid in rows:
-            found.setdefault(key, []).append(cid)
-        return found
-    member = "emails" if match_by == "EMAIL" else "phones"
-    dialect = session.bind.dialect.name
-    if dialect == "postgresql":
-        elements = func.jsonb_array_elements(getattr(Customer, member)).table_valued("value")
-        value = elements.c.value.op("->>")("value")
-    else:
-        elements = func.json_each(getattr(Customer, member)).table_valued("value")
-        value = func.json_extract(elements.c.value, "$.value")
-    if match_by == "PHONE":
-        if dialect == "postgresql":
-            value = func.regexp_replace(value, r"\D", "", "g")
-        else:
-            for char in " -()./+":
-                value = func.replace(value, char, "")
-    query = (
-        select(Customer.id, value.label("v"))
-        .select_from(Customer)
-        .join(elements, true())
-        .where(Customer.tenant_id == tenant_id, value.in_(keys))
     )
-    for cid, raw in await session.execute(query):
-        key = raw.lower() if match_by == "EMAIL" else digits(raw)
-        if key in keys and cid not in found.get(key, []):
-            found.setdefault(key, []).append(cid)
+    for key, cid in rows:
+        found.setdefault(key, []).append(cid)
     return found
 
 
@@ -250,6 +229,11 @@ async def _insert(session, principal: Principal, creates, catalog: Catalog) -> l
     for model, rows in ((CustomerFolder, folders), (CustomerTag, tags), (CustomerWorker, workers)):
         if rows:
             await session.execute(insert(model.__table__), rows)
+    made = [
+        SimpleNamespace(id=cid, **values) for (_, values), cid in zip(creates, ids, strict=True)
+    ]
+    for statement in identities.rewrite_statements(tenant_id, made, fresh=True):
+        await session.execute(*statement)
     return [Outcome(ln.line, "CREATED", cid) for (ln, _), cid in zip(creates, ids, strict=True)]
 
 

@@ -11,7 +11,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from core import access, custom_fields, standard_fields
+from core import (
+    access,
+    custom_fields,
+    duplicates,
+    identities,  # noqa: F401 (its listener keeps customer_identities)
+    standard_fields,
+)
 from core.auth import Principal
 from core.contacts import normalize_contacts, search_text
 from core.customer_queries import field_definitions
@@ -427,6 +433,7 @@ async def create_customer(session: AsyncSession, principal: Principal, data: dic
         await emit_link_changes(
             session, tenant_id, principal.worker_id, link, [(customer, rows, [])]
         )
+    await duplicates.check(session, principal, customer, set(), bool(data.get("allow_duplicate")))
     return customer
 
 
@@ -437,9 +444,12 @@ async def update_customer(
     changes: dict,
     expected_version: int | None = None,
 ) -> Customer:
-    """`changes` holds only the fields the caller sent; None clears an optional field."""
+    """`changes` holds only the fields the caller sent; None clears an optional field
+    (`allow_duplicate`: see `core/duplicates.py`)."""
     access.require(principal, "customers.edit")
+    allow_duplicate = bool(changes.pop("allow_duplicate", False))
     customer = await get_customer(session, principal, customer_id)
+    identities_before = duplicates.snapshot(customer)
     status_before = customer.status_id
     if expected_version is not None and expected_version != customer.version:
         raise InvalidInput.one(
@@ -496,6 +506,7 @@ async def update_customer(
     await _emit(session, principal, "customer.updated", [customer], changed=sorted(changes))
     if status_before != customer.status_id:
         await _emit_status_changes(session, principal, [(customer, status_before)])
+    await duplicates.check(session, principal, customer, identities_before, allow_duplicate)
     return customer
 
 

@@ -47,7 +47,8 @@ CORE_CODES = {
     "TOO_LONG": "Text over the member's length limit.",
     "TOO_MANY": "More items than allowed at once.",
     "TAKEN": "Another record already uses this (a name, an email).",
-    "DUPLICATE": "The same item given twice.",
+    "DUPLICATE": "The same item given twice; or, under the tenant's BLOCK duplicate policy, "
+    "a customer write that matches an existing customer (the payload's `duplicates`).",
     "VERSION_CONFLICT": "Changed by someone else since it was read; read it again.",
     "CYCLE": "Would make a record its own ancestor.",
     "TOO_DEEP": "Sub-customers nest deeper than allowed.",
@@ -55,6 +56,8 @@ CORE_CODES = {
     "SELF": "A worker cannot do this to themselves.",
     "FIELD_HIDDEN": "The custom field does not apply to this customer.",
     "ALREADY_CUSTOMER": "The lead is already a customer.",
+    "MERGE_UNDO_EXPIRED": "The merge is older than `MERGE_UNDO_DAYS`; it can no longer be undone.",
+    "MERGE_ALREADY_UNDONE": "The merge was undone already.",
     "NOT_IN_FOLDER": "The customer is not in that folder.",
     "INVALID_CURSOR": "The cursor was not made by this list and order.",
     "UNKNOWN_FIELD": "A filter or sort names a field the tenant does not have "

@@ -21,6 +21,9 @@ CORE_EVENT_TYPES = frozenset(
         "customer.deleted",  # {}
         "customer.merged",  # {"sourceId": id}; on the target, which may then gain links
         "customer.merged_away",  # {"intoId": id}; on the source, just before it is deleted
+        # {"mergeId", "sourceId", "kept": [columns the target changed since]} on the target;
+        # {"mergeId"} on the source, back under its id (core/merge_undo.py)
+        "customer.merge_undone",
         "customer.status_changed",  # {"from": ref | null, "to": ref | null}
         "customer.folder_changed",  # {"added": [ref], "removed": [ref]}: folders
         "customer.folder_status_changed",  # {"folder": ref, "from": ref | null, "to": ref}

@@ -5,7 +5,7 @@ source is deleted. All in the caller's transaction, so a refusal changes nothing
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import access, customer_contacts, standard_fields
+from core import access, customer_contacts, merge_undo, standard_fields
 from core.auth import Principal
 from core.contacts import normalize_contacts
 from core.customers import (
@@ -66,17 +66,39 @@ async def _move_links(
     return gained
 
 
-def _merge_standard(target: Customer, source: Customer) -> None:
+def _merge_standard(target, source, new: dict) -> None:
     """Blanks of the target from the source; a channel's consent moves with its time; a
     do-not-contact request of either record holds for the merged one."""
     for column in standard_fields.COLUMNS:
         if column.endswith("_consent_at") or column == "do_not_contact":
             continue
         if getattr(target, column) is None and getattr(source, column) is not None:
-            setattr(target, column, getattr(source, column))
+            new[column] = getattr(source, column)
             if column.endswith("_consent"):
-                setattr(target, column + "_at", getattr(source, column + "_at"))
-    target.do_not_contact = bool(target.do_not_contact or source.do_not_contact)
+                new[column + "_at"] = getattr(source, column + "_at")
+    if source.do_not_contact and not target.do_not_contact:
+        new["do_not_contact"] = True
+
+
+def planned_values(target, source) -> dict:
+    """{column: the target's value after the merge}, for the columns that change; `target`
+    and `source` are customers or rows of `customers` (the preview reads rows)."""
+    new: dict = {}
+    for key in PLAIN_FIELDS:
+        if getattr(target, key) is None and getattr(source, key) is not None:
+            new[key] = getattr(source, key)
+    for kind in ("phone", "email"):
+        mine = getattr(target, kind + "s") or []
+        merged = _merged_contacts(kind, mine, getattr(source, kind + "s") or [])
+        if merged != mine:
+            new[kind + "s"] = merged
+    custom = {**(source.custom_fields or {}), **(target.custom_fields or {})}
+    if custom != (target.custom_fields or {}):
+        new["custom_fields"] = custom
+    _merge_standard(target, source, new)
+    if target.kind == "LEAD" and source.kind == "CUSTOMER":
+        new["kind"] = "CUSTOMER"
+    return new
 
 
 async def _move_addresses(session: AsyncSession, source: Customer, target: Customer) -> None:
@@ -94,9 +116,10 @@ async def _move_addresses(session: AsyncSession, source: Customer, target: Custo
     )
 
 
-async def merge_customers(
+async def merge_pair(
     session: AsyncSession, principal: Principal, source_id: int, target_id: int
-) -> Customer:
+) -> tuple[Customer, Customer]:
+    """The two customers, locked, or the refusal a merge of them gets."""
     access.require(principal, "customers.delete")
     if source_id == target_id:
         raise InvalidInput.one(("input", "sourceId"), "Pick two different customers.", "SAME")
@@ -111,17 +134,26 @@ async def merge_customers(
             "The target is a sub-customer of the source; merge the other way round.",
             "CYCLE",
         )
-    for key in PLAIN_FIELDS:
-        if getattr(target, key) is None and getattr(source, key) is not None:
-            setattr(target, key, getattr(source, key))
-    target.phones = _merged_contacts("phone", target.phones or [], source.phones or [])
-    target.emails = _merged_contacts("email", target.emails or [], source.emails or [])
-    target.custom_fields = {**(source.custom_fields or {}), **(target.custom_fields or {})}
-    _merge_standard(target, source)
+    return source, target
+
+
+async def merge_customers(
+    session: AsyncSession,
+    principal: Principal,
+    source_id: int,
+    target_id: int,
+    undo_days: int = merge_undo.DEFAULT_UNDO_DAYS,
+) -> Customer:
+    """Also records the merge (`core/merge_undo.py`); its row is
+    `session.info["merge"]`."""
+    source, target = await merge_pair(session, principal, source_id, target_id)
+    record = await merge_undo.Recorder.start(session, principal.tenant_id, source, target)
+    taken = planned_values(target, source)
+    record.took(target, taken)
+    for key, value in taken.items():
+        setattr(target, key, value)
     await _move_addresses(session, source, target)
     await customer_contacts.move_contacts(session, source, target)
-    if target.kind == "LEAD" and source.kind == "CUSTOMER":
-        target.kind = "CUSTOMER"
     gained = {}
     for link, column, model in (
         (CustomerFolder, "folder_id", Folder),
@@ -129,14 +161,17 @@ async def merge_customers(
         (CustomerWorker, "worker_id", Worker),
     ):
         ids = await _move_links(session, link, column, source.id, target.id)
+        record.gained(link, ids)
         rows = await session.scalars(select(model).where(model.id.in_(ids))) if ids else []
         gained[link] = sorted(rows, key=lambda row: row.id)
-    await session.execute(
+    children = await session.scalars(
         update(Customer)
         .where(Customer.tenant_id == principal.tenant_id, Customer.parent_id == source.id)
         .values(parent_id=target.id, version=Customer.version + 1)
+        .returning(Customer.id)
         .execution_options(synchronize_session=False)
     )
+    record.children(list(children))
     await move_files(session, principal.tenant_id, source.id, target.id)
     await module_hook(
         session,
@@ -145,13 +180,14 @@ async def merge_customers(
         source_id=source.id,
         target_id=target.id,
     )
+    merge = await record.finish(principal.worker_id, undo_days)
     await emit(
         session,
         Event(
             "customer.merged",
             principal.tenant_id,
             target.id,
-            {"sourceId": source.id},
+            {"sourceId": source.id, "mergeId": merge.id},
             principal.worker_id,
         ),
     )

@@ -77,6 +77,8 @@ class Tenant(Base):
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     # Customer fields a new sub-customer copies from its parent (see SUB_CUSTOMER_COPYABLE).
     sub_customer_copy_fields: Mapped[list] = mapped_column(JSONType, default=list)
+    # WARN: a write that looks like a duplicate goes through with warnings; BLOCK refuses it.
+    duplicate_policy: Mapped[str] = mapped_column(String(8), default="WARN", server_default="WARN")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -453,3 +455,44 @@ class CustomerContact(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CustomerIdentity(Base):
+    """An email, phone or name-and-city key of a customer (`core/identities.py`): what
+    duplicate detection and imports match on, one index probe per value."""
+
+    __tablename__ = "customer_identities"
+    __table_args__ = (Index(None, "tenant_id", "kind", "value", "customer_id"),)
+
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(String(320), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+
+
+class CustomerMerge(Base):
+    """What one merge did, so it can be undone (`core/merge_undo.py`): the source as it was
+    (`source`: row, links, contacts, addresses), the ids of rows that moved per table and of
+    links the target gained (`moved`), and the target's values it took (`taken`)."""
+
+    __tablename__ = "customer_merges"
+    __table_args__ = (
+        Index(None, "tenant_id", "target_id", "id"),
+        Index(None, "tenant_id", "source_id", "id"),
+        NEVER_REUSE_IDS,
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    source_id: Mapped[int] = mapped_column(Integer)
+    target_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    source: Mapped[dict] = mapped_column(JSON)
+    moved: Mapped[dict] = mapped_column(JSON)
+    taken: Mapped[dict] = mapped_column(JSON)
+    merged_by: Mapped[int | None] = mapped_column(ForeignKey("workers.id", ondelete="SET NULL"))
+    merged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    undoable_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    undone_by: Mapped[int | None] = mapped_column(ForeignKey("workers.id", ondelete="SET NULL"))

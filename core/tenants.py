@@ -22,7 +22,8 @@ DEFAULT_STATUSES = (
     ("Lost", "#ef4444", "CHURNED", False),
 )
 DEFAULT_COPY_FIELDS = ("company", "city", "phones", "folders", "workers")
-SETTINGS = ("name", "time_zone", "sub_customer_copy_fields")
+SETTINGS = ("name", "time_zone", "sub_customer_copy_fields", "duplicate_policy")
+DUPLICATE_POLICIES = ("WARN", "BLOCK")  # core/duplicates.py
 
 
 def _name(value, field: str, problems: list[Problem], limit: int = 200) -> str:
@@ -137,6 +138,10 @@ async def update_tenant_settings(
         values["sub_customer_copy_fields"] = _copy_fields(
             changes["sub_customer_copy_fields"], problems
         )
+    if "duplicate_policy" in changes:
+        values["duplicate_policy"] = changes["duplicate_policy"]
+        if values["duplicate_policy"] not in DUPLICATE_POLICIES:
+            problems.append(Problem(("input", "duplicatePolicy"), "WARN or BLOCK.", "INVALID"))
     if problems:
         raise InvalidInput(problems)
     for key, value in values.items():

@@ -7,7 +7,9 @@ from strawberry.extensions import ParserCache, ValidationCache
 from schema.catalog.mutations import CatalogMutations
 from schema.catalog.queries import CatalogQueries
 from schema.customers.contacts import ContactMutations
+from schema.customers.duplicates import DuplicateQueries
 from schema.customers.imports import ImportMutations, ImportQueries
+from schema.customers.merges import MergeMutations, MergeQueries
 from schema.customers.mutations import CustomerMutations
 from schema.customers.queries import CustomerQueries
 from schema.errors import ErrorCodes
@@ -36,6 +38,8 @@ class Query(
     SecurityQueries,
     JobQueries,
     ImportQueries,
+    DuplicateQueries,
+    MergeQueries,
 ):
     pass
 
@@ -50,6 +54,7 @@ class Mutation(
     PermissionMutations,
     SecurityMutations,
     JobMutations,
+    MergeMutations,
     FileMutations,
     ImportMutations,
 ):

@@ -60,6 +60,7 @@ CORE_SUMMARIES: dict[str, tuple[str, str]] = {
         "Primary contact changed",
     ),
     "customer.merged": ("{actor} merged a duplicate into this customer", "Duplicate merged in"),
+    "customer.merge_undone": ("{actor} undid a merge", "Merge undone"),
     "customer.deleted": ("{actor} deleted the customer", "Customer deleted"),
     "file.uploaded": ("{actor} uploaded a file", "File uploaded"),
 }

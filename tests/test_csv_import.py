@@ -384,3 +384,21 @@ def crash_tenant(database_url: str) -> tuple[int, int]:
             await db.dispose()
 
     return asyncio.run(work())
+
+
+def test_imported_customers_are_found_by_email_and_phone_afterwards(owner):
+    """The bulk INSERT writes the identity rows the ORM listener would have."""
+    first = started(owner, b"name,email,phone\nAda,ada@example.com,+44 20 7946 0958\n")
+    run(owner, first["id"])
+    again = b"name,email,phone\nAda 2,ADA@example.com,\nAda 3,,020 7946 0958\nBob,bob@x.org,\n"
+    for match_by in ("EMAIL", "PHONE"):
+        found = started(owner, again)
+        mapped(
+            owner,
+            found["id"],
+            {"name": "name", "email": "email", "phone": "phone"},
+            matchBy=match_by,
+        )
+        rows = owner.query(PREVIEW, id=found["id"])["previewCustomerImport"]
+        skipped = [r["line"] for r in rows if r["outcome"] == "SKIPPED"]
+        assert skipped == ([2] if match_by == "EMAIL" else [3]), rows

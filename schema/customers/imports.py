@@ -96,7 +96,8 @@ class ImportFailure:
 
     @classmethod
     def from_row(cls, row) -> "ImportFailure":
-        return cls(row["line"], row["reason_code"] or "", row["reason"] or "")
+        stored = row["reason_code"]  # always set on a FAILED line
+        return cls(line=row["line"], code=stored, message=row["reason"] or "")
 
 
 @strawberry.type(description="A line of the preview: what the run would do with it.")

@@ -8,8 +8,9 @@ import strawberry
 from strawberry import UNSET
 
 from core import customers as svc
-from core import merge
+from core import duplicates, merge
 from schema.context import Info
+from schema.customers.duplicates import DuplicateCandidate, candidates_of
 from schema.customers.inputs import (
     ContactPointInput,
     CustomFieldValueInput,
@@ -19,6 +20,7 @@ from schema.customers.inputs import (
     placements,
     sent,
 )
+from schema.customers.merges import CustomerMerge
 from schema.customers.standard import standard_changes, with_standard_members
 from schema.customers.types import Customer, CustomerKind
 from schema.ids import from_global_id, from_global_ids
@@ -28,6 +30,19 @@ from schema.payloads import DeletePayload, UserError, as_row, deleted, input_nam
 @strawberry.type(description="The customer as written, or why nothing was written.")
 class CustomerPayload:
     customer: Customer | None
+    user_errors: list[UserError]
+    duplicates: list[DuplicateCandidate] = strawberry.field(
+        default_factory=list,
+        description="createCustomer, createSubCustomer and updateCustomer: visible customers "
+        "sharing an email, phone or name and city the write added (a warning; under the "
+        "BLOCK policy the write was refused with `DUPLICATE`). Empty for other mutations.",
+    )
+
+
+@strawberry.type(description="The customer merged into, and the merge's record for `undoMerge`.")
+class MergeCustomersPayload:
+    customer: Customer | None
+    merge: CustomerMerge | None
     user_errors: list[UserError]
 
 
@@ -72,6 +87,11 @@ class CreateCustomerInput:
     parent_id: strawberry.ID | None = strawberry.field(
         default=None, description="Create it as a sub-customer of this customer (no copying)."
     )
+    allow_duplicate: bool = strawberry.field(
+        default=False,
+        description="Write even when the tenant's duplicate policy is BLOCK (workers who may "
+        "merge customers only; others are still refused).",
+    )
     external_id: str | None = strawberry.field(
         default=None, description="Its id in another system; unique in the tenant (TAKEN)."
     )
@@ -101,6 +121,7 @@ class CreateCustomerInput:
                 custom_field_changes(self.custom_fields) if self.custom_fields is not None else None
             ),
             **standard_changes(self),
+            "allow_duplicate": self.allow_duplicate,
         }
 
 
@@ -135,6 +156,11 @@ class UpdateCustomerInput:
     custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
         default=UNSET, description="Only the fields listed change."
     )
+    allow_duplicate: bool = strawberry.field(
+        default=False,
+        description="Write even when the tenant's duplicate policy is BLOCK (workers who may "
+        "merge customers only; others are still refused).",
+    )
     external_id: str | None = strawberry.field(
         default=UNSET, description="Its id in another system; unique in the tenant (TAKEN)."
     )
@@ -164,7 +190,7 @@ class UpdateCustomerInput:
                 changes[key] = contact_dicts(getattr(self, key))
         if self.custom_fields is not UNSET:
             changes["custom_fields"] = custom_field_changes(self.custom_fields)
-        return {**changes, **standard_changes(self)}
+        return {**changes, **standard_changes(self), "allow_duplicate": self.allow_duplicate}
 
 
 @strawberry.input
@@ -374,6 +400,25 @@ async def _run_one(
     return _one(result, errors)
 
 
+async def _checked(info: Info, work: Callable[..., Awaitable], target: str = "id"):
+    """`_run_one` for writes checked for duplicates: the candidates go in the payload, also
+    when the BLOCK policy refused the write (read before the rollback expires them)."""
+    found: list[DuplicateCandidate] = []
+
+    async def run(session, principal):
+        try:
+            customer = await work(session, principal)
+        except duplicates.DuplicateFound as exc:
+            found.extend(candidates_of(exc.candidates))
+            raise
+        found.extend(candidates_of(session.info.get("duplicates", {}).get(customer.id, [])))
+        return customer
+
+    payload = await _run_one(info, run, target)
+    payload.duplicates = found
+    return payload
+
+
 def _cid(value: str) -> int:
     return from_global_id(value, "Customer")
 
@@ -387,11 +432,11 @@ class CustomerMutations:
                 data["parent_id"] = _cid(input.parent_id)
             return svc.create_customer(session, principal, data)
 
-        return await _run_one(info, work)
+        return await _checked(info, work)
 
     @strawberry.mutation(description="Change a customer's fields.")
     async def update_customer(self, info: Info, input: UpdateCustomerInput) -> CustomerPayload:
-        return await _run_one(
+        return await _checked(
             info,
             lambda s, p: svc.update_customer(
                 s, p, _cid(input.id), input.to_core(), input.expected_version
@@ -402,12 +447,28 @@ class CustomerMutations:
     async def delete_customer(self, info: Info, input: DeleteCustomerInput) -> DeletePayload:
         return await deleted(info, input.id, lambda s, p: svc.delete_customer(s, p, _cid(input.id)))
 
-    @strawberry.mutation(description="Merge two records of the same customer into one.")
-    async def merge_customers(self, info: Info, input: MergeCustomersInput) -> CustomerPayload:
-        return await _run_one(
-            info,
-            lambda s, p: merge.merge_customers(s, p, _cid(input.source_id), _cid(input.target_id)),
-            "sourceId",
+    @strawberry.mutation(
+        description="Merge two records of the same customer into one (`mergePreview` shows "
+        "what moves; `undoMerge` takes the returned merge back)."
+    )
+    async def merge_customers(
+        self, info: Info, input: MergeCustomersInput
+    ) -> MergeCustomersPayload:
+        days = info.context.settings.merge_undo_days
+        recorded = []
+
+        async def work(s, p):
+            customer = await merge.merge_customers(
+                s, p, _cid(input.source_id), _cid(input.target_id), days
+            )
+            recorded.append(CustomerMerge.from_row(as_row(s.info["merge"])))
+            return customer
+
+        result, errors = await mutate(info, work, "sourceId")
+        return MergeCustomersPayload(
+            customer=Customer.from_row(as_row(result)) if result else None,
+            merge=recorded[0] if result else None,
+            user_errors=errors,
         )
 
     @strawberry.mutation(description="Turn a lead into a customer.")
@@ -432,7 +493,7 @@ class CustomerMutations:
             data = {k: v for k, v in input.to_core().items() if v is not None}
             return svc.create_sub_customer(session, principal, _cid(input.parent_id), data)
 
-        return await _run_one(info, work, "parentId")
+        return await _checked(info, work, "parentId")
 
     @strawberry.mutation(description="Place a customer under a parent (no cycles).")
     async def link_sub_customer(self, info: Info, input: LinkSubCustomerInput) -> CustomerPayload:

@@ -10,7 +10,7 @@ from schema.context import Info
 from schema.customers.inputs import sent
 from schema.ids import from_global_id, from_global_ids
 from schema.payloads import DeletePayload, as_row, deleted, input_named, mutate, payload, reordered
-from schema.team.types import SubCustomerCopyField, Tenant, Worker, WorkerRole
+from schema.team.types import DuplicatePolicy, SubCustomerCopyField, Tenant, Worker, WorkerRole
 
 DeleteWorkerInput = input_named(DeleteInput, "DeleteWorkerInput")
 ReorderWorkersInput = input_named(ReorderInput, "ReorderWorkersInput")
@@ -48,6 +48,7 @@ class UpdateTenantSettingsInput:
     name: str | None = UNSET
     time_zone: str | None = strawberry.field(default=UNSET, description="IANA name.")
     sub_customer_copy_fields: list[SubCustomerCopyField] | None = UNSET
+    duplicate_policy: DuplicatePolicy | None = UNSET
 
 
 def _worker(result, errors):
@@ -109,8 +110,11 @@ class TeamMutations:
                 "name": "name",
                 "time_zone": "time_zone",
                 "sub_customer_copy_fields": "sub_customer_copy_fields",
+                "duplicate_policy": "duplicate_policy",
             },
         )
+        if isinstance(changes.get("duplicate_policy"), DuplicatePolicy):
+            changes["duplicate_policy"] = changes["duplicate_policy"].value
         if changes.get("sub_customer_copy_fields") is not None:
             changes["sub_customer_copy_fields"] = [
                 f.value for f in changes["sub_customer_copy_fields"]

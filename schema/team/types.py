@@ -49,12 +49,22 @@ class Worker(Node):
         )
 
 
+@strawberry.enum(description="WARN: write and list the candidates; BLOCK: refuse the write.")
+class DuplicatePolicy(Enum):
+    WARN = "WARN"
+    BLOCK = "BLOCK"
+
+
 @strawberry.type(description="The business whose customers these are.")
 class Tenant(Node):
     name: str
     time_zone: str = strawberry.field(description="IANA name for display; all times are UTC.")
     sub_customer_copy_fields: list[SubCustomerCopyField] = strawberry.field(
         description="What a new sub-customer copies from its parent."
+    )
+    duplicate_policy: "DuplicatePolicy" = strawberry.field(
+        description="What a customer write that looks like a duplicate does: WARN lists the "
+        "candidates in the payload's `duplicates`, BLOCK refuses it (`DUPLICATE`)."
     )
     created_at: datetime
 
@@ -67,6 +77,7 @@ class Tenant(Node):
             sub_customer_copy_fields=[
                 SubCustomerCopyField(f) for f in row["sub_customer_copy_fields"] or []
             ],
+            duplicate_policy=DuplicatePolicy(row["duplicate_policy"] or "WARN"),
             created_at=row["created_at"],
         )
 
