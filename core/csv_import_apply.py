@@ -109,7 +109,10 @@ async def apply(
     claimed: dict[str, int] = {}
     keys = {ln.key for ln in lines if ln.key and not ln.problems}
     matches = await find_matches(session, tenant_id, match_by, keys)
-    taken = await _taken_external_ids(session, tenant_id, lines)
+    if match_by == "EXTERNAL_ID":  # the lookup just read them
+        taken = set(matches)
+    else:
+        taken = await _taken_external_ids(session, tenant_id, lines)
     result = Result()
     creates: list[tuple[Line, dict]] = []
     updates: list[tuple[Line, int]] = []
