@@ -152,8 +152,11 @@ async def apply(
             claimed[ln.key] = ln.line
         creates.append((ln, values))
     result.outcomes += await _insert(session, principal, creates, catalog)
-    for ln, customer_id in updates:
-        result.outcomes.append(await _update(session, principal, ln, customer_id))
+    if updates:
+        current = await _current(session, [cid for _, cid in updates])
+        for ln, customer_id in updates:
+            outcome = await _update(session, principal, ln, customer_id, current)
+            result.outcomes.append(outcome)
     result.outcomes.sort(key=lambda o: o.line)
     if record:
         await _record(session, principal, imp, result)
@@ -249,25 +252,32 @@ COLUMNS = {
 }
 
 
-def snapshot(customer: Customer, changes: dict) -> dict:
+async def _current(session, ids: list[int]) -> dict[int, dict]:
+    """The update targets' columns before the chunk touches them (one read, not one per
+    line). A customer changed twice in a chunk keeps the chunk's first "before": the revert
+    restores updates newest line first, so the oldest value is the one that stays."""
+    rows = await session.execute(select(CUSTOMERS).where(CUSTOMERS.c.id.in_(ids)))
+    return {row["id"]: dict(row) for row in rows.mappings()}
+
+
+def snapshot(row: dict, changes: dict) -> dict:
     """The columns `changes` touch, as JSON: what a revert writes back."""
     before = {}
     for key in changes:
         column = COLUMNS.get(key, key)
-        value = getattr(customer, column)
+        value = row.get(column)
         before[column] = value.isoformat() if hasattr(value, "isoformat") else value
     return before
 
 
-async def _update(session, principal: Principal, ln: Line, customer_id: int) -> Outcome:
+async def _update(session, principal: Principal, ln: Line, customer_id: int, current) -> Outcome:
     changes = dict(ln.data)
     try:
         async with session.begin_nested():
-            customer = await core.get_customer(session, principal, customer_id)
-            before = snapshot(customer, changes)
             await core.update_customer(session, principal, customer_id, changes)
     except (InvalidInput, NotFound, Forbidden) as exc:
         return _problem_outcome(ln.line, exc)
+    before = snapshot(current.get(customer_id, {}), ln.data)
     return Outcome(ln.line, "UPDATED", customer_id, before=before)
 
 

@@ -127,7 +127,7 @@ async def run(ctx) -> dict:
 
 async def revert(ctx) -> dict:
     """Created customers are deleted through `core.customers.delete_customer` (module hooks
-    run); updated ones get their columns back. Lines in order; the checkpoint is the phase
+    run); updated ones get their columns back, last line first. The checkpoint is the phase
     and the last line done."""
     async with ctx.chunk() as session:
         imp = await _import(session, ctx)
@@ -140,19 +140,19 @@ async def revert(ctx) -> dict:
     for phase in ("CREATED", "UPDATED"):
         if phase == "CREATED" and at["phase"] == "UPDATED":
             continue
-        line = at["line"] if phase == at["phase"] else 0
+        # Updates go back newest first: two lines that changed one customer restore the
+        # older value last.
+        backwards = phase == "UPDATED"
+        line = at["line"] if phase == at["phase"] else (2**31 - 1 if backwards else 0)
         while True:
             ctx.raise_if_cancelled()
             async with ctx.chunk() as session:
+                after = ROWS.c.line < line if backwards else ROWS.c.line > line
                 rows = (
                     await session.execute(
                         select(ROWS.c.line, ROWS.c.customer_id, ROWS.c.before)
-                        .where(
-                            ROWS.c.import_id == imp["id"],
-                            ROWS.c.outcome == phase,
-                            ROWS.c.line > line,
-                        )
-                        .order_by(ROWS.c.line)
+                        .where(ROWS.c.import_id == imp["id"], ROWS.c.outcome == phase, after)
+                        .order_by(ROWS.c.line.desc() if backwards else ROWS.c.line)
                         .limit(REVERT_CHUNK)
                     )
                 ).all()

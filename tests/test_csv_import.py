@@ -256,9 +256,11 @@ def test_update_by_email_and_revert_restores_everything(owner):
         {"name": "Ada", "company": "Old", "emails": [{"value": "ada@example.com"}]},
         "customer { id }",
     )["customer"]["id"]
-    found = started(
-        owner, b"email,company,name\nADA@example.com,New,Ada L\nbob@example.com,Bob Co,Bob\n"
+    data = (
+        b"email,company,name\nADA@example.com,New,Ada L\nbob@example.com,Bob Co,Bob\n"
+        b"cy@example.com,Cy Co,Cy\ndan@example.com,Dan Co,Dan\nada@example.com,Newer,Ada M\n"
     )
+    found = started(owner, data)  # chunks of 3: Ada changes in the first and the second
     mapped(
         owner,
         found["id"],
@@ -267,10 +269,12 @@ def test_update_by_email_and_revert_restores_everything(owner):
         matchBy="EMAIL",
     )
     report = run(owner, found["id"])["report"]
-    assert report == {"created": 1, "updated": 1, "skipped": 0, "failed": 0}
+    assert report == {"created": 3, "updated": 2, "skipped": 0, "failed": 0}
     assert sorted((c["name"], c["company"]) for c in customers(owner)) == [
-        ("Ada L", "New"),
+        ("Ada M", "Newer"),
         ("Bob", "Bob Co"),
+        ("Cy", "Cy Co"),
+        ("Dan", "Dan Co"),
     ]
     reverted = run(owner, found["id"], "revertCustomerImport")
     assert reverted["status"] == "REVERTED"
