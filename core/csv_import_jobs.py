@@ -53,15 +53,17 @@ def columns_of(imp: dict) -> list[tuple[int, str, str]]:
     ]
 
 
-async def _principal(session, ctx, worker_id: int | None, permission: str):
+async def _principal(session, ctx, worker_id: int | None, *permissions: str):
+    """The starting worker as of now; without a permission the job fails at once (coded)."""
     grants = ctx.runner.plugins.permission_grants()
     found = None
     if worker_id is not None:
-        found = await access.principal_for(
-            await session.connection(), ctx.tenant_id, worker_id, grants
-        )
-    if found is None or not access.can(found, permission):
-        raise jobs.JobError("FORBIDDEN", f"The worker may no longer do this ({permission}).", False)
+        conn = await session.connection()
+        found = await access.principal_for(conn, ctx.tenant_id, worker_id, grants)
+    for permission in permissions:
+        if found is None or not access.can(found, permission):
+            message = f"The worker may no longer do this ({permission})."
+            raise jobs.JobError("FORBIDDEN", message, retry=False)
     return found
 
 
@@ -86,7 +88,9 @@ async def run(ctx) -> dict:
     storage = ctx.runner.storage
     async with ctx.chunk() as session:
         imp = await _import(session, ctx)
-        principal = await _principal(session, ctx, ctx.payload.get("workerId"), "customers.import")
+        principal = await _principal(
+            session, ctx, ctx.payload.get("workerId"), "customers.import", "customers.edit"
+        )
         catalog = await load_catalog(session, ctx.tenant_id)
         start = await last_line(session, imp["id"])
         done = await session.scalar(
@@ -131,7 +135,9 @@ async def revert(ctx) -> dict:
     and the last line done."""
     async with ctx.chunk() as session:
         imp = await _import(session, ctx)
-        principal = await _principal(session, ctx, ctx.payload.get("workerId"), "customers.delete")
+        principal = await _principal(
+            session, ctx, ctx.payload.get("workerId"), "customers.delete", "customers.edit"
+        )
     at = ctx.checkpoint or {"phase": "CREATED", "line": 0}
     total = imp["created"] + imp["updated"]
     done = at.get("done", 0)
