@@ -431,3 +431,14 @@ def test_imported_customers_are_found_by_email_and_phone_afterwards(owner):
         rows = owner.query(PREVIEW, id=found["id"])["previewCustomerImport"]
         skipped = [r["line"] for r in rows if r["outcome"] == "SKIPPED"]
         assert skipped == ([2] if match_by == "EMAIL" else [3]), rows
+
+
+def test_a_manager_s_imported_customers_are_assigned_to_them(owner):
+    """As createCustomer does for a worker without `customers.view_all`: else a manager
+    would import customers they cannot see."""
+    manager = as_worker(owner, create_worker(owner, "Mia", "MANAGER"))
+    found = started(manager, b"name\nAda\nBob\n")
+    run(manager, found["id"])
+    assert sorted(c["name"] for c in customers(manager)) == ["Ada", "Bob"]
+    workers = owner.query("{ customers(first: 10) { nodes { workers { name } } } }")
+    assert [n["workers"] for n in workers["customers"]["nodes"]] == [[{"name": "Mia"}]] * 2
