@@ -476,6 +476,7 @@ async def update_customer(
                 setattr(customer, key, normalize_contacts(kind, changes[key] or [], key))
             except InvalidInput as exc:
                 problems += exc.problems
+    external_before = customer.external_id
     if "external_id" in changes:
         customer.external_id = _text(changes, "external_id", problems)
     if "kind" in changes:
@@ -487,7 +488,7 @@ async def update_customer(
     addresses = standard_fields.addresses(changes, problems)
     if problems:
         raise InvalidInput(problems)
-    if "external_id" in changes:
+    if customer.external_id != external_before:
         with session.no_autoflush:
             await check_external_id(session, principal.tenant_id, customer.external_id, customer.id)
     await standard_fields.save_addresses(session, customer, addresses)

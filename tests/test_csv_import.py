@@ -442,3 +442,19 @@ def test_a_manager_s_imported_customers_are_assigned_to_them(owner):
     assert sorted(c["name"] for c in customers(manager)) == ["Ada", "Bob"]
     workers = owner.query("{ customers(first: 10) { nodes { workers { name } } } }")
     assert [n["workers"] for n in workers["customers"]["nodes"]] == [[{"name": "Mia"}]] * 2
+
+
+def test_external_ids_are_unique_in_the_tenant(owner, import_client):
+    first = owner.ok("createCustomer", {"name": "A", "externalId": "X1"}, "customer { id }")
+    again = owner.mutate("createCustomer", {"name": "B", "externalId": "X1"}, "customer { id }")
+    assert [e["code"] for e in again["userErrors"]] == ["TAKEN"]
+    other = owner.ok("createCustomer", {"name": "B"}, "customer { id }")["customer"]["id"]
+    taken = owner.mutate("updateCustomer", {"id": other, "externalId": "X1"}, "customer { id }")
+    assert [e["code"] for e in taken["userErrors"]] == ["TAKEN"]
+    same = {"id": first["customer"]["id"], "externalId": "X1", "name": "A2"}
+    assert owner.ok("updateCustomer", same, "customer { externalId name }")["customer"] == {
+        "externalId": "X1",
+        "name": "A2",
+    }
+    elsewhere = new_tenant(import_client)  # another tenant may use the same id
+    elsewhere.ok("createCustomer", {"name": "C", "externalId": "X1"}, "customer { id }")
