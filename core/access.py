@@ -66,6 +66,7 @@ DEFAULTS: dict[str, tuple[str, ...]] = {
     "customers.export": STAFF,
     "segments.manage": STAFF,
     "customers.erase": ADMINS,  # deleteCustomer: data-protection erasure (archive is .delete)
+    "customers.import": STAFF,
 }
 
 PERMISSIONS: dict[str, frozenset[str]] = {

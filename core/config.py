@@ -164,6 +164,17 @@ class Settings(BaseSettings):
     upload_max_files: int = Field(
         default=10, ge=1, description="Files in one multipart request; more: 413 TOO_MANY_FILES."
     )
+    import_max_rows: int = Field(
+        default=1_000_000,
+        ge=1,
+        description="Data rows of one CSV import; more: TOO_MANY_ROWS when it is uploaded.",
+    )
+    import_chunk_rows: int = Field(
+        default=500,
+        ge=1,
+        le=5000,
+        description="Lines of a CSV import per transaction (and checkpoint) of its job.",
+    )
     storage: Literal["local", "s3"] = Field(
         default="local",
         description="Where uploaded files are kept: `local` (STORAGE_DIR) or `s3` "

@@ -4,6 +4,8 @@
 Every change to a customer or its links bumps its `version` and `updated_at`."""
 
 from collections.abc import Iterable, Sequence
+from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -64,6 +66,7 @@ TEXT_LIMITS = {
     "lead_source": 100,
     "city": 100,
     "notes": 20_000,
+    "external_id": 100,
 }
 
 
@@ -326,33 +329,65 @@ async def _flush(session: AsyncSession) -> None:
 # --- create, update, delete ---------------------------------------------------------------
 
 
+def new_customer_values(data: dict, problems: list[Problem]) -> dict:
+    """The checked `customers` columns of a new customer that need no database (name, plain
+    text, kind, phones, emails, external id, standard fields); problems are appended. Shared
+    by `create_customer` and the CSV import's bulk rows, so both apply one set of rules."""
+    values = {key: _text(data, key, problems) for key in PLAIN_FIELDS if key != "follow_up_at"}
+    values["name"] = _text(data, "name", problems, required=True)
+    values["external_id"] = _text(data, "external_id", problems)
+    kind = data.get("kind") or "LEAD"
+    if kind not in KINDS:
+        problems.append(Problem(("input", "kind"), f"Unknown kind {kind}.", "INVALID"))
+    values["kind"] = kind
+    for kind_, key in (("phone", "phones"), ("email", "emails")):
+        try:
+            values[key] = normalize_contacts(kind_, data.get(key) or [], key)
+        except InvalidInput as exc:
+            values[key] = []
+            problems += exc.problems
+    # A plain holder, not a `Customer`: an instrumented object per line was most of an
+    # import's checking time.
+    standard = SimpleNamespace(
+        **{**dict.fromkeys(standard_fields.COLUMNS), "do_not_contact": False}
+    )
+    standard_fields.apply(standard, {k: data.get(k) for k in standard_fields.KEYS}, problems)
+    values.update({column: getattr(standard, column) for column in standard_fields.COLUMNS})
+    return values
+
+
+async def check_external_id(
+    session: AsyncSession, tenant_id: int, external_id: str | None, own_id: int | None = None
+) -> None:
+    """TAKEN rather than the unique index's error (a 500) when another customer has it."""
+    if external_id is None:
+        return
+    taken = await session.scalar(
+        select(Customer.id).where(
+            Customer.tenant_id == tenant_id,
+            Customer.external_id == external_id,
+            Customer.id != (own_id or 0),
+        )
+    )
+    if taken is not None:
+        raise InvalidInput.one(
+            ("input", "externalId"), "Another customer has this external id.", "TAKEN"
+        )
+
+
 async def create_customer(session: AsyncSession, principal: Principal, data: dict) -> Customer:
     """`data` holds the customer's fields plus `folders` [(folder_id, status_id)], `tag_ids`,
     `worker_ids`, `custom_fields` [(key, value)] and `parent_id`."""
     access.require(principal, "customers.edit")
     tenant_id = principal.tenant_id
     problems: list[Problem] = []
-    name = _text(data, "name", problems, required=True)
-    values = {key: _text(data, key, problems) for key in PLAIN_FIELDS if key != "follow_up_at"}
-    kind = data.get("kind") or "LEAD"
-    if kind not in KINDS:
-        problems.append(Problem(("input", "kind"), f"Unknown kind {kind}.", "INVALID"))
-    phones = emails = []
-    try:
-        phones = normalize_contacts("phone", data.get("phones") or [], "phones")
-    except InvalidInput as exc:
-        problems += exc.problems
-    try:
-        emails = normalize_contacts("email", data.get("emails") or [], "emails")
-    except InvalidInput as exc:
-        problems += exc.problems
-    standard = Customer(do_not_contact=False)
-    standard_fields.apply(standard, {k: data.get(k) for k in standard_fields.KEYS}, problems)
+    columns = new_customer_values(data, problems)
     addresses = standard_fields.addresses(
         {k: v for k, v in data.items() if k in standard_fields.ADDRESS_KINDS and v}, problems
     )
     if problems:
         raise InvalidInput(problems)
+    await check_external_id(session, tenant_id, columns["external_id"])
 
     status_id = await _customer_status(
         session, tenant_id, data.get("status_id"), ("input", "statusId")
@@ -386,18 +421,13 @@ async def create_customer(session: AsyncSession, principal: Principal, data: dic
     now = utcnow()
     customer = Customer(
         tenant_id=tenant_id,
-        kind=kind,
-        name=name,
         status_id=status_id,
-        phones=phones,
-        emails=emails,
         follow_up_at=data.get("follow_up_at"),
         parent_id=parent_id,
         custom_fields=values_cf,
         created_at=now,
         updated_at=now,
-        **values,
-        **{column: getattr(standard, column) for column in standard_fields.COLUMNS},
+        **columns,
     )
     _refresh_search(customer)
     session.add(customer)
@@ -468,6 +498,9 @@ async def update_customer(
                 setattr(customer, key, normalize_contacts(kind, changes[key] or [], key))
             except InvalidInput as exc:
                 problems += exc.problems
+    external_before = customer.external_id
+    if "external_id" in changes:
+        customer.external_id = _text(changes, "external_id", problems)
     if "kind" in changes:
         if changes["kind"] not in KINDS:
             problems.append(Problem(("input", "kind"), "Unknown kind.", "INVALID"))
@@ -477,6 +510,9 @@ async def update_customer(
     addresses = standard_fields.addresses(changes, problems)
     if problems:
         raise InvalidInput(problems)
+    if customer.external_id != external_before:
+        with session.no_autoflush:
+            await check_external_id(session, principal.tenant_id, customer.external_id, customer.id)
     await standard_fields.save_addresses(session, customer, addresses)
     with session.no_autoflush:  # one flush, so one version step, whatever changed
         if "status_id" in changes:
@@ -836,4 +872,25 @@ async def set_parent(
     _touch([customer])
     await _flush(session)
     await _emit(session, principal, "customer.updated", [customer], changed=["parent"])
+    return customer
+
+
+# --- imports --------------------------------------------------------------------------------
+
+
+async def restore_columns(
+    session: AsyncSession, principal: Principal, customer_id: int, before: dict
+) -> Customer:
+    """Put back columns as a reverted CSV import found them (`before`: column -> JSON value,
+    written by the import when it updated the customer); they were valid then."""
+    access.require(principal, "customers.edit")
+    customer = await get_customer(session, principal, customer_id)
+    for column, value in before.items():
+        if column == "date_of_birth" and value is not None:
+            value = date.fromisoformat(value)
+        setattr(customer, column, value)
+    _refresh_search(customer)
+    _touch([customer])
+    await _flush(session)
+    await _emit(session, principal, "customer.updated", [customer], changed=sorted(before))
     return customer

@@ -98,4 +98,7 @@ CORE_CODES = {
     "SEGMENT_TOO_DEEP": "Dynamic segments name each other more than 3 levels deep.",
     "CUSTOMER_ARCHIVED": "The customer is archived: only restoring or erasing it is "
     "allowed (restoreCustomer, then try again).",
+    # CSV imports (`core/csv_import.py`)
+    "TOO_MANY_ROWS": "A CSV import has more data rows than `IMPORT_MAX_ROWS`.",
+    "AMBIGUOUS_MATCH": "An import row's email or phone matches more than one customer.",
 }

@@ -51,6 +51,9 @@ CORE_EVENT_TYPES = frozenset(
         "segment.members_removed",  # {"segment": ref}: the customer left a static segment
         "customer.archived",  # {}: out of lists and counts until restored (core/archive.py)
         "customer.restored",  # {}
+        # One per chunk of a CSV import (not one per row): {"importId", "created", "updated"}
+        "customers.imported",
+        "customers.import_reverted",  # {"importId", "deleted", "restored"}, per chunk
     }
 )
 

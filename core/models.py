@@ -256,6 +256,7 @@ class Customer(Base):
             sqlite_where=text("archived_at IS NOT NULL"),
             postgresql_where=text("archived_at IS NOT NULL"),
         ),
+        Index("uq_customers_tenant_id_external_id", "tenant_id", "external_id", unique=True),
         NEVER_REUSE_IDS,
     )
 
@@ -313,6 +314,8 @@ class Customer(Base):
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     archived_by: Mapped[int | None] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer)
+    # The customer's id in another system (imports match on it): unique per tenant where set.
+    external_id: Mapped[str | None] = mapped_column(String(100))
 
     # Every ORM flush checks and bumps the version: a concurrent edit fails instead of
     # silently overwriting.

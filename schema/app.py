@@ -11,6 +11,7 @@ from schema.customers.bulk import BulkMutations, BulkQueries
 from schema.customers.contacts import ContactMutations
 from schema.customers.csv_export import CsvExportMutations, CsvExportQueries
 from schema.customers.duplicates import DuplicateQueries
+from schema.customers.imports import ImportMutations, ImportQueries
 from schema.customers.merges import MergeMutations, MergeQueries
 from schema.customers.mutations import CustomerMutations
 from schema.customers.queries import CustomerQueries
@@ -43,6 +44,7 @@ class Query(
     JobQueries,
     CsvExportQueries,
     BulkQueries,
+    ImportQueries,
     DuplicateQueries,
     MergeQueries,
     SegmentQueries,
@@ -66,6 +68,7 @@ class Mutation(
     BulkMutations,
     SegmentMutations,
     ArchiveMutations,
+    ImportMutations,
 ):
     pass
 

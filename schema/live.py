@@ -302,9 +302,10 @@ class LiveHub:
 
 def tenant_wide(message: dict) -> bool:
     """A change about no customer (permissions, keys, modules, workers): access may have
-    changed. Job events are about one job only."""
+    changed. Job events are about one job only; an import's chunk events change no access."""
     name = message["name"]
-    return message.get("customerId") is None and name != RESYNC and not name.startswith("job.")
+    own = name.startswith(("job.", "customers.import"))
+    return message.get("customerId") is None and name != RESYNC and not own
 
 
 def poke_jobs(watchers, burst: list[dict], resync: bool) -> None:

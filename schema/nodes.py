@@ -7,6 +7,7 @@ from core.errors import InvalidInput
 from schema.catalog.types import CustomFieldDefinition, Folder, Status, Tag
 from schema.context import Info
 from schema.customers.bulk import BulkAction, bulk_action_row
+from schema.customers.imports import CustomerImport, load_import
 from schema.customers.standard import CustomerContact
 from schema.customers.types import Customer
 from schema.files import StoredFile, load_file
@@ -50,6 +51,7 @@ RESOLVERS = {
     "StoredFile": (StoredFile, load_file),
     "BulkAction": (BulkAction, bulk_action_row),
     "Segment": (Segment, load_segment),
+    "CustomerImport": (CustomerImport, load_import),
 }
 
 

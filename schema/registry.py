@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from strawberry.schema.name_converter import NameConverter
 
+from core import csv_import_jobs
 from core.config import Settings
 from core.plugins import PluginError, Plugins, entry_point_names
 from schema import hookspecs
@@ -154,5 +155,5 @@ def make_plugins(extra: Iterable[object] = (), entry_points: bool | None = None)
         entry_points = entry_point_names(Settings())
     from schema.customers import bulk_hooks, csv_export_jobs  # core's own job kinds
 
-    extra = [csv_export_jobs, bulk_hooks, *extra]
+    extra = [csv_export_jobs, bulk_hooks, csv_import_jobs, *extra]
     return Plugins(specs=[hookspecs], extra=extra, entry_points=entry_points)

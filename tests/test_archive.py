@@ -164,7 +164,6 @@ def test_bulk_archive_and_restore_are_all_or_none(api, other_api):
     assert listed(api)[1] == 2 and listed(api, archived="ONLY") == ([ids[2]], 1)
 
 
-
 def test_archiving_needs_customers_delete_and_an_editable_customer(api):
     agent = as_worker(api, create_worker(api, "Agnes Agent"))
     mine = create_customer(agent, "Assigned to Agnes")

@@ -40,6 +40,7 @@ ID_STEMS = {
     "method": "PaymentMethod",
     "assignee": "Worker",
     "template": "ChecklistTemplate",
+    "import": "CustomerImport",
     "mention": "Worker",
 }
 # Inputs (or query fields) whose bare `id`/`ids` names no type in its name.

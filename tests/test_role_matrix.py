@@ -19,7 +19,7 @@ import pytest
 
 from core import access
 from tests.support import Api, gid, pk_of
-from tests.uploads import upload
+from tests.uploads import multipart, upload
 
 ALL = ("owner", "admin", "manager", "agent")
 STAFF = ("owner", "admin", "manager")
@@ -286,6 +286,17 @@ GUARDED: dict[str, Guarded] = {
         STAFF,
         lambda a, ids: mutation(a, "createSegment", {"name": "Regulars", "kind": "STATIC"}),
         written=owner_reads("{ segments { totalCount } }", "segments"),
+    ),
+    "customers.import": Guarded(
+        STAFF,
+        lambda a, ids: multipart(
+            a,
+            "mutation($input: StartCustomerImportInput!) { startCustomerImport(input: $input) "
+            "{ customerImport { id } userErrors { code } } }",
+            {"input": {"file": None}},
+            {"0": (["variables.input.file"], "c.csv", b"name\nAda\n", "text/csv")},
+        ).json(),
+        written=owner_reads("{ customerImports { totalCount } }", "customerImports", "totalCount"),
     ),
     # insurance
     "insurance.view": Guarded(

@@ -80,9 +80,13 @@ class CreateCustomerInput:
         description="Write even when the tenant's duplicate policy is BLOCK (workers who may "
         "merge customers only; others are still refused).",
     )
+    external_id: str | None = strawberry.field(
+        default=None, description="Its id in another system; unique in the tenant (TAKEN)."
+    )
 
     def to_core(self) -> dict:
         return {
+            "external_id": self.external_id,
             "name": self.name,
             "kind": self.kind.value,
             "avatar_url": self.avatar_url,
@@ -145,11 +149,15 @@ class UpdateCustomerInput:
         description="Write even when the tenant's duplicate policy is BLOCK (workers who may "
         "merge customers only; others are still refused).",
     )
+    external_id: str | None = strawberry.field(
+        default=UNSET, description="Its id in another system; unique in the tenant (TAKEN)."
+    )
 
     def to_core(self) -> dict:
         changes = sent(
             self,
             {
+                "external_id": "external_id",
                 "name": "name",
                 "avatar_url": "avatar_url",
                 "company": "company",

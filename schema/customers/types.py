@@ -148,6 +148,11 @@ class Customer(Node):
         description="When it was archived (`archiveCustomer`); null for a live customer. An "
         "archived customer is out of lists and counts until `restoreCustomer`."
     )
+    external_id: str | None = strawberry.field(
+        default=None,
+        description="The customer's id in another system (imports match on it); unique in "
+        "the tenant.",
+    )
     status_id: Private[int | None]
     parent_id: Private[int | None]
     archived_by_id: Private[int | None]
@@ -182,6 +187,7 @@ class Customer(Node):
             updated_at=row["updated_at"],
             version=row["version"],
             archived_at=row.get("archived_at"),
+            external_id=row.get("external_id"),
             status_id=row["status_id"],
             parent_id=row["parent_id"],
             archived_by_id=row.get("archived_by"),
