@@ -78,6 +78,9 @@ KNOWN_LEAKS: dict[tuple[str, str], str] = {}
 EXTRA: dict[str, dict[str, Any]] = {
     "Mutation.setFolderAccess(input.folderId)": {"role": "AGENT"},  # a role or a worker
 }
+# Optional members always sent, with the prober's own objects: bulk inputs take `customerIds`
+# or a filter, and without either they refuse before any id is looked up.
+ALWAYS_SENT = {"customerIds"}
 # Dummy values of the required non-ID members, by member name first, then by scalar type.
 BY_MEMBER: dict[str, Any] = {
     "color": "#123456",
@@ -244,7 +247,7 @@ def _value(schema, ref, member, context, target, probe, fill):
         value = {}
         for inner in named["inputFields"]:
             on_path = bool(target) and target[0] == inner["name"]
-            if on_path or required(inner):
+            if on_path or required(inner) or inner["name"] in ALWAYS_SENT:
                 rest = target[1:] if on_path else None
                 value[inner["name"]] = _value(
                     schema, inner["type"], inner["name"], named["name"], rest, probe, fill
