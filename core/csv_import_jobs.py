@@ -130,9 +130,9 @@ async def run(ctx) -> dict:
 
 
 async def revert(ctx) -> dict:
-    """Created customers are deleted through `core.customers.delete_customer` (module hooks
-    run); updated ones get their columns back, last line first. The checkpoint is the phase
-    and the last line done."""
+    """Created customers are erased through `core.customers.erase_customer` (module hooks
+    run; reverting needs `customers.delete`, not `customers.erase`); updated ones get their
+    columns back, last line first. The checkpoint is the phase and the last line done."""
     async with ctx.chunk() as session:
         imp = await _import(session, ctx)
         principal = await _principal(
@@ -165,7 +165,7 @@ async def revert(ctx) -> dict:
                 for row in rows:
                     try:
                         if phase == "CREATED":
-                            await core.delete_customer(session, principal, row.customer_id)
+                            await core.erase_customer(session, principal, row.customer_id)
                             deleted += 1
                         else:
                             await core.restore_columns(

@@ -544,6 +544,12 @@ async def delete_customer(session: AsyncSession, principal: Principal, customer_
     enqueued in this transaction (`core/file_jobs.py`). Archived customers too. Sub-customers
     are kept and become top-level customers."""
     access.require(principal, "customers.erase")
+    return await erase_customer(session, principal, customer_id)
+
+
+async def erase_customer(session: AsyncSession, principal: Principal, customer_id: int) -> int:
+    """`delete_customer` without its permission: for undoing what the principal's own
+    action created (an import's revert needs `customers.import`, not `customers.erase`)."""
     customer = await get_customer(session, principal, customer_id, archived_ok=True)
     await _emit(session, principal, "customer.deleted", [customer])
     await module_hook(

@@ -435,13 +435,16 @@ def test_imported_customers_are_found_by_email_and_phone_afterwards(owner):
 
 def test_a_manager_s_imported_customers_are_assigned_to_them(owner):
     """As createCustomer does for a worker without `customers.view_all`: else a manager
-    would import customers they cannot see."""
+    would import customers they cannot see. A manager may revert their import: erasing what
+    it created is not erasure of a customer (`customers.erase`)."""
     manager = as_worker(owner, create_worker(owner, "Mia", "MANAGER"))
     found = started(manager, b"name\nAda\nBob\n")
     run(manager, found["id"])
     assert sorted(c["name"] for c in customers(manager)) == ["Ada", "Bob"]
     workers = owner.query("{ customers(first: 10) { nodes { workers { name } } } }")
     assert [n["workers"] for n in workers["customers"]["nodes"]] == [[{"name": "Mia"}]] * 2
+    run(manager, found["id"], "revertCustomerImport")  # needs customers.delete, not .erase
+    assert customers(owner) == []
 
 
 def test_external_ids_are_unique_in_the_tenant(owner, import_client):
