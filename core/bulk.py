@@ -23,10 +23,10 @@ from sqlalchemy import ForeignKey, Index, Integer, String, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core import access, archive, filters, jobs
+from core import access, archive, filters, jobs, segments
 from core import customers as svc
 from core.auth import Principal
-from core.bulk_facets import ARCHIVED, FIELDS, FOLDERS, STATUS, TAGS, WORKERS, Facet
+from core.bulk_facets import ARCHIVED, FIELDS, FOLDERS, SEGMENTS, STATUS, TAGS, WORKERS, Facet
 from core.customer_queries import CustomerFilter, customer_conditions
 from core.errors import InvalidInput, NotFound, Problem
 from core.models import NEVER_REUSE_IDS, Base, Customer, JSONType, UTCDateTime, utcnow
@@ -126,6 +126,14 @@ def _archive(archived: bool) -> Apply:
     return apply
 
 
+def _segment(add: bool) -> Apply:
+    async def apply(session, principal, ids, args):
+        await segments.set_members(session, principal, args["segment_id"], ids, add)
+        return await svc.get_customers(session, principal, ids)
+
+    return apply
+
+
 EDIT = "customers.edit"
 for _action in (
     Action(
@@ -156,6 +164,8 @@ for _action in (
     Action("update_customers", EDIT, _update, FIELDS),
     Action("archive_customers", archive.ARCHIVE_PERMISSION, _archive(True), ARCHIVED, True),
     Action("restore_customers", archive.ARCHIVE_PERMISSION, _archive(False), ARCHIVED, True),
+    Action("add_customers_to_segment", segments.PERMISSION, _segment(True), SEGMENTS),
+    Action("remove_customers_from_segment", segments.PERMISSION, _segment(False), SEGMENTS),
 ):
     register(_action)
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Date, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import archive, standard_fields
+from core import archive, segments, standard_fields
 from core import customers as svc
 from core.auth import Principal
 from core.models import (
@@ -31,6 +31,7 @@ from core.models import (
     UTCDateTime,
     Worker,
 )
+from core.segment_models import Segment, SegmentMember
 
 Snapshot = Callable[[AsyncSession, Sequence[Customer]], Awaitable[dict[int, Any]]]
 Revert = Callable[[AsyncSession, Principal, list[tuple[Customer, dict]]], Awaitable[None]]
@@ -187,6 +188,38 @@ async def _archived_revert(session, principal, changes):
 
 
 ARCHIVED = Facet(_archived_snapshot, _archived_diff, _archived_revert)
+
+
+# --- static segments ---------------------------------------------------------------------------
+
+
+async def _segments_snapshot(session, customers):
+    found: dict[int, list[int]] = {c.id: [] for c in customers}
+    rows = await session.execute(
+        select(SegmentMember.customer_id, SegmentMember.segment_id).where(
+            SegmentMember.customer_id.in_(list(found))
+        )
+    )
+    for customer_id, segment_id in rows:
+        found[customer_id].append(segment_id)
+    return {cid: sorted(ids) for cid, ids in found.items()}
+
+
+def _segments_diff(before, after):
+    joined, left = sorted(set(after) - set(before)), sorted(set(before) - set(after))
+    return {"joined": joined, "left": left} if joined or left else None
+
+
+async def _segments_revert(session, principal, changes):
+    for (joined, left), ids in _groups(changes, lambda b: (b["joined"], b["left"])):
+        alive = await _existing(session, Segment, principal.tenant_id, [*joined, *left])
+        for segment_id in alive & set(joined):
+            await segments.set_members(session, principal, segment_id, ids, add=False)
+        for segment_id in alive & set(left):
+            await segments.set_members(session, principal, segment_id, ids, add=True)
+
+
+SEGMENTS = Facet(_segments_snapshot, _segments_diff, _segments_revert)
 
 
 # --- fields (columns and addresses) ------------------------------------------------------------

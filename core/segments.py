@@ -304,10 +304,20 @@ async def _targets(
     if len(ids) > BULK_INLINE_MAX:
         raise InvalidInput.one(
             ("input", "where"),
-            f"More than {BULK_INLINE_MAX} customers match: use a bulk action.",
+            f"More than {BULK_INLINE_MAX} customers match: use bulkAddCustomersToSegment.",
             "TOO_MANY",
         )
     return ids
+
+
+async def _static(session: AsyncSession, principal: Principal, segment_id: int) -> Segment:
+    access.require(principal, PERMISSION)
+    segment = await get_row(session, Segment, principal.tenant_id, segment_id, "Segment")
+    if segment.kind != STATIC:
+        raise InvalidInput.one(
+            ("input", "segmentId"), "A dynamic segment's members follow its filter.", "INVALID"
+        )
+    return segment
 
 
 async def change_members(
@@ -322,15 +332,21 @@ async def change_members(
 ) -> tuple[Segment, int]:
     """Add (or remove) customers to (from) a static segment; those already in (or not in)
     are left alone. The segment and how many memberships changed."""
-    access.require(principal, PERMISSION)
-    segment = await get_row(session, Segment, principal.tenant_id, segment_id, "Segment")
-    if segment.kind != STATIC:
-        raise InvalidInput.one(
-            ("input", "segmentId"),
-            "A dynamic segment's members follow its filter.",
-            "INVALID",
-        )
+    segment = await _static(session, principal, segment_id)
     ids = await _targets(session, principal, plugins, decode_id, customer_ids, where)
+    return segment, await _change(session, principal, segment, ids, add)
+
+
+async def set_members(
+    session: AsyncSession, principal: Principal, segment_id: int, ids: list[int], add: bool
+) -> int:
+    """The bulk actions' way in (`core/bulk.py`): these customers (found, locked and checked
+    by the caller) join or leave a static segment; how many memberships changed."""
+    segment = await _static(session, principal, segment_id)
+    return await _change(session, principal, segment, ids, add)
+
+
+async def _change(session, principal: Principal, segment: Segment, ids: list[int], add: bool):
     held = set()
     if ids:
         held = set(
@@ -369,7 +385,7 @@ async def change_members(
             session,
             Event(name, principal.tenant_id, cid, {"segment": ref}, principal.worker_id),
         )
-    return segment, len(changed)
+    return len(changed)
 
 
 async def move_members(

@@ -378,3 +378,30 @@ def test_bulk_archive_and_restore_by_filter_undo_exactly(api):
     both = {"and": [city("Berlin"), {"field": "archived", "op": "EQ", "value": True}]}
     back = finished(api, bulk_run(api, "bulkRestoreCustomers", {"where": both}))
     assert back["count"] == 1 and archived(api, berlin) == set()
+
+
+SEGMENT_MEMBERS = """query($id: ID!) { node(id: $id) { ... on Segment {
+  customers(first: 50) { nodes { id } } } } }"""
+
+
+def members(api: Api, segment: str) -> set[str]:
+    return {n["id"] for n in api.query(SEGMENT_MEMBERS, id=segment)["node"]["customers"]["nodes"]}
+
+
+def test_a_static_segment_is_a_bulk_target_by_filter_and_its_undo_is_exact(api):
+    """Members added by filter as a job (more than the threshold, beyond
+    `addCustomersToSegment`'s inline limit); the undo takes out only those it added."""
+    made = api.ok("createSegment", {"name": "Berliners", "kind": "STATIC"}, "segment { id }")
+    segment = made["segment"]["id"]
+    berlin = customers_in(api, "Berlin", 5)
+    api.ok("addCustomersToSegment", {"segmentId": segment, "customerIds": berlin[:1]})
+    input = {"where": city("Berlin"), "segmentId": segment}
+    action = finished(api, bulk_run(api, "bulkAddCustomersToSegment", input))
+    assert (action["state"], action["count"]) == ("DONE", 4)
+    assert members(api, segment) == set(berlin)
+
+    done = undo(api, action["id"])
+    assert (done["undone"], done["skipped"]) == (4, 0)
+    assert members(api, segment) == {berlin[0]}
+    removed = finished(api, bulk_run(api, "bulkRemoveCustomersFromSegment", input))
+    assert removed["count"] == 1 and members(api, segment) == set()

@@ -259,6 +259,21 @@ ACTIONS = [
         lambda i: {},
     ),
     (
+        "add_customers_to_segment",
+        "BulkAddCustomersToSegmentInput",
+        "Add several customers to a static segment (those in it already stay as they are). "
+        "Needs `segments.manage`.",
+        {"segment_id": strawberry.ID},
+        lambda i: {"segment_id": from_global_id(i.segment_id, "Segment")},
+    ),
+    (
+        "remove_customers_from_segment",
+        "BulkRemoveCustomersFromSegmentInput",
+        "Take several customers out of a static segment. Needs `segments.manage`.",
+        {"segment_id": strawberry.ID},
+        lambda i: {"segment_id": from_global_id(i.segment_id, "Segment")},
+    ),
+    (
         "restore_customers",
         "BulkRestoreCustomersInput",
         "Bring several archived customers back (by filter: `where` naming `archived`). Needs "
