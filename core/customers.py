@@ -8,8 +8,9 @@ from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from core import (
@@ -297,6 +298,27 @@ def _touch(customers: Iterable[Customer]) -> None:
         customer.updated_at = now
 
 
+async def _bump(session: AsyncSession, customers: Iterable[Customer], **values) -> None:
+    """A new version (and `values`) for locked customers in one UPDATE, where the ORM would
+    send one versioned UPDATE per customer (asyncpg reports no row counts for a batch): a
+    bulk action's chunk of 200 spent most of its time there."""
+    by_id = {c.id: c for c in customers}
+    if not by_id:
+        return
+    now = utcnow()
+    rows = await session.execute(
+        update(Customer)
+        .where(Customer.id.in_(list(by_id)))
+        .values(updated_at=now, version=Customer.version + 1, **values)
+        .returning(Customer.id, Customer.version)
+        .execution_options(synchronize_session=False)
+    )
+    for customer_id, version in rows:
+        customer = by_id[customer_id]
+        for key, value in {"updated_at": now, "version": version, **values}.items():
+            set_committed_value(customer, key, value)
+
+
 def _refresh_search(customer: Customer) -> None:
     customer.sort_name = customer.name.lower()
     customer.search_text = search_text(
@@ -580,10 +602,7 @@ async def set_status(
     customers = await get_customers(session, principal, ids)
     status = await _customer_status(session, principal.tenant_id, status_id, ("input", "statusId"))
     changed = [(c, c.status_id) for c in customers if c.status_id != status]
-    for customer, _ in changed:
-        customer.status_id = status
-    _touch(c for c, _ in changed)
-    await _flush(session)
+    await _bump(session, (c for c, _ in changed), status_id=status)
     await _emit_status_changes(session, principal, changed)
     return customers
 
@@ -644,8 +663,8 @@ async def add_to_folders(
             )
         if added:
             changes.append((customer, added, []))
-    _touch(c for c, _, _ in changes)
     await _flush(session)
+    await _bump(session, (c for c, _, _ in changes))
     await emit_link_changes(session, tenant_id, principal.worker_id, CustomerFolder, changes)
     return customers
 
@@ -693,8 +712,8 @@ async def set_folder_status(
     changed = [(c, before) for c, before in changed if before != status]
     for customer, _ in changed:
         memberships[customer.id].status_id = status
-    _touch(c for c, _ in changed)
     await _flush(session)
+    await _bump(session, (c for c, _ in changed))
     names = await _status_refs(session, [status, *(before for _, before in changed)])
     for customer, before in changed:
         data = {"folder": ref(folder), "from": names.get(before), "to": names.get(status)}
@@ -753,8 +772,8 @@ async def _link(session, principal, ids, link, column, target, target_ids, field
             )
         if added:
             changes.append((customer, added, []))
-    _touch(c for c, _, _ in changes)
     await _flush(session)
+    await _bump(session, (c for c, _, _ in changes))
     await emit_link_changes(session, principal.tenant_id, principal.worker_id, link, changes)
     return customers
 
@@ -777,8 +796,8 @@ async def _unlink(
             getattr(link, column).in_([t.id for t in targets]),
         )
     )
-    _touch(c for c, _, _ in changes)
     await _flush(session)
+    await _bump(session, (c for c, _, _ in changes))
     await emit_link_changes(session, principal.tenant_id, principal.worker_id, link, changes)
     return customers
 
