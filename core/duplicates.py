@@ -62,16 +62,37 @@ async def check(
     added = sorted(snapshot(customer) - before)
     found: list[Candidate] = []
     if added:
+        policy = None
+        if session.bind.dialect.name == "postgresql":
+            policy = await _policy(session, principal)
+            if policy == "BLOCK":
+                await _lock(session, principal.tenant_id, added)
         found, hidden = await _matches(session, principal, customer, added)
         if found or hidden:
-            policy = await session.scalar(
-                select(Tenant.duplicate_policy).where(Tenant.id == principal.tenant_id)
-            )
+            policy = policy or await _policy(session, principal)
             overridden = allow and access.can(principal, "customers.delete")
             if policy == "BLOCK" and not overridden:
                 raise DuplicateFound(found, hidden)
     session.info.setdefault("duplicates", {})[customer.id] = found
     return found
+
+
+async def _policy(session, principal: Principal) -> str:
+    return await session.scalar(
+        select(Tenant.duplicate_policy).where(Tenant.id == principal.tenant_id)
+    )
+
+
+async def _lock(session, tenant_id: int, added: list[tuple[str, str]]) -> None:
+    """BLOCK on PostgreSQL: two writers adding the same email at once would each find none
+    of the other's uncommitted identities and both pass. A transaction lock per value (taken
+    in one order, so two writers never wait on each other crosswise) makes the second wait
+    for the first's commit; its check, a later statement, then sees the first's row. SQLite
+    needs none: its writers take turns."""
+    keys = sorted({f"{tenant_id}:{kind}:{value}" for kind, value in added})
+    await session.execute(
+        select(*(func.pg_advisory_xact_lock(func.hashtextextended(key, 0)) for key in keys))
+    )
 
 
 async def _matches(session, principal, customer, added) -> tuple[list[Candidate], bool]:

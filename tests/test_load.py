@@ -292,3 +292,36 @@ def test_requests_past_the_queue_bound_get_503_and_the_rest_are_served(servers, 
             assert health["database"]["inUse"] == 0, health
 
     run(scenario)
+
+
+def test_the_block_policy_holds_under_concurrent_creates(servers, database_url):
+    """32 clients create a customer with one email at once under BLOCK: one is written, the
+    others are refused DUPLICATE (on PostgreSQL the check takes a lock per value; without it
+    each writer misses the others' uncommitted identities and all pass)."""
+    server = servers["normal"]
+
+    async def scenario():
+        limits = httpx2.Limits(max_connections=CLIENTS)
+        async with httpx2.AsyncClient(base_url=server.url, timeout=30, limits=limits) as http:
+            tenant = await new_tenant(database_url, http, 0)
+            await tenant.b.ok(
+                "updateTenantSettings", {"duplicatePolicy": "BLOCK"}, "tenant { id }"
+            )
+            same = {"emails": [{"value": "Race@Example.com"}]}
+            calls = [
+                post(http, tenant.token, CREATE, input={"name": f"Racer {i}", **same})
+                for i in range(32)
+            ]
+            answers = await asyncio.gather(*calls)
+            assert all(status == 200 for status, _, _ in answers), answers
+            outcomes = Counter(
+                "written"
+                if body["data"]["createCustomer"]["customer"]
+                else body["data"]["createCustomer"]["userErrors"][0]["code"]
+                for _, body, _ in answers
+            )
+            assert outcomes == {"written": 1, "DUPLICATE": 31}
+            count = await tenant.b.query("{ customers(first: 1) { totalCount } }")
+            assert count["customers"]["totalCount"] == 1
+
+    run(scenario)
