@@ -13,7 +13,7 @@ and edit, at most `BULK_INLINE_MAX` at once (more is the bulk-action framework's
 
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import delete, func, literal, select, union_all, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import access, filters, segment_filter
@@ -72,7 +72,7 @@ async def segments_of(
 ) -> dict[int, list[dict]]:
     """Each customer's segments, by name: its static memberships, plus the dynamic segments
     (the tenant's first `dynamic_max` by name) it matches, all tested in one statement (a
-    `UNION ALL` of one select per segment over these ids). A dynamic segment whose filter
+    column per segment, a row per customer). A dynamic segment whose filter
     no longer compiles for this worker (a field deleted since, a summary they may not use)
     is left out here; reading the segment itself says why."""
     tenant_id = principal.tenant_id
@@ -98,7 +98,7 @@ async def segments_of(
         saved = {pk: segment_filter.of_row(row, filters.parse) for pk, row in dynamic.items()}
         trees = [s.tree for s in saved.values() if s.tree is not None]
         reg = await filters.registry_for(conn, principal, plugins, trees, decode_id, known=saved)
-        parts = []
+        tests = []
         for pk, segment in saved.items():
             reg.inlining, reg.inlined = [], 0
             try:
@@ -107,15 +107,19 @@ async def segments_of(
                 )
             except (InvalidInput, Forbidden):
                 continue
-            parts.append(
-                select(literal(pk).label("segment_id"), C.id.label("customer_id")).where(
-                    C.tenant_id == tenant_id, C.id.in_(ids), condition
+            tests.append((pk, condition))
+        if tests:
+            # One row per customer with a column per segment: the page's ids are bound once,
+            # not once per segment as a UNION ALL of one select each would bind them.
+            matched = await conn.execute(
+                select(C.id, *(case((c, True), else_=False) for _, c in tests)).where(
+                    C.tenant_id == tenant_id, C.id.in_(ids)
                 )
             )
-        if parts:
-            matched = await conn.execute(parts[0] if len(parts) == 1 else union_all(*parts))
-            for segment_id, customer_id in matched:
-                found[customer_id].append(dynamic[segment_id])
+            for customer_id, *hits in matched:
+                for (pk, _), hit in zip(tests, hits, strict=True):
+                    if hit:
+                        found[customer_id].append(dynamic[pk])
     return {cid: sorted(rows, key=lambda r: (r["name"], r["id"])) for cid, rows in found.items()}
 
 

@@ -304,9 +304,7 @@ def test_the_block_policy_holds_under_concurrent_creates(servers, database_url):
         limits = httpx2.Limits(max_connections=CLIENTS)
         async with httpx2.AsyncClient(base_url=server.url, timeout=30, limits=limits) as http:
             tenant = await new_tenant(database_url, http, 0)
-            await tenant.b.ok(
-                "updateTenantSettings", {"duplicatePolicy": "BLOCK"}, "tenant { id }"
-            )
+            await tenant.b.ok("updateTenantSettings", {"duplicatePolicy": "BLOCK"}, "tenant { id }")
             same = {"emails": [{"value": "Race@Example.com"}]}
             calls = [
                 post(http, tenant.token, CREATE, input={"name": f"Racer {i}", **same})
