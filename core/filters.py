@@ -416,10 +416,14 @@ def _scalar(reg: Registry, f: ff.Field, op: str, operands: tuple) -> ColumnEleme
             return column.is_not(None)
         low = _lowered(f, prefix)
         low = literal(low) if isinstance(low, str) else low
-        return and_(
-            column >= low,
-            column < low + literal("\U0010ffff"),
-            _position(reg, column, _lowered(f, prefix)) == 1,
+        high = low + literal("\U0010ffff")
+        # The range is the prefix's index range and all but exact; the OR adds the values
+        # past it that still start with the prefix (the next character U+10FFFF). ANDed
+        # with the range, the position test was priced as a second filter and the planner
+        # expected a few rows where thousands came (a bitmap and a sort: 200 ms, not 30).
+        return or_(
+            and_(column >= low, column < high),
+            and_(column >= high, _position(reg, column, _lowered(f, prefix)) == 1),
         )
     if op in DAYS:
         low, high = _days(reg, f, op, operands[0])
