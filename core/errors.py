@@ -59,3 +59,28 @@ class Unavailable(DomainError):
     writer's queue too long, a connection lost): nothing was written, retrying may work."""
 
     code = "SERVICE_UNAVAILABLE"
+
+
+# Unique indexes that a write can still hit after its own check passed (two requests checked
+# at once, each before the other's commit): the index and the input member it stands for.
+UNIQUE_MEMBERS: dict[str, tuple[str, ...]] = {
+    "uq_customers_tenant_id_external_id": ("input", "externalId"),
+    "uq_custom_field_definitions_tenant_id_key": ("input", "key"),
+    "uq_customer_import_mappings_tenant_id_name": ("input", "saveAs"),
+    "uq_segments_tenant_id_name": ("input", "name"),
+    "uq_tags_tenant_id_name": ("input", "name"),
+    "uq_workers_tenant_id_email": ("input", "email"),
+}
+
+
+def taken(error: Exception) -> InvalidInput | None:
+    """A unique violation of `UNIQUE_MEMBERS` as the TAKEN problem the check gives (asyncpg
+    names the index; SQLite's writers take turns, so its checks never race)."""
+    cause = getattr(error, "orig", None)
+    for candidate in (cause, getattr(cause, "__cause__", None)):
+        name = getattr(candidate, "constraint_name", None)
+        if name in UNIQUE_MEMBERS:
+            return InvalidInput.one(
+                UNIQUE_MEMBERS[name], "Taken by another change a moment ago.", "TAKEN"
+            )
+    return None

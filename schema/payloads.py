@@ -5,11 +5,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import strawberry
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import events
 from core.auth import Principal
-from core.errors import InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound, taken
 from schema.context import Info
 
 T = TypeVar("T")
@@ -48,6 +49,12 @@ async def mutate(
             events.bind(session, ctx.plugins, principal.modules)
             result = await work(session, principal)
             records = session.info["records"]
+    except IntegrityError as exc:
+        if (problem := taken(exc)) is None:
+            raise
+        return None, [
+            UserError(field=list(p.field), message=p.message, code=p.code) for p in problem.problems
+        ]
     except InvalidInput as exc:
         return None, [
             UserError(field=list(p.field), message=p.message, code=p.code) for p in exc.problems

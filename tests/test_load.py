@@ -323,3 +323,36 @@ def test_the_block_policy_holds_under_concurrent_creates(servers, database_url):
             assert count["customers"]["totalCount"] == 1
 
     run(scenario)
+
+
+def test_names_taken_at_the_same_moment_are_taken_not_500(servers, database_url):
+    """16 clients create a segment of one name, and 16 a customer of one external id, at
+    once: one of each is written and the others get TAKEN (on PostgreSQL the checks race
+    and the unique index decides; its violation is the same user error)."""
+    server = servers["normal"]
+    segment = """mutation($input: CreateSegmentInput!) { createSegment(input: $input) {
+      segment { id } userErrors { code field } } }"""
+
+    async def scenario():
+        limits = httpx2.Limits(max_connections=CLIENTS)
+        async with httpx2.AsyncClient(base_url=server.url, timeout=30, limits=limits) as http:
+            tenant = await new_tenant(database_url, http, 0)
+            calls = [
+                post(http, tenant.token, segment, input={"name": "Regulars", "kind": "STATIC"})
+                for _ in range(16)
+            ] + [
+                post(http, tenant.token, CREATE, input={"name": f"C{i}", "externalId": "X-1"})
+                for i in range(16)
+            ]
+            answers = await asyncio.gather(*calls)
+            assert all(status == 200 and "errors" not in body for status, body, _ in answers), [
+                body for _, body, _ in answers if "errors" in body
+            ]
+            for name, part in (("createSegment", answers[:16]), ("createCustomer", answers[16:])):
+                payloads = [body["data"][name] for _, body, _ in part]
+                codes = Counter(
+                    p["userErrors"][0]["code"] if p["userErrors"] else "ok" for p in payloads
+                )
+                assert codes == {"ok": 1, "TAKEN": 15}, (name, payloads)
+
+    run(scenario)
