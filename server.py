@@ -104,7 +104,11 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
             await file_jobs.sweep_once(db, storage, settings.upload_pending_seconds)
             files_sweeps = asyncio.create_task(
                 file_jobs.run_sweeps(
-                    db, storage, settings.files_sweep_seconds, settings.upload_pending_seconds
+                    db,
+                    storage,
+                    settings.files_sweep_seconds,
+                    settings.upload_pending_seconds,
+                    settings.job_keep_days,
                 )
             )
         gc.collect()

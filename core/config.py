@@ -241,6 +241,12 @@ class Settings(BaseSettings):
         description="Jobs one process runs at once, and the most database connections its "
         "job runner holds; 0: this process runs no jobs.",
     )
+    job_keep_days: float = Field(
+        default=30,
+        ge=0,
+        description="Finished jobs are removed this long after they ended (by each "
+        "process's housekeeping, every FILES_SWEEP_SECONDS); 0: kept for ever.",
+    )
     job_lease_seconds: float = Field(
         default=30,
         gt=0,

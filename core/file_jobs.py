@@ -10,9 +10,9 @@ where the app is made).
 The sweep (`core.files.sweep_files`: uploads a crash left pending, files of customers gone
 without their job) runs across tenants; a job row belongs to one tenant, so the sweep is a
 loop of the process like the outbox's (at start-up before serving, then every
-`FILES_SWEEP_SECONDS`). Two
-processes sweeping at once do no harm: each object is removed before its row, and removing
-a missing object is not an error."""
+`FILES_SWEEP_SECONDS`). Two processes sweeping at once do no harm: each object is removed
+before its row, and removing a missing object is not an error. The same round purges
+finished jobs older than `JOB_KEEP_DAYS` (`core.jobs.purge_finished`)."""
 
 import asyncio
 import logging
@@ -64,8 +64,20 @@ async def sweep_once(db, storage, pending_seconds: int) -> int:
         return 0
 
 
-async def run_sweeps(db, storage, every: float, pending_seconds: int) -> None:
-    """After the start-up sweep (`server.py` awaits one before serving, as the outbox's)."""
+async def purge_jobs(db, keep_days: float) -> int:
+    if not keep_days:
+        return 0
+    try:
+        return await jobs.purge_finished(db, keep_days)
+    except Exception:  # as the file sweep: the next round tries again
+        log.exception("job purge failed")
+        return 0
+
+
+async def run_sweeps(db, storage, every: float, pending_seconds: int, keep_days: float) -> None:
+    """After the start-up sweep (`server.py` awaits one before serving, as the outbox's); the
+    housekeeping round also purges old finished jobs."""
     while True:
         await asyncio.sleep(every)
         await sweep_once(db, storage, pending_seconds)
+        await purge_jobs(db, keep_days)

@@ -11,7 +11,7 @@ idempotency key (unique per tenant and kind) makes enqueueing twice give the fir
 Who sees a job: the worker who created it, and workers holding `jobs.view_all` (owners and
 admins by default); anyone else gets NOT_FOUND, exactly as for another tenant's job."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import (
     Boolean,
@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    delete,
     select,
     update,
 )
@@ -259,3 +260,22 @@ async def cancel(session: AsyncSession, principal: Principal, job_id: int) -> Jo
         )
         await session.refresh(job)
     return job
+
+
+async def purge_finished(db, keep_days: float, batch: int = 1000) -> int:
+    """Finished jobs older than `keep_days` go, across tenants (the runner's bookkeeping), a
+    batch per transaction so a purge never holds the writer long. What referred to one keeps
+    its own state: a bulk action's `job` turns null, an import's job reads as gone."""
+    cutoff = utcnow() - timedelta(days=keep_days)
+    removed = 0
+    while True:
+        async with db.transaction() as session:
+            old = (
+                select(JOBS.c.id)
+                .where(JOBS.c.status.in_(sorted(FINAL)), JOBS.c.finished_at < cutoff)
+                .limit(batch)
+            )
+            result = await session.execute(delete(JOBS).where(JOBS.c.id.in_(old.scalar_subquery())))
+        removed += result.rowcount or 0
+        if (result.rowcount or 0) < batch:
+            return removed

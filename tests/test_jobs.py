@@ -4,13 +4,17 @@ backoff then a coded failure, cancellation, idempotency keys, visibility, metric
 of a real process mid-job is `tests/test_job_crash.py`."""
 
 import time
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 from starlette.testclient import TestClient
 
+from core.jobs import JOBS
+from core.models import utcnow
 from schema.registry import make_plugins
 from server import create_app
-from tests.fixtures import new_tenant
+from tests.fixtures import new_tenant, run
 from tests.job_kinds import hooks
 from tests.support import Api, gid, pk_of
 from tests.test_subscriptions import next_payload, socket, subscribe
@@ -224,3 +228,31 @@ def test_metrics_show_the_queue(owner, jobs_client):
     waiting = next(line for line in text.splitlines() if line.startswith("hub_jobs_waiting "))
     assert float(waiting.split()[1]) >= 1
     assert "hub_jobs_running " in text
+
+
+def test_housekeeping_purges_finished_jobs_older_than_job_keep_days(owner, jobs_client, settings):
+    """A process's housekeeping round (every `FILES_SWEEP_SECONDS`) removes jobs that ended
+    more than `JOB_KEEP_DAYS` ago; a newer finished job and an unfinished one stay."""
+    old = start(owner, payload={"to": 2, "chunk": 2})["job"]["id"]
+    recent = start(owner, payload={"to": 2, "chunk": 2})["job"]["id"]
+    for job_id in (old, recent):
+        wait_for(owner, job_id)
+    waiting = start(owner, payload={"to": 2, "chunk": 2}, delaySeconds=3600)["job"]["id"]
+
+    async def age():
+        async with jobs_client.app.state.db.transaction() as session:
+            await session.execute(
+                update(JOBS)
+                .where(JOBS.c.id == pk_of(old))
+                .values(finished_at=utcnow() - timedelta(days=31))
+            )
+
+    run(jobs_client, age)
+    keeping = settings.model_copy(update={"files_sweep_seconds": 0.05, "job_keep_days": 30})
+    with TestClient(create_app(keeping, make_plugins(extra=[hooks]))):
+        deadline = time.monotonic() + 10
+        while job(owner, old) is not None and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert job(owner, old) is None
+    assert job(owner, recent)["status"] == "SUCCEEDED"
+    assert job(owner, waiting)["status"] == "QUEUED"
