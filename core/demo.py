@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import custom_fields, demo_standard
+from core import custom_fields, demo_segments, demo_standard
 from core.contacts import normalize_contacts, search_text
 from core.database import Database
 from core.models import (
@@ -381,6 +381,7 @@ class _Seeder:
         self.worker_names = [w.name for w in workers]
         await self._customers()
         admin = next(w for w in workers if w.email == ADMIN_EMAIL)
+        await demo_segments.add(self.session, tenant.id, admin.id, BASE)
         return tenant.id, admin.id
 
     @staticmethod

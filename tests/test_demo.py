@@ -57,6 +57,25 @@ def test_demo_is_seeded_once_and_is_realistic(client, demo):
     assert all(m["enabled"] for m in modules)
 
 
+def test_the_demo_has_a_segment_of_each_kind_and_their_counts_match_the_list(client, demo):
+    admin = Api(client, *demo)
+    found = admin.query(
+        "{ segments(first: 10) { nodes { id name kind where count countIsExact } } }"
+    )["segments"]["nodes"]
+    assert sorted((s["name"], s["kind"]) for s in found) == [
+        ("London customers", "DYNAMIC"),
+        ("Quiet for a month", "DYNAMIC"),
+        ("Spring newsletter", "STATIC"),
+    ]
+    count = "query($w: CustomerWhere) { customers(first: 1, where: $w) { totalCount } }"
+    for segment in found:
+        if segment["kind"] == "DYNAMIC":
+            listed = admin.query(count, w=segment["where"])["customers"]["totalCount"]
+            assert segment["count"] == listed > 0, segment
+        else:
+            assert segment["count"] == 12
+
+
 def theirs(everyone: list[dict], agent: str) -> set[str]:
     """The customers assigned to the demo agent or in the folders the demo lets them open."""
     own_folders = {"New Leads"} | ({"Active Clients"} if agent == "Sam Agent" else set())
