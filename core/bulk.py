@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import access, archive, filters, jobs, segments
+from core import customer_links as links
 from core import customers as svc
 from core.auth import Principal
 from core.bulk_facets import ARCHIVED, FIELDS, FOLDERS, SEGMENTS, STATUS, TAGS, WORKERS, Facet
@@ -145,22 +146,25 @@ for _action in (
     Action(
         "add_customer_to_folders",
         EDIT,
-        lambda s, p, i, a: svc.add_to_folders(s, p, i, [tuple(f) for f in a["folders"]]),
+        lambda s, p, i, a: links.add_to_folders(s, p, i, [tuple(f) for f in a["folders"]]),
         FOLDERS,
     ),
     Action(
-        "remove_customer_from_folders", EDIT, _links(svc.remove_from_folders, "folder_ids"), FOLDERS
+        "remove_customer_from_folders",
+        EDIT,
+        _links(links.remove_from_folders, "folder_ids"),
+        FOLDERS,
     ),
     Action(
         "set_customer_folder_status",
         EDIT,
-        lambda s, p, i, a: svc.set_folder_status(s, p, i, a["folder_id"], a["status_id"]),
+        lambda s, p, i, a: links.set_folder_status(s, p, i, a["folder_id"], a["status_id"]),
         FOLDERS,
     ),
-    Action("add_customer_tags", EDIT, _links(svc.add_tags, "tag_ids"), TAGS),
-    Action("remove_customer_tags", EDIT, _links(svc.remove_tags, "tag_ids"), TAGS),
-    Action("assign_workers", EDIT, _links(svc.assign_workers, "worker_ids"), WORKERS),
-    Action("unassign_workers", EDIT, _links(svc.unassign_workers, "worker_ids"), WORKERS),
+    Action("add_customer_tags", EDIT, _links(links.add_tags, "tag_ids"), TAGS),
+    Action("remove_customer_tags", EDIT, _links(links.remove_tags, "tag_ids"), TAGS),
+    Action("assign_workers", EDIT, _links(links.assign_workers, "worker_ids"), WORKERS),
+    Action("unassign_workers", EDIT, _links(links.unassign_workers, "worker_ids"), WORKERS),
     Action("update_customers", EDIT, _update, FIELDS),
     Action("archive_customers", archive.ARCHIVE_PERMISSION, _archive(True), ARCHIVED, True),
     Action("restore_customers", archive.ARCHIVE_PERMISSION, _archive(False), ARCHIVED, True),

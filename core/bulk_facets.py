@@ -17,6 +17,7 @@ from sqlalchemy import Date, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import archive, segments, standard_fields
+from core import customer_links as links
 from core import customers as svc
 from core.auth import Principal
 from core.models import (
@@ -117,8 +118,10 @@ def _link_facet(link, column: str, target, add, remove) -> Facet:
     return Facet(snapshot, diff, revert)
 
 
-TAGS = _link_facet(CustomerTag, "tag_id", Tag, svc.add_tags, svc.remove_tags)
-WORKERS = _link_facet(CustomerWorker, "worker_id", Worker, svc.assign_workers, svc.unassign_workers)
+TAGS = _link_facet(CustomerTag, "tag_id", Tag, links.add_tags, links.remove_tags)
+WORKERS = _link_facet(
+    CustomerWorker, "worker_id", Worker, links.assign_workers, links.unassign_workers
+)
 
 
 # --- folders (membership and the status within) --------------------------------------------
@@ -155,17 +158,17 @@ async def _folders_revert(session, principal, changes):
             session, Folder, tenant_id, added + [f for f, _ in removed + status]
         )
         if any(f in folders for f in added):
-            await svc.remove_from_folders(
+            await links.remove_from_folders(
                 session, principal, ids, [f for f in added if f in folders]
             )
         statuses = await _existing(session, Status, tenant_id, [s for _, s in removed + status])
         placements = [(f, s if s in statuses else None) for f, s in removed if f in folders]
         if placements:
-            await svc.add_to_folders(session, principal, ids, placements)
+            await links.add_to_folders(session, principal, ids, placements)
         for folder_id, status_id in status:
             if folder_id in folders:
                 chosen = status_id if status_id in statuses else None
-                await svc.set_folder_status(session, principal, ids, folder_id, chosen)
+                await links.set_folder_status(session, principal, ids, folder_id, chosen)
 
 
 FOLDERS = Facet(_folders_snapshot, _folders_diff, _folders_revert)

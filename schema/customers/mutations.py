@@ -7,8 +7,10 @@ from datetime import datetime
 import strawberry
 from strawberry import UNSET
 
+from core import customer_links as links
 from core import customers as svc
 from core import duplicates, merge
+from core import sub_customers as subs
 from schema.context import Info
 from schema.customers.duplicates import DuplicateCandidate, candidates_of
 from schema.customers.inputs import (
@@ -258,17 +260,17 @@ def _status(i):
 
 
 def _add_folders(i):
-    return lambda s, p, ids: svc.add_to_folders(s, p, ids, placements(i.folders))
+    return lambda s, p, ids: links.add_to_folders(s, p, ids, placements(i.folders))
 
 
 def _remove_folders(i):
-    return lambda s, p, ids: svc.remove_from_folders(
+    return lambda s, p, ids: links.remove_from_folders(
         s, p, ids, from_global_ids(i.folder_ids, "Folder")
     )
 
 
 def _folder_status(i):
-    return lambda s, p, ids: svc.set_folder_status(
+    return lambda s, p, ids: links.set_folder_status(
         s, p, ids, from_global_id(i.folder_id, "Folder"), from_global_id(i.status_id, "Status")
     )
 
@@ -308,25 +310,25 @@ ACTIONS: list[tuple[str, str, type, Callable]] = [
         "add_customer_tags",
         "Tag the customer.",
         AddCustomerTagsInput,
-        _links(svc.add_tags, "tag_ids", "Tag"),
+        _links(links.add_tags, "tag_ids", "Tag"),
     ),
     (
         "remove_customer_tags",
         "Remove tags from the customer.",
         RemoveCustomerTagsInput,
-        _links(svc.remove_tags, "tag_ids", "Tag"),
+        _links(links.remove_tags, "tag_ids", "Tag"),
     ),
     (
         "assign_workers",
         "Assign workers to the customer.",
         AssignWorkersInput,
-        _links(svc.assign_workers, "worker_ids", "Worker"),
+        _links(links.assign_workers, "worker_ids", "Worker"),
     ),
     (
         "unassign_workers",
         "Unassign workers from the customer.",
         UnassignWorkersInput,
-        _links(svc.unassign_workers, "worker_ids", "Worker"),
+        _links(links.unassign_workers, "worker_ids", "Worker"),
     ),
 ]
 
@@ -451,21 +453,21 @@ class CustomerMutations:
     ) -> CustomerPayload:
         def work(session, principal):
             data = {k: v for k, v in input.to_core().items() if v is not None}
-            return svc.create_sub_customer(session, principal, _cid(input.parent_id), data)
+            return subs.create_sub_customer(session, principal, _cid(input.parent_id), data)
 
         return await _checked(info, work, "parentId")
 
     @strawberry.mutation(description="Place a customer under a parent (no cycles).")
     async def link_sub_customer(self, info: Info, input: LinkSubCustomerInput) -> CustomerPayload:
         return await _run_one(
-            info, lambda s, p: svc.set_parent(s, p, _cid(input.id), _cid(input.parent_id))
+            info, lambda s, p: subs.set_parent(s, p, _cid(input.id), _cid(input.parent_id))
         )
 
     @strawberry.mutation(description="Make a sub-customer top-level again.")
     async def unlink_sub_customer(
         self, info: Info, input: UnlinkSubCustomerInput
     ) -> CustomerPayload:
-        return await _run_one(info, lambda s, p: svc.set_parent(s, p, _cid(input.id), None))
+        return await _run_one(info, lambda s, p: subs.set_parent(s, p, _cid(input.id), None))
 
 
 for _name, _description, _single, _make in ACTIONS:
