@@ -11,7 +11,6 @@ removed at once; if the process dies in between, `sweep_files` finds the pending
 The job runner calls `remove_customer_files` for an erased customer (`core/file_jobs.py`) and
 each process `sweep_files` periodically; an erased customer's rows are invisible meanwhile."""
 
-import hashlib
 import posixpath
 import unicodedata
 import zipfile
@@ -19,12 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import jwt
 import puremagic
 from sqlalchemy import and_, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import access, api_keys
+from core import access, links
 from core.auth import Principal
 from core.customers import get_customer
 from core.errors import InvalidInput, NotFound
@@ -78,7 +76,7 @@ SNIFF_BYTES = 8192
 WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10))} | {
     f"lpt{i}" for i in range(10)
 }
-ISSUER = "customer-hub/files"
+LINKS = "files"  # download links: their key and issuer (`core/links.py`)
 
 
 @dataclass(frozen=True)
@@ -291,47 +289,14 @@ async def visible_file(conn, principal: Principal, file_id: int) -> dict | None:
 # --- signed download URLs -----------------------------------------------------------------------
 
 
-def _token_key(signing_key: str) -> str:
-    """Its own key, derived: a download token is never an access token, nor the reverse."""
-    return hashlib.sha256(f"files:{signing_key}".encode()).hexdigest()
-
-
 def download_token(signing_key: str, principal: Principal, file_id: int, seconds: int) -> str:
-    """Names the file and the viewer (an API key's permissions too: it has no worker row of
-    its own to read them from again)."""
-    claims = {
-        "iss": ISSUER,
-        "fid": file_id,
-        "tid": principal.tenant_id,
-        "wid": principal.worker_id,
-        "exp": datetime.now(UTC) + timedelta(seconds=seconds),
-    }
-    if principal.role == api_keys.ROLE:
-        claims["perm"] = sorted(principal.permissions)
-    return jwt.encode(claims, _token_key(signing_key), algorithm="HS256")
-
-
-class LinkExpired(Exception):
-    pass
+    """Names the file and the viewer (`core/links.py`)."""
+    return links.sign(signing_key, LINKS, principal, seconds, fid=file_id)
 
 
 def read_download_token(signing_key: str, token: str) -> dict | None:
     """The claims of a valid token; None for a forged or malformed one; `LinkExpired`."""
-    try:
-        claims = jwt.decode(
-            token,
-            _token_key(signing_key),
-            algorithms=["HS256"],
-            issuer=ISSUER,
-            options={"require": ["exp", "iss", "fid", "tid", "wid"]},
-        )
-    except jwt.ExpiredSignatureError as exc:
-        raise LinkExpired from exc
-    except jwt.InvalidTokenError:
-        return None
-    if not all(type(claims[k]) is int and 0 < claims[k] < 2**31 for k in ("fid", "tid", "wid")):
-        return None
-    return claims
+    return links.read(signing_key, LINKS, token, ("fid",))
 
 
 # --- removal ------------------------------------------------------------------------------------

@@ -11,11 +11,10 @@ never rendered as a page of this origin."""
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
-from core import access, api_keys
-from core.auth import Principal
 from core.config import Settings
 from core.database import Database, RequestConnection
-from core.files import LinkExpired, read_download_token, visible_file
+from core.files import read_download_token, visible_file
+from core.links import LinkExpired, principal_of
 from core.plugins import Plugins
 from core.storage import Storage, content_disposition
 from schema.view import error_response
@@ -48,7 +47,7 @@ class Downloads:
         try:
             await reader.set_tenant(claims["tid"])
             async with reader() as conn:
-                principal = await self._principal(conn, claims)
+                principal = await principal_of(conn, claims, self.grants)
                 row = await visible_file(conn, principal, claims["fid"]) if principal else None
         finally:
             await reader.close()
@@ -68,13 +67,3 @@ class Downloads:
         return StreamingResponse(
             self.storage.open(row["key"]), media_type=row["content_type"], headers=headers
         )
-
-    async def _principal(self, conn, claims: dict) -> Principal | None:
-        principal = await access.principal_for(conn, claims["tid"], claims["wid"], self.grants)
-        if principal is None or "perm" not in claims:
-            return principal
-        # An API key's link: its own permissions, the visibility of the worker who made it.
-        return Principal(
-            claims["tid"], claims["wid"], api_keys.ROLE, frozenset(claims["perm"]),
-            principal.modules, show_sub_customers=True,
-        )  # fmt: skip

@@ -20,6 +20,7 @@ from core.access import can
 from core.database import RequestConnection
 from core.errors import Forbidden, InvalidInput
 from core.hookspecs import hookimpl
+from core.links import principal_of
 from core.models import utcnow
 from core.storage import make_storage
 from schema.customers.csv_export_route import file_name
@@ -33,10 +34,11 @@ async def _plan(ctx, reader: RequestConnection) -> tuple[export.Plan, int]:
     async with runner.connections:
         try:
             async with reader() as conn:
-                principal = await links.principal_of(
-                    conn, ctx.tenant_id, ctx.job["created_by"] or 0,
-                    runner.plugins.permission_grants(), payload.get("perm"),
-                )  # fmt: skip
+                asked = {"tid": ctx.tenant_id, "wid": ctx.job["created_by"] or 0}
+                if "perm" in payload:
+                    asked["perm"] = payload["perm"]
+                grants = runner.plugins.permission_grants()
+                principal = await principal_of(conn, asked, grants)
                 if principal is None or not can(principal, links.PERMISSION):
                     message = "The worker who asked for this export may no longer export."
                     raise jobs.JobError("FORBIDDEN", message, retry=False)

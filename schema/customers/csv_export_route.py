@@ -21,6 +21,7 @@ from core.access import can
 from core.config import Settings
 from core.database import Database, RequestConnection
 from core.errors import Forbidden, InvalidInput
+from core.links import LinkExpired, principal_of
 from core.plugins import Plugins
 from core.storage import Storage, content_disposition
 from schema.customers.where import decode_id
@@ -47,7 +48,7 @@ class ExportDownloads:
     async def serve(self, request: Request) -> Response:
         try:
             claims = links.read_token(self.settings.signing_key, request.path_params["token"])
-        except links.LinkExpired:
+        except LinkExpired:
             message = "This export link has expired: export again, or ask the job's downloadUrl."
             return _refusal(403, message, "DOWNLOAD_LINK_EXPIRED")
         if claims is None:
@@ -57,9 +58,7 @@ class ExportDownloads:
         try:
             await reader.set_tenant(claims["tid"])
             async with reader() as conn:
-                principal = await links.principal_of(
-                    conn, claims["tid"], claims["wid"], self.grants, claims.get("perm")
-                )
+                principal = await principal_of(conn, claims, self.grants)
                 if principal is None:
                     return _refusal(401, "The link's worker no longer exists.", "UNAUTHENTICATED")
                 if not can(principal, links.PERMISSION):
