@@ -34,7 +34,7 @@ from core import filters
 from core import standard_fields as sf
 from core.access import can
 from core.auth import Principal
-from core.errors import InvalidInput, Problem
+from core.errors import InvalidInput, Problem, camel
 from core.models import Customer as C
 from core.models import (
     CustomerAddress,
@@ -84,11 +84,6 @@ def label_of(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r" \1", name).capitalize()
 
 
-def _camel(key: str) -> str:
-    head, *rest = key.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
 def _snake(name: str) -> str:
     return re.sub(r"([A-Z])", r"_\1", name).lower()
 
@@ -128,12 +123,12 @@ def _standard(dialect: str) -> list[Column]:
             )
     found += [Column(k, label_of(k), LIST, "contacts", k) for k in ("phones", "emails")]
     for key in ("blocked_reason", *sf.COLUMNS):
-        name = _camel(key)
+        name = camel(key)
         found.append(Column(name, label_of(name), _type_of(C.__table__.c[key]), "row", key))
     for key, kind in sf.ADDRESS_KINDS.items():
         for part in (*sf.ADDRESS_LIMITS, "country"):
-            name = f"{_camel(key)}.{_camel(part)}"
-            label = f"{label_of(_camel(key))}: {label_of(_camel(part)).lower()}"
+            name = f"{camel(key)}.{camel(part)}"
+            label = f"{label_of(camel(key))}: {label_of(camel(part)).lower()}"
             found.append(Column(name, label, ff.TEXT, "address", (kind, part)))
     return found
 

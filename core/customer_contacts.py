@@ -20,7 +20,7 @@ from core.auth import Principal
 from core.catalog import clean_text
 from core.contacts import EMAIL_RE, MAX_EMAIL, PHONE_RE, digits, people_text
 from core.customers import _flush, _refresh_search, _touch, get_customer
-from core.errors import InvalidInput, Problem
+from core.errors import InvalidInput, Problem, camel
 from core.models import Customer, CustomerContact, utcnow
 
 MAX_CONTACTS = 100
@@ -33,18 +33,13 @@ def ref(contact: CustomerContact | None) -> dict | None:
     return None if contact is None else {"id": contact.id, "name": contact.name}
 
 
-def _camel(key: str) -> str:
-    head, *rest = key.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
 def clean(data: dict, problems: list[Problem], creating: bool) -> dict:
     """The contact's columns among `data`, checked; `name` is required on creation."""
     values = {}
     for key, limit in LIMITS.items():
         if key in data or (creating and key == "name"):
             values[key] = clean_text(
-                data.get(key), ("input", _camel(key)), limit, problems, required=key == "name"
+                data.get(key), ("input", camel(key)), limit, problems, required=key == "name"
             )
     if "email" in data:
         email = clean_text(data["email"], ("input", "email"), MAX_EMAIL, problems)

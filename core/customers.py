@@ -25,7 +25,7 @@ from core import (
 from core.auth import Principal
 from core.contacts import normalize_contacts, search_text
 from core.customer_queries import field_definitions
-from core.errors import Forbidden, InvalidInput, NotFound, Problem
+from core.errors import Forbidden, InvalidInput, NotFound, Problem, camel
 from core.events import Event, emit
 from core.models import (
     Customer,
@@ -280,16 +280,11 @@ def _text(data: dict, key: str, problems: list[Problem], required: bool = False)
     if isinstance(value, str):
         value = value.strip() or None
     if required and not value:
-        problems.append(Problem(("input", _camel(key)), "This field is required.", "REQUIRED"))
+        problems.append(Problem(("input", camel(key)), "This field is required.", "REQUIRED"))
     limit = TEXT_LIMITS.get(key)
     if value and limit and len(value) > limit:
-        problems.append(Problem(("input", _camel(key)), f"At most {limit} characters.", "TOO_LONG"))
+        problems.append(Problem(("input", camel(key)), f"At most {limit} characters.", "TOO_LONG"))
     return value
-
-
-def _camel(key: str) -> str:
-    head, *rest = key.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 def _touch(customers: Iterable[Customer]) -> None:

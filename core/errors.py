@@ -4,6 +4,13 @@
 from dataclasses import dataclass
 
 
+def camel(key: str) -> str:
+    """A core key as the API names it (`lead_source` → `leadSource`): in problem paths and
+    export columns."""
+    head, *rest = key.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing the user can fix. `field` is the input path (`["input", "emails", "1"]`)."""

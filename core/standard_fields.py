@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.catalog import clean_text
-from core.errors import Problem
+from core.errors import Problem, camel
 from core.models import Customer, CustomerAddress, utcnow
 
 # The kinds of the payments module's methods, so a preference names one of them.
@@ -69,11 +69,6 @@ COUNTRIES = frozenset(
 
 def _path(*parts: str) -> tuple[str, ...]:
     return ("input", *parts)
-
-
-def _camel(key: str) -> str:
-    head, *rest = key.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 def website(value: Any, problems: list[Problem]) -> str | None:
@@ -188,7 +183,7 @@ def apply(customer: Customer, changes: dict, problems: list[Problem]) -> None:
     """The customer's own standard fields among `changes` (addresses: `save_addresses`)."""
     for key, limit in TEXT_FIELDS.items():
         if key in changes:
-            value = clean_text(changes[key], _path(_camel(key)), limit, problems)
+            value = clean_text(changes[key], _path(camel(key)), limit, problems)
             setattr(customer, key, value)
     if "date_of_birth" in changes:
         customer.date_of_birth = date_of_birth(changes["date_of_birth"], problems)
@@ -204,10 +199,10 @@ def address(key: str, given: dict | None, problems: list[Problem]) -> dict | Non
     """A checked address (columns of `customer_addresses`), None to remove it."""
     if given is None:
         return None
-    field = _camel(key)
+    field = camel(key)
     clean = {
         name: clean_text(
-            given.get(name), _path(field, _camel(name)), limit, problems, required=name == "line1"
+            given.get(name), _path(field, camel(name)), limit, problems, required=name == "line1"
         )
         for name, limit in ADDRESS_LIMITS.items()
     }
