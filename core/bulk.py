@@ -23,14 +23,14 @@ from sqlalchemy import ForeignKey, Index, Integer, String, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core import access, archive, filters, jobs, segments
+from core import access, archive, jobs, segments
 from core import customer_links as links
 from core import customers as svc
 from core.auth import Principal
 from core.bulk_facets import ARCHIVED, FIELDS, FOLDERS, SEGMENTS, STATUS, TAGS, WORKERS, Facet
-from core.customer_queries import CustomerFilter, customer_conditions
 from core.errors import InvalidInput, NotFound, Problem
 from core.models import NEVER_REUSE_IDS, Base, Customer, JSONType, UTCDateTime, utcnow
+from core.targets import matching
 
 KIND = "customers.bulk"
 CHUNK = 200
@@ -276,34 +276,6 @@ async def revert_some(
     if todo:
         await ACTIONS[row.action].facet.revert(session, principal, todo)
     return len(todo), len(changes) - len(todo), ids[-1]
-
-
-# --- the target: ids or a filter ---------------------------------------------------------------
-
-
-async def matching(
-    session: AsyncSession,
-    principal: Principal,
-    where: dict | None,
-    search: str | None,
-    decode_id: Callable,
-    after: int = 0,
-):
-    """Ids of the customers a filter targets, in id order: visible as the list shows them,
-    and editable."""
-    conn = await session.connection()
-    prepared = None
-    if where:
-        plugins = session.info.get("plugins")
-        prepared = await filters.prepare(conn, principal, plugins, where, None, decode_id)
-    found = CustomerFilter(search=search) if search and search.strip() else None
-    conditions = await customer_conditions(conn, principal, found, where=prepared)
-    query = select(Customer.id).where(
-        access.visible_customers(principal), *conditions, Customer.id > after
-    )
-    if not (access.can(principal, "customers.view_all") and access.can(principal, EDIT)):
-        query = query.where(access.editable_customers(principal))
-    return query.order_by(Customer.id)
 
 
 @dataclass

@@ -13,6 +13,7 @@ from core import access, bulk
 from core.errors import DomainError, InvalidInput
 from core.job_runner import JobCancelled
 from core.jobs import JobError
+from core.targets import matching
 
 
 async def _principal(session, ctx, worker_id: int, permission: str):
@@ -40,7 +41,7 @@ async def _row(session, ctx) -> bulk.BulkAction:
 async def _apply_step(session, ctx, row, principal, state, decode_id) -> bool:
     action = bulk.ACTIONS[row.action]
     payload = ctx.payload
-    query = await bulk.matching(
+    query = await matching(
         session, principal, payload["where"], payload["search"], decode_id, state["after"]
     )
     ids = list(await session.scalars(query.limit(bulk.CHUNK)))

@@ -17,7 +17,6 @@ from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import access, filters, segment_filter
-from core import customer_queries as q
 from core import customers as svc
 from core.auth import Principal
 from core.catalog import clean_text, get_row, max_length
@@ -27,6 +26,7 @@ from core.models import Customer as C
 from core.models import utcnow
 from core.pagination import Page, PageRequest, fetch_page
 from core.segment_models import DYNAMIC, KINDS, STATIC, Segment, SegmentMember
+from core.targets import matching
 
 BULK_INLINE_MAX = 500
 MAX_DESCRIPTION = 2000
@@ -266,7 +266,6 @@ async def delete_segment(session: AsyncSession, principal: Principal, segment_id
 async def _targets(
     session: AsyncSession,
     principal: Principal,
-    plugins,
     decode_id: Callable,
     customer_ids: list[int] | None,
     where: dict | None,
@@ -287,23 +286,13 @@ async def _targets(
             )
         found = await svc.get_customers(session, principal, customer_ids, "customerIds")
         return [c.id for c in found]
-    conn = await session.connection()
     try:
-        prepared = await filters.prepare(conn, principal, plugins, where, None, decode_id)
+        query = await matching(session, principal, where, None, decode_id)
     except InvalidInput as exc:
         raise InvalidInput(
             [Problem(("input", *p.field), p.message, p.code) for p in exc.problems]
         ) from exc
-    conditions = await q.customer_conditions(conn, principal, None, where=prepared)
-    query = (
-        select(C.id)
-        .where(
-            access.visible_customers(principal), access.editable_customers(principal), *conditions
-        )
-        .order_by(C.id)
-        .limit(BULK_INLINE_MAX + 1)
-        .with_for_update(of=C)
-    )
+    query = query.limit(BULK_INLINE_MAX + 1).with_for_update(of=C)
     ids = list(await session.scalars(query))
     if len(ids) > BULK_INLINE_MAX:
         raise InvalidInput.one(
@@ -327,7 +316,6 @@ async def _static(session: AsyncSession, principal: Principal, segment_id: int) 
 async def change_members(
     session: AsyncSession,
     principal: Principal,
-    plugins,
     decode_id: Callable,
     segment_id: int,
     customer_ids: list[int] | None,
@@ -337,7 +325,7 @@ async def change_members(
     """Add (or remove) customers to (from) a static segment; those already in (or not in)
     are left alone. The segment and how many memberships changed."""
     segment = await _static(session, principal, segment_id)
-    ids = await _targets(session, principal, plugins, decode_id, customer_ids, where)
+    ids = await _targets(session, principal, decode_id, customer_ids, where)
     return segment, await _change(session, principal, segment, ids, add)
 
 

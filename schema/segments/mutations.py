@@ -75,7 +75,6 @@ def _one(result, errors):
 
 
 async def _members(info: Info, input: SegmentMembersInput, add: bool) -> SegmentMembersPayload:
-    ctx = info.context
     segment_id = from_global_id(input.segment_id, "Segment")
     ids = (
         from_global_ids(input.customer_ids, "Customer") if input.customer_ids is not None else None
@@ -83,9 +82,7 @@ async def _members(info: Info, input: SegmentMembersInput, add: bool) -> Segment
     where = input.where.to_dict() if input.where is not None else None
 
     async def work(session, principal):
-        return await svc.change_members(
-            session, principal, ctx.plugins, decode_id, segment_id, ids, where, add
-        )
+        return await svc.change_members(session, principal, decode_id, segment_id, ids, where, add)
 
     result, errors = await mutate(info, work, "segmentId")
     segment, changed = result if result else (None, 0)
