@@ -1,6 +1,7 @@
 """Real server processes for tests: a throwaway `redis-server` (never the shared one on 6379)
 and the app itself (`python server.py`), each on a free port of its own, stopped for sure."""
 
+import asyncio
 import os
 import shutil
 import socket
@@ -9,9 +10,13 @@ import sys
 import time
 from pathlib import Path
 
+import httpx2
 import pytest
 
 from core.config import Settings
+from core.database import Database
+from core.tenants import create_tenant
+from tests.support import token_for
 
 REQUIRED = os.environ.get("REQUIRE_SERVICES") == "1"
 REDIS_SERVER = shutil.which("redis-server")
@@ -177,3 +182,46 @@ class AppServer:
         except OSError:
             return "(no log)"
         return "\n".join(f"  {self.name}| {line}" for line in text.splitlines()[-lines:])
+
+
+def started(
+    made: list[AppServer], name: str, directory: Path, environment: dict, script=None
+) -> AppServer:
+    """An app server launched and ready, added to `made` (which the caller stops)."""
+    server = AppServer(name, directory, environment, script=script)
+    made.append(server)
+    server.launch()
+    server.wait_ready()
+    return server
+
+
+def graphql(app: AppServer, token: str, document: str, timeout: float = 10, **variables) -> dict:
+    """The data of an operation that must succeed, from a server process."""
+    response = httpx2.post(
+        f"{app.url}/graphql",
+        json={"query": document, "variables": variables},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=timeout,
+    )
+    body = response.json()
+    assert not body.get("errors"), body
+    return body["data"]
+
+
+def owner_token(database_url: str, label: str) -> str:
+    """A new tenant made straight in the database (processes share no fixtures): its
+    owner's access token."""
+
+    async def work():
+        db = Database(database_url)
+        try:
+            async with db.transaction() as session:
+                mark = time.monotonic_ns()
+                tenant, owner = await create_tenant(
+                    session, f"{label} {mark}", "Olivia Owner", f"owner-{mark}@example.com"
+                )
+                return tenant.id, owner.id
+        finally:
+            await db.dispose()
+
+    return token_for(*asyncio.run(work()))

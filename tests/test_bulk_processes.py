@@ -4,18 +4,14 @@ after the last committed chunk and applies nothing twice; bulk jobs on overlappi
 started side by side on two processes, end consistent (each customer changed once per
 action that really changed it)."""
 
-import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx2
 import pytest
 
-from core.database import Database
-from core.tenants import create_tenant
-from tests.servers import ROOT, AppServer
-from tests.support import SECRET, token_for
+from tests.servers import ROOT, AppServer, graphql, owner_token, started
+from tests.support import SECRET
 
 SERVE = ROOT / "tests" / "bulk_serve.py"
 JOB = "query($id: ID!) { job(id: $id) { status attempts progress { done total } result } }"
@@ -43,19 +39,7 @@ def environment(database_url) -> dict[str, str]:
 
 @pytest.fixture
 def token(database_url) -> str:
-    async def work():
-        db = Database(database_url)
-        try:
-            async with db.transaction() as session:
-                label = time.monotonic_ns()
-                tenant, owner = await create_tenant(
-                    session, f"Bulk {label}", "Olivia Owner", f"owner-{label}@example.com"
-                )
-                return tenant.id, owner.id
-        finally:
-            await db.dispose()
-
-    return token_for(*asyncio.run(work()))
+    return owner_token(database_url, "Bulk")
 
 
 @pytest.fixture
@@ -67,23 +51,11 @@ def servers(tmp_path: Path) -> Iterator[list[AppServer]]:
 
 
 def server(made: list, name: str, directory: Path, environment: dict) -> AppServer:
-    found = AppServer(name, directory, environment, script=SERVE)
-    made.append(found)
-    found.launch()
-    found.wait_ready()
-    return found
+    return started(made, name, directory, environment, SERVE)
 
 
 def query(app: AppServer, token: str, document: str, **variables) -> dict:
-    response = httpx2.post(
-        f"{app.url}/graphql",
-        json={"query": document, "variables": variables},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=20,
-    )
-    body = response.json()
-    assert not body.get("errors"), body
-    return body["data"]
+    return graphql(app, token, document, timeout=20, **variables)
 
 
 def mutate(app: AppServer, token: str, name: str, input: dict, selection: str) -> dict:

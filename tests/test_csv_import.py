@@ -3,7 +3,6 @@ BOM, cp1252), the guessed mapping, bad files, the preview (no writes), the run a
 its report, duplicate handling by external id and email, revert, permissions and tenants.
 The crash of a real process mid-import is `test_an_import_resumes_after_a_killed_process`."""
 
-import asyncio
 import json
 import os
 import time
@@ -16,13 +15,12 @@ import pytest
 from starlette.testclient import TestClient
 
 from core import migrate
-from core.database import Database
-from core.tenants import create_tenant
 from schema.registry import make_plugins
 from server import create_app
+from tests import servers
 from tests.fixtures import new_tenant, own_postgres_database
-from tests.servers import AppServer
-from tests.support import SECRET, Api, as_worker, create_worker, token_for
+from tests.servers import AppServer, graphql, owner_token
+from tests.support import SECRET, Api, as_worker, create_worker
 from tests.uploads import PNG, multipart
 
 IMPORT = """id status fileName encoding delimiter headers rowCount mapping { column field }
@@ -308,18 +306,6 @@ def test_permissions_and_tenants(owner, import_client):
 N = 2000
 
 
-def _http(app, token: str, document: str, **variables) -> dict:
-    response = httpx2.post(
-        f"{app.url}/graphql",
-        json={"query": document, "variables": variables},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    )
-    body = response.json()
-    assert not body.get("errors"), body
-    return body["data"]
-
-
 @contextmanager
 def own_database(database_url: str, folder: Path) -> Iterator[str]:
     """A database for the two processes alone: the suite's in-process apps run import jobs
@@ -352,13 +338,10 @@ def killed_and_resumed(database_url: str, tmp_path: Path) -> None:
         "STORAGE_DIR": str(tmp_path / "uploads"),
         "IMPORT_CHUNK_ROWS": "5",
     }
-    token = token_for(*crash_tenant(database_url))
+    token = owner_token(database_url, "Import")
     made: list[AppServer] = []
     try:
-        a = AppServer("a", tmp_path, environment)
-        made.append(a)
-        a.launch()
-        a.wait_ready()
+        a = servers.started(made, "a", tmp_path, environment)
         data = "externalId,name\n" + "".join(f"ext-{i},Person {i}\n" for i in range(N))
         operations = {"query": START, "variables": {"input": {"file": None}}}
         response = httpx2.post(
@@ -373,46 +356,27 @@ def killed_and_resumed(database_url: str, tmp_path: Path) -> None:
         assert {"column": "externalId", "field": "externalId"} in found["mapping"]
         run_doc = """mutation($input: RunCustomerImportInput!) { runCustomerImport(input: $input)
           { job { id } userErrors { code } } }"""
-        job_id = _http(a, token, run_doc, input={"importId": found["id"]})["runCustomerImport"]
+        job_id = graphql(a, token, run_doc, input={"importId": found["id"]})["runCustomerImport"]
         job_id = job_id["job"]["id"]
         deadline = time.monotonic() + 60
-        while _http(a, token, JOB, id=job_id)["job"]["progress"]["done"] < 100:
+        while graphql(a, token, JOB, id=job_id)["job"]["progress"]["done"] < 100:
             assert time.monotonic() < deadline, a.log_tail()
             time.sleep(0.02)
         a.process.kill()
         a.process.wait(timeout=5)
-        b = AppServer("b", tmp_path, environment)
-        made.append(b)
-        b.launch()
-        b.wait_ready()
+        b = servers.started(made, "b", tmp_path, environment)
         deadline = time.monotonic() + 120
-        while (job := _http(b, token, JOB, id=job_id)["job"])["status"] not in FINAL:
+        while (job := graphql(b, token, JOB, id=job_id)["job"])["status"] not in FINAL:
             assert time.monotonic() < deadline, (job, b.log_tail())
             time.sleep(0.1)
         assert job["status"] == "SUCCEEDED", (job, b.log_tail())
         assert job["attempts"] == 2
         assert job["result"] == {"created": N, "updated": 0, "skipped": 0, "failed": 0}
-        count = _http(b, token, "{ customers { totalCount } }")["customers"]["totalCount"]
+        count = graphql(b, token, "{ customers { totalCount } }")["customers"]["totalCount"]
         assert count == N
     finally:
         for app in made:
             app.stop()
-
-
-def crash_tenant(database_url: str) -> tuple[int, int]:
-    async def work():
-        db = Database(database_url)
-        try:
-            async with db.transaction() as session:
-                label = time.monotonic_ns()
-                tenant, owner = await create_tenant(
-                    session, f"Import {label}", "Olivia Owner", f"owner-{label}@example.com"
-                )
-                return tenant.id, owner.id
-        finally:
-            await db.dispose()
-
-    return asyncio.run(work())
 
 
 def test_imported_customers_are_found_by_email_and_phone_afterwards(owner):

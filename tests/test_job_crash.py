@@ -4,19 +4,15 @@ process started afterwards takes the job over once its lease has run out and fin
 from the last checkpoint. Every unit of work is committed exactly once: none lost, none
 done twice (work and checkpoint commit in one transaction)."""
 
-import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx2
 import pytest
 
-from core.database import Database
-from core.tenants import create_tenant
 from tests.job_kinds import hooks
-from tests.servers import ROOT, AppServer
-from tests.support import SECRET, token_for
+from tests.servers import ROOT, AppServer, graphql, owner_token, started
+from tests.support import SECRET
 
 SERVE = ROOT / "tests" / "job_kinds" / "serve.py"
 N = 60
@@ -41,19 +37,7 @@ def environment(database_url) -> dict[str, str]:
 
 @pytest.fixture
 def token(database_url) -> str:
-    async def work():
-        db = Database(database_url)
-        try:
-            async with db.transaction() as session:
-                label = time.monotonic_ns()
-                tenant, owner = await create_tenant(
-                    session, f"Jobs {label}", "Olivia Owner", f"owner-{label}@example.com"
-                )
-                return tenant.id, owner.id
-        finally:
-            await db.dispose()
-
-    return token_for(*asyncio.run(work()))
+    return owner_token(database_url, "Jobs")
 
 
 @pytest.fixture
@@ -65,23 +49,11 @@ def servers(tmp_path: Path, environment) -> Iterator[list[AppServer]]:
 
 
 def server(made: list, name: str, directory: Path, environment: dict) -> AppServer:
-    found = AppServer(name, directory, environment, script=SERVE)
-    made.append(found)
-    found.launch()
-    found.wait_ready()
-    return found
+    return started(made, name, directory, environment, SERVE)
 
 
 def query(app: AppServer, token: str, document: str, **variables) -> dict:
-    response = httpx2.post(
-        f"{app.url}/graphql",
-        json={"query": document, "variables": variables},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    )
-    body = response.json()
-    assert not body.get("errors"), body
-    return body["data"]
+    return graphql(app, token, document, **variables)
 
 
 def wait_for(app: AppServer, token: str, job_id: str, done, within: float = 20.0) -> dict:
