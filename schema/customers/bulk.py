@@ -17,9 +17,8 @@ from schema.context import Info
 from schema.customers.inputs import (
     CustomFieldValueInput,
     FolderPlacementInput,
-    custom_field_changes,
+    field_changes,
     placements,
-    sent,
 )
 from schema.customers.standard import standard_changes, with_standard_members
 from schema.customers.types import Customer, CustomerKind
@@ -302,16 +301,7 @@ class CustomerFieldsInput:
 
     def to_core(self) -> dict:
         names = {k: k for k in ("company", "lead_source", "city", "notes", "follow_up_at")}
-        changes = sent(self, names)
-        if self.kind is not UNSET:
-            changes["kind"] = self.kind.value if self.kind else None
-        if self.status_id is not UNSET:
-            changes["status_id"] = (
-                None if self.status_id is None else from_global_id(self.status_id, "Status")
-            )
-        if self.custom_fields is not UNSET:
-            changes["custom_fields"] = custom_field_changes(self.custom_fields)
-        return {**changes, **standard_changes(self)}
+        return {**field_changes(self, names), **standard_changes(self)}
 
 
 BulkUpdateCustomersInput = bulk_input(

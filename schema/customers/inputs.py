@@ -225,6 +225,21 @@ def sent(obj, names: dict[str, str]) -> dict:
     return {core: value for core, value in values.items() if value is not UNSET}
 
 
+def field_changes(obj, names: dict[str, str]) -> dict:
+    """An update-shaped input's changes (`updateCustomer`, `bulkUpdateCustomers`): the plain
+    members in `names`, then kind, status and custom fields when sent."""
+    changes = sent(obj, names)
+    if obj.kind is not UNSET:
+        changes["kind"] = obj.kind.value if obj.kind else None
+    if obj.status_id is not UNSET:
+        changes["status_id"] = (
+            None if obj.status_id is None else from_global_id(obj.status_id, "Status")
+        )
+    if obj.custom_fields is not UNSET:
+        changes["custom_fields"] = custom_field_changes(obj.custom_fields)
+    return changes
+
+
 @strawberry.enum(description="Archived customers in a list.")
 class ArchivedCustomers(Enum):
     EXCLUDE = "EXCLUDE"

@@ -19,8 +19,8 @@ from schema.customers.inputs import (
     FolderPlacementInput,
     contact_dicts,
     custom_field_changes,
+    field_changes,
     placements,
-    sent,
 )
 from schema.customers.merges import CustomerMerge
 from schema.customers.standard import standard_changes, with_standard_members
@@ -156,7 +156,7 @@ class UpdateCustomerInput:
     )
 
     def to_core(self) -> dict:
-        changes = sent(
+        changes = field_changes(
             self,
             {
                 "external_id": "external_id",
@@ -169,17 +169,9 @@ class UpdateCustomerInput:
                 "follow_up_at": "follow_up_at",
             },
         )
-        if self.kind is not UNSET:
-            changes["kind"] = self.kind.value if self.kind else None
-        if self.status_id is not UNSET:
-            changes["status_id"] = (
-                None if self.status_id is None else from_global_id(self.status_id, "Status")
-            )
         for key in ("phones", "emails"):
             if getattr(self, key) is not UNSET:
                 changes[key] = contact_dicts(getattr(self, key))
-        if self.custom_fields is not UNSET:
-            changes["custom_fields"] = custom_field_changes(self.custom_fields)
         return {**changes, **standard_changes(self), "allow_duplicate": self.allow_duplicate}
 
 
