@@ -10,16 +10,16 @@ passed validation when they were written."""
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import archive, segments, standard_fields
 from core import customer_links as links
 from core import customers as svc
 from core.auth import Principal
+from core.json_rows import plain, typed
 from core.models import (
     Customer,
     CustomerAddress,
@@ -29,7 +29,6 @@ from core.models import (
     Folder,
     Status,
     Tag,
-    UTCDateTime,
     Worker,
 )
 from core.segment_models import Segment, SegmentMember
@@ -246,22 +245,6 @@ NOT_FIELDS = frozenset(
 FIELD_COLUMNS = [c for c in Customer.__table__.columns if c.key not in NOT_FIELDS]
 
 
-def _encode(value):
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
-
-
-def _decode(column, value):
-    if value is None:
-        return None
-    if isinstance(column.type, UTCDateTime):
-        return datetime.fromisoformat(value)
-    if isinstance(column.type, Date):
-        return date.fromisoformat(value)
-    return value
-
-
 async def _fields_snapshot(session, customers):
     addresses: dict[int, dict] = {c.id: {} for c in customers}
     keys = {kind: key for key, kind in standard_fields.ADDRESS_KINDS.items()}
@@ -273,7 +256,7 @@ async def _fields_snapshot(session, customers):
         addresses[row.customer_id][keys[row.kind]] = {n: getattr(row, n) for n in names}
     return {
         c.id: {
-            "columns": {col.key: _encode(getattr(c, col.key)) for col in FIELD_COLUMNS},
+            "columns": {col.key: plain(getattr(c, col.key)) for col in FIELD_COLUMNS},
             "addresses": addresses[c.id],
         }
         for c in customers
@@ -293,10 +276,9 @@ def _fields_diff(before, after):
 
 
 async def _fields_revert(session, principal, changes):
-    by_key = {c.key: c for c in FIELD_COLUMNS}
     for customer, before in changes:
-        for key, value in before["columns"].items():
-            setattr(customer, key, _decode(by_key[key], value))
+        for key, value in typed(Customer.__table__, before["columns"]).items():
+            setattr(customer, key, value)
         wanted = {
             standard_fields.ADDRESS_KINDS[key]: value for key, value in before["addresses"].items()
         }

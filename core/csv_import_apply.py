@@ -28,6 +28,7 @@ from core.csv_import_models import IMPORTS, ROWS
 from core.csv_import_rows import Catalog, Line
 from core.errors import Forbidden, InvalidInput, NotFound, Problem
 from core.events import Event, emit
+from core.json_rows import plain
 from core.models import Customer, CustomerFolder, CustomerTag, CustomerWorker, utcnow
 
 CUSTOMERS = Customer.__table__
@@ -266,7 +267,7 @@ def snapshot(row: dict, changes: dict) -> dict:
     for key in changes:
         column = COLUMNS.get(key, key)
         value = row.get(column)
-        before[column] = value.isoformat() if hasattr(value, "isoformat") else value
+        before[column] = plain(value)
     return before
 
 

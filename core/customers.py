@@ -6,7 +6,6 @@ holds the customer row's own rules (create, update, erase, status, block) and th
 that `core/customer_links.py` (folders, tags, workers) and `core/sub_customers.py` share."""
 
 from collections.abc import Iterable, Sequence
-from datetime import date
 from types import SimpleNamespace
 
 from sqlalchemy import select, update
@@ -27,6 +26,7 @@ from core.contacts import normalize_contacts, search_text
 from core.customer_queries import field_definitions
 from core.errors import Forbidden, InvalidInput, NotFound, Problem, camel
 from core.events import Event, emit
+from core.json_rows import typed
 from core.models import (
     Customer,
     CustomerFolder,
@@ -634,9 +634,7 @@ async def restore_columns(
     written by the import when it updated the customer); they were valid then."""
     access.require(principal, "customers.edit")
     customer = await get_customer(session, principal, customer_id)
-    for column, value in before.items():
-        if column == "date_of_birth" and value is not None:
-            value = date.fromisoformat(value)
+    for column, value in typed(Customer.__table__, before).items():
         setattr(customer, column, value)
     _refresh_search(customer)
     _touch([customer])

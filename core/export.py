@@ -1,23 +1,11 @@
 """One customer's data, whole: what core holds and what every installed module holds (a
 disabled module's data is the customer's data too), as JSON-able values."""
 
-from datetime import date, datetime
-from typing import Any
-
 from core import customer_queries as q
 from core.auth import Principal
 from core.errors import NotFound
+from core.json_rows import plain
 from core.plugins import Plugins
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
 
 
 async def export_customer(conn, principal: Principal, plugins: Plugins, customer_id: int) -> dict:
@@ -39,4 +27,4 @@ async def export_customer(conn, principal: Principal, plugins: Plugins, customer
     )
     for result in results:
         data["modules"].update(result or {})
-    return _jsonable(data)
+    return plain(data)

@@ -19,10 +19,10 @@ the merge stay there. A module's own side effects beyond moving rows (payments' 
 method flag, checklists' template slot) are not reverted."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from types import SimpleNamespace
 
-from sqlalchemy import Date, and_, delete, insert, literal, select, union_all, update
+from sqlalchemy import and_, delete, insert, literal, select, union_all, update
 
 from core import access, identities
 from core.auth import Principal
@@ -30,6 +30,7 @@ from core.contacts import people_text
 from core.customers import _refresh_search, _touch, emit_link_changes, get_customer
 from core.errors import InvalidInput, NotFound
 from core.events import Event, emit
+from core.json_rows import plain, typed
 from core.models import (
     Customer,
     CustomerAddress,
@@ -42,7 +43,6 @@ from core.models import (
     Status,
     StoredFile,
     Tag,
-    UTCDateTime,
     Worker,
     utcnow,
 )
@@ -70,32 +70,6 @@ def movable_tables(plugins) -> list[tuple[str | None, object]]:
                 if "customer_id" in table.c and "id" in table.c and table.name not in NOT_MOVED:
                     found.append((module, table))
     return found
-
-
-def plain(value):
-    """A value as JSON keeps it."""
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
-
-
-def typed(table, row: dict) -> dict:
-    """A stored row back into column values (dates parsed)."""
-    result = {}
-    for key, value in row.items():
-        column = table.c.get(key)
-        if column is None:
-            continue
-        if isinstance(value, str) and isinstance(column.type, UTCDateTime):
-            value = datetime.fromisoformat(value)
-        elif isinstance(value, str) and isinstance(column.type, Date):
-            value = date.fromisoformat(value)
-        result[key] = value
-    return result
 
 
 def _row(obj) -> dict:
