@@ -219,6 +219,17 @@ class Settings(BaseSettings):
         description="A `totalCount` no counter answers stops after this many items and is "
         "reported as a lower bound (`totalCountIsExact: false`).",
     )
+    compiled_execution: bool = Field(
+        default=True,
+        description="Answer the queries the compiler covers (`schema/compiled`) with one SQL "
+        "statement per root field building the JSON; false: every operation runs field by "
+        "field.",
+    )
+    execution_debug: bool = Field(
+        default=False,
+        description="Say in each response which path answered it (`extensions.execution`: "
+        "`compiled` or `fallback`).",
+    )
     allowed_origins: list[str] = Field(
         default_factory=list,
         description="Origins (besides the server's own) allowed to open websockets.",

@@ -31,7 +31,7 @@ from core.models import (
     Tenant,
     Worker,
 )
-from core.pagination import Page, PageRequest, fetch_page
+from core.pagination import Page, PageRequest, Walk, plan_walk, run_walk
 
 ORDER_COLUMNS = {
     "NAME": (C.sort_name, False),
@@ -260,6 +260,24 @@ async def list_customers(
     """A page by one of `ORDER_COLUMNS`, or by `where.sort` (any sortable field of the
     filter language; the id breaks ties, and the cursors name the field). `extra_columns`
     (labelled expressions, e.g. an export's module summaries) ride along in the rows."""
+    walk = await customer_walk(
+        conn, principal, f, page, order_by, descending, search_candidates, where, extra_columns
+    )
+    return await run_walk(conn, walk)
+
+
+async def customer_walk(
+    conn,
+    principal: Principal,
+    f: CustomerFilter | None,
+    page: PageRequest,
+    order_by: str = "CREATED_AT",
+    descending: bool = True,
+    search_candidates: int = CANDIDATES,
+    where: Prepared | None = None,
+    extra_columns: Sequence = (),
+) -> Walk:
+    """`list_customers`' selects, not run (the compiled path builds its answer around them)."""
     size = page.validated().size
     query = await filtered_customers(conn, principal, f, True, search_candidates, size, where)
     if extra_columns:
@@ -267,8 +285,7 @@ async def list_customers(
     sort = where.sort if where is not None else None
     if sort is not None and sort.name is not None:
         query = query.add_columns(sort.expression.label("sort_value"))
-        return await fetch_page(
-            conn,
+        return plan_walk(
             query,
             page,
             sort.expression,
@@ -279,7 +296,7 @@ async def list_customers(
             value_key="sort_value",
         )
     column, nullable = (sort.expression, sort.nullable) if sort else ORDER_COLUMNS[order_by]
-    return await fetch_page(conn, query, page, column, C.id, descending, nullable)
+    return plan_walk(query, page, column, C.id, descending, nullable)
 
 
 async def count_customers(
@@ -334,7 +351,7 @@ async def customers_by_ids(conn, principal: Principal, ids: Sequence[int]) -> di
 
 def sub_customer_counts_query(principal: Principal, ids) -> Select:
     return (
-        select(C.parent_id, func.count())
+        select(C.parent_id, func.count().label("n"))
         .where(visible_customers(principal), C.parent_id.in_(ids), C.archived_at.is_(None))
         .group_by(C.parent_id)
     )

@@ -18,6 +18,7 @@ lock (holding no connection while they wait), and each write transaction starts 
 instead of failing half-way. Reads run outside transactions (WAL) and never wait."""
 
 import asyncio
+import base64
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -41,8 +42,17 @@ RETRY_AFTER = 1  # seconds a refused client is asked to wait (`Retry-After`)
 BUSY = "The database is busy or unreachable; retry shortly."
 
 
+def _b64url(value: str | None) -> str | None:
+    """Base64url without padding, as global ids and cursors are: SQLite has no base64, and
+    the compiled execution path (`schema/compiled`) builds ids in SQL."""
+    if value is None:
+        return None
+    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
+
+
 def _sqlite_pragmas(busy_timeout_ms: int):
     def on_connect(dbapi_connection, _record):
+        dbapi_connection.create_function("hub_b64url", 1, _b64url, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")

@@ -118,6 +118,52 @@ def _part(column, id_column, part: str, after, before, descending: bool):
     return conditions
 
 
+@dataclass
+class Walk:
+    """One page's statements before they run (`plan_walk`): each part's select, in the
+    order to run them, and what `fetch_page` needs to turn their rows into a `Page`."""
+
+    parts: list[Select]
+    page: PageRequest
+    order_key: str
+    key: str
+    id_key: str
+
+
+def plan_walk(
+    query: Select,
+    page: PageRequest,
+    column,
+    id_column,
+    descending: bool = False,
+    nullable: bool = False,
+    name: str | None = None,
+    value_key: str | None = None,
+) -> Walk:
+    """The selects of one page of `query` ordered by `column`, then `id_column`: one, or
+    two for a nullable column (the rows with a value, then the nulls), each limited to a
+    page and one more row; raises `InvalidInput` for a bad cursor or page size."""
+    page = page.validated()
+    order_key = f"{name or column.key}:{'desc' if descending else 'asc'}"
+    after = before = None
+    if page.after is not None:
+        after = decode_cursor(page.after, "after", order_key, column, nullable)
+    if page.before is not None:
+        before = decode_cursor(page.before, "before", order_key, column, nullable)
+    walk_descending = descending != page.backwards
+    keys = [id_column] if column is id_column else [column, id_column]
+    order = [k.desc() if walk_descending else k.asc() for k in keys]
+    parts_order = [VALUED, NULLS] if nullable else [WHOLE]
+    if page.backwards:
+        parts_order.reverse()
+    parts = []
+    for part in parts_order:
+        conditions = _part(column, id_column, part, after, before, descending)
+        if conditions is not EMPTY:
+            parts.append(query.where(*conditions).order_by(*order).limit(page.size + 1))
+    return Walk(parts, page, order_key, value_key or column.key, id_column.key)
+
+
 async def fetch_page(
     conn,
     query: Select,
@@ -133,33 +179,22 @@ async def fetch_page(
     a nullable column's page may take a second statement where the nulls begin. An
     expression as `column` (a sort on a computed value) is selected by `query` under
     `value_key` and travels in cursors under the order's `name`."""
-    page = page.validated()
-    order_key = f"{name or column.key}:{'desc' if descending else 'asc'}"
-    after = before = None
-    if page.after is not None:
-        after = decode_cursor(page.after, "after", order_key, column, nullable)
-    if page.before is not None:
-        before = decode_cursor(page.before, "before", order_key, column, nullable)
-    walk_descending = descending != page.backwards
-    keys = [id_column] if column is id_column else [column, id_column]
-    order = [k.desc() if walk_descending else k.asc() for k in keys]
-    parts = [VALUED, NULLS] if nullable else [WHOLE]
-    if page.backwards:
-        parts.reverse()
-    size = page.size
+    walk = plan_walk(query, page, column, id_column, descending, nullable, name, value_key)
+    return await run_walk(conn, walk)
+
+
+async def run_walk(conn, walk: Walk) -> Page:
+    page, size = walk.page, walk.page.size
     rows: list = []
-    for part in parts:
-        conditions = _part(column, id_column, part, after, before, descending)
-        if conditions is EMPTY or len(rows) > size:
-            continue
-        part_query = query.where(*conditions).order_by(*order).limit(size + 1 - len(rows))
-        rows += (await conn.execute(part_query)).mappings()
+    for part_query in walk.parts:
+        if len(rows) > size:
+            break
+        rows += (await conn.execute(part_query.limit(size + 1 - len(rows)))).mappings()
     more = len(rows) > size
     rows = rows[:size]
     if page.backwards:
         rows.reverse()
-    key, id_key = value_key or column.key, id_column.key
-    cursors = [encode_cursor(order_key, row[key], row[id_key]) for row in rows]
+    cursors = [encode_cursor(walk.order_key, row[walk.key], row[walk.id_key]) for row in rows]
     if page.backwards:
         return Page(rows, cursors, has_next=page.before is not None, has_previous=more)
     return Page(rows, cursors, has_next=more, has_previous=page.after is not None)

@@ -109,6 +109,10 @@ class Plugins:
         off = [p for name, p in self._plugin_of.items() if name not in enabled]
         return self.pm.subset_hook_caller(hook_name, remove_plugins=off) if off else hook
 
+    def implements(self, hook_name: str, enabled: Iterable[str] | None = None) -> bool:
+        """Whether any plugin (of those `caller` would call) implements the hook."""
+        return bool(self.caller(hook_name, enabled).get_hookimpls())
+
     async def call(self, hook_name: str, enabled: Iterable[str] | None = None, **kwargs) -> list:
         """Call a hook and await what its implementations return."""
         results = []

@@ -6,6 +6,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 
 from schema.catalog.mutations import CatalogMutations
 from schema.catalog.queries import CatalogQueries
+from schema.compiled.execute import CompiledExecution
 from schema.customers.archive import ArchiveMutations
 from schema.customers.bulk import BulkMutations, BulkQueries
 from schema.customers.contacts import ContactMutations
@@ -118,5 +119,6 @@ def build_schema(
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
             *extensions,
+            CompiledExecution,  # last: the limits and checks above have run
         ],
     )

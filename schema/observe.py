@@ -31,6 +31,7 @@ class Outcome:
     operation: str | None = None
     codes: list[str] = field(default_factory=list)
     status: int = 200
+    path: str | None = None  # which execution path answered: "compiled" or "fallback"
 
 
 LEADING = re.compile(r"(?:\s|,|#[^\n]*)*(?:query|mutation|subscription)\s+([_A-Za-z]\w{0,99})")
@@ -76,6 +77,13 @@ class Metrics:
             buckets=(1, 2, 3, 5, 8, 13, 21, 34, 55, 100),
             registry=self.registry,
         )
+        self.paths = Counter(
+            "hub_execution_paths",
+            "GraphQL operations by the path that answered them: compiled (one SQL statement "
+            "per root field) or fallback (field by field).",
+            ["path"],
+            registry=self.registry,
+        )
         self.operations: set[str] = set()
         self.registry.register(_Gauges(status))
 
@@ -91,6 +99,8 @@ class Metrics:
         self.requests.labels(operation, first or "ok").inc()
         self.latency.labels(operation).observe(seconds)
         self.statements.observe(statements)
+        if outcome.path is not None:
+            self.paths.labels(outcome.path).inc()
 
     async def endpoint(self, request: Request) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)

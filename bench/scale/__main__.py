@@ -42,7 +42,7 @@ from schema.ids import from_global_id
 from schema.registry import make_plugins
 
 ALL = (
-    "list", "deep", "search_common", "search_rare", "search_phone", "search_email",
+    "list", "list_tabs", "deep", "search_common", "search_rare", "search_phone", "search_email",
     "search_agent", "count", "agent", "agent_count", "profile", "folder", "folder_count", "tag",
     "tag_count", "status", "status_count", "folder_tag", "folder_tag_count", "worker",
     "worker_count", "count_folder", "count_tag", "count_status", "count_folder_tag",
@@ -108,12 +108,21 @@ def _arguments():
     add("--max-requests", type=int, default=1000, help="end a window after this many answers")
     add("--grace", type=float, default=10.0, help="then wait this long, and cut the rest")
     add("--no-floor", action="store_true", help="skip the raw floor F")
+    add(
+        "--execution",
+        default="compiled,fallback",
+        help="the server's execution paths to time, comma-separated: compiled (one SQL "
+        "statement per root field where the compiler covers the operation), fallback",
+    )
     add("--generate-only", action="store_true", help="generate and check, measure nothing")
     args = parser.parse_args()
     args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     if unknown := set(args.scenarios) - set(ALL):
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))} (known: {', '.join(ALL)})")
     args.clients = [int(c) for c in args.clients.split(",") if c.strip()]
+    args.execution = [p.strip() for p in args.execution.split(",") if p.strip()]
+    if set(args.execution) - {"compiled", "fallback"} or not args.execution:
+        parser.error("--execution takes compiled, fallback or both")
     pg_reused = any(u.startswith("postgresql") for u in args.reuse)
     if not (os.environ.get("BENCH_DATABASE_URL") or pg_reused or args.sqlite_only):
         print("BENCH_DATABASE_URL is not set: SQLite only")
@@ -243,16 +252,18 @@ async def _measure_all(label, url, ids, chosen, scenarios, args, tmp: Path) -> s
     print(report.HEADER, flush=True)
     postmaster = await postmaster_pid(url) if pg else None
     results = []
-    for scenario in chosen:
+    for scenario, path in [(s, p) for s in chosen for p in args.execution]:
         server = None
         try:
             for clients in args.clients:
                 if server is None:
-                    server = Server(url, tmp, f"server-{scenario.name}.log", {
-                        "DB_APPLICATION_NAME": APP_NAME})  # fmt: skip
+                    server = Server(url, tmp, f"server-{scenario.name}-{path}.log", {
+                        "DB_APPLICATION_NAME": APP_NAME,
+                        "COMPILED_EXECUTION": str(path == "compiled").lower()})  # fmt: skip
                     await server.wait_ready()
                 backends = BackendCpu(postmaster, database) if postmaster else None
                 m = Measurement(scenario.name, clients, statements=counts[scenario.name])
+                m.path = path if len(args.execution) > 1 else ""
                 body = {"query": scenario.query, "variables": scenario.variables}
                 headers = {"Authorization": f"Bearer {tokens[scenario.worker]}"}
                 await drive(m, server.base, "/graphql", body, headers,

@@ -40,6 +40,7 @@ class Measurement:
     answered: int = 0  # warm-up included: what the CPU is shared by
     load: float = 0.0
     capped: bool = False  # stopped at --max-requests before the window ended
+    path: str = ""  # the server's execution path (COMPILED_EXECUTION), when several are timed
 
     def percentile(self, p: float) -> tuple[float, bool]:
         """(value, is a lower bound): cut requests rank last, at least as long as they ran."""

@@ -65,7 +65,8 @@ def table(
     lines = [f"\n### {label}\n", HEADER]
     for m in results:
         floor = floors.get((m.name, m.clients))
-        lines.append(row(m, scenarios[m.name].title, floor))
+        title = scenarios[m.name].title + (f" [{m.path}]" if m.path else "")
+        lines.append(row(m, title, floor))
     for (name, _clients), m in floors.items():
         lines.append(row(m, f"F: {scenarios[name].title}"))
     return "\n".join(lines)

@@ -33,6 +33,10 @@ def _list_query(count: bool) -> str:
 
 
 LIST = _list_query(count=False)
+# The front end's list row carries every tab's badge (frontend/src/operations.graphql).
+LIST_TABS = LIST.replace(
+    "subCustomerCount", "subCustomerCount\n      profileTabs { key badgeCount }"
+)
 LIST_COUNTED = _list_query(count=True)
 COUNT = """query Count($filter: CustomerFilter) {
   customers(first: 0, filter: $filter) { totalCount } }"""
@@ -139,6 +143,7 @@ async def build(url: str, base: str, ids: Ids, customers: int) -> dict[str, Scen
     visible = {"worker": ids.agent_id, "folders": sorted(agent.view_folders)}
     out = [
         Scenario("list", "list page, 50 rows, no count", LIST, page, floor={}),
+        Scenario("list_tabs", "list page + every tab's badge", LIST_TABS, page),
         Scenario(
             "deep",
             f"same page after row {deep:,}",

@@ -8,7 +8,12 @@ from core.hookspecs import hookimpl
 from core.plugins import Module
 from plugins.tickets import demo, queries, service
 from plugins.tickets.models import Ticket, TicketComment, TicketCounter
-from plugins.tickets.schema import CUSTOMER_FIELDS, MUTATION_FIELDS, QUERY_FIELDS
+from plugins.tickets.schema import (
+    CUSTOMER_FIELDS,
+    MUTATION_FIELDS,
+    QUERY_FIELDS,
+    compiled_tickets,
+)
 from plugins.tickets.types import load_comment, load_ticket
 from schema.tabs import TabSpec
 
@@ -77,6 +82,11 @@ def hub_profile_tabs():
 @hookimpl
 def hub_badge_count_queries(principal, customer_ids):
     return {"tickets": queries.open_counts(principal.tenant_id, customer_ids)}
+
+
+@hookimpl
+def hub_compiled_customer_fields():
+    return {"tickets": compiled_tickets}
 
 
 @hookimpl

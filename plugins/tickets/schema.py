@@ -21,6 +21,7 @@ from plugins.tickets.types import (
     ticket_connection,
 )
 from schema import kit, overview
+from schema.compiled.customers import ModuleField
 from schema.context import Info
 from schema.customers.types import Customer
 from schema.ids import from_global_id
@@ -206,6 +207,17 @@ async def customer_tickets(root: Customer, info: Info) -> CustomerTickets:
     if want is not None:
         await overview.read_once(info, "tickets", root.pk, want, _read)
     return CustomerTickets(customer_id=root.pk)
+
+
+SUMMARY_FIELDS = {"openCount": ("open", "int", "0"), "overdueCount": ("overdue", "int", "0")}
+
+
+def compiled_tickets(principal, names: tuple[str, ...]) -> ModuleField | None:
+    """`tickets { openCount overdueCount }` in the compiled path (`schema/compiled`): the
+    summary select the look-ahead read runs, per page."""
+    if not access.can(principal, "tickets.view") or not set(names) <= SUMMARY_FIELDS.keys():
+        return None
+    return ModuleField(q.open_summaries_query, SUMMARY_FIELDS)
 
 
 async def support_inbox(

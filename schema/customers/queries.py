@@ -1,5 +1,6 @@
 """The customer list and single-customer lookups."""
 
+from dataclasses import dataclass
 from typing import Annotated
 
 import strawberry
@@ -20,6 +21,34 @@ from schema.customers.types import Customer, customer_page
 from schema.customers.where import CustomerFilterField, CustomerWhere, customer_filter_fields
 from schema.ids import from_global_id
 from schema.relay import Connection, OrderDirection
+
+
+@dataclass(frozen=True)
+class ListArguments:
+    """`customers`' arguments as the core reads them: the one translation both execution
+    paths (the resolver below, `schema/compiled`) go through."""
+
+    filter: object
+    page: PageRequest
+    order: str
+    descending: bool
+    where: dict | None
+    sort_key: str | None
+
+    @classmethod
+    def of(cls, first, after, last, before, filter, order_by, where, archived) -> "ListArguments":
+        order = order_by or CustomerOrder()
+        return cls(
+            with_archived(filter.to_core() if filter else None, archived),
+            PageRequest(first, after, last, before),
+            order.field.value,
+            order.direction == OrderDirection.DESC,
+            where.to_dict() if where else None,
+            order.key,
+        )
+
+    def for_page(self) -> tuple:
+        return self.filter, self.page, self.order, self.descending, self.where, self.sort_key
 
 
 @strawberry.type
@@ -53,16 +82,8 @@ class CustomerQueries:
             ),
         ] = None,
     ) -> Connection[Customer]:
-        order = order_by or CustomerOrder()
-        return await customer_page(
-            info,
-            with_archived(filter.to_core() if filter else None, archived),
-            PageRequest(first, after, last, before),
-            order.field.value,
-            order.direction == OrderDirection.DESC,
-            where.to_dict() if where else None,
-            order.key,
-        )
+        args = ListArguments.of(first, after, last, before, filter, order_by, where, archived)
+        return await customer_page(info, *args.for_page())
 
     @strawberry.field(
         description="The fields `customers(where:)` and `orderBy.key` take for this tenant and "

@@ -13,7 +13,7 @@ from strawberry.types.nodes import SelectedField
 from core import custom_fields, filters
 from core import customer_queries as q
 from core.customer_counts import Count
-from core.pagination import PageRequest
+from core.pagination import PageRequest, run_walk
 from schema.catalog.types import CustomFieldDefinition, Folder, Status, Tag
 from schema.context import Info
 from schema.customers.standard import (
@@ -465,6 +465,25 @@ async def prefetch(info: Info, customers: list[Customer], wanted: set[str]) -> N
             customer.ready["folders"] = folders
 
 
+async def page_walk(
+    ctx,
+    conn,
+    f: q.CustomerFilter | None,
+    page: PageRequest,
+    order: str,
+    descending: bool,
+    where: dict | None = None,
+    sort_key: str | None = None,
+):
+    """(the page's selects, the prepared `where`): what both execution paths run."""
+    principal, cap = ctx.principal, ctx.settings.search_candidates
+    prepared = None
+    if where or sort_key:
+        prepared = await filters.prepare(conn, principal, ctx.plugins, where, sort_key, decode_id)
+    walk = await q.customer_walk(conn, principal, f, page, order, descending, cap, prepared)
+    return walk, prepared
+
+
 async def customer_page(
     info: Info,
     f: q.CustomerFilter | None,
@@ -477,13 +496,9 @@ async def customer_page(
     ctx = info.context
     principal = ctx.principal
     cap = ctx.settings.search_candidates
-    prepared = None
     async with ctx.read() as conn:
-        if where or sort_key:
-            prepared = await filters.prepare(
-                conn, principal, ctx.plugins, where, sort_key, decode_id
-            )
-        result = await q.list_customers(conn, principal, f, page, order, descending, cap, prepared)
+        walk, prepared = await page_walk(ctx, conn, f, page, order, descending, where, sort_key)
+        result = await run_walk(conn, walk)
     customers = [Customer.from_row(r) for r in result.rows]
     await prefetch(info, customers, node_fields(info))
 

@@ -1,0 +1,272 @@
+"""`Customer` and the `customers` connection, compiled. The page itself (filters, `where`,
+search, visibility, cursor, order) is the same select the resolver runs
+(`schema.customers.types.page_walk`), here a CTE `page`; what hangs off a row is computed
+per request as a few more CTEs of plain selects joined to it in `n` (sub-customer counts,
+visible parents, tab badges, module parts), and the text around them builds the JSON.
+
+Boundary: a forward page (`first`/`after`) by a column that has no nulls; anything else
+(`last`/`before`, `followUpAt` order, a `where` sort key) takes the usual path."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Select, select, table, text
+from sqlalchemy import column as sql_column
+
+from core import access
+from core import customer_queries as q
+from core.access import visible_customers
+from core.models import Customer as C
+from schema.compiled.dialects import bind
+from schema.compiled.dialects import literal as lit
+from schema.compiled.objects import (
+    Compile,
+    Scope,
+    column,
+    contacts,
+    folders,
+    gid,
+    obj,
+    primary,
+    status_of,
+    tags,
+    workers,
+)
+from schema.compiled.selection import Field, NotCompiled
+from schema.customers.types import CustomerKind
+from schema.tabs import badge_queries
+
+# A per-request part: (principal, plugins, the page's ids as a select) -> select, keyed by
+# its first column.
+PartQuery = Callable[[object, object, Select], Select]
+
+
+@dataclass(frozen=True)
+class ModuleField:
+    """What a module's `hub_compiled_customer_fields` gives for its field on `Customer`:
+    `query(principal, customer_ids)`, a select of the customer id then labelled columns
+    (e.g. grouped by customer; a customer without a row gets the defaults), and for each
+    sub-field of the module's type the column, its kind ("int", "text", "bool") and its
+    SQL default when the customer has no row (None: null)."""
+
+    query: Callable[[object, Select], Select]
+    fields: dict[str, tuple[str, str, str | None]]
+
+
+@dataclass(frozen=True)
+class Part:
+    """A select per page that `n` joins: its `key` column on the page's `on` column;
+    `columns` what `n` takes from it (as `<name>__<column>`)."""
+
+    name: str
+    query: PartQuery
+    key: str
+    columns: tuple[str, ...]
+    on: str = "id"  # the page's column its key matches
+
+
+def _joined(scope: Scope, part: Part) -> None:
+    scope.parts.setdefault(part.name, part)
+
+
+# The page's CTE by name, for the parts' selects (`cte.c` would build a proxy per column).
+PAGE = table("page", sql_column("id"), sql_column("parent_id"))
+
+SCALARS: dict[str, Compile] = {
+    "id": gid("Customer"),
+    "kind": column("kind", enum=CustomerKind),
+    "name": column("name"),
+    "avatarUrl": column("avatar_url"),
+    "company": column("company"),
+    "leadSource": column("lead_source"),
+    "city": column("city"),
+    "notes": column("notes"),
+    "followUpAt": column("follow_up_at", "ts"),
+    "blocked": column("blocked", "bool"),
+    "blockedReason": column("blocked_reason"),
+    "blockedAt": column("blocked_at", "ts"),
+    "salutation": column("salutation"),
+    "jobTitle": column("job_title"),
+    "dateOfBirth": column("date_of_birth", "date"),
+    "website": column("website"),
+    "industry": column("industry"),
+    "createdAt": column("created_at", "ts"),
+    "updatedAt": column("updated_at", "ts"),
+    "version": column("version", "int"),
+    "archivedAt": column("archived_at", "ts"),
+    "externalId": column("external_id"),
+    "primaryPhone": primary("phones"),
+    "primaryEmail": primary("emails"),
+    "phones": contacts("phones"),
+    "emails": contacts("emails"),
+    "status": status_of("status_id"),
+    "tags": tags,
+    "folders": folders,
+    "workers": workers,
+}
+
+
+def _sub_counts(principal, plugins, ids: Select) -> Select:
+    return q.sub_customer_counts_query(principal, ids)
+
+
+SUBS = Part("subs", _sub_counts, "parent_id", ("n",))
+
+
+def sub_customer_count(scope: Scope, f: Field, row: str) -> str:
+    _joined(scope, SUBS)
+    return f"coalesce({row}.subs__n, 0)"
+
+
+def _visible_parents(principal, plugins, ids: Select) -> Select:
+    parent_ids = select(PAGE.c.parent_id)
+    return select(C.id).where(visible_customers(principal), C.id.in_(parent_ids))
+
+
+PARENTS = Part("parents", _visible_parents, "id", ("id",), on="parent_id")
+
+
+def parent(scope: Scope, f: Field, row: str) -> str:
+    """The parent if the principal may see it (as the customer loader answers)."""
+    _joined(scope, PARENTS)
+    p = scope.alias("p")
+    value = obj(scope, "Customer", SCALARS, f, p)
+    return scope.d.sub(f"SELECT {value} FROM customers {p} WHERE {p}.id = {row}.parent_id")
+
+
+def _parent_visible(scope: Scope, f: Field, row: str) -> str:
+    expr = parent(scope, f, row)
+    return f"CASE WHEN {row}.parents__id IS NOT NULL THEN {expr} END"
+
+
+def _badges_part(keys: tuple[str, ...]) -> Part:
+    """Every badge of the page's customers in one row each: the modules' badge selects
+    (`hub_badge_count_queries`, built once per request) joined to the page's ids."""
+
+    def query(principal, plugins, ids: Select) -> Select:
+        found = badge_queries(plugins, principal, ids)
+        joined, columns = PAGE, [PAGE.c.id.label("customer_id")]
+        for key in keys:
+            counted = found[key].subquery()
+            customer, count = list(counted.c)[:2]
+            joined = joined.outerjoin(counted, customer == PAGE.c.id)
+            columns.append(count.label(key))
+        return select(*columns).select_from(joined)
+
+    return Part("badges", query, "customer_id", keys)
+
+
+def _hidden_part(d) -> Part:
+    """Per customer of the page, ",key,key," of the tabs its folders hide."""
+    sql = d.hidden_tabs("customer_id", "tabs", "SELECT id FROM page")
+    return Part("hidden", lambda *_: text(sql).columns(), "customer_id", ("tabs",))
+
+
+def profile_tabs(scope: Scope, f: Field, row: str) -> str:
+    """The tabs the worker may open (plan time: modules and permissions), less those a folder
+    of the customer hides (`hidden_tabs`); badges only when more than one tab shows, as
+    `Customer.profileTabs` does."""
+    principal, d = scope.principal, scope.d
+    if scope.plugins.implements("hub_badge_counts", principal.modules):
+        raise NotCompiled("a module counts its badges in Python")
+    shown = [
+        t
+        for t in scope.registry.tabs(principal.modules)
+        if t.permission is None or access.can(principal, t.permission)
+    ]
+    if not shown:
+        return "CAST('[]' AS json)" if d.name == "postgresql" else "json('[]')"
+    keys = tuple(
+        k for k in badge_queries(scope.plugins, principal, [0]) if k in {t.key for t in shown}
+    )
+    badges = _badges_part(keys)
+    if keys:
+        _joined(scope, badges)
+    hidden = _hidden_part(d)
+    _joined(scope, hidden)
+    x = scope.alias("x")
+    hides = f"coalesce({row}.hidden__tabs, '')"
+    flags = ", ".join(
+        f"CASE WHEN {d.contains(hides, ',' + t.key + ',')} THEN 0 ELSE 1 END AS s{i}"
+        for i, t in enumerate(shown)
+    )
+    many = "(" + " + ".join(f"{x}.s{i}" for i in range(len(shown))) + ") > 1"
+    elements = []
+    for i, t in enumerate(shown):
+        badge = "0"
+        if t.key in keys:
+            badge = f"CASE WHEN {many} THEN coalesce({row}.badges__{t.key}, 0) ELSE 0 END"
+        values = {
+            "key": lit(t.key),
+            "title": lit(t.title),
+            "icon": lit(t.icon),
+            "badgeCount": badge,
+        }
+        pairs = []
+        for sub in scope.selected(f, "ProfileTab"):
+            if sub.name == "__typename":
+                pairs.append((sub.key, lit("ProfileTab")))
+            elif sub.name in values:
+                pairs.append((sub.key, values[sub.name]))
+            else:
+                raise NotCompiled(f"ProfileTab.{sub.name}")
+        elements.append((f"{x}.s{i} = 1", d.obj(pairs)))
+    return d.sub(f"SELECT {d.some_of(elements, scope.alias('t'))} FROM (SELECT {flags}) AS {x}")
+
+
+def module_field(scope: Scope, f: Field, row: str) -> str:
+    """A module's field through its `hub_compiled_customer_fields` hook."""
+    compile_ = scope.module_fields.get(f.name)
+    if compile_ is None:
+        raise NotCompiled(f"Customer.{f.name}")
+    type_name = scope.schema.get_type("Customer").fields[f.name].type
+    type_name = getattr(type_name, "of_type", type_name).name
+    selected = scope.selected(f, type_name)
+    names = tuple(dict.fromkeys(s.name for s in selected if s.name != "__typename"))
+    if any(s.has_arguments for s in selected) or not names:
+        raise NotCompiled(f"Customer.{f.name}")
+    made = compile_(scope.principal, names)
+    if made is None:
+        raise NotCompiled(f"Customer.{f.name}")
+    columns = tuple(dict.fromkeys(label for label, _, _ in made.fields.values()))
+    part = Part(f"m_{f.name}", _module_query(made), "customer_id", columns)
+    _joined(scope, part)
+    pairs = []
+    for sub in selected:
+        if sub.name == "__typename":
+            pairs.append((sub.key, lit(type_name)))
+            continue
+        label, kind, default = made.fields[sub.name]
+        value = f"{row}.{part.name}__{label}"
+        if default is not None:
+            value = f"coalesce({value}, {default})"
+        pairs.append((sub.key, scope.d.boolean(value) if kind == "bool" else value))
+    return scope.d.obj(pairs)
+
+
+def _module_query(made: ModuleField) -> PartQuery:
+    return lambda principal, plugins, ids: made.query(principal, ids)
+
+
+CUSTOMER: dict[str, Compile] = {
+    **SCALARS,
+    "parent": _parent_visible,
+    "subCustomerCount": sub_customer_count,
+    "profileTabs": profile_tabs,
+}
+
+
+def node(scope: Scope, f: Field, row: str) -> str:
+    table = CUSTOMER
+    extra = {name: module_field for name in scope.module_fields}
+    return obj(scope, "Customer", {**table, **extra}, f, row)
+
+
+def cursor(d, kind: str, row: str, column_: str) -> str:
+    """`core.pagination.encode_cursor` of the row `row` in an order by `column_` ("ts": a
+    datetime, else text)."""
+    if kind == "ts":
+        value = f"""'{{"t":"' || {d.ts(f"{row}.{column_}")} || '"}}'"""
+    else:
+        value = f"coalesce({d.json_text(f'{row}.{column_}')}, 'null')"
+    return d.b64url(f"""'["' || {bind("order_key")} || '",' || {value} || ',' || {row}.id || ']'""")

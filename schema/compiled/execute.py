@@ -1,0 +1,201 @@
+"""The compiled execution path as a schema extension: after parsing, validation and the limits
+(the extensions before it), a query whose every root field compiles is answered by one
+statement per root field whose JSON goes into the response as it came from the database
+(`orjson.Fragment`); any other operation, and any request the compiled path cannot finish
+(a variable or argument it would refuse, a cursor of another order), runs the usual way, so
+its answer and its errors are the resolvers'.
+
+Plans are made once per (document, operation, the tenant's module set, the principal's
+permissions) and kept in a bounded LRU per schema; what did not compile is remembered too."""
+
+import logging
+from collections import OrderedDict
+from collections.abc import Iterator
+
+import orjson
+from graphql import ExecutionResult, OperationType, get_operation_ast
+from graphql.execution.values import get_argument_values, get_variable_values
+from strawberry.extensions import SchemaExtension
+from strawberry.types.arguments import convert_arguments
+from strawberry.types.graphql import OperationType as StrawberryOperation
+
+from core import customer_queries as q
+from core.database import is_unavailable
+from core.errors import DomainError
+from schema.compiled import connection
+from schema.compiled.dialects import DIALECTS
+from schema.compiled.objects import Scope
+from schema.compiled.selection import NotCompiled, fields
+from schema.customers.queries import ListArguments
+from schema.customers.types import page_walk
+
+log = logging.getLogger("customer_hub.compiled")
+
+PLANS = 512
+LIST_ARGUMENTS = ("first", "after", "last", "before", "filter", "order_by", "where", "archived")
+NOT_COMPILED = object()
+
+
+class Plans:
+    """A bounded LRU of plans (or `NOT_COMPILED`) by key."""
+
+    def __init__(self, size: int = PLANS):
+        self.size, self.found = size, OrderedDict()
+
+    def get(self, key, make):
+        plan = self.found.get(key)
+        if plan is None:
+            plan = self.found[key] = make()
+            if len(self.found) > self.size:
+                self.found.popitem(last=False)
+        else:
+            self.found.move_to_end(key)
+        return plan
+
+
+def module_fields(plugins, modules: frozenset[str]) -> dict:
+    found = {}
+    for result in plugins.caller("hub_compiled_customer_fields", modules)():
+        found.update(result or {})
+    return found
+
+
+def make_plan(schema, document, operation_name, principal, ctx):
+    """[(response key, compiled root field or "__typename")] or `NOT_COMPILED`."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None or operation.operation != OperationType.QUERY:
+        return NOT_COMPILED
+    fragments = {
+        d.name.value: d
+        for d in document.definitions
+        if d.__class__.__name__ == "FragmentDefinitionNode"
+    }
+    gql = schema._schema
+    scope = Scope(
+        d=DIALECTS[ctx.db.dialect],
+        schema=gql,
+        fragments=fragments,
+        principal=principal,
+        plugins=ctx.plugins,
+        registry=ctx.registry,
+        module_fields=module_fields(ctx.plugins, principal.modules),
+    )
+    roots = []
+    try:
+        for f in fields([operation], fragments, gql, gql.query_type.name):
+            if f.name == "__typename":
+                roots.append((f.key, "__typename"))
+            elif f.name == "customers":
+                roots.append((f.key, connection.compile_customers(scope, f)))
+            else:
+                raise NotCompiled(f.name)
+    except NotCompiled as reason:
+        log.debug("not compiled: %s", reason)
+        return NOT_COMPILED
+    return (operation, roots)
+
+
+async def run_plan(plan, ec, ctx) -> ExecutionResult | None:
+    operation, roots = plan
+    schema = ec.schema
+    gql = schema._schema
+    coerced = get_variable_values(gql, operation.variable_definitions or (), ec.variables or {})
+    if isinstance(coerced, list):
+        return None  # the usual path words the errors
+    data = {}
+    async with ctx.read() as conn:
+        for key, root in roots:
+            if root == "__typename":
+                data[key] = gql.query_type.name
+                continue
+            answer = await _customers(conn, ctx, schema, root, coerced)
+            if answer is None:
+                return None
+            data[key] = orjson.Fragment(answer)
+    return ExecutionResult(data=data, errors=None)
+
+
+async def _customers(conn, ctx, schema, compiled, coerced) -> bytes | None:
+    gql = schema._schema
+    node = compiled.field.node
+    raw = get_argument_values(gql.query_type.fields["customers"], node, coerced)
+    definition = schema.get_field_for_type("customers", gql.query_type.name)
+    kwargs = convert_arguments(
+        raw, definition.arguments, scalar_registry=schema.schema_converter.scalar_registry,
+        config=schema.config,
+    )  # fmt: skip
+    args = ListArguments.of(**{name: kwargs.get(name) for name in LIST_ARGUMENTS})
+    if args.sort_key is not None or args.page.validated().backwards:
+        return None
+    principal = ctx.principal
+    walk, prepared = await page_walk(ctx, conn, *args.for_page())
+    order_column = q.ORDER_COLUMNS[args.order][0].key
+    if len(walk.parts) != 1 or walk.key != order_column:
+        return None
+    try:
+        statement = compiled.for_order(args.order, args.descending)
+    except NotCompiled:
+        return None
+    values = {
+        "tenant_id": principal.tenant_id,
+        "size": walk.page.size,
+        "has_previous": walk.page.after is not None,
+        "order_key": walk.order_key,
+    }
+    if compiled.counted:
+        cap, count_cap = ctx.settings.search_candidates, ctx.settings.count_cap
+        count = await q.count_customers(conn, principal, args.filter, count_cap, cap, prepared)
+        values["total"], values["exact"] = count.value, count.exact
+    built = connection.statement(compiled, statement, walk.parts[0], principal, ctx.plugins, values)
+    found = (await conn.execute(built)).scalar_one()
+    return found.encode() if isinstance(found, str) else found
+
+
+class CompiledExecution(SchemaExtension):
+    """Last of the schema's extensions: the limits and checks before it have run."""
+
+    path = "fallback"
+
+    async def on_execute(self) -> Iterator[None]:
+        ec = self.execution_context
+        ctx = ec.context
+        if ctx.settings.compiled_execution and ec.operation_type == StrawberryOperation.QUERY:
+            result = await self._compiled(ec, ctx)
+            if result is not None:
+                ec.result, self.path = result, "compiled"
+        if ctx.outcome is not None:
+            ctx.outcome.path = self.path
+        yield
+
+    async def _compiled(self, ec, ctx) -> ExecutionResult | None:
+        principal = ctx.principal_or_none
+        if principal is None or ec.graphql_document is None:
+            return None
+        schema = ec.schema
+        plans = schema.__dict__.setdefault("compiled_plans", Plans())
+        key = (ec.query, ec.operation_name, principal.modules, principal.permissions)
+        plan = plans.get(key, lambda: self._plan(schema, ec, principal, ctx))
+        if plan is NOT_COMPILED:
+            return None
+        try:
+            return await run_plan(plan, ec, ctx)
+        except (DomainError, NotCompiled):
+            return None
+        except Exception as error:
+            if is_unavailable(error):
+                return None
+            log.warning("compiled path failed; answering the usual way", exc_info=True)
+            return None
+
+    @staticmethod
+    def _plan(schema, ec, principal, ctx):
+        try:
+            return make_plan(schema, ec.graphql_document, ec.operation_name, principal, ctx)
+        except Exception:
+            log.warning("the compiler failed on an operation; it runs the usual way", exc_info=True)
+            return NOT_COMPILED
+
+    def get_results(self) -> dict:
+        if self.execution_context.context.settings.execution_debug:
+            return {"execution": self.path}
+        return {}

@@ -1,0 +1,264 @@
+"""The compiled execution path (`schema/compiled`) against the usual one: two more apps on
+the test database, one answering what compiles with one statement per root field, one
+running everything field by field, both saying which path answered (`EXECUTION_DEBUG`).
+Every operation of the corpus is sent to both as the demo's owner, a restricted agent and a
+worker without a module's permission; the answers must be the same JSON (keys sorted) with
+the same errors, and the corpus must take the compiled path. Random selections over the
+compiled subset (hypothesis) are in `test_compiled_properties.py`."""
+
+import json
+
+import pytest
+from starlette.testclient import TestClient
+
+from bench.__main__ import LIST_PAGE
+from bench.scale.scenarios import LIST
+from core.demo import seed_demo
+from server import create_app
+from tests.fixtures import run
+from tests.support import Api, count_statements, create_worker, pk_of, token_for
+
+CUSTOMER_LIST = """
+fragment ListRow on Customer {
+  id name avatarUrl kind primaryPhone primaryEmail
+  status { id name color } tags { id name color } profileTabs { key badgeCount }
+}
+query CustomerList($first: Int = 50, $after: String, $filter: CustomerFilter,
+                   $orderBy: CustomerOrder) {
+  customers(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {
+    totalCount totalCountIsExact
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node { ...ListRow } }
+  }
+}"""
+
+EVERYTHING = """
+query($first: Int, $after: String, $filter: CustomerFilter, $orderBy: CustomerOrder,
+      $where: CustomerWhere, $archived: ArchivedCustomers) {
+  __typename
+  list: customers(first: $first, after: $after, filter: $filter, orderBy: $orderBy,
+                  where: $where, archived: $archived) {
+    __typename totalCount totalCountIsExact
+    pageInfo { __typename hasNextPage hasPreviousPage startCursor endCursor }
+    nodes { id }
+    edges {
+      __typename cursor
+      node {
+        __typename id kind name avatarUrl company leadSource city notes followUpAt blocked
+        blockedReason blockedAt salutation jobTitle dateOfBirth website industry createdAt
+        updatedAt version archivedAt externalId primaryPhone primaryEmail
+        phones { __typename label value primary } emails { label value primary }
+        status { __typename id name color category position isDefault }
+        tags { __typename id name color position }
+        folders { __typename addedAt folder { id name color position createdAt }
+                  status { id name color category } }
+        workers { __typename id name email avatarUrl role atWork position showSubCustomers }
+        parent { id name kind status { name } tags { name } }
+        subCustomerCount
+        profileTabs { __typename key title icon badgeCount }
+        ... on Node { also: id }
+        ...Extra
+      }
+    }
+  }
+}
+fragment Extra on Customer { name alias: company tickets { openCount overdueCount } }"""
+
+MODULES = """
+query { customers(first: 30) { nodes { id tickets { __typename openCount overdueCount } } } }"""
+
+FALLBACK = {
+    "a mutation": (
+        'mutation { deleteTag(input: {id: "bm9uZQ"}) { userErrors { code } } }',
+        {},
+    ),
+    "backwards": ("{ customers(last: 5) { nodes { id } } }", {}),
+    "a nullable order": (
+        "{ customers(first: 5, orderBy: {field: FOLLOW_UP_AT}) { nodes { id } } }",
+        {},
+    ),
+    "a sort key": ('{ customers(first: 5, orderBy: {key: "city"}) { nodes { id } } }', {}),
+    "a field with arguments": (
+        "{ customers(first: 5) { nodes { id subCustomers(first: 2) { nodes { id } } } } }",
+        {},
+    ),
+    "a Python-only field": (
+        "{ customers(first: 5) { nodes { id customFields { text } } } }",
+        {},
+    ),
+    "a directive": (
+        "query($x: Boolean!) { customers(first: 5) { nodes { id name @include(if: $x) } } }",
+        {"x": True},
+    ),
+    "another root field": ("{ customers(first: 2) { nodes { id } } workers { id } }", {}),
+}
+
+
+@pytest.fixture(scope="module")
+def paths(settings):
+    """(compiled, fallback): apps on the session's database, saying which path answered."""
+    compiled = settings.model_copy(update={"execution_debug": True})
+    fallback = compiled.model_copy(update={"compiled_execution": False})
+    with TestClient(create_app(compiled)) as a, TestClient(create_app(fallback)) as b:
+        yield a, b
+
+
+@pytest.fixture(scope="module")
+def demo(client) -> Api:
+    tenant_id, owner_id = run(
+        client, lambda: seed_demo(client.app.state.db, client.app.state.plugins)
+    )
+    return Api(client, tenant_id, owner_id)
+
+
+@pytest.fixture(scope="module")
+def workers(demo) -> dict[str, str]:
+    """Tokens: the owner, a restricted agent of the demo, a manager without `tickets.view`."""
+    people = demo.query("{ workers { id role } }")["workers"]
+    agent = next(w["id"] for w in people if w["role"] == "AGENT")
+    manager = create_worker(demo, "Noticket Manager", "MANAGER")
+    demo.ok(
+        "setWorkerPermission",
+        {"workerId": manager, "permission": "tickets.view", "granted": False},
+        "table { permissions }",
+    )
+    tokens = {"owner": demo.token}
+    for name, worker in (("agent", agent), ("manager", manager)):
+        tokens[name] = token_for(demo.tenant_id, pk_of(worker))
+    return tokens
+
+
+def normalised(body: dict) -> str:
+    for error in body.get("errors") or []:
+        (error.get("extensions") or {}).pop("requestId", None)
+    return json.dumps(body, sort_keys=True)
+
+
+def both(paths, token: str, query: str, variables: dict | None = None) -> tuple[str, dict]:
+    """(the path the compiled app took, its answer), after checking the fallback's is the
+    same JSON with the same status."""
+    answers = []
+    for app in paths:
+        response = app.post(
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        body = response.json()
+        path = body.pop("extensions", {}).get("execution")
+        answers.append((response.status_code, path, body))
+    (status, path, body), (other_status, other_path, other) = answers
+    assert other_path == "fallback"
+    assert (status, normalised(body)) == (other_status, normalised(other))
+    return path, body
+
+
+def corpus(demo: Api) -> list[tuple[str, str, dict]]:
+    page = demo.query("{ customers(first: 3) { pageInfo { endCursor } } }")["customers"]
+    after = page["pageInfo"]["endCursor"]
+    folders = demo.query("{ folders { id } }")["folders"]
+    tags = demo.query("{ tags { id } }")["tags"]
+    statuses = demo.query("{ statuses { id } }")["statuses"]
+    named = {"first": 20, "orderBy": {"field": "NAME", "direction": "ASC"}}
+    return [
+        ("bench list page", LIST_PAGE, {"first": 50}),
+        ("scale list page", LIST, {"first": 50}),
+        ("front end's CustomerList", CUSTOMER_LIST, {}),
+        ("every compiled field", EVERYTHING, {"first": 40}),
+        ("the next page", EVERYTHING, {"first": 10, "after": after}),
+        ("an empty page", EVERYTHING, {"first": 0}),
+        ("by name", EVERYTHING, named),
+        ("by creation, oldest first", EVERYTHING, {"orderBy": {"direction": "ASC"}}),
+        ("search", CUSTOMER_LIST, {"filter": {"search": "an"}}),
+        ("folder", CUSTOMER_LIST, {"filter": {"folderIds": [folders[0]["id"]]}}),
+        ("tags", CUSTOMER_LIST, {"filter": {"tags": {"ids": [tags[0]["id"]]}}}),
+        ("status", CUSTOMER_LIST, {"filter": {"statusIds": [statuses[0]["id"]]}}),
+        ("kinds", CUSTOMER_LIST, {"filter": {"kinds": ["LEAD"]}}),
+        ("where", EVERYTHING, {"where": {"field": "city", "op": "EQ", "value": "London"}}),
+        ("archived too", EVERYTHING, {"first": 30, "archived": "INCLUDE"}),
+        ("module fields", MODULES, {}),
+    ]
+
+
+def test_the_corpus_compiles_and_answers_as_the_resolvers_do(paths, demo, workers):
+    for name, query, variables in corpus(demo):
+        for worker, token in workers.items():
+            path, body = both(paths, token, query, variables)
+            refused = worker == "manager" and "tickets" in query  # FORBIDDEN: the usual path
+            expected = "fallback" if refused else "compiled"
+            assert path == expected, (name, worker, body)
+            if path == "compiled":
+                assert "errors" not in body, (name, worker, body)
+
+
+def test_what_does_not_compile_takes_the_usual_path(paths, workers):
+    for name, (query, variables) in FALLBACK.items():
+        path, _ = both(paths, workers["owner"], query, variables)
+        assert path == "fallback", name
+
+
+def test_bad_input_gets_the_usual_errors(paths, demo, workers):
+    other = demo.query("{ customers(first: 1, orderBy: {field: NAME}) { pageInfo { endCursor } } }")
+    cursor = other["customers"]["pageInfo"]["endCursor"]
+    cases = [
+        ({"first": 5, "after": cursor}, "INVALID_CURSOR"),
+        ({"first": 101}, "PAGE_SIZE"),
+        ({"first": 5, "filter": {"statusIds": ["bm90IGFuIGlk"]}}, None),
+        ({"first": "five"}, "BAD_USER_INPUT"),
+        ({"first": 5, "where": {"field": "nothing", "op": "EQ", "value": 1}}, None),
+    ]
+    for variables, code in cases:
+        _, body = both(paths, workers["owner"], EVERYTHING, variables)
+        if code is not None:
+            assert code in json.dumps(body["errors"]), body
+
+
+def test_another_tenant_sees_none_of_the_demo(paths, client, demo):
+    other = Api(client, *run(client, lambda: _tenant(client)))
+    path, body = both(paths, other.token, LIST_PAGE, {"first": 50})
+    assert path == "compiled"
+    assert body["data"]["customers"]["edges"] == []
+
+
+async def _tenant(client):
+    from core.tenants import create_tenant
+
+    async with client.app.state.db.transaction() as session:
+        tenant, owner = await create_tenant(session, "Elsewhere", "Eli", "eli@elsewhere.example")
+        return tenant.id, owner.id
+
+
+def test_a_compiled_page_is_one_statement_more_than_no_page(paths, engine, workers):
+    compiled = paths[0]
+    headers = {"Authorization": f"Bearer {workers['owner']}"}
+
+    def statements(query: str, variables: dict) -> int:
+        compiled.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
+        with count_statements(compiled.app.state.db.engine) as counter:
+            body = compiled.post(
+                "/graphql", json={"query": query, "variables": variables}, headers=headers
+            ).json()
+        assert body["extensions"]["execution"] == "compiled", body
+        return counter.count
+
+    floor = statements("{ __typename }", {})
+    assert statements(EVERYTHING.replace("totalCount totalCountIsExact", ""), {"first": 50}) == (
+        floor + 1
+    )
+    assert statements(LIST_PAGE.replace("totalCount", ""), {"first": 50}) == floor + 1
+
+
+def test_the_metrics_count_the_paths(paths, workers):
+    compiled = paths[0]
+    headers = {"Authorization": f"Bearer {workers['owner']}"}
+    for query in (LIST, FALLBACK["backwards"][0]):
+        compiled.post("/graphql", json={"query": query, "variables": {"first": 5}}, headers=headers)
+    text = compiled.get("/metrics").text
+    assert 'hub_execution_paths_total{path="compiled"}' in text
+    assert 'hub_execution_paths_total{path="fallback"}' in text
+
+
+def test_the_debug_extension_is_off_by_default(demo):
+    body = demo.post(LIST, {"first": 5}).json()
+    assert "execution" not in body.get("extensions", {})
+    assert len(body["data"]["customers"]["edges"]) == 5
