@@ -140,7 +140,10 @@ def _statement(compiled: Compiled, order: str, descending: bool) -> Statement:
             raise NotCompiled(f"{connection}.{sub.name}")
     body = d.obj(pairs)
     parts = list(scope.parts.values())
-    joined = "".join(f" LEFT JOIN {p.name} ON {p.name}.{p.key} = page.{p.on}" for p in parts)
+    joined = "".join(
+        f" LEFT JOIN {p.source or p.name} AS {p.name} ON {p.name}.{p.key} = page.{p.on}"
+        for p in parts
+    )
     taken = "".join(f", {p.name}.{c} AS {p.name}__{c}" for p in parts for c in p.columns)
     numbered = (
         f"SELECT page.*, row_number() OVER (ORDER BY page.{column} {direction}, "
@@ -171,7 +174,8 @@ def statement(compiled: Compiled, stmt: Statement, page_select, principal, plugi
     ids = select(customers.PAGE.c.id)
     ctes = [page]
     for part in stmt.parts:
-        ctes.append(part.query(principal, plugins, ids).cte(part.name))
+        name = f"{part.name}_rows" if part.source else part.name
+        ctes.append(part.query(principal, plugins, ids).cte(name))
     ctes.append(text(stmt.numbered).columns().cte("n"))
     used = {k: v for k, v in values.items() if k in stmt.json._bindparams}
     return select(stmt.json.bindparams(**used)).add_cte(*ctes)

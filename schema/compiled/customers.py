@@ -10,7 +10,7 @@ Boundary: a forward page (`first`/`after`) by a column that has no nulls; anythi
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select, table, text
+from sqlalchemy import Select, literal, select, table, text, union_all
 from sqlalchemy import column as sql_column
 
 from core import access
@@ -63,6 +63,7 @@ class Part:
     key: str
     columns: tuple[str, ...]
     on: str = "id"  # the page's column its key matches
+    source: str | None = None  # what `n` joins (the CTE `<name>_rows`), when not the CTE
 
 
 def _joined(scope: Scope, part: Part) -> None:
@@ -140,20 +141,22 @@ def _parent_visible(scope: Scope, f: Field, row: str) -> str:
 
 
 def _badges_part(keys: tuple[str, ...]) -> Part:
-    """Every badge of the page's customers in one row each: the modules' badge selects
-    (`hub_badge_count_queries`, built once per request) joined to the page's ids."""
+    """Every badge of the page's customers: the modules' badge selects
+    (`hub_badge_count_queries`, built once per request) as rows of (customer, count, tab),
+    which `n` joins turned into a column per tab."""
 
     def query(principal, plugins, ids: Select) -> Select:
         found = badge_queries(plugins, principal, ids)
-        joined, columns = PAGE, [PAGE.c.id.label("customer_id")]
+        rows = []
         for key in keys:
-            counted = found[key].subquery()
-            customer, count = list(counted.c)[:2]
-            joined = joined.outerjoin(counted, customer == PAGE.c.id)
-            columns.append(count.label(key))
-        return select(*columns).select_from(joined)
+            customer, count = found[key].selected_columns[:2]
+            tab = literal(key).label("tab")
+            rows.append(found[key].with_only_columns(customer.label("c"), count.label("n"), tab))
+        return union_all(*rows)
 
-    return Part("badges", query, "customer_id", keys)
+    columns = ", ".join(f"max(CASE WHEN tab = {lit(k)} THEN n END) AS {k}" for k in keys)
+    pivot = f"(SELECT c AS customer_id, {columns} FROM badges_rows GROUP BY c)"
+    return Part("badges", query, "customer_id", keys, source=pivot)
 
 
 def _hidden_part(d) -> Part:
