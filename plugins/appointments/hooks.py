@@ -65,6 +65,11 @@ def hub_mutation_fields():
 
 
 @hookimpl
+def hub_compiled_customer_fields():
+    return {"appointments": schema.compiled_appointments}
+
+
+@hookimpl
 def hub_node_resolvers():
     return {"Appointment": schema.load_appointment}
 

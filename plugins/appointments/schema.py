@@ -23,6 +23,7 @@ from plugins.appointments.types import (
     status_filter,
 )
 from schema import kit, overview
+from schema.compiled.customers import ModuleField
 from schema.context import Info
 from schema.customers.types import Customer
 from schema.ids import from_global_id
@@ -117,6 +118,29 @@ async def appointments(root: Customer, info: Info) -> CustomerAppointments:
     if want is not None:
         await overview.read_once(info, "appointments", root.pk, want, _read)
     return CustomerAppointments(customer_id=root.pk)
+
+
+# The compiled path's columns (lower case: PostgreSQL folds the unquoted names it reads them
+# by) and the look-ahead read's selects they come from (the badge's count: upcoming from now,
+# built per request).
+COMPILED = {
+    "upcomingCount": ("upcoming", q.count_query),
+    "credits": ("credits", q.balances_query),
+}
+
+
+def compiled_appointments(principal, names: tuple[str, ...]) -> ModuleField | None:
+    """`appointments { upcomingCount credits }` in the compiled path (`schema/compiled`): the
+    selects `_read` runs for them, per page."""
+    if not access.can(principal, VIEW) or not set(names) <= COMPILED.keys():
+        return None
+    wanted = [COMPILED[name] for name in COMPILED if name in names]
+
+    def query(principal, customer_ids):
+        counts = {label: made(principal, customer_ids) for label, made in wanted}
+        return q.per_customer(customer_ids, counts)
+
+    return ModuleField(query, {name: (COMPILED[name][0], "int", "0") for name in names})
 
 
 _load_appointment = kit.node_loader(q.A, Appointment)

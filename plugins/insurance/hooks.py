@@ -70,6 +70,11 @@ def hub_badge_count_queries(principal, customer_ids):
 
 
 @hookimpl
+def hub_compiled_customer_fields():
+    return {"insurance": api.compiled_insurance}
+
+
+@hookimpl
 def hub_node_resolvers():
     return {
         "InsuranceProvider": load_provider,

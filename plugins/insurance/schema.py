@@ -11,6 +11,8 @@ from core.pagination import PageRequest
 from plugins.insurance import queries as q
 from plugins.insurance import service
 from plugins.insurance.types import (
+    COUNTS,
+    LISTS,
     InsuranceClaim,
     InsuranceClaimFilter,
     InsuranceClaimStatus,
@@ -21,6 +23,7 @@ from plugins.insurance.types import (
     statuses_of,
 )
 from schema import kit
+from schema.compiled.customers import ModuleField
 from schema.context import Info
 from schema.customers.inputs import sent
 from schema.ids import from_global_id
@@ -242,6 +245,31 @@ async def insurance_claims(
             return await q.claim_queue_count(conn, principal, statuses)
 
     return connection(page, [InsuranceClaim.from_row(r) for r in page.rows], count)
+
+
+# The count fields the compiled path covers, and their columns there (lower case: PostgreSQL
+# folds the unquoted names it reads them by).
+COMPILED_COUNTS = {"activePolicyCount": "active_policies", "openClaimCount": "open_claims"}
+
+
+def compiled_insurance(principal, names: tuple[str, ...]) -> ModuleField | None:
+    """`insurance { activePolicyCount openClaimCount }` in the compiled path
+    (`schema/compiled`): the count selects the look-ahead read runs (`types.COUNTS`), per
+    page, built per request (what is active depends on the day)."""
+    if not access.can(principal, "insurance.view") or not set(names) <= COMPILED_COUNTS.keys():
+        return None
+    wanted = [name for name in COMPILED_COUNTS if name in names]
+
+    def query(principal, customer_ids):
+        counts = {}
+        for name in wanted:
+            listing, statuses = COUNTS[name]
+            counts[COMPILED_COUNTS[name]] = LISTS[listing].counts_query(
+                principal.tenant_id, customer_ids, statuses
+            )
+        return q.per_customer(customer_ids, counts)
+
+    return ModuleField(query, {name: (COMPILED_COUNTS[name], "int", "0") for name in wanted})
 
 
 CUSTOMER_FIELDS = [

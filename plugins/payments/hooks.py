@@ -98,6 +98,11 @@ def hub_badge_count_queries(principal, customer_ids):
 
 
 @hookimpl
+def hub_compiled_customer_fields():
+    return {"payments": overview.compiled_payments}
+
+
+@hookimpl
 def hub_node_resolvers():
     return types.NODE_RESOLVERS
 
