@@ -7,6 +7,7 @@ the same errors, and the corpus must take the compiled path. Random selections o
 compiled subset (hypothesis) are in `test_compiled_properties.py`."""
 
 import json
+import uuid
 
 import pytest
 from starlette.testclient import TestClient
@@ -116,7 +117,8 @@ def workers(demo) -> dict[str, str]:
     """Tokens: the owner, a restricted agent of the demo, a manager without `tickets.view`."""
     people = demo.query("{ workers { id role } }")["workers"]
     agent = next(w["id"] for w in people if w["role"] == "AGENT")
-    manager = create_worker(demo, "Noticket Manager", "MANAGER")
+    # one per test module using this fixture (they share the demo tenant)
+    manager = create_worker(demo, f"Noticket Manager {uuid.uuid4().hex[:8]}", "MANAGER")
     demo.ok(
         "setWorkerPermission",
         {"workerId": manager, "permission": "tickets.view", "granted": False},

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 
 from core import keyset
 from core.auth import Principal
@@ -94,21 +94,6 @@ async def balances(conn, principal: Principal, customer_ids: Sequence[int]) -> l
         for customer_id, total in await conn.execute(balances_query(principal, customer_ids))
     }
     return [found.get(i, 0) for i in customer_ids]
-
-
-def per_customer(customer_ids: Select, counts: dict[str, Select]) -> Select:
-    """(customer_id, one column per key of `counts`) for the customers `customer_ids`
-    selects: each `(customer id, n)` select of `counts` joined to them (a customer without
-    its row gets null)."""
-    ids = customer_ids.subquery()
-    customer_id = ids.c[0]
-    joined, columns = ids, [customer_id.label("customer_id")]
-    for label, query in counts.items():
-        counted = query.subquery()
-        key, n = list(counted.c)[:2]
-        joined = joined.outerjoin(counted, key == customer_id)
-        columns.append(n.label(label))
-    return select(*columns).select_from(joined)
 
 
 def _of_worker(principal: Principal, worker_id: int, start, end, statuses):

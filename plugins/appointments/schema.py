@@ -23,7 +23,7 @@ from plugins.appointments.types import (
     status_filter,
 )
 from schema import kit, overview
-from schema.compiled.customers import ModuleField
+from schema.compiled.customers import ModuleField, per_customer
 from schema.context import Info
 from schema.customers.types import Customer
 from schema.ids import from_global_id
@@ -138,7 +138,7 @@ def compiled_appointments(principal, names: tuple[str, ...]) -> ModuleField | No
 
     def query(principal, customer_ids):
         counts = {label: made(principal, customer_ids) for label, made in wanted}
-        return q.per_customer(customer_ids, counts)
+        return per_customer(customer_ids, counts)
 
     return ModuleField(query, {name: (COMPILED[name][0], "int", "0") for name in names})
 

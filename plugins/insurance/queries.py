@@ -7,7 +7,7 @@ length (one per distinct page arguments, which the rows of a list page share).""
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, and_, false, func, or_, select
+from sqlalchemy import and_, false, func, or_, select
 
 from core import keyset
 from core.auth import Principal
@@ -103,21 +103,6 @@ def provider_ids(tenant_id: int, customer_ids, statuses):
 def open_claim_counts(tenant_id: int, customer_ids):
     """(customer id, open claims): the tab's badge."""
     return CLAIM_LIST.counts_query(tenant_id, customer_ids, OPEN_CLAIMS)
-
-
-def per_customer(customer_ids: Select, counts: dict[str, Select]) -> Select:
-    """(customer_id, one column per key of `counts`) for the customers `customer_ids`
-    selects: each `(customer id, n)` select of `counts` joined to them (a customer without
-    its row gets null)."""
-    ids = customer_ids.subquery()
-    customer_id = ids.c[0]
-    joined, columns = ids, [customer_id.label("customer_id")]
-    for label, query in counts.items():
-        counted = query.subquery()
-        key, n = list(counted.c)[:2]
-        joined = joined.outerjoin(counted, key == customer_id)
-        columns.append(n.label(label))
-    return select(*columns).select_from(joined)
 
 
 async def providers(conn, principal: Principal, ids) -> list:

@@ -23,7 +23,7 @@ from plugins.insurance.types import (
     statuses_of,
 )
 from schema import kit
-from schema.compiled.customers import ModuleField
+from schema.compiled.customers import ModuleField, per_customer
 from schema.context import Info
 from schema.customers.inputs import sent
 from schema.ids import from_global_id
@@ -267,7 +267,7 @@ def compiled_insurance(principal, names: tuple[str, ...]) -> ModuleField | None:
             counts[COMPILED_COUNTS[name]] = LISTS[listing].counts_query(
                 principal.tenant_id, customer_ids, statuses
             )
-        return q.per_customer(customer_ids, counts)
+        return per_customer(customer_ids, counts)
 
     return ModuleField(query, {name: (COMPILED_COUNTS[name], "int", "0") for name in wanted})
 

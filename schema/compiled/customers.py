@@ -66,6 +66,21 @@ class Part:
     source: str | None = None  # what `n` joins (the CTE `<name>_rows`), when not the CTE
 
 
+def per_customer(customer_ids: Select, counts: dict[str, Select]) -> Select:
+    """For a module's `ModuleField.query`: (customer_id, a column per key of `counts`) for
+    the customers `customer_ids` selects, each `(customer id, n)` select of `counts` (the
+    look-ahead read's count builders) joined to them; a customer without a row gets null."""
+    ids = customer_ids.subquery()
+    customer_id = ids.c[0]
+    joined, columns = ids, [customer_id.label("customer_id")]
+    for label, query in counts.items():
+        counted = query.subquery()
+        key, n = list(counted.c)[:2]
+        joined = joined.outerjoin(counted, key == customer_id)
+        columns.append(n.label(label))
+    return select(*columns).select_from(joined)
+
+
 def _joined(scope: Scope, part: Part) -> None:
     scope.parts.setdefault(part.name, part)
 
