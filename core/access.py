@@ -15,8 +15,10 @@ page's walk, and the set of visible ids (counts)."""
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     and_,
+    bindparam,
     exists,
     false,
     func,
@@ -91,32 +93,17 @@ async def principal_for(
 ) -> Principal | None:
     """Everything the rule needs about a worker, read on every request rather than carried
     in the token, so a role change, a removed worker, a module or folder switched takes
-    effect at once. One statement (`core.multiread`): every request pays for it."""
-    role_of = (
-        select(Worker.role)
-        .where(Worker.tenant_id == tenant_id, Worker.id == worker_id)
-        .scalar_subquery()
-    )
-    may_open = and_(
-        FolderAccess.tenant_id == tenant_id,
-        or_(FolderAccess.role == role_of, FolderAccess.worker_id == worker_id),
-    )
-    worker, overrides, folders, counted = await multiread.read(
-        conn,
-        [
-            select(Worker.role, Worker.show_sub_customers, TenantModule.module)
-            .outerjoin(TenantModule, TenantModule.tenant_id == Worker.tenant_id)
-            .where(Worker.tenant_id == tenant_id, Worker.id == worker_id),
-            select(PermissionOverride.permission, PermissionOverride.granted)
-            .where(
-                PermissionOverride.tenant_id == tenant_id,
-                or_(PermissionOverride.role == role_of, PermissionOverride.worker_id == worker_id),
-            )
-            .order_by(PermissionOverride.worker_id.is_not(None), PermissionOverride.id),
-            select(FolderAccess.folder_id, FolderAccess.can_edit).where(may_open),
-            # Only a restricted worker needs it, which the overrides decide: bounded anyway.
-            select(_count_links(tenant_id, worker_id, may_open).label("n")),
-        ],
+    effect at once. One statement (`core.multiread`), made once per dialect: every request
+    pays for it."""
+    reads = _PRINCIPAL_READS.get(conn.dialect.name)
+    if reads is None:
+        reads = _PRINCIPAL_READS[conn.dialect.name] = multiread.prepare(
+            _principal_queries(bindparam("tenant_id", type_=Integer),
+                               bindparam("worker_id", type_=Integer)),
+            conn.dialect,
+        )  # fmt: skip
+    worker, overrides, folders, counted = await multiread.run(
+        conn, reads, {"tenant_id": tenant_id, "worker_id": worker_id}
     )
     if not worker:
         return None
@@ -145,6 +132,35 @@ async def principal_for(
         show_sub_customers,
         links,
     )
+
+
+_PRINCIPAL_READS: dict[str, multiread.Reads] = {}
+
+
+def _principal_queries(tenant_id, worker_id) -> list[Select]:
+    role_of = (
+        select(Worker.role)
+        .where(Worker.tenant_id == tenant_id, Worker.id == worker_id)
+        .scalar_subquery()
+    )
+    may_open = and_(
+        FolderAccess.tenant_id == tenant_id,
+        or_(FolderAccess.role == role_of, FolderAccess.worker_id == worker_id),
+    )
+    return [
+        select(Worker.role, Worker.show_sub_customers, TenantModule.module)
+        .outerjoin(TenantModule, TenantModule.tenant_id == Worker.tenant_id)
+        .where(Worker.tenant_id == tenant_id, Worker.id == worker_id),
+        select(PermissionOverride.permission, PermissionOverride.granted)
+        .where(
+            PermissionOverride.tenant_id == tenant_id,
+            or_(PermissionOverride.role == role_of, PermissionOverride.worker_id == worker_id),
+        )
+        .order_by(PermissionOverride.worker_id.is_not(None), PermissionOverride.id),
+        select(FolderAccess.folder_id, FolderAccess.can_edit).where(may_open),
+        # Only a restricted worker needs it, which the overrides decide: bounded anyway.
+        select(_count_links(tenant_id, worker_id, may_open).label("n")),
+    ]
 
 
 def _count_links(tenant_id: int, worker_id: int, may_open) -> ColumnElement[int]:

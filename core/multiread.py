@@ -6,6 +6,7 @@ SQLAlchemy's own overhead, whatever it reads. A profile is many small reads of a
 each, so their number, not their size, is what it costs."""
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -159,17 +160,35 @@ def decoder(columns: Sequence, dialect) -> Callable[[str | None], dict | None]:
     return decode
 
 
-async def read(conn, queries: Sequence[Select | CompoundSelect]) -> list[list[dict]]:
-    """The rows of each query, in its own order (a `UNION`'s in none), from one statement."""
-    if not queries:
-        return []
+@dataclass(frozen=True)
+class Reads:
+    """Several selects made into one statement, with how to decode each one's rows. Made
+    once with `bindparam`s and kept, it is run with their values (`run`): its cache key is
+    then worked out once, not per request."""
+
+    statement: CompoundSelect
+    decoders: tuple
+
+
+def prepare(queries: Sequence[Select | CompoundSelect], dialect) -> Reads:
     branches, decoders = [], []
     for index, query in enumerate(queries):
         branch, columns = _branch(index, query)
         branches.append(branch)
-        decoders.append(decoder(columns, conn.dialect))
+        decoders.append(decoder(columns, dialect))
     statement = union_all(*branches).order_by(literal_column(PART), literal_column(ORDINAL))
-    found: list[list[dict]] = [[] for _ in queries]
-    for part, _ordinal, text in await conn.execute(statement):
-        found[part].append(decoders[part](text))
+    return Reads(statement, tuple(decoders))
+
+
+async def run(conn, reads: Reads, parameters: dict | None = None) -> list[list[dict]]:
+    found: list[list[dict]] = [[] for _ in reads.decoders]
+    for part, _ordinal, text in await conn.execute(reads.statement, parameters):
+        found[part].append(reads.decoders[part](text))
     return found
+
+
+async def read(conn, queries: Sequence[Select | CompoundSelect]) -> list[list[dict]]:
+    """The rows of each query, in its own order (a `UNION`'s in none), from one statement."""
+    if not queries:
+        return []
+    return await run(conn, prepare(queries, conn.dialect))

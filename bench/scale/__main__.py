@@ -2,12 +2,14 @@
 database `<name>_scale_<pid>` next to `BENCH_DATABASE_URL`) and of 200,000 (SQLite, a file
 in a temp dir), generated in the project's own tables, checked against a customer created
 through the API, then each scenario timed against a real `server.py` at 1 and 16 clients,
-next to the raw floor F (one SQL statement building the page's JSON).
+next to the raw floor F (one SQL statement building the page's JSON) and, where npm
+installs it, PostGraphile 5 on the list page (`bench/scale/postgraphile.py`).
 
     python -m bench.scale [--customers 1000000] [--sqlite-customers 200000]
         [--sqlite-only | --pg-only] [--keep [SQLITE_PATH]] [--reuse URL ...]
         [--scenarios list,deep,...] [--clients 1,16] [--seconds 5] [--warm-up 1]
-        [--max-requests 1000] [--grace 10] [--no-floor] [--generate-only]
+        [--max-requests 1000] [--grace 10] [--no-floor] [--no-postgraphile]
+        [--execution compiled,fallback] [--generate-only]
 
 `--keep` leaves the generated databases behind (the PostgreSQL one, and the SQLite file at
 SQLITE_PATH, by default var/scale-<N>.db) and prints their URLs; `--reuse URL` skips the
@@ -29,7 +31,16 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.fanout import free_port
 from bench.load import Server
-from bench.scale import check, generate_pg, generate_sqlite, report, shape, statements, tenant
+from bench.scale import (
+    check,
+    generate_pg,
+    generate_sqlite,
+    postgraphile,
+    report,
+    shape,
+    statements,
+    tenant,
+)
 from bench.scale.api import token
 from bench.scale.floor import FloorServer, page_sql
 from bench.scale.measure import BackendCpu, Measurement, cancel_backends, drive, postmaster_pid
@@ -108,6 +119,7 @@ def _arguments():
     add("--max-requests", type=int, default=1000, help="end a window after this many answers")
     add("--grace", type=float, default=10.0, help="then wait this long, and cut the rest")
     add("--no-floor", action="store_true", help="skip the raw floor F")
+    add("--no-postgraphile", action="store_true", help="skip PostGraphile 5's list page")
     add(
         "--execution",
         default="compiled,fallback",
@@ -279,7 +291,37 @@ async def _measure_all(label, url, ids, chosen, scenarios, args, tmp: Path) -> s
     floors = {}
     if not args.no_floor:
         floors = await _floors(url, ids, chosen, pages, args, timing, tmp)
+    if pg and "list" in pages and not args.no_postgraphile:
+        results += await _postgraphile(url, ids, pages["list"], args, timing, tmp)
     return report.table(label, scenarios, results, floors)
+
+
+async def _postgraphile(url, ids, page: list[int], args, timing, tmp: Path) -> list:
+    """The list page from PostGraphile 5, checked to be the API's customers in its order."""
+    why = postgraphile.install()
+    if why is not None:
+        print(f"PostGraphile 5 not run ({why}): the list page is compared with F only")
+        return []
+    server = postgraphile.PostGraphileServer(url, tmp, free_port())
+    postmaster = await postmaster_pid(url)
+    database = make_url(url).database
+    body = {"query": postgraphile.LIST, "variables": {"tenant": ids.tenant_id}}
+    found = []
+    try:
+        await server.wait_ready()
+        async with httpx2.AsyncClient(base_url=server.base, timeout=60) as http:
+            answer = (await http.post("/graphql", json=body)).json()
+        if postgraphile.customer_ids(answer) != page:
+            raise RuntimeError(f"PostGraphile's page differs from the API's: {answer}"[:500])
+        for clients in args.clients:
+            m = Measurement("list", clients, statements=1, path="PostGraphile 5")
+            await drive(m, server.base, "/graphql", body, {}, pid=server.process.pid,
+                        backends=BackendCpu(postmaster, database), **timing)  # fmt: skip
+            print(report.row(m, "PostGraphile 5: list page"), flush=True)
+            found.append(m)
+    finally:
+        server.stop()
+    return found
 
 
 async def _stop(server: Server, url: str, database: str, pg: bool, hard: bool) -> None:
