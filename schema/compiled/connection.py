@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 from graphql import get_named_type
-from sqlalchemy import Boolean, Integer, String, bindparam, select, text
+from sqlalchemy import Boolean, Integer, bindparam, select, text
 from sqlalchemy.sql.elements import TextClause
 
 from core import customer_queries as q
@@ -25,7 +25,6 @@ BIND_TYPES = {
     "has_previous": Boolean,
     "total": Integer,
     "exact": Boolean,
-    "order_key": String,
 }
 COUNTS = ("totalCount", "totalCountIsExact")
 TS_ORDERS = ("CREATED_AT", "UPDATED_AT")
@@ -83,7 +82,7 @@ def _statement(compiled: Compiled, order: str, descending: bool) -> Statement:
     window = "n.rn <= " + bind("size")
 
     def cursor(row: str) -> str:
-        return customers.cursor(d, kind, row, column)
+        return f"{row}.cursor__"  # made once per row in `n`
 
     def node(sub: Field) -> str:
         return customers.node(scope, sub, "n")
@@ -145,9 +144,11 @@ def _statement(compiled: Compiled, order: str, descending: bool) -> Statement:
         for p in parts
     )
     taken = "".join(f", {p.name}.{c} AS {p.name}__{c}" for p in parts for c in p.columns)
+    key = f"{column}:{direction.lower()}"
+    made = customers.cursor(d, kind, "page", column, lit(key))
     numbered = (
         f"SELECT page.*, row_number() OVER (ORDER BY page.{column} {direction}, "
-        f"page.id {direction}) AS rn{taken} FROM page{joined}"
+        f"page.id {direction}) AS rn, {made} AS cursor__{taken} FROM page{joined}"
     )
     sql = f"CAST({body} AS text)" if d.name == "postgresql" else body
     sql = finish(sql)

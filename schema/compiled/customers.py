@@ -17,7 +17,6 @@ from core import access
 from core import customer_queries as q
 from core.access import visible_customers
 from core.models import Customer as C
-from schema.compiled.dialects import bind
 from schema.compiled.dialects import literal as lit
 from schema.compiled.objects import (
     Compile,
@@ -280,11 +279,11 @@ def node(scope: Scope, f: Field, row: str) -> str:
     return obj(scope, "Customer", {**table, **extra}, f, row)
 
 
-def cursor(d, kind: str, row: str, column_: str) -> str:
-    """`core.pagination.encode_cursor` of the row `row` in an order by `column_` ("ts": a
-    datetime, else text)."""
+def cursor(d, kind: str, row: str, column_: str, order_key: str) -> str:
+    """`core.pagination.encode_cursor` of the row `row` in the order `order_key` (SQL text)
+    by `column_` ("ts": a datetime, else text)."""
     if kind == "ts":
         value = f"""'{{"t":"' || {d.ts(f"{row}.{column_}")} || '"}}'"""
     else:
         value = f"coalesce({d.json_text(f'{row}.{column_}')}, 'null')"
-    return d.b64url(f"""'["' || {bind("order_key")} || '",' || {value} || ',' || {row}.id || ']'""")
+    return d.b64url(f"""'["' || {order_key} || '",' || {value} || ',' || {row}.id || ']'""")

@@ -49,13 +49,9 @@ class Postgres:
         return expr
 
     def ts(self, expr: str) -> str:
-        utc = f"({expr} AT TIME ZONE 'UTC')"
-        micro = (
-            f"CASE WHEN extract(microseconds FROM {utc})::bigint % 1000000 <> 0 "
-            f"THEN to_char({utc}, '.US') ELSE '' END"
-        )
-        seconds = f"""to_char({utc}, 'YYYY-MM-DD"T"HH24:MI:SS')"""
-        return f"CASE WHEN {expr} IS NOT NULL THEN {seconds} || {micro} || '+00:00' END"
+        """`isoformat()`: no fraction when it is zero (null stays null)."""
+        text = f"""to_char({expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')"""
+        return f"replace({text}, '.000000', '') || '+00:00'"
 
     def date(self, expr: str) -> str:
         return f"to_char({expr}, 'YYYY-MM-DD')"
@@ -73,10 +69,7 @@ class Postgres:
         return self.array(pick("e.x"), source, "e.i")
 
     def primary(self, column: str) -> str:
-        return (
-            f"(SELECT e.x->>'value' FROM jsonb_array_elements({column}) WITH ORDINALITY AS e(x, i) "
-            "WHERE e.x->'primary' = 'true'::jsonb ORDER BY e.i LIMIT 1)"
-        )
+        return f"jsonb_path_query_first({column}, '$[*] ? (@.primary == true).value') #>> '{{}}'"
 
     def hidden_tabs(self, key: str, name: str, ids: str) -> str:
         """(customer id as `key`, ",k1,k2," as `name`): the tabs the folders of the

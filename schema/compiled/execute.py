@@ -140,7 +140,6 @@ async def _customers(conn, ctx, schema, compiled, coerced) -> bytes | None:
         "tenant_id": principal.tenant_id,
         "size": walk.page.size,
         "has_previous": walk.page.after is not None,
-        "order_key": walk.order_key,
     }
     if compiled.counted:
         cap, count_cap = ctx.settings.search_candidates, ctx.settings.count_cap
