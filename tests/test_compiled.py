@@ -8,6 +8,7 @@ compiled subset (hypothesis) are in `test_compiled_properties.py`."""
 
 import json
 import uuid
+from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
@@ -19,6 +20,7 @@ from server import create_app
 from tests.fixtures import run
 from tests.support import Api, count_statements, create_worker, pk_of, token_for
 
+ROOT = Path(__file__).resolve().parent.parent
 CUSTOMER_LIST = """
 fragment ListRow on Customer {
   id name avatarUrl kind primaryPhone primaryEmail
@@ -136,16 +138,17 @@ def normalised(body: dict) -> str:
     return json.dumps(body, sort_keys=True)
 
 
-def both(paths, token: str, query: str, variables: dict | None = None) -> tuple[str, dict]:
+def both(
+    paths, token: str, query: str, variables: dict | None = None, operation: str | None = None
+) -> tuple[str, dict]:
     """(the path the compiled app took, its answer), after checking the fallback's is the
     same JSON with the same status."""
     answers = []
+    sent = {"query": query, "variables": variables or {}}
+    if operation is not None:
+        sent["operationName"] = operation
     for app in paths:
-        response = app.post(
-            "/graphql",
-            json={"query": query, "variables": variables or {}},
-            headers={"Authorization": f"Bearer {token}"},
-        )
+        response = app.post("/graphql", json=sent, headers={"Authorization": f"Bearer {token}"})
         body = response.json()
         path = body.pop("extensions", {}).get("execution")
         answers.append((response.status_code, path, body))
@@ -191,6 +194,21 @@ def test_the_corpus_compiles_and_answers_as_the_resolvers_do(paths, demo, worker
             assert path == expected, (name, worker, body)
             if path == "compiled":
                 assert "errors" not in body, (name, worker, body)
+
+
+def test_the_readme_and_the_front_end_guide_answer_alike(paths, demo, workers):
+    """The README's first query and the front end's queries: the list compiles, the profile
+    and the sidebar (custom fields, `viewerCan`, the timeline, `subCustomers`) do not yet."""
+    readme = (ROOT / "README.md").read_text().split("```graphql\n", 1)[1].split("```", 1)[0]
+    document = (ROOT / "frontend" / "src" / "operations.graphql").read_text()
+    customer = demo.query("{ customers(first: 1) { nodes { id } } }")["customers"]["nodes"][0]
+    expected = {"CustomerList": "compiled", "CustomerProfile": "fallback"}
+    expected["CustomerSidebar"] = "fallback"
+    for token in workers.values():
+        assert both(paths, token, readme)[0] == "compiled"
+        for name, path in expected.items():
+            variables = {} if name == "CustomerList" else {"id": customer["id"]}
+            assert both(paths, token, document, variables, name)[0] == path, name
 
 
 def test_what_does_not_compile_takes_the_usual_path(paths, workers):
