@@ -67,6 +67,20 @@ query($first: Int, $after: String, $filter: CustomerFilter, $orderBy: CustomerOr
 }
 fragment Extra on Customer { name alias: company tickets { openCount overdueCount } }"""
 
+ONE = """
+query($id: ID!) {
+  customer(id: $id) {
+    __typename id name kind version updatedAt archivedAt primaryEmail
+    phones { label value primary }
+    status { id name color category } tags { id name }
+    folders { addedAt folder { id name } status { id name } }
+    workers { id name atWork } parent { id name status { name } }
+    subCustomerCount profileTabs { key title icon badgeCount }
+    tickets { openCount overdueCount }
+  }
+  again: customer(id: $id) { id }
+}"""
+
 MODULES = """
 query { customers(first: 30) { nodes { id tickets { __typename openCount overdueCount } } } }"""
 
@@ -165,6 +179,9 @@ def corpus(demo: Api) -> list[tuple[str, str, dict]]:
     tags = demo.query("{ tags { id } }")["tags"]
     statuses = demo.query("{ statuses { id } }")["statuses"]
     named = {"first": 20, "orderBy": {"field": "NAME", "direction": "ASC"}}
+    first = demo.query("{ customers(first: 1) { nodes { id } } }")["customers"]["nodes"][0]["id"]
+    children = demo.query("{ customers(first: 1, filter: {hasParent: true}) { nodes { id } } }")
+    child = children["customers"]["nodes"][0]["id"]
     return [
         ("bench list page", LIST_PAGE, {"first": 50}),
         ("scale list page", LIST, {"first": 50}),
@@ -182,6 +199,9 @@ def corpus(demo: Api) -> list[tuple[str, str, dict]]:
         ("where", EVERYTHING, {"where": {"field": "city", "op": "EQ", "value": "London"}}),
         ("archived too", EVERYTHING, {"first": 30, "archived": "INCLUDE"}),
         ("module fields", MODULES, {}),
+        ("one customer", ONE, {"id": first}),
+        ("a sub-customer", ONE, {"id": child}),
+        ("an unknown customer", ONE, {"id": "bm9uZQ"}),
     ]
 
 

@@ -45,10 +45,25 @@ def selection(draw) -> str:
     return node + (" ... on Node { id }" if draw(st.booleans()) else "")
 
 
+def _customer_id(index: int) -> str:
+    """A customer of the demo (ids from 1) or, past the first ones, no customer at all."""
+    from tests.support import gid
+
+    return gid("Customer", index if index < 25 else 10**6 + index)
+
+
 @st.composite
 def operation(draw) -> tuple[str, dict]:
     node = draw(selection())
-    wrap = draw(st.sampled_from(["edges", "nodes", "fragment"]))
+    wrap = draw(st.sampled_from(["edges", "nodes", "fragment", "customer"]))
+    if wrap == "customer":
+        index = draw(st.integers(0, 30))
+        query = (
+            "query($first: Int, $orderBy: CustomerOrder, $filter: CustomerFilter) { "
+            "page: customers(first: $first, orderBy: $orderBy, filter: $filter) { nodes { id } } "
+            f'customer(id: "{_customer_id(index)}") {{ {node} }} }}'
+        )
+        return query, {"first": 1, "orderBy": None, "filter": None}
     if wrap == "fragment":
         body = "edges { cursor node { ...Row } } pageInfo { hasNextPage endCursor }"
         suffix = f"\nfragment Row on Customer {{ {node} }}"

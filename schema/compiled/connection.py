@@ -13,6 +13,8 @@ from sqlalchemy import Boolean, Integer, bindparam, select, text
 from sqlalchemy.sql.elements import TextClause
 
 from core import customer_queries as q
+from core.access import visible_customers
+from core.models import Customer as C
 from schema.compiled import customers
 from schema.compiled.dialects import MARK, bind, finish
 from schema.compiled.dialects import literal as lit
@@ -137,18 +139,25 @@ def _statement(compiled: Compiled, order: str, descending: bool) -> Statement:
             pairs.append((sub.key, d.boolean(bind("exact"))))
         else:
             raise NotCompiled(f"{connection}.{sub.name}")
-    body = d.obj(pairs)
+    key = f"{column}:{direction.lower()}"
+    made = customers.cursor(d, kind, "page", column, lit(key))
+    order = f"page.{column} {direction}, page.id {direction}"
+    return _assemble(scope, d.obj(pairs), order, made, column)
+
+
+def _assemble(scope: Scope, body: str, order: str, cursor: str, column: str) -> Statement:
+    """The statement around `body` (the JSON over `n`): `n` is the page numbered in `order`,
+    with each row's `cursor` and the parts `body` asked for joined."""
+    d = scope.d
     parts = list(scope.parts.values())
     joined = "".join(
         f" LEFT JOIN {p.source or p.name} AS {p.name} ON {p.name}.{p.key} = page.{p.on}"
         for p in parts
     )
     taken = "".join(f", {p.name}.{c} AS {p.name}__{c}" for p in parts for c in p.columns)
-    key = f"{column}:{direction.lower()}"
-    made = customers.cursor(d, kind, "page", column, lit(key))
     numbered = (
-        f"SELECT page.*, row_number() OVER (ORDER BY page.{column} {direction}, "
-        f"page.id {direction}) AS rn, {made} AS cursor__{taken} FROM page{joined}"
+        f"SELECT page.*, row_number() OVER (ORDER BY {order}) AS rn, {cursor} AS cursor__"
+        f"{taken} FROM page{joined}"
     )
     sql = f"CAST({body} AS text)" if d.name == "postgresql" else body
     sql = finish(sql)
@@ -157,6 +166,27 @@ def _statement(compiled: Compiled, order: str, descending: bool) -> Statement:
     used = set(USED.findall(body + numbered)) | {"id", column, *(p.on for p in parts)}
     columns = tuple(c for c in q.LIST_COLUMNS if c.key in used)
     return Statement(json, finish(numbered), parts, columns)
+
+
+@dataclass
+class CompiledCustomer:
+    """The `customer(id:)` field of one operation: its object, or null when the id is not
+    a customer the principal may see (as the loader answers)."""
+
+    key: str
+    field: Field
+    statement: Statement
+
+
+def compile_customer(scope: Scope, f: Field) -> CompiledCustomer:
+    scope = Scope(**{**scope.__dict__, "parts": {}})
+    body = scope.d.sub(f"SELECT {customers.node(scope, f, 'n')} FROM n")
+    return CompiledCustomer(f.key, f, _assemble(scope, body, "page.id", "NULL", "id"))
+
+
+def one_customer(principal, pk: int):
+    """The page of `customer(id:)`: the customer if visible (archived ones too)."""
+    return select(*q.LIST_COLUMNS).where(visible_customers(principal), C.id == pk)
 
 
 USED = re.compile(r"\b[ne]\.([a-z_]+)")

@@ -5,7 +5,8 @@ per request as a few more CTEs of plain selects joined to it in `n` (sub-custome
 visible parents, tab badges, module parts), and the text around them builds the JSON.
 
 Boundary: a forward page (`first`/`after`) by a column that has no nulls; anything else
-(`last`/`before`, `followUpAt` order, a `where` sort key) takes the usual path."""
+(`last`/`before`, `followUpAt` order, a `where` sort key) takes the usual path.
+`customer(id:)` is the same with a page of the one customer (`connection.one_customer`)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass

@@ -28,6 +28,7 @@ from schema.compiled.objects import Scope
 from schema.compiled.selection import NotCompiled, fields
 from schema.customers.queries import ListArguments
 from schema.customers.types import page_walk
+from schema.ids import from_global_id
 
 log = logging.getLogger("customer_hub.compiled")
 
@@ -87,6 +88,8 @@ def make_plan(schema, document, operation_name, principal, ctx):
                 roots.append((f.key, "__typename"))
             elif f.name == "customers":
                 roots.append((f.key, connection.compile_customers(scope, f)))
+            elif f.name == "customer":
+                roots.append((f.key, connection.compile_customer(scope, f)))
             else:
                 raise NotCompiled(f.name)
     except NotCompiled as reason:
@@ -108,7 +111,10 @@ async def run_plan(plan, ec, ctx) -> ExecutionResult | None:
             if root == "__typename":
                 data[key] = gql.query_type.name
                 continue
-            answer = await _customers(conn, ctx, schema, root, coerced)
+            if isinstance(root, connection.CompiledCustomer):
+                answer = await _customer(conn, ctx, schema, root, coerced)
+            else:
+                answer = await _customers(conn, ctx, schema, root, coerced)
             if answer is None:
                 return None
             data[key] = orjson.Fragment(answer)
@@ -147,6 +153,19 @@ async def _customers(conn, ctx, schema, compiled, coerced) -> bytes | None:
         values["total"], values["exact"] = count.value, count.exact
     built = connection.statement(compiled, statement, walk.parts[0], principal, ctx.plugins, values)
     found = (await conn.execute(built)).scalar_one()
+    return found.encode() if isinstance(found, str) else found
+
+
+async def _customer(conn, ctx, schema, compiled, coerced) -> bytes:
+    gql = schema._schema
+    raw = get_argument_values(gql.query_type.fields["customer"], compiled.field.node, coerced)
+    principal = ctx.principal
+    page = connection.one_customer(principal, from_global_id(raw["id"], "Customer"))
+    values = {"tenant_id": principal.tenant_id, "size": 1}
+    built = connection.statement(compiled, compiled.statement, page, principal, ctx.plugins, values)
+    found = (await conn.execute(built)).scalar_one()
+    if found is None:
+        return b"null"
     return found.encode() if isinstance(found, str) else found
 
 
