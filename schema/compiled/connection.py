@@ -18,7 +18,7 @@ from core.models import Customer as C
 from schema.compiled import customers
 from schema.compiled.dialects import MARK, bind, finish
 from schema.compiled.dialects import literal as lit
-from schema.compiled.objects import Scope
+from schema.compiled.objects import Scope, obj
 from schema.compiled.selection import Field, NotCompiled
 
 BIND_TYPES = {
@@ -27,6 +27,8 @@ BIND_TYPES = {
     "has_previous": Boolean,
     "total": Integer,
     "exact": Boolean,
+    "kids_size": Integer,
+    "kids_previous": Boolean,
 }
 COUNTS = ("totalCount", "totalCountIsExact")
 TS_ORDERS = ("CREATED_AT", "UPDATED_AT")
@@ -75,19 +77,29 @@ def _statement(compiled: Compiled, order: str, descending: bool) -> Statement:
     if order not in q.ORDER_COLUMNS or q.ORDER_COLUMNS[order][1]:
         raise NotCompiled(f"order by {order}")
     scope = Scope(**{**compiled.scope.__dict__, "parts": {}})
-    d = scope.d
     direction = "DESC" if descending else "ASC"
     column = q.ORDER_COLUMNS[order][0].key
     kind = "ts" if order in TS_ORDERS else "text"
+    body = connection_json(
+        scope, compiled.field, "n", lambda sub: customers.node(scope, sub, "n"),
+        bind("size"), bind("has_previous"), counted=True,
+    )  # fmt: skip
+    key = f"{column}:{direction.lower()}"
+    made = customers.cursor(scope.d, kind, "page", column, lit(key))
+    order_sql = f"page.{column} {direction}, page.id {direction}"
+    return _assemble(scope, body, order_sql, made, column)
+
+
+def connection_json(
+    scope: Scope, field: Field, cte: str, node, size: str, previous: str, counted: bool
+) -> str:
+    """The JSON of a `CustomerConnection` selection over the numbered page `cte` (its rows
+    `rn` and `cursor__`); `node(sub)` the JSON of a node, `size` and `previous` the page's
+    size and whether it starts after a cursor (SQL)."""
+    d = scope.d
     connection = _type_name(scope, "Query", "customers")
     edge = _type_name(scope, connection, "edges")
-    window = "n.rn <= " + bind("size")
-
-    def cursor(row: str) -> str:
-        return f"{row}.cursor__"  # made once per row in `n`
-
-    def node(sub: Field) -> str:
-        return customers.node(scope, sub, "n")
+    window = f"{cte}.rn <= {size}"
 
     def edges(sub: Field) -> str:
         pairs = []
@@ -95,20 +107,19 @@ def _statement(compiled: Compiled, order: str, descending: bool) -> Statement:
             if e.name == "__typename":
                 pairs.append((e.key, lit(edge)))
             elif e.name == "cursor":
-                pairs.append((e.key, cursor("n")))
+                pairs.append((e.key, f"{cte}.cursor__"))
             elif e.name == "node":
                 pairs.append((e.key, node(e)))
             else:
                 raise NotCompiled(f"{edge}.{e.name}")
-        return d.array(d.obj(pairs), f"FROM n WHERE {window}", "n.rn")
+        return d.array(d.obj(pairs), f"FROM {cte} WHERE {window}", f"{cte}.rn")
 
     def page_info(sub: Field) -> str:
         values = {
-            "hasNextPage": d.boolean(f"(SELECT count(*) FROM n) > {bind('size')}"),
-            "hasPreviousPage": d.boolean(bind("has_previous")),
-            "startCursor": f"(SELECT {cursor('e')} FROM n AS e "
-            f"WHERE e.rn = 1 AND e.rn <= {bind('size')})",
-            "endCursor": f"(SELECT {cursor('e')} FROM n AS e WHERE e.rn <= {bind('size')} "
+            "hasNextPage": d.boolean(f"(SELECT count(*) FROM {cte}) > {size}"),
+            "hasPreviousPage": d.boolean(previous),
+            "startCursor": f"(SELECT e.cursor__ FROM {cte} AS e WHERE e.rn = 1 AND e.rn <= {size})",
+            "endCursor": f"(SELECT e.cursor__ FROM {cte} AS e WHERE e.rn <= {size} "
             "ORDER BY e.rn DESC LIMIT 1)",
         }
         pairs = []
@@ -122,7 +133,7 @@ def _statement(compiled: Compiled, order: str, descending: bool) -> Statement:
         return d.obj(pairs)
 
     pairs = []
-    for sub in scope.selected(compiled.field, connection):
+    for sub in scope.selected(field, connection):
         if sub.has_arguments:
             raise NotCompiled(f"{connection}.{sub.name}")
         if sub.name == "__typename":
@@ -130,19 +141,16 @@ def _statement(compiled: Compiled, order: str, descending: bool) -> Statement:
         elif sub.name == "edges":
             pairs.append((sub.key, edges(sub)))
         elif sub.name == "nodes":
-            pairs.append((sub.key, d.array(node(sub), f"FROM n WHERE {window}", "n.rn")))
+            pairs.append((sub.key, d.array(node(sub), f"FROM {cte} WHERE {window}", f"{cte}.rn")))
         elif sub.name == "pageInfo":
             pairs.append((sub.key, page_info(sub)))
-        elif sub.name == "totalCount":
+        elif sub.name == "totalCount" and counted:
             pairs.append((sub.key, bind("total")))
-        elif sub.name == "totalCountIsExact":
+        elif sub.name == "totalCountIsExact" and counted:
             pairs.append((sub.key, d.boolean(bind("exact"))))
         else:
             raise NotCompiled(f"{connection}.{sub.name}")
-    key = f"{column}:{direction.lower()}"
-    made = customers.cursor(d, kind, "page", column, lit(key))
-    order = f"page.{column} {direction}, page.id {direction}"
-    return _assemble(scope, d.obj(pairs), order, made, column)
+    return d.obj(pairs)
 
 
 def _assemble(scope: Scope, body: str, order: str, cursor: str, column: str) -> Statement:
@@ -171,17 +179,50 @@ def _assemble(scope: Scope, body: str, order: str, cursor: str, column: str) -> 
 @dataclass
 class CompiledCustomer:
     """The `customer(id:)` field of one operation: its object, or null when the id is not
-    a customer the principal may see (as the loader answers)."""
+    a customer the principal may see (as the loader answers). `kids`: its `subCustomers`
+    field, if selected (one page, by name, as the resolver reads it)."""
 
     key: str
     field: Field
     statement: Statement
+    kids: Field | None = None
+    kids_numbered: str = ""
+
+
+KIDS_CURSOR = "sort_name"
 
 
 def compile_customer(scope: Scope, f: Field) -> CompiledCustomer:
     scope = Scope(**{**scope.__dict__, "parts": {}})
-    body = scope.d.sub(f"SELECT {customers.node(scope, f, 'n')} FROM n")
-    return CompiledCustomer(f.key, f, _assemble(scope, body, "page.id", "NULL", "id"))
+    kids: list[Field] = []
+
+    def sub_customers(_scope: Scope, sub: Field, _row: str) -> str:
+        """Direct sub-customers of this one customer: their columns, no parts."""
+        if kids:
+            raise NotCompiled("subCustomers twice")
+        kids.append(sub)
+        plain = Scope(**{**scope.__dict__, "parts": {}})
+
+        def node(s: Field) -> str:
+            return obj(plain, "Customer", customers.SCALARS, s, "kids_n")
+
+        size, previous = bind("kids_size"), bind("kids_previous")
+        return connection_json(plain, sub, "kids_n", node, size, previous, counted=False)
+
+    sub_customers.arguments = True
+    node = customers.node(scope, f, "n", {"subCustomers": sub_customers})
+    body = scope.d.sub(f"SELECT {node} FROM n")
+    compiled = CompiledCustomer(f.key, f, _assemble(scope, body, "page.id", "NULL", "id"))
+    if kids:
+        made = customers.cursor(scope.d, "text", "kids", KIDS_CURSOR, lit(f"{KIDS_CURSOR}:asc"))
+        compiled.kids, compiled.kids_numbered = (
+            kids[0],
+            finish(
+                "SELECT kids.*, row_number() OVER (ORDER BY kids.sort_name ASC, kids.id ASC) "
+                f"AS rn, {made} AS cursor__ FROM kids"
+            ),
+        )
+    return compiled
 
 
 def one_customer(principal, pk: int):
@@ -196,8 +237,8 @@ def sql_binds(sql: str) -> list[str]:
     return sql.split(MARK)[1::2]
 
 
-def statement(compiled: Compiled, stmt: Statement, page_select, principal, plugins, values):
-    """The request's statement: its page, its parts, `n`, and the JSON around them."""
+def statement(compiled, stmt: Statement, page_select, principal, plugins, values, more: tuple = ()):
+    """The request's statement: its page, its parts, `more` CTEs, `n`, and the JSON."""
     # The page's LIMIT as a literal: with a parameter there PostgreSQL's generic plan
     # guesses a tenth of the table and it plans every execution anew (4 ms of 7 at 1M).
     rows = bindparam("page_rows", values["size"] + 1, literal_execute=True)
@@ -207,6 +248,7 @@ def statement(compiled: Compiled, stmt: Statement, page_select, principal, plugi
     for part in stmt.parts:
         name = f"{part.name}_rows" if part.source else part.name
         ctes.append(part.query(principal, plugins, ids).cte(name))
+    ctes += more
     ctes.append(text(stmt.numbered).columns().cte("n"))
     used = {k: v for k, v in values.items() if k in stmt.json._bindparams}
     return select(stmt.json.bindparams(**used)).add_cte(*ctes)

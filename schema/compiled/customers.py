@@ -274,10 +274,9 @@ CUSTOMER: dict[str, Compile] = {
 }
 
 
-def node(scope: Scope, f: Field, row: str) -> str:
-    table = CUSTOMER
-    extra = {name: module_field for name in scope.module_fields}
-    return obj(scope, "Customer", {**table, **extra}, f, row)
+def node(scope: Scope, f: Field, row: str, extra: dict | None = None) -> str:
+    modules = {name: module_field for name in scope.module_fields}
+    return obj(scope, "Customer", {**CUSTOMER, **modules, **(extra or {})}, f, row)
 
 
 def cursor(d, kind: str, row: str, column_: str, order_key: str) -> str:

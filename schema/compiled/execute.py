@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import orjson
 from graphql import ExecutionResult, OperationType, get_operation_ast
 from graphql.execution.values import get_argument_values, get_variable_values
+from sqlalchemy import bindparam, text
 from strawberry.extensions import SchemaExtension
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.graphql import OperationType as StrawberryOperation
@@ -22,6 +23,7 @@ from strawberry.types.graphql import OperationType as StrawberryOperation
 from core import customer_queries as q
 from core.database import is_unavailable
 from core.errors import DomainError
+from core.pagination import PageRequest
 from schema.compiled import connection
 from schema.compiled.dialects import DIALECTS
 from schema.compiled.objects import Scope
@@ -156,13 +158,29 @@ async def _customers(conn, ctx, schema, compiled, coerced) -> bytes | None:
     return found.encode() if isinstance(found, str) else found
 
 
-async def _customer(conn, ctx, schema, compiled, coerced) -> bytes:
+async def _customer(conn, ctx, schema, compiled, coerced) -> bytes | None:
     gql = schema._schema
     raw = get_argument_values(gql.query_type.fields["customer"], compiled.field.node, coerced)
     principal = ctx.principal
-    page = connection.one_customer(principal, from_global_id(raw["id"], "Customer"))
+    pk = from_global_id(raw["id"], "Customer")
+    page = connection.one_customer(principal, pk)
     values = {"tenant_id": principal.tenant_id, "size": 1}
-    built = connection.statement(compiled, compiled.statement, page, principal, ctx.plugins, values)
+    more = ()
+    if compiled.kids is not None:
+        field = gql.get_type("Customer").fields["subCustomers"]
+        given = get_argument_values(field, compiled.kids.node, coerced)
+        request = PageRequest(*(given.get(k) for k in ("first", "after", "last", "before")))
+        walk, _ = await page_walk(ctx, conn, q.CustomerFilter(parent_id=pk), request, "NAME", False)
+        if len(walk.parts) != 1 or walk.page.backwards:
+            return None
+        rows = bindparam("kids_rows", walk.page.size + 1, literal_execute=True)
+        kids = walk.parts[0].limit(rows).cte("kids")
+        more = (kids, text(compiled.kids_numbered).columns().cte("kids_n"))
+        values["kids_size"] = walk.page.size
+        values["kids_previous"] = walk.page.after is not None
+    built = connection.statement(
+        compiled, compiled.statement, page, principal, ctx.plugins, values, more
+    )
     found = (await conn.execute(built)).scalar_one()
     if found is None:
         return b"null"
