@@ -107,11 +107,12 @@ async def run_plan(plan, ec, ctx) -> ExecutionResult | None:
     coerced = get_variable_values(gql, operation.variable_definitions or (), ec.variables or {})
     if isinstance(coerced, list):
         return None  # the usual path words the errors
-    data = {}
+    data = {key: gql.query_type.name if root == "__typename" else None for key, root in roots}
+    if all(root == "__typename" for _, root in roots):
+        return ExecutionResult(data=data, errors=None)  # no statement needed
     async with ctx.read() as conn:
         for key, root in roots:
             if root == "__typename":
-                data[key] = gql.query_type.name
                 continue
             if isinstance(root, connection.CompiledCustomer):
                 answer = await _customer(conn, ctx, schema, root, coerced)
