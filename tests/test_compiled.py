@@ -94,6 +94,16 @@ query($id: ID!, $first: Int, $after: String) {
   }
 }"""
 
+BACKWARDS = """
+query($last: Int, $before: String, $first: Int, $orderBy: CustomerOrder) {
+  customers(last: $last, before: $before, first: $first, orderBy: $orderBy) {
+    edges { cursor node { id name updatedAt } }
+    nodes { id }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    totalCount
+  }
+}"""
+
 MODULES = """
 query { customers(first: 30) { nodes { id tickets { __typename openCount overdueCount } } } }"""
 
@@ -102,7 +112,6 @@ FALLBACK = {
         'mutation { deleteTag(input: {id: "bm9uZQ"}) { userErrors { code } } }',
         {},
     ),
-    "backwards": ("{ customers(last: 5) { nodes { id } } }", {}),
     "a nullable order": (
         "{ customers(first: 5, orderBy: {field: FOLLOW_UP_AT}) { nodes { id } } }",
         {},
@@ -192,6 +201,12 @@ def corpus(demo: Api) -> list[tuple[str, str, dict]]:
     tags = demo.query("{ tags { id } }")["tags"]
     statuses = demo.query("{ statuses { id } }")["statuses"]
     named = {"first": 20, "orderBy": {"field": "NAME", "direction": "ASC"}}
+    by_name = {"orderBy": named["orderBy"]}
+    cursors = (
+        "query($o: CustomerOrder) { customers(first: 10, orderBy: $o) { pageInfo { endCursor } } }"
+    )
+    tenth = demo.query(cursors, o=None)["customers"]["pageInfo"]["endCursor"]
+    tenth_by_name = demo.query(cursors, o=by_name["orderBy"])["customers"]["pageInfo"]["endCursor"]
     first = demo.query("{ customers(first: 1) { nodes { id } } }")["customers"]["nodes"][0]["id"]
     children = demo.query("{ customers(first: 1, filter: {hasParent: true}) { nodes { id } } }")
     child = children["customers"]["nodes"][0]["id"]
@@ -221,6 +236,10 @@ def corpus(demo: Api) -> list[tuple[str, str, dict]]:
         ("one customer", ONE, {"id": first}),
         ("a sub-customer", ONE, {"id": child}),
         ("an unknown customer", ONE, {"id": "bm9uZQ"}),
+        ("the last page", BACKWARDS, {"last": 5}),
+        ("a page before a cursor", BACKWARDS, {"last": 3, "before": tenth}),
+        ("by name, before a cursor", BACKWARDS, {"last": 4, "before": tenth_by_name, **by_name}),
+        ("first, before a cursor", BACKWARDS, {"first": 3, "before": tenth}),
         ("sub-customers", KIDS, {"id": parent, "first": 2}),
         ("more sub-customers", KIDS, {"id": parent, "first": 2, "after": kid_cursor}),
         ("no sub-customers", KIDS, {"id": child, "first": 5}),
@@ -313,7 +332,7 @@ def test_a_compiled_page_is_one_statement_more_than_no_page(paths, engine, worke
 def test_the_metrics_count_the_paths(paths, workers):
     compiled = paths[0]
     headers = {"Authorization": f"Bearer {workers['owner']}"}
-    for query in (LIST, FALLBACK["backwards"][0]):
+    for query in (LIST, FALLBACK["a nullable order"][0]):
         compiled.post("/graphql", json={"query": query, "variables": {"first": 5}}, headers=headers)
     text = compiled.get("/metrics").text
     assert 'hub_execution_paths_total{path="compiled"}' in text

@@ -72,11 +72,13 @@ def operation(draw) -> tuple[str, dict]:
     else:
         body, suffix = f"nodes {{ {node} }} totalCount", ""
     query = (
-        "query($first: Int, $orderBy: CustomerOrder, $filter: CustomerFilter) { "
-        f"customers(first: $first, orderBy: $orderBy, filter: $filter) {{ {body} }} }}{suffix}"
+        "query($first: Int, $last: Int, $orderBy: CustomerOrder, $filter: CustomerFilter) { "
+        "customers(first: $first, last: $last, orderBy: $orderBy, filter: $filter) "
+        f"{{ {body} }} }}{suffix}"
     )
+    size = draw(st.integers(0, 25))
     variables = {
-        "first": draw(st.integers(0, 25)),
+        draw(st.sampled_from(["first", "last"])): size,
         "orderBy": {
             "field": draw(st.sampled_from(["NAME", "CREATED_AT", "UPDATED_AT"])),
             "direction": draw(st.sampled_from(["ASC", "DESC"])),

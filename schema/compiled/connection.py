@@ -25,6 +25,7 @@ BIND_TYPES = {
     "tenant_id": Integer,
     "size": Integer,
     "has_previous": Boolean,
+    "has_next": Boolean,
     "total": Integer,
     "exact": Boolean,
     "kids_size": Integer,
@@ -54,11 +55,11 @@ class Compiled:
     counted: bool
     statements: dict = field(default_factory=dict)
 
-    def for_order(self, order: str, descending: bool) -> Statement:
-        found = self.statements.get((order, descending))
-        if found is None:
-            found = self.statements[order, descending] = _statement(self, order, descending)
-        return found
+    def for_order(self, order: str, descending: bool, backwards: bool = False) -> Statement:
+        key = (order, descending, backwards)
+        if key not in self.statements:
+            self.statements[key] = _statement(self, order, descending, backwards)
+        return self.statements[key]
 
 
 def compile_customers(scope: Scope, f: Field) -> Compiled:
@@ -73,33 +74,50 @@ def _type_name(scope: Scope, parent: str, name: str) -> str:
     return get_named_type(scope.schema.get_type(parent).fields[name].type).name
 
 
-def _statement(compiled: Compiled, order: str, descending: bool) -> Statement:
+def _statement(compiled: Compiled, order: str, descending: bool, backwards: bool) -> Statement:
+    """`backwards` (`last`/`before`): the page walks the other way (`core.pagination`), so
+    `n` numbers its rows in the walk's order and the JSON shows them the other way round."""
     if order not in q.ORDER_COLUMNS or q.ORDER_COLUMNS[order][1]:
         raise NotCompiled(f"order by {order}")
     scope = Scope(**{**compiled.scope.__dict__, "parts": {}})
-    direction = "DESC" if descending else "ASC"
     column = q.ORDER_COLUMNS[order][0].key
     kind = "ts" if order in TS_ORDERS else "text"
+    flag = bind("has_next") if backwards else bind("has_previous")
     body = connection_json(
         scope, compiled.field, "n", lambda sub: customers.node(scope, sub, "n"),
-        bind("size"), bind("has_previous"), counted=True,
+        bind("size"), flag, counted=True, backwards=backwards,
     )  # fmt: skip
-    key = f"{column}:{direction.lower()}"
+    key = f"{column}:{'desc' if descending else 'asc'}"
     made = customers.cursor(scope.d, kind, "page", column, lit(key))
-    order_sql = f"page.{column} {direction}, page.id {direction}"
+    walk = "DESC" if descending != backwards else "ASC"
+    order_sql = f"page.{column} {walk}, page.id {walk}"
     return _assemble(scope, body, order_sql, made, column)
 
 
 def connection_json(
-    scope: Scope, field: Field, cte: str, node, size: str, previous: str, counted: bool
+    scope: Scope,
+    field: Field,
+    cte: str,
+    node,
+    size: str,
+    flag: str,
+    counted: bool,
+    backwards: bool = False,
 ) -> str:
     """The JSON of a `CustomerConnection` selection over the numbered page `cte` (its rows
-    `rn` and `cursor__`); `node(sub)` the JSON of a node, `size` and `previous` the page's
-    size and whether it starts after a cursor (SQL)."""
+    `rn` in the walk's order and `cursor__`); `node(sub)` the JSON of a node, `size` the
+    page's size, `flag` whether a cursor bounds it on the side it came from (`after`, or
+    `before` walking `backwards`), all SQL."""
     d = scope.d
     connection = _type_name(scope, "Query", "customers")
     edge = _type_name(scope, connection, "edges")
     window = f"{cte}.rn <= {size}"
+    shown = f"{cte}.rn DESC" if backwards else f"{cte}.rn"
+    more = d.boolean(f"(SELECT count(*) FROM {cte}) > {size}")
+    walked_first = f"(SELECT e.cursor__ FROM {cte} AS e WHERE e.rn = 1 AND e.rn <= {size})"
+    walked_last = (
+        f"(SELECT e.cursor__ FROM {cte} AS e WHERE e.rn <= {size} ORDER BY e.rn DESC LIMIT 1)"
+    )
 
     def edges(sub: Field) -> str:
         pairs = []
@@ -112,15 +130,14 @@ def connection_json(
                 pairs.append((e.key, node(e)))
             else:
                 raise NotCompiled(f"{edge}.{e.name}")
-        return d.array(d.obj(pairs), f"FROM {cte} WHERE {window}", f"{cte}.rn")
+        return d.array(d.obj(pairs), f"FROM {cte} WHERE {window}", shown)
 
     def page_info(sub: Field) -> str:
         values = {
-            "hasNextPage": d.boolean(f"(SELECT count(*) FROM {cte}) > {size}"),
-            "hasPreviousPage": d.boolean(previous),
-            "startCursor": f"(SELECT e.cursor__ FROM {cte} AS e WHERE e.rn = 1 AND e.rn <= {size})",
-            "endCursor": f"(SELECT e.cursor__ FROM {cte} AS e WHERE e.rn <= {size} "
-            "ORDER BY e.rn DESC LIMIT 1)",
+            "hasNextPage": d.boolean(flag) if backwards else more,
+            "hasPreviousPage": more if backwards else d.boolean(flag),
+            "startCursor": walked_last if backwards else walked_first,
+            "endCursor": walked_first if backwards else walked_last,
         }
         pairs = []
         for p in scope.selected(sub, "PageInfo"):
@@ -141,7 +158,7 @@ def connection_json(
         elif sub.name == "edges":
             pairs.append((sub.key, edges(sub)))
         elif sub.name == "nodes":
-            pairs.append((sub.key, d.array(node(sub), f"FROM {cte} WHERE {window}", f"{cte}.rn")))
+            pairs.append((sub.key, d.array(node(sub), f"FROM {cte} WHERE {window}", shown)))
         elif sub.name == "pageInfo":
             pairs.append((sub.key, page_info(sub)))
         elif sub.name == "totalCount" and counted:

@@ -134,7 +134,7 @@ async def _customers(conn, ctx, schema, compiled, coerced) -> bytes | None:
         config=schema.config,
     )  # fmt: skip
     args = ListArguments.of(**{name: kwargs.get(name) for name in LIST_ARGUMENTS})
-    if args.sort_key is not None or args.page.validated().backwards:
+    if args.sort_key is not None:
         return None
     principal = ctx.principal
     walk, prepared = await page_walk(ctx, conn, *args.for_page())
@@ -142,13 +142,14 @@ async def _customers(conn, ctx, schema, compiled, coerced) -> bytes | None:
     if len(walk.parts) != 1 or walk.key != order_column:
         return None
     try:
-        statement = compiled.for_order(args.order, args.descending)
+        statement = compiled.for_order(args.order, args.descending, walk.page.backwards)
     except NotCompiled:
         return None
     values = {
         "tenant_id": principal.tenant_id,
         "size": walk.page.size,
         "has_previous": walk.page.after is not None,
+        "has_next": walk.page.before is not None,
     }
     if compiled.counted:
         cap, count_cap = ctx.settings.search_candidates, ctx.settings.count_cap
