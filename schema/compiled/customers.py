@@ -4,8 +4,8 @@ search, visibility, cursor, order) is the same select the resolver runs
 per request as a few more CTEs of plain selects joined to it in `n` (sub-customer counts,
 visible parents, tab badges, module parts), and the text around them builds the JSON.
 
-Boundary: a forward page (`first`/`after`) by a column that has no nulls; anything else
-(`last`/`before`, `followUpAt` order, a `where` sort key) takes the usual path.
+Boundary: a page (`first`/`after` or `last`/`before`) by a column that has no nulls; a
+`followUpAt` order or a `where` sort key takes the usual path.
 `customer(id:)` is the same with a page of the one customer (`connection.one_customer`)."""
 
 from collections.abc import Callable
