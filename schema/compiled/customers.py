@@ -11,10 +11,10 @@ Boundary: a page (`first`/`after` or `last`/`before`) by a column that has no nu
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from graphql import get_named_type
 from sqlalchemy import Select, literal, select, table, text, union_all
 from sqlalchemy import column as sql_column
 
-from core import access
 from core import customer_queries as q
 from core.access import visible_customers
 from core.models import Customer as C
@@ -24,6 +24,7 @@ from schema.compiled.objects import (
     Scope,
     column,
     contacts,
+    fixed,
     folders,
     gid,
     obj,
@@ -34,7 +35,7 @@ from schema.compiled.objects import (
 )
 from schema.compiled.selection import Field, NotCompiled
 from schema.customers.types import CustomerKind
-from schema.tabs import badge_queries
+from schema.tabs import badge_queries, shown_tabs
 
 # A per-request part: (principal, plugins, the page's ids as a select) -> select, keyed by
 # its first column.
@@ -187,11 +188,7 @@ def profile_tabs(scope: Scope, f: Field, row: str) -> str:
     principal, d = scope.principal, scope.d
     if scope.plugins.implements("hub_badge_counts", principal.modules):
         raise NotCompiled("a module counts its badges in Python")
-    shown = [
-        t
-        for t in scope.registry.tabs(principal.modules)
-        if t.permission is None or access.can(principal, t.permission)
-    ]
+    shown = shown_tabs(scope.registry, principal, [])  # the folders' hiding is per row, below
     if not shown:
         return "CAST('[]' AS json)" if d.name == "postgresql" else "json('[]')"
     keys = tuple(
@@ -214,21 +211,9 @@ def profile_tabs(scope: Scope, f: Field, row: str) -> str:
         badge = "0"
         if t.key in keys:
             badge = f"CASE WHEN {many} THEN coalesce({row}.badges__{t.key}, 0) ELSE 0 END"
-        values = {
-            "key": lit(t.key),
-            "title": lit(t.title),
-            "icon": lit(t.icon),
-            "badgeCount": badge,
-        }
-        pairs = []
-        for sub in scope.selected(f, "ProfileTab"):
-            if sub.name == "__typename":
-                pairs.append((sub.key, lit("ProfileTab")))
-            elif sub.name in values:
-                pairs.append((sub.key, values[sub.name]))
-            else:
-                raise NotCompiled(f"ProfileTab.{sub.name}")
-        elements.append((f"{x}.s{i} = 1", d.obj(pairs)))
+        values = {"key": lit(t.key), "title": lit(t.title), "icon": lit(t.icon)}
+        answers = {name: fixed(value) for name, value in {**values, "badgeCount": badge}.items()}
+        elements.append((f"{x}.s{i} = 1", obj(scope, "ProfileTab", answers, f, row)))
     return d.sub(f"SELECT {d.some_of(elements, scope.alias('t'))} FROM (SELECT {flags}) AS {x}")
 
 
@@ -237,8 +222,7 @@ def module_field(scope: Scope, f: Field, row: str) -> str:
     compile_ = scope.module_fields.get(f.name)
     if compile_ is None:
         raise NotCompiled(f"Customer.{f.name}")
-    type_name = scope.schema.get_type("Customer").fields[f.name].type
-    type_name = getattr(type_name, "of_type", type_name).name
+    type_name = get_named_type(scope.schema.get_type("Customer").fields[f.name].type).name
     selected = scope.selected(f, type_name)
     names = tuple(dict.fromkeys(s.name for s in selected if s.name != "__typename"))
     if any(s.has_arguments for s in selected) or not names:
@@ -249,17 +233,13 @@ def module_field(scope: Scope, f: Field, row: str) -> str:
     columns = tuple(dict.fromkeys(label for label, _, _ in made.fields.values()))
     part = Part(f"m_{f.name}", _module_query(made), "customer_id", columns)
     _joined(scope, part)
-    pairs = []
-    for sub in selected:
-        if sub.name == "__typename":
-            pairs.append((sub.key, lit(type_name)))
-            continue
-        label, kind, default = made.fields[sub.name]
+    answers = {}
+    for name, (label, kind, default) in made.fields.items():
         value = f"{row}.{part.name}__{label}"
         if default is not None:
             value = f"coalesce({value}, {default})"
-        pairs.append((sub.key, scope.d.boolean(value) if kind == "bool" else value))
-    return scope.d.obj(pairs)
+        answers[name] = fixed(scope.d.boolean(value) if kind == "bool" else value)
+    return obj(scope, type_name, answers, f, row)
 
 
 def _module_query(made: ModuleField) -> PartQuery:

@@ -13,9 +13,9 @@ from collections import OrderedDict
 from collections.abc import Iterator
 
 import orjson
-from graphql import ExecutionResult, OperationType, get_operation_ast
+from graphql import ExecutionResult, FragmentDefinitionNode, OperationType, get_operation_ast
 from graphql.execution.values import get_argument_values, get_variable_values
-from sqlalchemy import bindparam, text
+from sqlalchemy import text
 from strawberry.extensions import SchemaExtension
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.graphql import OperationType as StrawberryOperation
@@ -69,9 +69,7 @@ def make_plan(schema, document, operation_name, principal, ctx):
     if operation is None or operation.operation != OperationType.QUERY:
         return NOT_COMPILED
     fragments = {
-        d.name.value: d
-        for d in document.definitions
-        if d.__class__.__name__ == "FragmentDefinitionNode"
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
     gql = schema._schema
     scope = Scope(
@@ -155,9 +153,8 @@ async def _customers(conn, ctx, schema, compiled, coerced) -> bytes | None:
         cap, count_cap = ctx.settings.search_candidates, ctx.settings.count_cap
         count = await q.count_customers(conn, principal, args.filter, count_cap, cap, prepared)
         values["total"], values["exact"] = count.value, count.exact
-    built = connection.statement(compiled, statement, walk.parts[0], principal, ctx.plugins, values)
-    found = (await conn.execute(built)).scalar_one()
-    return found.encode() if isinstance(found, str) else found
+    built = connection.statement(statement, walk.parts[0], principal, ctx.plugins, values)
+    return await _json(conn, built)
 
 
 async def _customer(conn, ctx, schema, compiled, coerced) -> bytes | None:
@@ -175,14 +172,16 @@ async def _customer(conn, ctx, schema, compiled, coerced) -> bytes | None:
         walk, _ = await page_walk(ctx, conn, q.CustomerFilter(parent_id=pk), request, "NAME", False)
         if len(walk.parts) != 1 or walk.page.backwards:
             return None
-        rows = bindparam("kids_rows", walk.page.size + 1, literal_execute=True)
-        kids = walk.parts[0].limit(rows).cte("kids")
+        kids = connection.page_cte(walk.parts[0], walk.page.size, "kids")
         more = (kids, text(compiled.kids_numbered).columns().cte("kids_n"))
         values["kids_size"] = walk.page.size
         values["kids_previous"] = walk.page.after is not None
-    built = connection.statement(
-        compiled, compiled.statement, page, principal, ctx.plugins, values, more
-    )
+    built = connection.statement(compiled.statement, page, principal, ctx.plugins, values, more)
+    return await _json(conn, built)
+
+
+async def _json(conn, built) -> bytes:
+    """The statement's JSON as bytes (SQL null: `null`, a customer the principal may not see)."""
     found = (await conn.execute(built)).scalar_one()
     if found is None:
         return b"null"

@@ -59,6 +59,12 @@ def obj(scope: Scope, type_name: str, table: dict, f: Field, row: str) -> str:
     return scope.d.obj(pairs)
 
 
+def fixed(sql: str) -> Compile:
+    """A field whose value is `sql` whatever is selected under it (a constant, a bind, a
+    value worked out beforehand)."""
+    return lambda scope, f, row: sql
+
+
 def column(name: str, kind: str = "text", enum: type[Enum] | None = None) -> Compile:
     def compile_(scope: Scope, f: Field, row: str) -> str:
         expr = f"{row}.{name}"
@@ -165,18 +171,10 @@ def folders(scope: Scope, f: Field, row: str) -> str:
 def contacts(name: str) -> Compile:
     def compile_(scope: Scope, f: Field, row: str) -> str:
         d = scope.d
-        point = {key: key for key in ("label", "value", "primary")}
 
         def pick(entry: str) -> str:
-            pairs = []
-            for sub in scope.selected(f, "ContactPoint"):
-                if sub.name == "__typename":
-                    pairs.append((sub.key, literal("ContactPoint")))
-                elif sub.name in point:
-                    pairs.append((sub.key, d.contact(entry, point[sub.name])))
-                else:
-                    raise NotCompiled(f"ContactPoint.{sub.name}")
-            return d.obj(pairs)
+            table = {key: fixed(d.contact(entry, key)) for key in ("label", "value", "primary")}
+            return obj(scope, "ContactPoint", table, f, entry)
 
         return d.contacts(f"{row}.{name}", pick)
 
