@@ -194,6 +194,44 @@ def both(
     return path, body
 
 
+def assert_module_compiles(
+    paths, api, module: str, permission: str, expected: dict, covered: list, uncovered: list
+) -> None:
+    """What a module's `hub_compiled_customer_fields` must do (its tests call this once its
+    data is in place): `covered[0]` compiles and gives `expected` ({customer id: the
+    module's object}, the three customers oldest first), the other `covered` selections
+    compile too, the `uncovered` ones take the usual path; an agent assigned to the first
+    and last customer sees those two, newest first, compiled; an admin without
+    `permission` is refused the usual way."""
+    first, _, last = expected
+    agent = create_worker(api, "Assigned Agent", "AGENT")
+    for customer_id in (first, last):
+        api.ok("assignWorkers", {"customerId": customer_id, "workerIds": [agent]})
+    refused = create_worker(api, "Refused Admin", "ADMIN")
+    change = {"workerId": refused, "permission": permission, "granted": False}
+    api.ok("setWorkerPermission", change, "table { permissions }")
+    counts = "query { customers(first: 20) { nodes { id %s { %s } } } }"
+
+    path, body = both(paths, api.token, counts % (module, covered[0]))
+    assert path == "compiled", body
+    assert {n["id"]: n[module] for n in body["data"]["customers"]["nodes"]} == expected
+    for fields in covered[1:]:
+        path, body = both(paths, api.token, counts % (module, fields))
+        assert path == "compiled", (fields, body)
+    for fields in uncovered:
+        path, _ = both(paths, api.token, counts % (module, fields))
+        assert path == "fallback", fields
+
+    agent_token = token_for(api.tenant_id, pk_of(agent))
+    path, body = both(paths, agent_token, counts % (module, covered[0]))
+    assert path == "compiled", body
+    assert [n["id"] for n in body["data"]["customers"]["nodes"]] == [last, first]
+    refused_token = token_for(api.tenant_id, pk_of(refused))
+    path, body = both(paths, refused_token, counts % (module, covered[0]))
+    assert path == "fallback"
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN", body
+
+
 def corpus(demo: Api) -> list[tuple[str, str, dict]]:
     page = demo.query("{ customers(first: 3) { pageInfo { endCursor } } }")["customers"]
     after = page["pageInfo"]["endCursor"]
