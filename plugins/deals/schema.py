@@ -7,7 +7,7 @@ import strawberry
 from strawberry import UNSET
 
 from core import access
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotFound
 from plugins.deals import queries as q
 from plugins.deals import service
 from plugins.deals.types import (
@@ -71,6 +71,8 @@ async def deal_pipeline(
     principal = info.context.principal
     access.require(principal, VIEW)
     owner = None if owner_id is None else from_global_id(owner_id, "Worker")
+    if owner is not None and await info.context.loaders.worker.load(owner) is None:
+        raise NotFound("Worker")
     code = None if currency is None else currency.strip().upper()
     if code is not None and not service.CURRENCY_RE.match(code):
         raise InvalidInput.one(("currency",), "Use an ISO-4217 code like EUR.", "INVALID")

@@ -158,6 +158,8 @@ async def reorder_stages(
     access.require(principal, CONFIGURE)
     stages = await _stages(session, principal.tenant_id, lock=True)
     by_id = {s.id: s for s in stages}
+    if any(i not in by_id for i in stage_ids):
+        raise InvalidInput.one(("input", "stageIds"), "Stage not found.", "NOT_FOUND")
     if len(set(stage_ids)) != len(stage_ids):
         raise InvalidInput.one(("input", "stageIds"), "A stage is named twice.", "DUPLICATE")
     if set(stage_ids) != set(by_id):
@@ -248,8 +250,9 @@ def _value(deal: Deal) -> str:
 
 
 async def _emit(session, principal, deal: Deal, name: str, **data) -> None:
+    """`title` is the deal's name, so the timeline reads "Deal won: Website"."""
     await records.emit(
-        session, principal, name, deal.customer_id, dealId=deal.id, name=deal.name, **data
+        session, principal, name, deal.customer_id, dealId=deal.id, title=deal.name, **data
     )
 
 
@@ -447,7 +450,7 @@ async def move_deal(
     deal.version += 1
     deal.updated_at = now
     await session.flush()
-    moved = {"from": {"id": old.id, "name": old.name}, "to": {"id": stage.id, "name": stage.name}}
+    moved = {"from": old.name, "to": stage.name, "fromStageId": old.id, "toStageId": stage.id}
     if stage.kind == "OPEN":
         subject = f"Deal moved to {stage.name}: {deal.name}"
         moved["activity"] = _activity(subject, f"{old.name} → {stage.name}, {_value(deal)}.")

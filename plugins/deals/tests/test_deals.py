@@ -32,6 +32,8 @@ DEALS = """query($id: ID!, $status: DealStatus, $first: Int, $after: String) { c
     totalCount nodes { name status } pageInfo { hasNextPage endCursor } } } }"""
 ACTIVITIES = """query($id: ID!) { customer(id: $id) { activities {
   list(first: 50) { totalCount nodes { kind title description worker { id } } } } } }"""
+TIMELINE = """query($id: ID!) { customer(id: $id) {
+  timeline(first: 50) { nodes { action summary } } } }"""
 NODE = "query($id: ID!) { node(id: $id) { id ... on Deal { name } ... on DealStage { name } } }"
 
 
@@ -242,6 +244,17 @@ def test_moves_won_and_lost(owner):
     assert same["userErrors"] == [] and same["deal"]["version"] == won["version"]  # a no-op
     reopened = moved(owner, won, "Qualified")
     assert reopened["status"] == "OPEN" and reopened["wonAt"] is None
+    timeline = owner.query(TIMELINE, id=ada)["customer"]["timeline"]["nodes"]
+    assert [n["summary"] for n in timeline[::-1] if n["action"].startswith("deal.")] == [
+        "Deal of 1000.00 EUR created: Website",
+        "Deal stage changed from Lead to Proposal: Website",
+        "Deal stage changed from Proposal to Lost: Website",
+        "Deal lost: Website",
+        "Deal updated: Website",
+        "Deal stage changed from Lost to Won: Website",
+        "Deal won: Website",
+        "Deal stage changed from Won to Qualified: Website",
+    ]
     listed = owner.query(DEALS, id=ada, status="OPEN")["customer"]["deals"]
     assert listed["totalCount"] == 1 and listed["nodes"][0]["status"] == "OPEN"
     assert owner.query(DEALS, id=ada, status="WON")["customer"]["deals"]["totalCount"] == 0
