@@ -50,7 +50,9 @@ class Deal(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
-    stage_id: Mapped[int] = mapped_column(ForeignKey("deal_stages.id", ondelete="RESTRICT"))
+    # no cascade: a stage with deals is not deleted (checked at the end of the statement, so
+    # a tenant's deletion, which removes both, passes)
+    stage_id: Mapped[int] = mapped_column(ForeignKey("deal_stages.id"))
     name: Mapped[str] = mapped_column(String(200))
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))

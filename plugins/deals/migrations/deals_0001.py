@@ -12,7 +12,7 @@ branch_labels = ("deals",)
 depends_on = "0008"
 
 
-def _fk(table: str, column: str, target: str, ondelete: str) -> sa.ForeignKeyConstraint:
+def _fk(table: str, column: str, target: str, ondelete: str | None) -> sa.ForeignKeyConstraint:
     return sa.ForeignKeyConstraint(
         [column], [f"{target}.id"], name=op.f(f"fk_{table}_{column}_{target}"), ondelete=ondelete
     )
@@ -59,7 +59,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_deals")),
         _fk("deals", "tenant_id", "tenants", "CASCADE"),
         _fk("deals", "customer_id", "customers", "CASCADE"),
-        _fk("deals", "stage_id", "deal_stages", "RESTRICT"),
+        _fk("deals", "stage_id", "deal_stages", None),
         _fk("deals", "owner_id", "workers", "SET NULL"),
         _fk("deals", "created_by_id", "workers", "SET NULL"),
         sqlite_autoincrement=True,
