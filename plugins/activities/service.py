@@ -156,7 +156,8 @@ async def log_from_event(session: AsyncSession, event: events.Event) -> None:
     wanted = event.data.get("activity") if isinstance(event.data, dict) else None
     if wanted is None or event.customer_id is None or event.id is None:
         return
-    kind, subject, body = (wanted.get(k) for k in ("kind", "subject", "body"))
+    fields = wanted if isinstance(wanted, dict) else {}
+    kind, subject, body = (fields.get(k) for k in ("kind", "subject", "body"))
     if kind not in KINDS or not isinstance(subject, str) or not subject.strip():
         log.warning("event %s (%s): unusable activity %r", event.id, event.name, wanted)
         return
