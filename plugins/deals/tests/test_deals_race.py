@@ -1,6 +1,7 @@
-"""Concurrent moves of one deal against a real `server.py` process per database: moves
-decided on the same version never both win, and every move a client was told succeeded is
-in the deal (its version) and in its history (one activity entry each): no lost update."""
+"""Concurrent writes of one deal against a real `server.py` process per database: a create
+retried at once makes one deal; moves decided on the same version never both win, and every
+move a client was told succeeded is in the deal (its version) and in its history (one
+activity entry each): no lost update."""
 
 import asyncio
 import time
@@ -18,6 +19,9 @@ RACERS = 24
 RETRYING = 8
 MOVE = """mutation($input: MoveDealInput!) { moveDeal(input: $input) {
   deal { version stage { name } } userErrors { code } } }"""
+CREATE = """mutation($input: CreateDealInput!) { createDeal(input: $input) {
+  deal { id version } userErrors { code } } }"""
+COUNT = "query($id: ID!) { customer(id: $id) { deals { totalCount } } }"
 READ = "query($id: ID!) { node(id: $id) { ... on Deal { version stage { name } } } }"
 ENTRIES = "query($id: ID!) { customer(id: $id) { activities { list(first: 1) { totalCount } } } }"
 
@@ -52,7 +56,7 @@ async def post(http, token: str, query: str, **variables) -> dict:
     return body["data"]
 
 
-def test_concurrent_moves_never_lose_an_update(server, database_url):
+def test_concurrent_creates_and_moves_never_double_nor_lose_an_update(server, database_url):
     async def scenario():
         limits = httpx2.Limits(max_connections=RACERS)
         async with httpx2.AsyncClient(base_url=server.url, timeout=30, limits=limits) as http:
@@ -64,18 +68,21 @@ def test_concurrent_moves_never_lose_an_update(server, database_url):
                 s["name"]: s["id"]
                 for s in (await api.query("{ dealStages { id name } }"))["dealStages"]
             }
-            deal = (
-                await api.ok(
-                    "createDeal",
-                    {
-                        "customerId": customer_id,
-                        "name": "Fleet renewal",
-                        "value": {"amount": 1_000_000, "currency": "EUR"},
-                        "idempotencyKey": "race-1",
-                    },
-                    "deal { id version }",
-                )
-            )["deal"]
+            # 0. A create retried many times at once (same key, same input): one deal.
+            same = {
+                "customerId": customer_id,
+                "name": "Fleet renewal",
+                "value": {"amount": 1_000_000, "currency": "EUR"},
+                "idempotencyKey": "race-1",
+            }
+            created = await asyncio.gather(
+                *(post(http, token, CREATE, input=same) for _ in range(16))
+            )
+            assert all(c["createDeal"]["userErrors"] == [] for c in created), created
+            assert len({c["createDeal"]["deal"]["id"] for c in created}) == 1
+            deal = created[0]["createDeal"]["deal"]
+            listed = await post(http, token, COUNT, id=customer_id)
+            assert listed["customer"]["deals"]["totalCount"] == 1
             targets = ["Qualified", "Proposal", "Negotiation"]
 
             def move(target: str, version: int):
