@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from core.access import ROLES
+from core.filter_fields import NUMBER, Summary
 from core.hookspecs import hookimpl
 from core.plugins import Module
 from plugins.deals import demo, queries, service
@@ -83,6 +84,13 @@ def hub_profile_tabs():
 @hookimpl
 def hub_badge_count_queries(principal, customer_ids):
     return {"deals": queries.open_counts(principal.tenant_id, customer_ids)}
+
+
+@hookimpl
+def hub_customer_summaries():
+    return {
+        "deals.open": Summary(NUMBER, queries.open_count_of_customer, "Open deals.", "deals.view")
+    }
 
 
 @hookimpl

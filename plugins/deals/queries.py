@@ -28,6 +28,17 @@ def open_counts(tenant_id: int, customer_ids):
     return counts_query(T, "customer_id", tenant_id, customer_ids, T.c.status == "OPEN")
 
 
+def open_count_of_customer(tenant_id: int):
+    """Open deals of the customer a list row is on, through the (tenant, customer, status)
+    index: the `deals.open` filter, sort and export column."""
+    return (
+        select(func.count())
+        .where(T.c.tenant_id == tenant_id, T.c.customer_id == Customer.id, T.c.status == "OPEN")
+        .correlate(Customer)
+        .scalar_subquery()
+    )
+
+
 def summaries_query(principal, customer_ids):
     """(customer, status, currency, deals, sum of amount, sum of amount * probability): the header's
     figures of a page of customers, from the (tenant, customer, status) index and the

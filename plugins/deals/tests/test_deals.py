@@ -32,6 +32,8 @@ DEALS = """query($id: ID!, $status: DealStatus, $first: Int, $after: String) { c
     totalCount nodes { name status } pageInfo { hasNextPage endCursor } } } }"""
 ACTIVITIES = """query($id: ID!) { customer(id: $id) { activities {
   list(first: 50) { totalCount nodes { kind title description worker { id } } } } } }"""
+FIND = """query($where: CustomerWhere) {
+  customers(first: 10, where: $where) { nodes { name } } }"""
 TIMELINE = """query($id: ID!) { customer(id: $id) {
   timeline(first: 50) { nodes { action summary } } } }"""
 NODE = "query($id: ID!) { node(id: $id) { id ... on Deal { name } ... on DealStage { name } } }"
@@ -299,6 +301,9 @@ def test_summary_pipeline_and_a_restricted_workers_view(owner):
         "value": [],
         "weightedValue": [],
     }
+    where = {"field": "deals.open", "op": "GT", "value": 2}
+    busy = owner.query(FIND, where=where)["customers"]["nodes"]
+    assert [n["name"] for n in busy] == ["Ada"]
     euros = owner.query(PIPELINE, currency="eur")["dealPipeline"]
     assert euros["count"] == 5
     mine = owner.query(PIPELINE, owner=agent_id)["dealPipeline"]
