@@ -6,7 +6,7 @@ stages and the tenant's pipeline."""
 from collections import defaultdict
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union
 
 from core.access import visible_customers
 from core.keyset import Order, counts_query
@@ -79,13 +79,21 @@ async def summaries(conn, principal, customer_ids) -> list[dict]:
     return [found[i] for i in customer_ids]
 
 
+def stages_query(tenant_id: int):
+    return select(*S.c).where(S.c.tenant_id == tenant_id).order_by(S.c.position, S.c.id)
+
+
 async def stages(conn, principal, keys) -> list[list[dict]]:
     """The tenant's stages in pipeline order (one key: the tenant)."""
-    rows = await conn.execute(
-        select(*S.c).where(S.c.tenant_id == principal.tenant_id).order_by(S.c.position, S.c.id)
-    )
+    rows = await conn.execute(stages_query(principal.tenant_id))
     found = [dict(r) for r in rows.mappings()]
     return [found for _ in keys]
+
+
+def worker_ids(tenant_id: int, customer_ids, conditions):
+    """The owners and creators of these customers' deals (a few more than a page shows)."""
+    where = (T.c.tenant_id == tenant_id, T.c.customer_id.in_(customer_ids), *conditions)
+    return union(select(T.c.owner_id).where(*where), select(T.c.created_by_id).where(*where))
 
 
 def pipeline_query(principal, owner_id: int | None, currency: str | None):

@@ -1,12 +1,13 @@
 """The `deals` and `dealSummary` fields on Customer, the stages and the pipeline across
 customers, and the deal and stage mutations."""
 
+from dataclasses import dataclass
 from datetime import date
 
 import strawberry
 from strawberry import UNSET
 
-from core import access
+from core import access, keyset, multiread
 from core.errors import InvalidInput, NotFound
 from plugins.deals import queries as q
 from plugins.deals import service
@@ -21,15 +22,72 @@ from plugins.deals.types import (
     all_stages,
     money,
 )
-from schema import kit
+from schema import kit, overview
 from schema.context import Info
 from schema.customers.types import Customer
 from schema.ids import from_global_id
 from schema.money import MoneyInput
 from schema.payloads import DeletePayload, deleted, payload, reordered
-from schema.relay import Connection
+from schema.relay import Connection, connection
 
 VIEW = "deals.view"
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What a `deals` field's first page shows besides its rows: the count, the stages and
+    the workers of its deals."""
+
+    count: bool
+    stages: bool
+    workers: bool
+
+
+def _overview(fields) -> Overview:
+    def shown(name: str) -> bool:
+        return any(f.name in ("nodes", "edges") and overview.selects(f, name) for f in fields)
+
+    return Overview(
+        count=any(f.name == "totalCount" for f in fields),
+        stages=shown("stage"),
+        workers=shown("owner") or shown("createdBy"),
+    )
+
+
+def _reader(pages, counts, page, conditions):
+    async def read(conn, ctx, customer_ids: list[int], want: Overview) -> None:
+        """The first page of these customers' deals and what it shows, in one statement,
+        into the loaders the page and its deals read from."""
+        tenant_id = ctx.principal.tenant_id
+        where = [q.T.c.tenant_id == tenant_id, *conditions]
+        parts = {
+            "page": keyset.grouped_pages_query(
+                q.T, "customer_id", customer_ids, where, q.NEWEST, page
+            )
+        }
+        if want.count:
+            parts["count"] = keyset.counts_query(
+                q.T, "customer_id", tenant_id, customer_ids, *conditions
+            )
+        if want.stages:
+            parts["stages"] = q.stages_query(tenant_id)
+        if want.workers:
+            parts["workers"] = overview.workers_among(
+                tenant_id, q.worker_ids(tenant_id, customer_ids, conditions)
+            )
+        found = dict(zip(parts, await multiread.read(conn, list(parts.values())), strict=True))
+        made = keyset.pages_of(found["page"], "customer_id", customer_ids, q.NEWEST, page)
+        for customer_id, made_page in zip(customer_ids, made, strict=True):
+            pages.prime(customer_id, made_page)
+        if want.count:
+            numbers = overview.by_customer(found["count"])
+            for customer_id in customer_ids:
+                counts.prime(customer_id, numbers.get(customer_id, 0))
+        if want.stages:
+            ctx.loaders.custom("deals.stages", q.stages).prime(tenant_id, found["stages"])
+        overview.prime_workers(ctx, found.get("workers", []))
+
+    return read
 
 
 async def customer_deals(
@@ -41,17 +99,15 @@ async def customer_deals(
 ) -> Connection[Deal]:
     access.require(info.context.principal, VIEW)
     conditions = () if status is None else (q.T.c.status == status.value,)
-    return await kit.customer_list(
-        info,
-        f"deals.list:{status}",
-        q.T,
-        root.pk,
-        q.NEWEST,
-        first,
-        after,
-        lambda row: kit.from_row(Deal, row),
-        conditions,
-    )
+    name = f"deals.list:{status}"
+    pages, counts, page = kit.list_loaders(info, name, q.T, q.NEWEST, first, after, conditions)
+    if after is None:  # a first page: read with what it shows, for every customer asking
+        want = overview.plan(info, "deals", _overview)
+        read = _reader(pages, counts, page, conditions)
+        await overview.read_once(info, f"{name}:{first}", root.pk, want, read)
+    found = await pages.load(root.pk)
+    nodes = [kit.from_row(Deal, row) for row in found.rows]
+    return connection(found, nodes, lambda: counts.load(root.pk))
 
 
 async def deal_summary(root: Customer, info: Info) -> DealSummary:
