@@ -404,7 +404,7 @@ GUARDED: dict[str, Guarded] = {
             },
         ),
         assigned,
-        of_customer("dealSummary { openCount }", "dealSummary"),
+        of_customer("deals { openCount }", "deals"),
         "deals",
     ),
     "deals.configure": Guarded(

@@ -8,7 +8,12 @@ from core.hookspecs import hookimpl
 from core.plugins import Module
 from plugins.deals import demo, queries, service
 from plugins.deals.models import TABLES
-from plugins.deals.schema import CUSTOMER_FIELDS, MUTATION_FIELDS, QUERY_FIELDS
+from plugins.deals.schema import (
+    CUSTOMER_FIELDS,
+    MUTATION_FIELDS,
+    QUERY_FIELDS,
+    compiled_deals,
+)
 from plugins.deals.types import load_deal, load_stage
 from schema.tabs import TabSpec
 
@@ -59,6 +64,11 @@ def hub_event_types():
 @hookimpl
 def hub_customer_fields():
     return CUSTOMER_FIELDS
+
+
+@hookimpl
+def hub_compiled_customer_fields():
+    return {"deals": compiled_deals}
 
 
 @hookimpl

@@ -1,7 +1,6 @@
 """Batched reads: Core selects of plain rows, one statement per batch of customers, always
-within the principal's tenant. Pages and counts of a customer's deals come from the kit
-(`schema.kit.customer_list`); read here are the figures of the profile header, the badge, the
-stages and the tenant's pipeline."""
+within the principal's tenant: a customer's deals (pages through `core.keyset`, by status),
+the figures of the profile header, the badge, the stages and the tenant's pipeline."""
 
 from collections import defaultdict
 from datetime import date, datetime
@@ -16,6 +15,11 @@ from plugins.deals.models import Deal, DealStage
 T = Deal.__table__
 S = DealStage.__table__
 NEWEST = Order("newest", ((T.c.created_at, True, False),), T.c.id)
+
+
+def status_conditions(statuses: tuple[str, ...] | None) -> tuple:
+    """A list's conditions: its statuses, or none for all deals."""
+    return () if statuses is None else (T.c.status.in_(statuses),)
 
 
 def weighted(total: int) -> int:
@@ -62,13 +66,11 @@ def empty_summary() -> dict:
     return {"open_count": 0, "open": {}, "won": {}, "weighted": {}}
 
 
-async def summaries(conn, principal, customer_ids) -> list[dict]:
-    """Per customer: `open_count` and per-currency sums `open`, `won`, `weighted` (of the
-    open deals, by their stage's probability)."""
+def summaries_of(rows, customer_ids) -> list[dict]:
+    """Per customer, from `summaries_query`'s rows: `open_count` and per-currency sums
+    `open`, `won`, `weighted` (of the open deals, by their stage's probability)."""
     found = {i: empty_summary() for i in customer_ids}
-    for customer_id, status, currency, n, total, product in await conn.execute(
-        summaries_query(principal, customer_ids)
-    ):
+    for customer_id, status, currency, n, total, product in rows:
         summary = found[customer_id]
         if status == "OPEN":
             summary["open_count"] += n
@@ -77,6 +79,11 @@ async def summaries(conn, principal, customer_ids) -> list[dict]:
         elif status == "WON":
             summary["won"][currency] = int(total)
     return [found[i] for i in customer_ids]
+
+
+async def summaries(conn, principal, customer_ids) -> list[dict]:
+    rows = await conn.execute(summaries_query(principal, customer_ids))
+    return summaries_of(rows, customer_ids)
 
 
 def stages_query(tenant_id: int):

@@ -1,5 +1,5 @@
-"""The `deals` and `dealSummary` fields on Customer, the stages and the pipeline across
-customers, and the deal and stage mutations."""
+"""The `deals` field on Customer, the stages and the pipeline across customers, and the
+deal and stage mutations."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -12,108 +12,141 @@ from core.errors import InvalidInput, NotFound
 from plugins.deals import queries as q
 from plugins.deals import service
 from plugins.deals.types import (
+    CustomerDeals,
     Deal,
     DealPipeline,
     DealStage,
     DealStageKind,
-    DealStatus,
-    DealSummary,
     PipelineStage,
     all_stages,
+    count_loader,
     money,
+    page_loader,
+    statuses_of,
+    summary_loader,
 )
 from schema import kit, overview
+from schema.compiled.customers import ModuleField, per_customer
 from schema.context import Info
 from schema.customers.types import Customer
 from schema.ids import from_global_id
 from schema.money import MoneyInput
 from schema.payloads import DeletePayload, deleted, payload, reordered
-from schema.relay import Connection, connection
 
 VIEW = "deals.view"
 
 
+SUMS = ("openCount", "openValue", "wonValue", "weightedValue")
+
+
 @dataclass(frozen=True)
 class Overview:
-    """What a `deals` field's first page shows besides its rows: the count, the stages and
-    the workers of its deals."""
+    """What the selection under `deals` reads: the figures, first pages of `all`
+    (`(statuses, size)`), their counts (statuses), the stages and workers of their deals."""
 
-    count: bool
-    stages: bool
-    workers: bool
-
-
-def _overview(fields) -> Overview:
-    def shown(name: str) -> bool:
-        return any(f.name in ("nodes", "edges") and overview.selects(f, name) for f in fields)
-
-    return Overview(
-        count=any(f.name == "totalCount" for f in fields),
-        stages=shown("stage"),
-        workers=shown("owner") or shown("createdBy"),
-    )
+    summary: bool = False
+    pages: frozenset = frozenset()
+    counts: frozenset = frozenset()
+    stages: bool = False
+    workers: bool = False
 
 
-def _reader(pages, counts, page, conditions):
-    async def read(conn, ctx, customer_ids: list[int], want: Overview) -> None:
-        """The first page of these customers' deals and what it shows, in one statement,
-        into the loaders the page and its deals read from."""
-        tenant_id = ctx.principal.tenant_id
-        where = [q.T.c.tenant_id == tenant_id, *conditions]
-        parts = {
-            "page": keyset.grouped_pages_query(
-                q.T, "customer_id", customer_ids, where, q.NEWEST, page
-            )
-        }
-        if want.count:
-            parts["count"] = keyset.counts_query(
-                q.T, "customer_id", tenant_id, customer_ids, *conditions
-            )
-        if want.stages:
-            parts["stages"] = q.stages_query(tenant_id)
-        if want.workers:
-            parts["workers"] = overview.workers_among(
-                tenant_id, q.worker_ids(tenant_id, customer_ids, conditions)
-            )
-        found = dict(zip(parts, await multiread.read(conn, list(parts.values())), strict=True))
-        made = keyset.pages_of(found["page"], "customer_id", customer_ids, q.NEWEST, page)
+def _overview(fields) -> Overview | None:
+    summary, pages, counts, stages, workers = False, set(), set(), False, False
+    for field in fields:
+        if field.name in SUMS:
+            summary = True
+        elif field.name == "all":
+            page = overview.first_page(field)
+            if page is None:
+                continue
+            statuses = statuses_of(overview.argument(field, "status"))
+            pages.add((statuses, page.size))
+            if overview.selects(field, "totalCount"):
+                counts.add(statuses)
+            stages |= overview.selects(field, "stage")
+            workers |= overview.selects(field, "owner") or overview.selects(field, "createdBy")
+    if not (summary or pages):
+        return None
+    return Overview(summary, frozenset(pages), frozenset(counts), stages, workers)
+
+
+def _shown(pages) -> tuple:
+    """The conditions covering every listed status (all deals if a list keeps all)."""
+    kept = [statuses for statuses, _ in pages]
+    if None in kept:
+        return ()
+    return q.status_conditions(tuple(sorted({s for statuses in kept for s in statuses})))
+
+
+async def _read(conn, ctx, customer_ids: list[int], want: Overview) -> None:
+    """All of `want` for these customers in one statement, into the loaders' caches."""
+    principal, loaders = ctx.principal, ctx.loaders
+    tenant_id = principal.tenant_id
+    parts = {}
+    if want.summary:
+        parts["summary"] = q.summaries_query(principal, customer_ids)
+    pages = {}
+    for statuses, size in want.pages:
+        pages[statuses, size] = page_loader(loaders, statuses, size, None)
+        where = [q.T.c.tenant_id == tenant_id, *q.status_conditions(statuses)]
+        page = pages[statuses, size][1]
+        parts["page", statuses, size] = keyset.grouped_pages_query(
+            q.T, "customer_id", customer_ids, where, q.NEWEST, page
+        )
+    for statuses in want.counts:
+        conditions = q.status_conditions(statuses)
+        parts["count", statuses] = keyset.counts_query(
+            q.T, "customer_id", tenant_id, customer_ids, *conditions
+        )
+    if want.stages:
+        parts["stages"] = q.stages_query(tenant_id)
+    if want.workers:  # those of all the lists' deals: a few more than the pages show
+        ids = q.worker_ids(tenant_id, customer_ids, _shown(want.pages))
+        parts["workers"] = overview.workers_among(tenant_id, ids)
+    found = dict(zip(parts, await multiread.read(conn, list(parts.values())), strict=True))
+    if want.summary:
+        rows = [tuple(row.values()) for row in found["summary"]]
+        for customer_id, sums in zip(customer_ids, q.summaries_of(rows, customer_ids), strict=True):
+            summary_loader(loaders).prime(customer_id, sums)
+    for (statuses, size), (pages_loader, page) in pages.items():
+        rows = found["page", statuses, size]
+        made = keyset.pages_of(rows, "customer_id", customer_ids, q.NEWEST, page)
         for customer_id, made_page in zip(customer_ids, made, strict=True):
-            pages.prime(customer_id, made_page)
-        if want.count:
-            numbers = overview.by_customer(found["count"])
-            for customer_id in customer_ids:
-                counts.prime(customer_id, numbers.get(customer_id, 0))
-        if want.stages:
-            ctx.loaders.custom("deals.stages", q.stages).prime(tenant_id, found["stages"])
-        overview.prime_workers(ctx, found.get("workers", []))
-
-    return read
+            pages_loader.prime(customer_id, made_page)
+    for statuses in want.counts:
+        numbers = overview.by_customer(found["count", statuses])
+        for customer_id in customer_ids:
+            count_loader(loaders, statuses).prime(customer_id, numbers.get(customer_id, 0))
+    if want.stages:
+        loaders.custom("deals.stages", q.stages).prime(tenant_id, found["stages"])
+    overview.prime_workers(ctx, found.get("workers", []))
 
 
-async def customer_deals(
-    root: Customer,
-    info: Info,
-    first: int | None = None,
-    after: str | None = None,
-    status: DealStatus | None = None,
-) -> Connection[Deal]:
+async def customer_deals(root: Customer, info: Info) -> CustomerDeals:
     access.require(info.context.principal, VIEW)
-    conditions = () if status is None else (q.T.c.status == status.value,)
-    name = f"deals.list:{status}"
-    pages, counts, page = kit.list_loaders(info, name, q.T, q.NEWEST, first, after, conditions)
-    if after is None:  # a first page: read with what it shows, for every customer asking
-        want = overview.plan(info, "deals", _overview)
-        read = _reader(pages, counts, page, conditions)
-        await overview.read_once(info, f"{name}:{first}", root.pk, want, read)
-    found = await pages.load(root.pk)
-    nodes = [kit.from_row(Deal, row) for row in found.rows]
-    return connection(found, nodes, lambda: counts.load(root.pk))
+    want = overview.plan(info, "deals", _overview)
+    if want is not None:
+        await overview.read_once(info, "deals", root.pk, want, _read)
+    return CustomerDeals(customer_id=root.pk)
 
 
-async def deal_summary(root: Customer, info: Info) -> DealSummary:
-    access.require(info.context.principal, VIEW)
-    sums = await kit.loader(info, "deals.summary", q.summaries).load(root.pk)
-    return DealSummary(open_count=sums["open_count"], sums=sums)
+# The compiled path's column (lower case: PostgreSQL folds the unquoted names it reads).
+COMPILED = {"openCount": ("open_count", "int", "0")}
+
+
+def compiled_deals(principal, names: tuple[str, ...]) -> ModuleField | None:
+    """`deals { openCount }` in the compiled path (`schema/compiled`): the badge's count,
+    per page. Not covered: the money lists (`openValue`, `wonValue`, `weightedValue`: lists
+    of objects, not a column) and `all`; selecting one runs the operation field by field."""
+    if not access.can(principal, VIEW) or not set(names) <= COMPILED.keys():
+        return None
+
+    def query(principal, customer_ids):
+        counts = {"open_count": q.open_counts(principal.tenant_id, customer_ids)}
+        return per_customer(customer_ids, counts)
+
+    return ModuleField(query, COMPILED)
 
 
 async def deal_stages(info: Info) -> list[DealStage]:
@@ -348,14 +381,8 @@ CUSTOMER_FIELDS = [
     strawberry.field(
         resolver=customer_deals,
         name="deals",
-        description="Deals module: the customer's deals, newest first; at most 100 a page "
-        "(default 20); `status` keeps one status.",
-    ),
-    strawberry.field(
-        resolver=deal_summary,
-        name="dealSummary",
-        description="Deals module: the figures of the profile header.",
-    ),
+        description="Deals module: the customer's deals and their figures.",
+    )
 ]
 QUERY_FIELDS = [
     strawberry.field(

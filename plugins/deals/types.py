@@ -1,19 +1,22 @@
-"""Deals, stages and the figures built from them as GraphQL types. A deal's stage, owner
-and customer load through per-request loaders (the stages once per request), so a page
-costs the same whatever its length."""
+"""Deals, stages and the figures built from them as GraphQL types. A customer's pages of
+deals, counts and figures, and a deal's stage, owner and customer load through per-request
+loaders (the stages once per request; the look-ahead read in `schema.py` primes a page's
+worth at once), so a page costs the same whatever its length."""
 
 from datetime import date, datetime
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 from strawberry import Private
 
+from core import keyset
 from plugins.deals import queries as q
 from schema import kit
 from schema.context import Info
 from schema.customers.types import Customer
 from schema.money import Money
-from schema.relay import Node
+from schema.relay import Connection, Node, connection
 from schema.team.types import Worker
 
 
@@ -100,27 +103,91 @@ class Deal(Node):
         return await kit.customer(info, self.customer_id)
 
 
+def statuses_of(status) -> tuple[str, ...] | None:
+    """The statuses a list keeps, in a fixed order (its loaders' key); None: all. Takes the
+    argument as the resolver gets it (enums) or as the look-ahead reads it (text; a literal
+    single value not yet made a list)."""
+    chosen = status if isinstance(status, list | tuple) else [] if status is None else [status]
+    values = {s.value if isinstance(s, DealStatus) else s for s in chosen}
+    return tuple(s.value for s in DealStatus if s.value in values) or None
+
+
+def page_loader(loaders, statuses: tuple[str, ...] | None, first, after):
+    """The loader of one kind of page of customers' deals (statuses, size, cursor), and
+    that page."""
+    page = q.NEWEST.request(first, after)
+
+    async def batch(conn, principal, customer_ids):
+        where = [q.T.c.tenant_id == principal.tenant_id, *q.status_conditions(statuses)]
+        return await keyset.grouped_pages(
+            conn, q.T, "customer_id", customer_ids, where, q.NEWEST, page
+        )
+
+    return loaders.custom(f"deals.page:{statuses}:{page.size}:{after}", batch), page
+
+
+def count_loader(loaders, statuses: tuple[str, ...] | None):
+    async def batch(conn, principal, customer_ids):
+        conditions = q.status_conditions(statuses)
+        return await keyset.counts(
+            conn, q.T, "customer_id", principal.tenant_id, customer_ids, *conditions
+        )
+
+    return loaders.custom(f"deals.count:{statuses}", batch)
+
+
+def summary_loader(loaders):
+    return loaders.custom("deals.summary", q.summaries)
+
+
 @strawberry.type(
-    description="A customer's deals in figures (the profile header). Deals may be in "
-    "several currencies: every sum is a list with one entry per currency."
+    description="A customer's deals: what the Deals tab and the profile header show. Deals "
+    "may be in several currencies: every sum is a list with one entry per currency."
 )
-class DealSummary:
-    open_count: int = strawberry.field(description="Open deals (the tab's badge).")
-    sums: Private[dict]
+class CustomerDeals:
+    customer_id: Private[int]
+
+    @strawberry.field(description="The deals, newest first; at most 100 a page (default 20).")
+    async def all(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: Annotated[
+            list[DealStatus] | None,
+            strawberry.argument(description="Only these statuses; null or empty: all."),
+        ] = None,
+    ) -> Connection[Deal]:
+        statuses, loaders = statuses_of(status), info.context.loaders
+        pages, _ = page_loader(loaders, statuses, first, after)
+        found = await pages.load(self.customer_id)
+
+        def count():
+            return count_loader(loaders, statuses).load(self.customer_id)
+
+        return connection(found, [kit.from_row(Deal, row) for row in found.rows], count)
+
+    async def _sums(self, info: Info) -> dict:
+        return await summary_loader(info.context.loaders).load(self.customer_id)
+
+    @strawberry.field(description="Open deals (the tab's badge).")
+    async def open_count(self, info: Info) -> int:
+        return (await self._sums(info))["open_count"]
 
     @strawberry.field(description="sum of value of the open deals.")
-    def open_value(self) -> list[Money]:
-        return money(self.sums["open"])
+    async def open_value(self, info: Info) -> list[Money]:
+        return money((await self._sums(info))["open"])
 
     @strawberry.field(description="sum of value of the won deals.")
-    def won_value(self) -> list[Money]:
-        return money(self.sums["won"])
+    async def won_value(self, info: Info) -> list[Money]:
+        return money((await self._sums(info))["won"])
 
     @strawberry.field(
-        description="sum of value * stage probability of the open deals (rounded to minor units)."
+        description="sum of value * stage probability of the open deals (rounded half up to "
+        "minor units)."
     )
-    def weighted_value(self) -> list[Money]:
-        return money(self.sums["weighted"])
+    async def weighted_value(self, info: Info) -> list[Money]:
+        return money((await self._sums(info))["weighted"])
 
 
 @strawberry.type(description="One stage of the pipeline with the deals in it.")

@@ -21,7 +21,7 @@ MOVE = """mutation($input: MoveDealInput!) { moveDeal(input: $input) {
   deal { version stage { name } } userErrors { code } } }"""
 CREATE = """mutation($input: CreateDealInput!) { createDeal(input: $input) {
   deal { id version } userErrors { code } } }"""
-COUNT = "query($id: ID!) { customer(id: $id) { deals { totalCount } } }"
+COUNT = "query($id: ID!) { customer(id: $id) { deals { all { totalCount } } } }"
 READ = "query($id: ID!) { node(id: $id) { ... on Deal { version stage { name } } } }"
 ENTRIES = "query($id: ID!) { customer(id: $id) { activities { list(first: 1) { totalCount } } } }"
 
@@ -82,7 +82,7 @@ def test_concurrent_creates_and_moves_never_double_nor_lose_an_update(server, da
             assert len({c["createDeal"]["deal"]["id"] for c in created}) == 1
             deal = created[0]["createDeal"]["deal"]
             listed = await post(http, token, COUNT, id=customer_id)
-            assert listed["customer"]["deals"]["totalCount"] == 1
+            assert listed["customer"]["deals"]["all"]["totalCount"] == 1
             targets = ["Qualified", "Proposal", "Negotiation"]
 
             def move(target: str, version: int):
