@@ -42,6 +42,8 @@ ID_STEMS = {
     "template": "ChecklistTemplate",
     "import": "CustomerImport",
     "mention": "Worker",
+    "stage": "DealStage",
+    "owner": "Worker",
 }
 # Inputs (or query fields) whose bare `id`/`ids` names no type in its name.
 ID_OF = {
@@ -597,6 +599,23 @@ def _steps(tag: str, tenant: int) -> list[tuple[str, str, Callable[[dict], dict]
             "addChecklistItem",
             lambda ids: {"checklistId": ids["Checklist"], "text": "Two"},
             "item",
+        ),
+        (
+            "DealStage",
+            "createDealStage",
+            lambda ids: {"name": f"{tag} stage", "probability": 30},
+            "stage",
+        ),
+        (
+            "Deal",
+            "createDeal",
+            lambda ids: {
+                "customerId": ids["Customer"],
+                "name": f"{tag} deal",
+                "value": _money(5_000),
+                "idempotencyKey": f"{low}-deal-{tenant}",
+            },
+            "deal",
         ),
         (
             "TimeEntry",

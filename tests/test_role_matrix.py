@@ -389,6 +389,30 @@ GUARDED: dict[str, Guarded] = {
         of_customer("missions { openCount }", "missions"),
         "missions",
     ),
+    # deals
+    "deals.view": Guarded(ALL, lambda a, ids: read(a, "{ dealStages { id } }"), module="deals"),
+    "deals.manage": Guarded(
+        ALL,
+        lambda a, ids: mutation(
+            a,
+            "createDeal",
+            {
+                "customerId": ids["customer"],
+                "name": "Hi",
+                "value": eur(1_000),
+                "idempotencyKey": "role-matrix",
+            },
+        ),
+        assigned,
+        of_customer("deals { openCount }", "deals"),
+        "deals",
+    ),
+    "deals.configure": Guarded(
+        STAFF,
+        lambda a, ids: mutation(a, "createDealStage", {"name": "Hi"}),
+        written=owner_reads("{ dealStages { name } }", "dealStages"),
+        module="deals",
+    ),
     # notebook
     "notebook.view": Guarded(
         ALL,
