@@ -107,8 +107,8 @@ async def tiers_of(session, tenant_id: int) -> list:
     return list(rows)
 
 
-def _ref(tier) -> dict | None:
-    return None if tier is None else {"id": to_global_id("LoyaltyTier", tier.id), "name": tier.name}
+def _tier_id(tier) -> str | None:
+    return None if tier is None else to_global_id("LoyaltyTier", tier.id)
 
 
 async def _emit(session, tenant_id, customer_id, name, actor_id, **data) -> None:
@@ -193,7 +193,7 @@ async def post(
         "loyalty.points_changed",
         actor_id,
         entryId=to_global_id("LoyaltyEntry", entry_id),
-        kind=kind,
+        entryKind=kind,
         points=points,
         balance=balance,
         lifetimePoints=total,
@@ -208,7 +208,10 @@ async def post(
                 customer_id,
                 "loyalty.tier_changed",
                 actor_id,
-                **{"from": _ref(old), "to": _ref(new), "lifetimePoints": total},
+                **{"from": old and old.name, "to": new and new.name},
+                fromTierId=_tier_id(old),
+                toTierId=_tier_id(new),
+                lifetimePoints=total,
             )
     return values
 

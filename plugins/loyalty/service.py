@@ -329,6 +329,7 @@ async def redeem_reward(
         rewardId=to_global_id("LoyaltyReward", reward_id),
         entryId=to_global_id("LoyaltyEntry", entry["id"]),
         points=reward.points_cost,
+        title=reward.name,
     )
     return entry, reward_id
 

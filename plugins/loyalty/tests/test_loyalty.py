@@ -297,7 +297,13 @@ def test_tiers_follow_lifetime_points_and_announce_changes(owner, emitted):
     redeem(owner, ada, reward(owner, cost=600))  # spending keeps the tier
     assert loyalty(owner, ada)["tier"] == {"name": "Silver"}
     changed = [e.data for e in emitted if e.name == "loyalty.tier_changed"]
-    assert [(c["from"]["name"], c["to"]["name"]) for c in changed] == [("Bronze", "Silver")]
+    assert [(c["from"], c["to"]) for c in changed] == [("Bronze", "Silver")]
+    timeline = owner.query(
+        "query($id: ID!) { customer(id: $id) { timeline(first: 5) { nodes { summary } } } }",
+        id=ada,
+    )["customer"]["timeline"]["nodes"]
+    assert {"summary": "Loyalty tier changed from Bronze to Silver"} in timeline
+    assert {"summary": "Loyalty reward redeemed: Coffee"} in timeline
     owner.ok("updateLoyaltyTier", {"id": gold, "threshold": 600})
     found = loyalty(owner, ada)
     assert found["tier"] == {"name": "Gold"} and found["nextTier"] is None
