@@ -7,7 +7,12 @@ from core.hookspecs import hookimpl
 from core.plugins import Module
 from plugins.loyalty import demo, jobs, ledger, queries, service
 from plugins.loyalty.models import TABLES
-from plugins.loyalty.schema import CUSTOMER_FIELDS, MUTATION_FIELDS, QUERY_FIELDS
+from plugins.loyalty.schema import (
+    CUSTOMER_FIELDS,
+    MUTATION_FIELDS,
+    QUERY_FIELDS,
+    compiled_loyalty,
+)
 from plugins.loyalty.types import load_entry, load_reward, load_tier
 from schema.tabs import TabSpec
 
@@ -93,6 +98,11 @@ def hub_profile_tabs():
 @hookimpl
 def hub_badge_count_queries(principal, customer_ids):
     return {"loyalty": queries.balances(principal.tenant_id, customer_ids)}
+
+
+@hookimpl
+def hub_compiled_customer_fields():
+    return {"loyalty": compiled_loyalty}
 
 
 @hookimpl

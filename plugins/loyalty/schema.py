@@ -22,6 +22,7 @@ from plugins.loyalty.types import (
     tenant_tiers,
 )
 from schema import kit
+from schema.compiled.customers import ModuleField
 from schema.context import Info
 from schema.customers.types import Customer
 from schema.ids import from_global_id
@@ -35,6 +36,25 @@ VIEW = "loyalty.view"
 async def customer_loyalty(root: Customer, info: Info) -> CustomerLoyalty:
     access.require(info.context.principal, VIEW)
     return CustomerLoyalty(customer_id=root.pk)
+
+
+def _accounts(principal, customer_ids):
+    return q.accounts_query(principal.tenant_id, customer_ids)
+
+
+# What the compiled path covers: the account's two numbers (tiers and entries are lists).
+COMPILED = {
+    "balance": ("balance", "int", "0"),
+    "lifetimePoints": ("lifetime_points", "int", "0"),
+}
+
+
+def compiled_loyalty(principal, names: tuple[str, ...]) -> ModuleField | None:
+    """`loyalty { balance lifetimePoints }` in the compiled path (`schema/compiled`): the
+    accounts' select the resolvers' loader runs, per page."""
+    if not access.can(principal, VIEW) or not set(names) <= COMPILED.keys():
+        return None
+    return ModuleField(_accounts, COMPILED)
 
 
 async def loyalty_program(info: Info) -> LoyaltyProgram:
