@@ -11,6 +11,7 @@ from strawberry import UNSET
 from core import access, records
 from core.errors import Problem
 from plugins.loyalty import jobs, service
+from plugins.loyalty import overview as look_ahead
 from plugins.loyalty import queries as q
 from plugins.loyalty.types import (
     CustomerLoyalty,
@@ -21,7 +22,7 @@ from plugins.loyalty.types import (
     load_reward,
     tenant_tiers,
 )
-from schema import kit
+from schema import kit, overview
 from schema.compiled.customers import ModuleField
 from schema.context import Info
 from schema.customers.types import Customer
@@ -35,6 +36,9 @@ VIEW = "loyalty.view"
 
 async def customer_loyalty(root: Customer, info: Info) -> CustomerLoyalty:
     access.require(info.context.principal, VIEW)
+    want = overview.plan(info, "loyalty", look_ahead.make)
+    if want is not None:
+        await overview.read_once(info, "loyalty", root.pk, want, look_ahead.read)
     return CustomerLoyalty(customer_id=root.pk)
 
 

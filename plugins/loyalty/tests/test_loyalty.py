@@ -478,3 +478,19 @@ def test_the_badge_and_a_list_page_cost_the_same_statements_at_any_length(owner,
     assert len(page["customers"]["nodes"]) == 50
     assert sum(c["loyalty"]["balance"] for c in page["customers"]["nodes"]) == 50 * 25
     assert small.count == large.count, (small.count, large.count)
+
+
+def test_the_profile_reads_the_whole_loyalty_field_in_one_statement(owner, engine):
+    ada = customer(owner)
+    adjust(owner, ada, 500)
+    redeem(owner, ada, reward(owner, cost=100))
+    owner.ok("createLoyaltyTier", {"name": "Base", "threshold": 0})
+    plain = "query($id: ID!) { customer(id: $id) { name } }"
+    owner.query(LOYALTY, id=ada)
+    with count_statements(engine) as without:
+        owner.query(plain, id=ada)
+    with count_statements(engine) as with_loyalty:
+        found = owner.query(LOYALTY, id=ada)["customer"]["loyalty"]
+    assert found["entries"]["totalCount"] == 2 and found["tier"] == {"name": "Base"}
+    assert found["entries"]["nodes"][0]["reward"] == {"name": "Coffee"}
+    assert with_loyalty.count == without.count + 1, (without.count, with_loyalty.count)
