@@ -13,7 +13,7 @@ from plugins.loyalty.schema import (
     QUERY_FIELDS,
     compiled_loyalty,
 )
-from plugins.loyalty.types import load_entry, load_reward, load_tier
+from plugins.loyalty.types import load_entry, load_reward_node, load_tier
 from schema.tabs import TabSpec
 
 MANAGERS = ("owner", "admin", "manager")
@@ -87,7 +87,7 @@ def hub_mutation_fields():
 
 @hookimpl
 def hub_node_resolvers():
-    return {"LoyaltyEntry": load_entry, "LoyaltyTier": load_tier, "LoyaltyReward": load_reward}
+    return {"LoyaltyEntry": load_entry, "LoyaltyTier": load_tier, "LoyaltyReward": load_reward_node}
 
 
 @hookimpl

@@ -8,6 +8,7 @@ from enum import Enum
 import strawberry
 from strawberry import Private
 
+from core import access
 from plugins.loyalty import queries as q
 from plugins.loyalty.ledger import E
 from schema import kit
@@ -124,8 +125,20 @@ class LoyaltyEntry(Node):
         return await kit.customer(info, self.customer_id)
 
 
-load_entry = kit.node_loader(E, LoyaltyEntry)
-load_tier = kit.tenant_node_loader(q.T, LoyaltyTier)
+def _viewing(load):
+    """`node(id:)` shows loyalty rows only to workers who may open the Loyalty tab."""
+
+    async def guarded(info: Info, pk: int):
+        if not access.can(info.context.principal, "loyalty.view"):
+            return None
+        return await load(info, pk)
+
+    return guarded
+
+
+load_entry = _viewing(kit.node_loader(E, LoyaltyEntry))
+load_tier = _viewing(kit.tenant_node_loader(q.T, LoyaltyTier))
+load_reward_node = _viewing(load_reward)
 
 
 @strawberry.type(description="The next tier up and what it takes.")
