@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from core.access import ROLES
+from core.filter_fields import NUMBER, Summary
 from core.hookspecs import hookimpl
 from core.plugins import Module
 from plugins.loyalty import demo, jobs, ledger, queries, service
@@ -103,6 +104,18 @@ def hub_badge_count_queries(principal, customer_ids):
 @hookimpl
 def hub_compiled_customer_fields():
     return {"loyalty": compiled_loyalty}
+
+
+@hookimpl
+def hub_customer_summaries():
+    return {
+        "loyalty.balance": Summary(
+            NUMBER, queries.balance_of_customer, "Loyalty points to spend.", "loyalty.view"
+        ),
+        "loyalty.lifetimePoints": Summary(
+            NUMBER, queries.lifetime_of_customer, "Loyalty points earned in all.", "loyalty.view"
+        ),
+    }
 
 
 @hookimpl

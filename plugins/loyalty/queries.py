@@ -5,9 +5,10 @@ page of entries of every customer at once."""
 
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.keyset import Order, by_ids
+from core.models import Customer
 from plugins.loyalty.ledger import A, E
 from plugins.loyalty.models import LoyaltyProgram, LoyaltyReward, LoyaltyTier
 
@@ -49,6 +50,20 @@ def balances(tenant_id: int, customer_ids):
     return select(A.c.customer_id, A.c.balance).where(
         A.c.tenant_id == tenant_id, A.c.customer_id.in_(customer_ids), A.c.balance > 0
     )
+
+
+def _of_customer(column):
+    def expression(tenant_id: int):
+        """The account's `column` for the customer a list row is on (0 without one), by
+        the accounts' primary key: the `loyalty.*` filter and sort fields."""
+        value = select(column).where(A.c.tenant_id == tenant_id, A.c.customer_id == Customer.id)
+        return func.coalesce(value.correlate(Customer).scalar_subquery(), 0)
+
+    return expression
+
+
+balance_of_customer = _of_customer(A.c.balance)
+lifetime_of_customer = _of_customer(A.c.lifetime_points)
 
 
 def tiers_query(tenant_id: int):

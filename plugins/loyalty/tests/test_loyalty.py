@@ -450,6 +450,17 @@ def test_merging_sums_accounts_and_undo_and_export_follow(owner):
     assert sorted(e["points"] for e in exported["entries"]) == [30, 70]
     owner.ok("undoMerge", {"mergeId": merged["merge"]["id"]})
     assert loyalty(owner, target)["balance"] == 30 and loyalty(owner, source)["balance"] == 70
+    # Filter and sort on the balance; erasing a customer erases their points.
+    find = """query($where: CustomerWhere, $order: CustomerOrder) {
+      customers(first: 10, where: $where, orderBy: $order) { nodes { name } } }"""
+    rich = {"field": "loyalty.balance", "op": "GT", "value": 50}
+    assert owner.query(find, where=rich)["customers"]["nodes"] == [{"name": "Ada L."}]
+    order = {"key": "loyalty.lifetimePoints", "direction": "DESC"}
+    names = [n["name"] for n in owner.query(find, order=order)["customers"]["nodes"]]
+    assert names == ["Ada L.", "Ada Lovelace"]
+    entry = loyalty(owner, source)["entries"]["nodes"][0]["id"]
+    owner.ok("deleteCustomer", {"id": source})
+    assert owner.query("query($id: ID!) { node(id: $id) { id } }", id=entry)["node"] is None
 
 
 def test_the_badge_and_a_list_page_cost_the_same_statements_at_any_length(owner, engine):
