@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import insert
 
+from core import records
 from core.demo import BASE
 from plugins.loyalty.models import (
     NOT_LIFETIME,
@@ -34,17 +35,19 @@ REWARDS = (  # name, cost, stock, active
 
 async def seed(session, tenant_id: int, customer_ids: list[int], seed: int) -> None:
     rng = random.Random(seed * 1009 + 77)
-    session.add(
-        LoyaltyProgram(
-            tenant_id=tenant_id,
-            earn_points=1,
-            earn_per=1,
-            currency="EUR",
-            birthday_points=100,
-            anniversary_points=50,
-            expiry_months=24,
-            updated_at=BASE,
-        )
+    program = {
+        "earn_points": 1,
+        "earn_per": 1,
+        "currency": "EUR",
+        "birthday_points": 100,
+        "anniversary_points": 50,
+        "expiry_months": 24,
+        "updated_at": BASE,
+    }
+    await session.execute(  # enabling the module may have made the default one
+        records.upsert(session, LoyaltyProgram.__table__)
+        .values(tenant_id=tenant_id, **program)
+        .on_conflict_do_update(index_elements=["tenant_id"], set_=program)
     )
     session.add_all(
         LoyaltyTier(tenant_id=tenant_id, name=n, threshold=t, benefits=b, created_at=BASE)

@@ -8,11 +8,12 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from core import events
-from core.models import EventRecord
-from tests.fixtures import run
+from core.models import Customer, EventRecord
+from plugins.loyalty import demo
+from tests.fixtures import new_tenant, run
 from tests.support import Api, as_worker, count_statements, create_worker, settle
 
 LOYALTY = """query($id: ID!) { customer(id: $id) { loyalty {
@@ -457,3 +458,37 @@ def test_the_profile_reads_the_whole_loyalty_field_in_one_statement(owner, engin
     assert found["entries"]["totalCount"] == 2 and found["tier"] == {"name": "Base"}
     assert found["entries"]["nodes"][0]["reward"] == {"name": "Coffee"}
     assert with_loyalty.count == without.count + 1, (without.count, with_loyalty.count)
+
+
+def test_demo_data_is_deterministic_and_its_accounts_add_up(client):
+    async def seed(api):
+        async with client.app.state.db.transaction() as session:
+            ids = await session.scalars(
+                select(Customer.id).where(Customer.tenant_id == api.tenant_id).order_by(Customer.id)
+            )
+            await demo.seed(session, api.tenant_id, list(ids), 7)
+
+    def shape(api):
+        page = api.query(
+            "{ customers(first: 20) { nodes { loyalty { balance lifetimePoints tier { name } "
+            "entries(first: 100) { nodes { kind points } } } } } }"
+        )
+        return [c["loyalty"] for c in page["customers"]["nodes"]]
+
+    tenants = [new_tenant(client), new_tenant(client)]
+    for api in tenants:
+        api.enable("loyalty")
+        names = " ".join(
+            f'c{i}: createCustomer(input: {{name: "D{i:02d}"}}) {{ customer {{ id }} }}'
+            for i in range(20)
+        )
+        api.query(f"mutation {{ {names} }}")
+        run(client, seed, api)
+    first = shape(tenants[0])
+    assert first == shape(tenants[1])
+    assert sum(1 for c in first if c["entries"]["nodes"]) >= 5
+    for account in first:
+        points = [e["points"] for e in account["entries"]["nodes"]]
+        assert account["balance"] == sum(points) >= 0
+    rewards = tenants[0].query("{ loyaltyRewards { totalCount } loyaltyTiers { name } }")
+    assert rewards["loyaltyRewards"]["totalCount"] == 4 and len(rewards["loyaltyTiers"]) == 3
