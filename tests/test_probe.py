@@ -44,6 +44,7 @@ ID_STEMS = {
     "mention": "Worker",
     "stage": "DealStage",
     "owner": "Worker",
+    "reward": "LoyaltyReward",
 }
 # Inputs (or query fields) whose bare `id`/`ids` names no type in its name.
 ID_OF = {
@@ -618,6 +619,29 @@ def _steps(tag: str, tenant: int) -> list[tuple[str, str, Callable[[dict], dict]
             "deal",
         ),
         (
+            "LoyaltyTier",
+            "createLoyaltyTier",
+            lambda ids: {"name": f"{tag} tier", "threshold": sum(map(ord, tag))},  # one a tag
+            "tier",
+        ),
+        (
+            "LoyaltyReward",
+            "createLoyaltyReward",
+            lambda ids: {"name": f"{tag} reward", "pointsCost": 10},
+            "reward",
+        ),
+        (
+            "LoyaltyEntry",
+            "adjustLoyaltyPoints",
+            lambda ids: {
+                "customerId": ids["Customer"],
+                "points": 500,
+                "reason": f"{tag} points",
+                "idempotencyKey": f"{low}-loyalty-{tenant}",
+            },
+            "entry",
+        ),
+        (
             "TimeEntry",
             "logTime",
             lambda ids: {"customerId": ids["Customer"], "durationSeconds": 600},
@@ -667,6 +691,7 @@ CUSTOMER_OWNED = {
     "Mission",
     "Note",
     "CustomerContact",
+    "LoyaltyEntry",
 }
 
 

@@ -138,6 +138,15 @@ def with_owners_note(owner: Api, actor: Api) -> Ids:
     return {**ids, "note": note["note"]["id"]}
 
 
+def with_points_and_reward(owner: Api, actor: Api) -> Ids:
+    """An assigned customer with 100 loyalty points and a reward of 10 points."""
+    ids = assigned(owner, actor)
+    adjust = {"customerId": ids["customer"], "points": 100, "reason": "Start"}
+    owner.ok("adjustLoyaltyPoints", {**adjust, "idempotencyKey": ids["customer"]})
+    made = owner.ok("createLoyaltyReward", {"name": "Pen", "pointsCost": 10}, "reward { id }")
+    return {**ids, "reward": made["reward"]["id"]}
+
+
 def owner_reads(query: str, *path: str, **variable_ids: str) -> Callable[[Api, Ids], Any]:
     """What the owner reads with `query`, variables taken from the row's ids, at `path`."""
 
@@ -412,6 +421,38 @@ GUARDED: dict[str, Guarded] = {
         lambda a, ids: mutation(a, "createDealStage", {"name": "Hi"}),
         written=owner_reads("{ dealStages { name } }", "dealStages"),
         module="deals",
+    ),
+    # loyalty
+    "loyalty.view": Guarded(
+        ALL, lambda a, ids: read(a, "{ loyaltyTiers { name } }"), module="loyalty"
+    ),
+    "loyalty.redeem": Guarded(
+        ALL,
+        lambda a, ids: mutation(
+            a,
+            "redeemLoyaltyReward",
+            {"customerId": ids["customer"], "rewardId": ids["reward"], "idempotencyKey": "r"},
+        ),
+        with_points_and_reward,
+        of_customer("loyalty { balance }", "loyalty"),
+        "loyalty",
+    ),
+    "loyalty.adjust": Guarded(
+        STAFF,
+        lambda a, ids: mutation(
+            a,
+            "adjustLoyaltyPoints",
+            {"customerId": ids["customer"], "points": 5, "reason": "Hi", "idempotencyKey": "a"},
+        ),
+        assigned,
+        of_customer("loyalty { balance }", "loyalty"),
+        "loyalty",
+    ),
+    "loyalty.configure": Guarded(
+        STAFF,
+        lambda a, ids: mutation(a, "createLoyaltyReward", {"name": "Mug", "pointsCost": 50}),
+        written=owner_reads("{ loyaltyRewards { totalCount } }", "loyaltyRewards"),
+        module="loyalty",
     ),
     # notebook
     "notebook.view": Guarded(
