@@ -1,0 +1,301 @@
+"""The `orders` field on Customer (the order history), the catalog query, and the catalog
+and order mutations."""
+
+from datetime import date, datetime
+from typing import Annotated
+
+import strawberry
+from strawberry import UNSET
+
+from core import access
+from core.records import utc
+from plugins.orders import catalog, service
+from plugins.orders import queries as q
+from plugins.orders.types import Order, OrderKind, OrderStatus, Product
+from schema import kit
+from schema.context import Info
+from schema.customers.types import Customer
+from schema.ids import from_global_id
+from schema.money import MoneyInput
+from schema.payloads import payload
+from schema.relay import Connection
+
+VIEW = "orders.view"
+
+
+async def customer_orders(
+    root: Customer,
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    status: list[OrderStatus] | None = None,
+    kind: list[OrderKind] | None = None,
+    from_: Annotated[
+        datetime | None,
+        strawberry.argument(name="from", description="Created at or after (inclusive)."),
+    ] = None,
+    to: Annotated[
+        datetime | None, strawberry.argument(description="Created before (exclusive).")
+    ] = None,
+) -> Connection[Order]:
+    access.require(info.context.principal, VIEW)
+    history = q.History(
+        statuses=None if status is None else tuple(sorted({s.value for s in status})),
+        kinds=None if kind is None else tuple(sorted({k.value for k in kind})),
+        since=utc(from_),
+        until=utc(to),
+    )
+    return await kit.customer_list(
+        info,
+        f"orders.history:{history!r}",
+        q.ORD,
+        root.pk,
+        q.NEWEST,
+        first,
+        after,
+        Order.from_row,
+        history.conditions(),
+    )
+
+
+async def products(
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    search: Annotated[
+        str | None, strawberry.argument(description="Part of the name or SKU, any case.")
+    ] = None,
+    category: Annotated[str | None, strawberry.argument(description="Exactly this.")] = None,
+    active: Annotated[
+        bool | None,
+        strawberry.argument(description="true: only active; false: only inactive; null: all."),
+    ] = None,
+) -> Connection[Product]:
+    principal = info.context.principal
+    access.require(principal, VIEW)
+    search = (search or "").strip()[:200] or None
+    query = q.catalog(principal.tenant_id, search, category, active)
+    return await kit.tenant_list(info, query, q.BY_NAME, first, after, Product.from_row)
+
+
+# --- catalog mutations ---------------------------------------------------------------------
+
+ProductPayload = payload(Product, "product")
+OrderPayload = payload(Order, "order")
+
+RATE = "Basis points, 0 to 10000 (1900 = 19%)."
+
+
+@strawberry.input(description="A new product or service; needs `orders.catalog`.")
+class CreateProductInput:
+    name: str = strawberry.field(description="Required, at most 200 characters.")
+    sku: str = strawberry.field(
+        description="Unique in the business whatever its case (TAKEN); letters, digits, . _ / -"
+    )
+    price: MoneyInput = strawberry.field(description="Per unit; 0 or more minor units.")
+    tax_rate: int = strawberry.field(default=0, description=RATE)
+    description: str | None = None
+    category: str | None = strawberry.field(default=None, description="Free text.")
+    active: bool = True
+
+
+@strawberry.input(description="Only the members sent change; needs `orders.catalog`.")
+class UpdateProductInput:
+    id: strawberry.ID
+    name: str | None = UNSET
+    sku: str | None = UNSET
+    price: MoneyInput | None = UNSET
+    tax_rate: int | None = strawberry.field(default=UNSET, description=RATE)
+    description: str | None = UNSET
+    category: str | None = UNSET
+
+
+@strawberry.input(description="Inactive products stay on the orders that have them.")
+class SetProductActiveInput:
+    id: strawberry.ID
+    active: bool
+
+
+def _price(value: MoneyInput | None):
+    return None if value is None else catalog.Price(value.amount, value.currency)
+
+
+async def create_product(info: Info, input: CreateProductInput) -> ProductPayload:
+    data = {
+        "name": input.name,
+        "sku": input.sku,
+        "price": _price(input.price),
+        "tax_rate": input.tax_rate,
+        "description": input.description,
+        "category": input.category,
+        "active": input.active,
+    }
+
+    def work(session, principal):
+        return catalog.create_product(session, principal, data)
+
+    return await kit.save(info, ProductPayload, "product", Product, work)
+
+
+async def update_product(info: Info, input: UpdateProductInput) -> ProductPayload:
+    names = ("name", "sku", "tax_rate", "description", "category")
+    changes = {k: getattr(input, k) for k in names if getattr(input, k) is not UNSET}
+    if input.price is not UNSET:
+        changes["price"] = _price(input.price)
+    product_id = from_global_id(input.id, "Product")
+
+    def work(session, principal):
+        return catalog.update_product(session, principal, product_id, changes)
+
+    return await kit.save(info, ProductPayload, "product", Product, work)
+
+
+async def set_product_active(info: Info, input: SetProductActiveInput) -> ProductPayload:
+    product_id = from_global_id(input.id, "Product")
+
+    def work(session, principal):
+        return catalog.update_product(session, principal, product_id, {"active": input.active})
+
+    return await kit.save(info, ProductPayload, "product", Product, work)
+
+
+# --- order mutations -----------------------------------------------------------------------
+
+
+@strawberry.input(
+    description="A catalog product (its name, price and tax rate fill what is left out) or a "
+    "free-text line (description and unitAmount required)."
+)
+class OrderLineInput:
+    product_id: strawberry.ID | None = None
+    description: str | None = strawberry.field(default=None, description="At most 500.")
+    quantity: int = strawberry.field(default=1, description="1 to 1,000,000.")
+    unit_amount: int | None = strawberry.field(
+        default=None, description="Minor units of the order's currency, 0 or more."
+    )
+    discount_rate: int = strawberry.field(default=0, description=RATE)
+    tax_rate: int | None = strawberry.field(default=None, description=RATE)
+
+
+@strawberry.input(description="A new order; it starts as a DRAFT with the next number.")
+class CreateOrderInput:
+    customer_id: strawberry.ID
+    kind: OrderKind
+    currency: str = strawberry.field(description="ISO-4217; every line is in it.")
+    lines: list[OrderLineInput] = strawberry.field(description="1 to 100.")
+    notes: str | None = None
+    valid_until: date | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Send one and retry with it: the retry answers the first order and writes "
+        "nothing. Reused with other data: IDEMPOTENCY_KEY_REUSED.",
+    )
+
+
+@strawberry.input(
+    description="Only the members sent change. Lines and currency only while DRAFT "
+    "(ORDER_NOT_DRAFT); a new currency needs the lines again. Lines replace all lines."
+)
+class UpdateOrderInput:
+    id: strawberry.ID
+    lines: list[OrderLineInput] | None = UNSET
+    currency: str | None = UNSET
+    notes: str | None = UNSET
+    valid_until: date | None = UNSET
+
+
+@strawberry.input(
+    description="DRAFT → SENT → ACCEPTED | REJECTED; ACCEPTED → ORDERED → FULFILLED; "
+    "CANCELLED from DRAFT, SENT, ACCEPTED, ORDERED. Anything else: INVALID_TRANSITION."
+)
+class SetOrderStatusInput:
+    id: strawberry.ID
+    status: OrderStatus
+
+
+def _lines(lines: list[OrderLineInput] | None) -> list[service.LineIn]:
+    return [
+        service.LineIn(
+            product_id=None
+            if line.product_id is None
+            else from_global_id(line.product_id, "Product"),
+            description=line.description,
+            quantity=line.quantity,
+            unit_amount=line.unit_amount,
+            discount_rate=line.discount_rate,
+            tax_rate=line.tax_rate,
+        )
+        for line in lines or []
+    ]
+
+
+def _order_id(value: strawberry.ID) -> int:
+    return from_global_id(value, "Order")
+
+
+async def create_order(info: Info, input: CreateOrderInput) -> OrderPayload:
+    data = {
+        "customer_id": from_global_id(input.customer_id, "Customer"),
+        "kind": input.kind.value,
+        "currency": input.currency,
+        "lines": _lines(input.lines),
+        "notes": input.notes,
+        "valid_until": input.valid_until,
+        "idempotency_key": input.idempotency_key,
+    }
+
+    def work(session, principal):
+        return service.create_order(session, principal, data)
+
+    return await kit.save(info, OrderPayload, "order", Order, work, "customerId")
+
+
+async def update_order(info: Info, input: UpdateOrderInput) -> OrderPayload:
+    names = ("currency", "notes", "valid_until")
+    changes = {k: getattr(input, k) for k in names if getattr(input, k) is not UNSET}
+    if input.lines is not UNSET:
+        changes["lines"] = _lines(input.lines)
+    order_id = _order_id(input.id)
+
+    def work(session, principal):
+        return service.update_order(session, principal, order_id, changes)
+
+    return await kit.save(info, OrderPayload, "order", Order, work)
+
+
+async def set_order_status(info: Info, input: SetOrderStatusInput) -> OrderPayload:
+    order_id, status = _order_id(input.id), input.status.value
+
+    def work(session, principal):
+        return service.set_status(session, principal, order_id, status)
+
+    return await kit.save(info, OrderPayload, "order", Order, work)
+
+
+CUSTOMER_FIELDS = [
+    strawberry.field(
+        resolver=customer_orders,
+        name="orders",
+        description="Orders module: the customer's quotes, proposals and purchase orders, "
+        "newest first; at most 100 a page (default 20). Filters: any of `status`, any of "
+        "`kind`, created in [`from`, `to`).",
+    )
+]
+QUERY_FIELDS = [
+    strawberry.field(
+        resolver=products,
+        description="The business's catalog by name; at most 100 a page (default 20).",
+    )
+]
+MUTATION_FIELDS = [
+    strawberry.mutation(resolver=create_product, description="Add a product to the catalog."),
+    strawberry.mutation(resolver=update_product, description="Change a catalog product."),
+    strawberry.mutation(
+        resolver=set_product_active, description="Activate or deactivate a catalog product."
+    ),
+    strawberry.mutation(resolver=create_order, description="Write a new order for a customer."),
+    strawberry.mutation(
+        resolver=update_order, description="Change an order's lines, currency, notes or date."
+    ),
+    strawberry.mutation(resolver=set_order_status, description="Move an order to another status."),
+]
