@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from core.access import ROLES
+from core.filter_fields import NUMBER, Summary
 from core.hookspecs import hookimpl
 from core.plugins import Module
 from plugins.orders import demo, queries, service
@@ -81,6 +82,18 @@ def hub_profile_tabs():
 @hookimpl
 def hub_badge_count_queries(principal, customer_ids):
     return {"orders": queries.open_counts(principal.tenant_id, customer_ids)}
+
+
+@hookimpl
+def hub_customer_summaries():
+    return {
+        "orders.open": Summary(
+            NUMBER,
+            queries.open_count_of_customer,
+            "Open orders: not yet fulfilled, rejected or cancelled.",
+            "orders.view",
+        )
+    }
 
 
 @hookimpl

@@ -6,10 +6,11 @@ the same statements whatever its length: the pages come from one windowed select
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core import keyset
 from core.keyset import Order
+from core.models import Customer
 from plugins.orders.models import CLOSED_STATUSES, OrderLine, Product
 from plugins.orders.models import Order as OrderModel
 
@@ -48,6 +49,21 @@ def open_counts(tenant_id: int, customer_ids):
     """(customer id, open orders): not yet fulfilled, rejected or cancelled. The badge."""
     return keyset.counts_query(
         ORD, "customer_id", tenant_id, customer_ids, ORD.c.status.not_in(CLOSED_STATUSES)
+    )
+
+
+def open_count_of_customer(tenant_id: int):
+    """Open orders of the customer a list row is on, through the `(tenant_id, customer_id,
+    status)` index: the `orders.open` filter and sort."""
+    return (
+        select(func.count())
+        .where(
+            ORD.c.tenant_id == tenant_id,
+            ORD.c.customer_id == Customer.id,
+            ORD.c.status.not_in(CLOSED_STATUSES),
+        )
+        .correlate(Customer)
+        .scalar_subquery()
     )
 
 

@@ -37,6 +37,7 @@ query($first: Int, $after: String, $search: String, $category: String, $active: 
   { nodes { sku } pageInfo { hasNextPage endCursor } totalCount }
 }"""
 NODE = "query($id: ID!) { node(id: $id) { ... on Order { reference status } } }"
+WHERE = "query($where: CustomerWhere) { customers(where: $where) { nodes { name } } }"
 TABS = "query($id: ID!) { customer(id: $id) { profileTabs { key badgeCount } } }"
 INVOICES = """query($id: ID!) { customer(id: $id) { payments { invoices { nodes {
   id number status total { amount currency } note
@@ -347,6 +348,11 @@ def test_history_filters_pages_and_the_badge(owner):
     assert both["totalCount"] == 1
     tabs = owner.query(TABS, id=ada)["customer"]["profileTabs"]
     assert {"key": "orders", "badgeCount": 2} in tabs
+    customer(owner, "Bob")  # no orders
+    for op, name in (("GT", "Ada"), ("EQ", "Bob")):
+        where = {"field": "orders.open", "op": op, "value": 0}
+        listed = owner.query(WHERE, where=where)["customers"]["nodes"]
+        assert [n["name"] for n in listed] == [name]
     (error,) = owner.errors(HISTORY, id=ada, after="garbage")
     assert error["extensions"]["problems"][0]["code"] == "INVALID_CURSOR"
 
