@@ -33,6 +33,20 @@ class Principal:
     show_sub_customers: bool = field(default=True, compare=False)
     links: int | None = field(default=None, compare=False)
 
+    def everything(self) -> tuple:
+        """Every field, for a cache of what a principal decides (equality compares four)."""
+        return (
+            self.tenant_id,
+            self.worker_id,
+            self.role,
+            self.permissions,
+            self.modules,
+            self.view_folders,
+            self.edit_folders,
+            self.show_sub_customers,
+            self.links,
+        )
+
 
 def issue_token(key: str, tenant_id: int, worker_id: int, ttl: timedelta) -> str:
     now = datetime.now(UTC)

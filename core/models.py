@@ -3,7 +3,7 @@
 Relationships are `lazy="raise"`: under asyncio a lazy load is a bug, so loading is always
 explicit (DataLoaders on reads, selects in services)."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import (
     JSON,
@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    bindparam,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -63,6 +64,20 @@ NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def now_param(minus: timedelta | None = None):
+    """The current time (less `minus`) in SQL, read when the statement runs, not when it is
+    built: a query built once and run many times (the compiled path keeps a principal's
+    badge and module-field queries) must not carry the time it was made."""
+    if minus is None:
+        return bindparam(None, type_=UTCDateTime(), callable_=utcnow)
+    return bindparam(None, type_=UTCDateTime(), callable_=lambda: utcnow() - minus)
+
+
+def today_param():
+    """Today's UTC date in SQL, read when the statement runs (see `now_param`)."""
+    return bindparam(None, type_=Date(), callable_=lambda: utcnow().date())
 
 
 class Base(DeclarativeBase):

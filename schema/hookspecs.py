@@ -53,7 +53,9 @@ def hub_badge_count_queries(principal, customer_ids):
     (customer id, count)}` for `customer_ids` (a list, or a select of ids), not run. Core
     runs every module's in one statement, on a profile in the customer's own (see
     `core.multiread`). Customers missing from a result count 0. Prefer it to
-    `hub_badge_counts`."""
+    `hub_badge_counts`. The compiled path builds it once per principal and runs it many
+    times: depend on the principal and `customer_ids` alone, and take the time as
+    `core.models.now_param()` / `today_param()`, never as a Python value."""
 
 
 @hookspec
@@ -72,7 +74,8 @@ def hub_compiled_customer_fields():
     returns a `schema.compiled.customers.ModuleField` (a select of (customer id, columns) for
     a page's ids, and each sub-field's column, kind and default), or None when it does not
     cover them (or the worker may not read them): the operation then runs field by field.
-    A module without it still works, field by field."""
+    A module without it still works, field by field. Its select is built once per
+    principal and kept, as `hub_badge_count_queries`' are: the same rule on the time holds."""
 
 
 @hookspec

@@ -7,7 +7,9 @@ the same errors, and the corpus must take the compiled path. Random selections o
 compiled subset (hypothesis) are in `test_compiled_properties.py`."""
 
 import json
+import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -381,3 +383,70 @@ def test_the_debug_extension_is_off_by_default(demo):
     body = demo.post(LIST, {"first": 5}).json()
     assert "execution" not in body.get("extensions", {})
     assert len(body["data"]["customers"]["edges"]) == 5
+
+
+def test_a_kept_plan_reads_the_time_of_each_request(paths, api):
+    """The compiled path keeps each principal's badge and module-field selects: a ticket
+    falls due and an appointment starts between two requests of the same plan, and the
+    second answer says so, as the resolvers do."""
+    api.enable("tickets")
+    api.enable("appointments")
+    ada = api.ok("createCustomer", {"name": "Ada"}, "customer { id }")["customer"]["id"]
+    wanda = api.ok(
+        "createWorker",
+        {"name": "Wanda", "email": "wanda@example.com", "role": "MANAGER"},
+        "worker { id }",
+    )["worker"]["id"]
+    soon = datetime.now(UTC) + timedelta(seconds=2)
+    ticket = {"customerId": ada, "subject": "Call back", "dueAt": soon.isoformat()}
+    api.ok("openTicket", ticket, "ticket { id }")
+    later = (soon + timedelta(hours=1)).isoformat()
+    booking = {"customerId": ada, "workerId": wanda, "start": soon.isoformat(), "end": later}
+    api.ok("bookAppointment", booking, "appointment { id }")
+    query = """{ customers(first: 5) { nodes { tickets { openCount overdueCount }
+      appointments { upcomingCount } profileTabs { key badgeCount } } } }"""
+
+    def seen() -> tuple:
+        path, body = both(paths, api.token, query)
+        assert path == "compiled", body
+        (node,) = body["data"]["customers"]["nodes"]
+        badges = {t["key"]: t["badgeCount"] for t in node["profileTabs"]}
+        counts = node["tickets"]["overdueCount"], node["appointments"]["upcomingCount"]
+        return counts, badges["appointments"]
+
+    assert seen() == ((0, 1), 1)
+    time.sleep(max(0.0, (soon - datetime.now(UTC)).total_seconds()) + 0.2)
+    assert seen() == ((1, 0), 0)
+
+
+def test_tabs_a_folder_hides_are_left_out_compiled_too(paths, api):
+    """Most rows take the plain array of every tab; a customer in a folder that hides
+    tabs takes the filtered one. Hiding all but one tab also drops the badges."""
+    for module in ("tickets", "appointments"):
+        api.enable(module)
+
+    def folder(name: str, hidden: list[str]) -> str:
+        made = {"name": name, "color": "#336699", "hiddenTabs": hidden}
+        return api.ok("createFolder", made, "folder { id }")["folder"]["id"]
+
+    def customer(name: str, folders: list[str]) -> str:
+        made = api.ok("createCustomer", {"name": name}, "customer { id }")["customer"]["id"]
+        if folders:
+            placed = [{"folderId": f} for f in folders]
+            api.ok("addCustomerToFolders", {"customerId": made, "folders": placed})
+        return made
+
+    some = folder("No tickets", ["tickets"])
+    most = folder("Profile only", ["tickets", "appointments"])
+    plain, hiding, alone = customer("Ann", []), customer("Ben", [some]), customer("Cyd", [most])
+    for who in (plain, hiding, alone):
+        api.ok("openTicket", {"customerId": who, "subject": "Hello"}, "ticket { id }")
+    path, body = both(
+        paths, api.token, "{ customers(first: 5) { nodes { id profileTabs { key badgeCount } } } }"
+    )
+    assert path == "compiled", body
+    tabs = {n["id"]: n["profileTabs"] for n in body["data"]["customers"]["nodes"]}
+    assert [t["key"] for t in tabs[plain]] == ["profile", "appointments", "tickets"]
+    assert {t["key"]: t["badgeCount"] for t in tabs[plain]}["tickets"] == 1
+    assert [t["key"] for t in tabs[hiding]] == ["profile", "appointments"]
+    assert tabs[alone] == [{"key": "profile", "badgeCount": 0}]

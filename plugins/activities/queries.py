@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from core.keyset import Order, counts_query
-from core.models import utcnow
+from core.models import now_param, utcnow
 from plugins.activities.models import KINDS, Activity
 
 T = Activity.__table__
@@ -46,7 +46,9 @@ class ActivityFilter:
 def recent_counts(tenant_id: int, customer_ids):
     """(customer id, activities that occurred in the last 7 days): the tab's badge, a range
     of the (tenant, customer, occurred_at) index per customer."""
-    return counts_query(T, "customer_id", tenant_id, customer_ids, T.c.occurred_at >= since())
+    return counts_query(
+        T, "customer_id", tenant_id, customer_ids, T.c.occurred_at >= now_param(RECENT)
+    )
 
 
 def since() -> datetime:

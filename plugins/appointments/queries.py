@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from core import keyset
 from core.auth import Principal
 from core.keyset import Order
-from core.models import utcnow
+from core.models import now_param, utcnow
 from core.pagination import Page, PageRequest, fetch_page
 from plugins.appointments.models import Appointment, AppointmentCredit
 
@@ -62,7 +62,7 @@ async def pages(conn, principal: Principal, customer_ids, listing: Listing, page
 
 def count_query(principal: Principal, customer_ids, listing: Listing = BADGE, now=None):
     """(customer id, appointments in the list); by default the tab's badge."""
-    conditions = listing.conditions(now or utcnow())
+    conditions = listing.conditions(now_param() if now is None else now)
     return keyset.counts_query(A, "customer_id", principal.tenant_id, customer_ids, *conditions)
 
 

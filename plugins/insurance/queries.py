@@ -12,7 +12,7 @@ from sqlalchemy import and_, false, func, or_, select
 from core import keyset
 from core.auth import Principal
 from core.keyset import Order
-from core.models import utcnow
+from core.models import today_param, utcnow
 from core.pagination import Page, PageRequest, fetch_page
 from plugins.insurance.models import InsuranceClaim, InsurancePolicy, InsuranceProvider
 
@@ -30,7 +30,7 @@ def today() -> date:
 
 def policy_statuses(statuses):
     """The effective statuses as SQL: EXPIRED is an ACTIVE row past its end date."""
-    on = today()
+    on = today_param()
     stored_active = POLICIES.c.status == "ACTIVE"
     parts = {
         "ACTIVE": and_(stored_active, POLICIES.c.end_date >= on),

@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from sqlalchemy import and_, case, exists, false, func, select
 
 from core.keyset import Order, counts_query
-from core.models import utcnow
+from core.models import now_param
 from plugins.missions.models import OPEN_STATUSES, PRIORITIES, Mission, MissionAssignee
 
 M = Mission.__table__
@@ -18,7 +18,7 @@ DUE = Order("due", ((M.c.due_at, False, True),), M.c.id)
 
 
 def overdue():
-    return and_(M.c.status.in_(OPEN_STATUSES), M.c.due_at.is_not(None), M.c.due_at < utcnow())
+    return and_(M.c.status.in_(OPEN_STATUSES), M.c.due_at.is_not(None), M.c.due_at < now_param())
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from core.keyset import (
     grouped_pages,
     grouped_pages_query,
 )
-from core.models import Customer, utcnow
+from core.models import Customer, now_param
 from core.pagination import PageRequest
 from plugins.tickets.models import OPEN_STATUSES, PRIORITIES, Ticket, TicketComment
 
@@ -60,7 +60,7 @@ class TicketFilter:
 
 
 def _overdue():
-    return and_(T.c.status.in_(OPEN_STATUSES), T.c.due_at.is_not(None), T.c.due_at < utcnow())
+    return and_(T.c.status.in_(OPEN_STATUSES), T.c.due_at.is_not(None), T.c.due_at < now_param())
 
 
 def customer_pages_query(principal, customer_ids, f: TicketFilter, order, page):

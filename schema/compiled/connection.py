@@ -6,6 +6,7 @@ The text depends on the operation and the order only, so it is made once per pla
 SQLAlchemy, cached compilation), binds its values and runs it."""
 
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 from graphql import get_named_type
@@ -37,12 +38,34 @@ TS_ORDERS = ("CREATED_AT", "UPDATED_AT")
 
 @dataclass
 class Statement:
-    """One order's statement: the JSON text (`n` and the parts named in it) and its parts."""
+    """One order's statement: the JSON text (`n` and the parts named in it) and its parts.
+    `made`: the parts' CTEs per principal (`part_ctes`)."""
 
     json: TextClause
     numbered: str
     parts: list
     columns: tuple  # the customers' columns the page must carry
+    made: "Lru" = field(default_factory=lambda: Lru(PRINCIPALS))
+
+
+class Lru:
+    """A bounded LRU of what `make` gives per key."""
+
+    def __init__(self, size: int):
+        self.size, self.found = size, OrderedDict()
+
+    def get(self, key, make):
+        value = self.found.get(key)
+        if value is None:
+            value = self.found[key] = make()
+            if len(self.found) > self.size:
+                self.found.popitem(last=False)
+        else:
+            self.found.move_to_end(key)
+        return value
+
+
+PRINCIPALS = 64  # principals whose parts a statement keeps
 
 
 @dataclass
@@ -230,12 +253,25 @@ def page_cte(page_select, size: int, name: str):
 def statement(stmt: Statement, page_select, principal, plugins, values, more: tuple = ()):
     """The request's statement: its page, its parts, `more` CTEs, `n`, and the JSON."""
     page = page_cte(page_select.with_only_columns(*stmt.columns), values["size"], "page")
-    ids = select(customers.PAGE.c.id)
-    ctes = [page]
-    for part in stmt.parts:
-        name = f"{part.name}_rows" if part.source else part.name
-        ctes.append(part.query(principal, plugins, ids).cte(name))
-    ctes += more
+    ctes = [page, *part_ctes(stmt, principal, plugins), *more]
     ctes.append(text(stmt.numbered).columns().cte("n"))
     used = {k: v for k, v in values.items() if k in stmt.json._bindparams}
     return select(stmt.json.bindparams(**used)).add_cte(*ctes)
+
+
+def part_ctes(stmt: Statement, principal, plugins) -> tuple:
+    """The parts' CTEs, built once per principal and kept: building a module's badge select
+    costs more than running it. So a part may depend on the principal alone (the time is a
+    parameter read at each run, `core.models.now_param`); the principal's every field is the
+    key, since its equality leaves some out."""
+
+    def make() -> tuple:
+        ids = select(customers.PAGE.c.id)
+        return tuple(
+            part.query(principal, plugins, ids).cte(
+                f"{part.name}_rows" if part.source else part.name
+            )
+            for part in stmt.parts
+        )
+
+    return stmt.made.get(principal.everything(), make)

@@ -35,7 +35,7 @@ from schema.compiled.objects import (
 )
 from schema.compiled.selection import Field, NotCompiled
 from schema.customers.types import CustomerKind
-from schema.tabs import badge_queries, shown_tabs
+from schema.tabs import TabSpec, badge_queries, shown_tabs
 
 # A per-request part: (principal, plugins, the page's ids as a select) -> select, keyed by
 # its first column.
@@ -206,15 +206,25 @@ def profile_tabs(scope: Scope, f: Field, row: str) -> str:
         for i, t in enumerate(shown)
     )
     many = "(" + " + ".join(f"{x}.s{i}" for i in range(len(shown))) + ") > 1"
-    elements = []
-    for i, t in enumerate(shown):
-        badge = "0"
-        if t.key in keys:
-            badge = f"CASE WHEN {many} THEN coalesce({row}.badges__{t.key}, 0) ELSE 0 END"
+
+    def tab(t: TabSpec, badge: str) -> str:
         values = {"key": lit(t.key), "title": lit(t.title), "icon": lit(t.icon)}
         answers = {name: fixed(value) for name, value in {**values, "badgeCount": badge}.items()}
-        elements.append((f"{x}.s{i} = 1", obj(scope, "ProfileTab", answers, f, row)))
-    return d.sub(f"SELECT {d.some_of(elements, scope.alias('t'))} FROM (SELECT {flags}) AS {x}")
+        return obj(scope, "ProfileTab", answers, f, row)
+
+    def badge(t: TabSpec, many: str) -> str:
+        return f"CASE WHEN {many} THEN coalesce({row}.badges__{t.key}, 0) ELSE 0 END"
+
+    elements = [
+        (f"{x}.s{i} = 1", tab(t, badge(t, many) if t.key in keys else "0"))
+        for i, t in enumerate(shown)
+    ]
+    some = d.sub(f"SELECT {d.some_of(elements, scope.alias('t'))} FROM (SELECT {flags}) AS {x}")
+    # Most customers' folders hide no tab: a plain array, without a row source per customer.
+    every = "TRUE" if len(shown) > 1 else "FALSE"
+    whole = d.listed([tab(t, badge(t, every) if t.key in keys else "0") for t in shown])
+    choice = f"CASE WHEN {row}.hidden__tabs IS NULL THEN {whole} ELSE {some} END"
+    return choice if d.name == "postgresql" else f"json({choice})"  # SQLite: CASE drops JSON
 
 
 def module_field(scope: Scope, f: Field, row: str) -> str:

@@ -37,6 +37,10 @@ class Postgres:
         """The JSON array of `element` over `source` (FROM … WHERE …) in `order`; [] if none."""
         return f"(SELECT coalesce(json_agg({element} ORDER BY {order}), '[]') {source})"
 
+    def listed(self, values: list[str]) -> str:
+        """The JSON array of these values (at most 100), in order."""
+        return "json_build_array(" + ", ".join(values) + ")"
+
     def b64url(self, expr: str) -> str:
         return (
             f"rtrim(translate(encode(convert_to({expr}, 'UTF8'), 'base64'), E'+/\\n', '-_'), '=')"
@@ -103,6 +107,9 @@ class Sqlite:
     def array(self, element: str, source: str, order: str) -> str:
         rows = f"SELECT {element} AS v {source} ORDER BY {order}"
         return f"json((SELECT json_group_array(json(v)) FROM ({rows})))"
+
+    def listed(self, values: list[str]) -> str:
+        return "json_array(" + ", ".join(values) + ")"
 
     def b64url(self, expr: str) -> str:
         return f"hub_b64url({expr})"  # core.database registers it on every connection

@@ -9,7 +9,6 @@ Plans are made once per (document, operation, the tenant's module set, the princ
 permissions) and kept in a bounded LRU per schema; what did not compile is remembered too."""
 
 import logging
-from collections import OrderedDict
 from collections.abc import Iterator
 
 import orjson
@@ -37,23 +36,6 @@ log = logging.getLogger("customer_hub.compiled")
 PLANS = 512
 LIST_ARGUMENTS = ("first", "after", "last", "before", "filter", "order_by", "where", "archived")
 NOT_COMPILED = object()
-
-
-class Plans:
-    """A bounded LRU of plans (or `NOT_COMPILED`) by key."""
-
-    def __init__(self, size: int = PLANS):
-        self.size, self.found = size, OrderedDict()
-
-    def get(self, key, make):
-        plan = self.found.get(key)
-        if plan is None:
-            plan = self.found[key] = make()
-            if len(self.found) > self.size:
-                self.found.popitem(last=False)
-        else:
-            self.found.move_to_end(key)
-        return plan
 
 
 def module_fields(plugins, modules: frozenset[str]) -> dict:
@@ -209,7 +191,7 @@ class CompiledExecution(SchemaExtension):
         if principal is None or ec.graphql_document is None:
             return None
         schema = ec.schema
-        plans = schema.__dict__.setdefault("compiled_plans", Plans())
+        plans = schema.__dict__.setdefault("compiled_plans", connection.Lru(PLANS))
         key = (ec.query, ec.operation_name, principal.modules, principal.permissions)
         plan = plans.get(key, lambda: self._plan(schema, ec, principal, ctx))
         if plan is NOT_COMPILED:
