@@ -393,9 +393,9 @@ def test_a_restricted_worker_and_another_tenant_see_and_change_nothing(owner, ot
 # --- merging, export, demo ---------------------------------------------------------------------
 
 
-def test_merging_moves_orders_and_export_shows_them(owner):
+def test_merging_moves_orders_export_shows_them_and_erasing_removes_them(owner):
     source, target = customer(owner, "Ada L."), customer(owner, "Ada Lovelace")
-    created(owner, source, notes="from the duplicate")
+    moved_order = created(owner, source, notes="from the duplicate")
     created(owner, target)
     owner.ok("mergeCustomers", {"sourceId": source, "targetId": target}, "customer { id }")
     assert history(owner, target)["totalCount"] == 2
@@ -403,6 +403,9 @@ def test_merging_moves_orders_and_export_shows_them(owner):
     exported = data["modules"]["orders"]
     assert sorted(o["notes"] or "" for o in exported) == ["", "from the duplicate"]
     assert exported[0]["lines"][0]["description"] == "Work"
+    # Erasing the customer erases their orders (cascading keys: no hook needed).
+    owner.ok("deleteCustomer", {"id": target}, "deletedId")
+    assert owner.query(NODE, id=moved_order["id"]) == {"node": None}
 
 
 def test_demo_gives_customers_orders_and_a_catalog(owner, client):
