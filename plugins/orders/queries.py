@@ -67,13 +67,18 @@ def open_count_of_customer(tenant_id: int):
     )
 
 
-async def lines(conn, principal, order_ids) -> list[list[dict]]:
-    """Each order's lines in their order, for a whole page of orders at once."""
-    rows = await conn.execute(
+def lines_query(tenant_id: int, order_ids):
+    """The lines of these orders (ids, or a select of them) in their order."""
+    return (
         select(*L.c)
-        .where(L.c.tenant_id == principal.tenant_id, L.c.order_id.in_(order_ids))
+        .where(L.c.tenant_id == tenant_id, L.c.order_id.in_(order_ids))
         .order_by(L.c.order_id, L.c.position)
     )
+
+
+async def lines(conn, principal, order_ids) -> list[list[dict]]:
+    """Each order's lines in their order, for a whole page of orders at once."""
+    rows = await conn.execute(lines_query(principal.tenant_id, order_ids))
     found: dict[int, list] = {i: [] for i in order_ids}
     for row in rows.mappings():
         found[row["order_id"]].append(row)

@@ -1,18 +1,21 @@
 """The `orders` field on Customer (the order history), the catalog query, and the catalog
 and order mutations."""
 
+from dataclasses import dataclass
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Annotated
 
 import strawberry
+from sqlalchemy import select
 from strawberry import UNSET
 
-from core import access
+from core import access, keyset, multiread
 from core.records import utc
 from plugins.orders import catalog, service
 from plugins.orders import queries as q
-from plugins.orders.types import Order, OrderKind, OrderStatus, Product
-from schema import kit
+from plugins.orders.types import LINES, Order, OrderKind, OrderStatus, Product
+from schema import kit, overview
 from schema.context import Info
 from schema.customers.types import Customer
 from schema.ids import from_global_id
@@ -21,6 +24,82 @@ from schema.payloads import payload
 from schema.relay import Connection
 
 VIEW = "orders.view"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a history's selection reads in one statement for every customer asking alike:
+    its first page, and when selected its count, the pages' lines and their creators."""
+
+    history: q.History
+    first: int | None
+    count: bool
+    lines: bool
+    workers: bool
+
+
+def _plan(fields, history: q.History, first: int | None) -> Plan | None:
+    nodes = [f for f in fields if f.name in ("nodes", "edges")]
+    if not nodes and not any(f.name == "totalCount" for f in fields):
+        return None
+    shown = [sub for f in nodes for sub in f.selections]
+    if any(f.name == "edges" for f in nodes):
+        shown = [sub for f in shown if f.name == "node" for sub in f.selections]
+    return Plan(
+        history,
+        first,
+        any(f.name == "totalCount" for f in fields),
+        any(f.name == "lines" for f in shown),
+        any(f.name == "createdBy" for f in shown),
+    )
+
+
+async def _read(conn, ctx, customer_ids: list[int], plan: Plan) -> None:
+    """All of `plan` for these customers in one statement (`core.multiread`), into the
+    loaders the history, its lines and its workers read through."""
+    tenant_id = ctx.principal.tenant_id
+    pages, counts, page = kit.list_loaders(
+        SimpleNamespace(context=ctx),
+        _name(plan.history),
+        q.ORD,
+        q.NEWEST,
+        plan.first,
+        None,
+        plan.history.conditions(),
+    )
+    conditions = [q.ORD.c.tenant_id == tenant_id, *plan.history.conditions()]
+    shown = keyset.grouped_pages_query(
+        q.ORD, "customer_id", customer_ids, conditions, q.NEWEST, page
+    )
+    parts = {"pages": shown}
+    ids = shown.order_by(None).subquery()
+    if plan.count:
+        parts["count"] = keyset.counts_query(
+            q.ORD, "customer_id", tenant_id, customer_ids, *plan.history.conditions()
+        )
+    if plan.lines:
+        parts["lines"] = q.lines_query(tenant_id, select(ids.c.id))
+    if plan.workers:
+        parts["workers"] = overview.workers_among(tenant_id, select(ids.c.created_by_id))
+    found = dict(zip(parts, await multiread.read(conn, list(parts.values())), strict=True))
+    made = keyset.pages_of(found["pages"], "customer_id", customer_ids, q.NEWEST, page)
+    for customer_id, made_page in zip(customer_ids, made, strict=True):
+        pages.prime(customer_id, made_page)
+    if plan.count:
+        totals = overview.by_customer(found["count"])
+        for customer_id in customer_ids:
+            counts.prime(customer_id, totals.get(customer_id, 0))
+    if plan.lines:
+        by_order = overview.grouped(found["lines"], "order_id")
+        lines = ctx.loaders.custom(LINES, q.lines)
+        for row in found["pages"]:
+            lines.prime(row["id"], by_order.get(row["id"], []))
+    if plan.workers:
+        overview.prime_workers(ctx, found["workers"])
+
+
+def _name(history: q.History) -> str:
+    return f"orders.history:{history!r}"
 
 
 async def customer_orders(
@@ -45,9 +124,14 @@ async def customer_orders(
         since=utc(from_),
         until=utc(to),
     )
+    if after is None:
+        q.NEWEST.request(first, None)  # a bad size fails here, before any read
+        plan = overview.plan(info, "orders", lambda fields: _plan(fields, history, first))
+        if plan is not None:
+            await overview.read_once(info, "orders", root.pk, plan, _read)
     return await kit.customer_list(
         info,
-        f"orders.history:{history!r}",
+        _name(history),
         q.ORD,
         root.pk,
         q.NEWEST,

@@ -40,6 +40,9 @@ class OrderStatus(Enum):
     CANCELLED = "CANCELLED"
 
 
+LINES = "orders.lines"  # the lines loader's key, which the history's look-ahead primes
+
+
 def loader(info: Info, key: str, batch):
     return kit.loader(info, f"orders.{key}", batch)
 
@@ -174,7 +177,7 @@ class Order(Node):
 
     @strawberry.field(description="The lines in order (at most 100).")
     async def lines(self, info: Info) -> list[OrderLine]:
-        rows = await loader(info, "lines", q.lines).load(self.pk)
+        rows = await kit.loader(info, LINES, q.lines).load(self.pk)
         return [OrderLine.from_row(r, self.currency) for r in rows]
 
     @strawberry.field

@@ -470,3 +470,30 @@ def test_a_page_of_50_customers_costs_what_a_page_of_5_does(owner, engine):
         badge = {t["key"]: t["badgeCount"] for t in node["profileTabs"]}["orders"]
         assert badge == node["orders"]["totalCount"] == len(node["orders"]["nodes"])
         assert node["orders"]["nodes"][-1]["lines"][0]["product"] == {"name": "Widget"}
+
+
+PROFILE = """
+query($id: ID!) { customer(id: $id) { name FIELDS } }"""
+HISTORY_FIELDS = """orders(first: 5) { totalCount pageInfo { hasNextPage }
+  nodes { reference total { amount } createdBy { name } lines { description net { amount } } } }"""
+
+
+def test_the_history_on_a_profile_is_one_statement(owner, engine):
+    ada = customer(owner)
+    for kind in ("QUOTE", "PROPOSAL"):
+        created(
+            owner,
+            ada,
+            [{"description": "a", "unitAmount": 1}, {"description": "b", "unitAmount": 2}],
+            kind=kind,
+        )
+    bare, full = PROFILE.replace("FIELDS", ""), PROFILE.replace("FIELDS", HISTORY_FIELDS)
+    owner.query(full, id=ada)
+    with count_statements(engine) as without:
+        owner.query(bare, id=ada)
+    with count_statements(engine) as with_history:
+        orders = owner.query(full, id=ada)["customer"]["orders"]
+    assert with_history.count == without.count + 1, with_history.statements
+    assert orders["totalCount"] == 2
+    assert [len(n["lines"]) for n in orders["nodes"]] == [2, 2]
+    assert orders["nodes"][0]["createdBy"] == {"name": "Olivia Owner"}
