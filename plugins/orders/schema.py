@@ -42,9 +42,15 @@ def _plan(fields, history: q.History, first: int | None) -> Plan | None:
     nodes = [f for f in fields if f.name in ("nodes", "edges")]
     if not nodes and not any(f.name == "totalCount" for f in fields):
         return None
-    shown = [sub for f in nodes for sub in f.selections]
-    if any(f.name == "edges" for f in nodes):
-        shown = [sub for f in shown if f.name == "node" for sub in f.selections]
+    shown = [sub for f in nodes if f.name == "nodes" for sub in f.selections]
+    shown += [
+        sub
+        for f in nodes
+        if f.name == "edges"
+        for edge in f.selections
+        if edge.name == "node"
+        for sub in edge.selections
+    ]
     return Plan(
         history,
         first,

@@ -475,7 +475,8 @@ def test_a_page_of_50_customers_costs_what_a_page_of_5_does(owner, engine):
 PROFILE = """
 query($id: ID!) { customer(id: $id) { name FIELDS } }"""
 HISTORY_FIELDS = """orders(first: 5) { totalCount pageInfo { hasNextPage }
-  nodes { reference total { amount } createdBy { name } lines { description net { amount } } } }"""
+  nodes { reference total { amount } createdBy { name } }
+  edges { cursor node { lines { description net { amount } } } } }"""
 
 
 def test_the_history_on_a_profile_is_one_statement(owner, engine):
@@ -495,5 +496,5 @@ def test_the_history_on_a_profile_is_one_statement(owner, engine):
         orders = owner.query(full, id=ada)["customer"]["orders"]
     assert with_history.count == without.count + 1, with_history.statements
     assert orders["totalCount"] == 2
-    assert [len(n["lines"]) for n in orders["nodes"]] == [2, 2]
+    assert [len(e["node"]["lines"]) for e in orders["edges"]] == [2, 2]
     assert orders["nodes"][0]["createdBy"] == {"name": "Olivia Owner"}
