@@ -669,6 +669,23 @@ def _steps(tag: str, tenant: int) -> list[tuple[str, str, Callable[[dict], dict]
             lambda ids: {"customerId": ids["Customer"], "body": f"{tag} note"},
             "note",
         ),
+        (
+            "Product",
+            "createProduct",
+            lambda ids: {"name": f"{tag} product", "sku": f"SKU-{low}", "price": _money(900)},
+            "product",
+        ),
+        (
+            "Order",
+            "createOrder",
+            lambda ids: {
+                "customerId": ids["Customer"],
+                "kind": "QUOTE",
+                "currency": "EUR",
+                "lines": [{"productId": ids["Product"]}],
+            },
+            "order",
+        ),
     ]
 
 
@@ -690,6 +707,7 @@ CUSTOMER_OWNED = {
     "TimeEntry",
     "Mission",
     "Note",
+    "Order",
     "CustomerContact",
     "LoyaltyEntry",
 }

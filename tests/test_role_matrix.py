@@ -479,6 +479,35 @@ GUARDED: dict[str, Guarded] = {
         ),
         "notebook",
     ),
+    # orders
+    "orders.view": Guarded(
+        ALL, lambda a, ids: read(a, "{ products { totalCount } }"), module="orders"
+    ),
+    "orders.manage": Guarded(
+        ALL,
+        lambda a, ids: mutation(
+            a,
+            "createOrder",
+            {
+                "customerId": ids["customer"],
+                "kind": "QUOTE",
+                "currency": "EUR",
+                "lines": [{"description": "Visit", "unitAmount": 9_000}],
+            },
+        ),
+        assigned,
+        of_customer("orders { openCount }", "orders"),
+        "orders",
+    ),
+    "orders.catalog": Guarded(
+        STAFF,
+        lambda a, ids: mutation(
+            a, "createProduct", {"name": "Visit", "sku": "V-1", "price": eur(9_000)}
+        ),
+        nothing,
+        owner_reads("{ products { totalCount } }", "products"),
+        "orders",
+    ),
     # appointments
     "appointments.view": Guarded(
         ALL,
