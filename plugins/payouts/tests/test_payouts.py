@@ -318,14 +318,44 @@ query($first: Int) {
 }"""
 
 
+def many(api: Api, name: str, inputs: list[dict], selection: str) -> list[dict]:
+    """`name` once per input, as aliases of one request (25 at most): a page of 50
+    customers set up in a few requests instead of 120."""
+    found = []
+    kind = f"{name[0].upper()}{name[1:]}Input!"
+    for start in range(0, len(inputs), 25):
+        chunk = inputs[start : start + 25]
+        head = ", ".join(f"$i{n}: {kind}" for n in range(len(chunk)))
+        body = " ".join(
+            f"m{n}: {name}(input: $i{n}) {{ {selection} userErrors {{ code }} }}"
+            for n in range(len(chunk))
+        )
+        data = api.query(
+            f"mutation({head}) {{ {body} }}", **{f"i{n}": i for n, i in enumerate(chunk)}
+        )
+        for n in range(len(chunk)):
+            assert data[f"m{n}"]["userErrors"] == [], data[f"m{n}"]
+            found.append(data[f"m{n}"])
+    return found
+
+
 def test_a_page_of_50_customers_costs_what_a_page_of_5_does(shop, admin, engine):
-    for i in range(50):
-        customer_id = customer(shop, f"C{i:02}")
-        payout = created(shop, customer_id, 100 + i)
-        if i % 3 == 0:
-            moved(admin, "approvePayout", payout["id"])
-        if i % 6 == 0:
-            moved(shop, "markPayoutSent", payout["id"])
+    made = many(
+        shop, "createCustomer", [{"name": f"C{i:02}"} for i in range(50)], "customer { id }"
+    )
+    inputs = [
+        {
+            "customerId": c["customer"]["id"],
+            "amount": {"amount": 100 + i, "currency": "EUR"},
+            "kind": "REBATE",
+            "method": "CASH",
+            "idempotencyKey": f"page-{i}",
+        }
+        for i, c in enumerate(made)
+    ]
+    payouts = [p["payout"]["id"] for p in many(shop, "createPayout", inputs, "payout { id }")]
+    many(admin, "approvePayout", [{"id": p} for p in payouts[::3]], "payout { id }")
+    many(shop, "markPayoutSent", [{"id": p} for p in payouts[::6]], "payout { id }")
     shop.query(PAGE, first=1)
     with count_statements(engine) as five:
         small = shop.query(PAGE, first=5)["customers"]["nodes"]
