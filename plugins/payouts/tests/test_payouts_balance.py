@@ -118,6 +118,19 @@ def test_the_balance_moves_by_a_sent_payout_and_back_when_it_fails(api, client):
     deliver(client, sent_event(client, api.tenant_id, payout["id"]), modules)
     assert sums(api, ada) == before  # a late replay of `payout.sent` changes nothing
 
+    # Malformed entries are skipped without error.
+    for bad in (
+        {"source": "x", "amount": 1.5, "currency": "EUR"},
+        {"source": "", "amount": 100, "currency": "EUR"},
+        {"source": "y", "amount": 0, "currency": "EUR"},
+        {"source": "z", "amount": 100, "currency": "euro"},
+        "not an object",
+    ):
+        data = {"payoutId": payout["id"], "balance_entry": bad}
+        event = events.Event("payout.sent", api.tenant_id, pk_of(ada), data, id=0)
+        deliver(client, event, modules)
+    assert sums(api, ada) == before
+
     # A merge takes the entries along with the payments.
     api.ok("mergeCustomers", {"sourceId": bob, "targetId": ada}, "customer { id }")
     assert sums(api, ada)["balance"] == [eur(-10_000), eur(400, "GBP")]
