@@ -372,3 +372,24 @@ def test_a_page_of_50_customers_costs_what_a_page_of_5_does(shop, admin, engine)
         sent = [n["amount"] for n in payouts["all"]["nodes"] if n["status"] == "SENT"]
         assert payouts["totalSent"] == sent
     assert sum(len(n["payouts"]["totalSent"]) for n in large) == 9
+
+
+def test_the_tab_on_a_profile_is_one_statement(shop, admin, engine):
+    ada = customer(shop)
+    for amount in (100, 200, 300):
+        payout = created(shop, ada, amount)
+        moved(admin, "approvePayout", payout["id"])
+    moved(shop, "markPayoutSent", payout["id"])
+    profile = """query($id: ID!) { customer(id: $id) { name %s } }"""
+    tab_fields = """payouts { pendingCount totalSent { amount currency }
+      all(first: 10) { totalCount nodes { status createdBy { name } approvedBy { name } } } }"""
+    shop.query(profile % "", id=ada)
+    with count_statements(engine) as without:
+        shop.query(profile % "", id=ada)
+    with count_statements(engine) as with_tab:
+        found = shop.query(profile % tab_fields, id=ada)["customer"]["payouts"]
+    print(f"profile: {without.count} statements, with the Payouts tab {with_tab.count}")
+    assert with_tab.count == without.count + 1, with_tab.statements
+    assert found["pendingCount"] == 2 and found["totalSent"] == [{"amount": 300, "currency": "EUR"}]
+    assert found["all"]["totalCount"] == 3
+    assert {n["approvedBy"]["name"] for n in found["all"]["nodes"]} == {"Alex Admin"}
