@@ -449,7 +449,7 @@ GUARDED: dict[str, Guarded] = {
             },
         ),
         assigned,
-        of_customer("orders { totalCount }", "orders"),
+        of_customer("orders { openCount }", "orders"),
         "orders",
     ),
     "orders.catalog": Guarded(

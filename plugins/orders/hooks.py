@@ -8,7 +8,12 @@ from core.hookspecs import hookimpl
 from core.plugins import Module
 from plugins.orders import demo, queries, service
 from plugins.orders.models import TABLES
-from plugins.orders.schema import CUSTOMER_FIELDS, MUTATION_FIELDS, QUERY_FIELDS
+from plugins.orders.schema import (
+    CUSTOMER_FIELDS,
+    MUTATION_FIELDS,
+    QUERY_FIELDS,
+    compiled_orders,
+)
 from plugins.orders.types import load_order, load_product
 from schema.tabs import TabSpec
 
@@ -57,6 +62,11 @@ def hub_handle_event(session, event):
 @hookimpl
 def hub_customer_fields():
     return CUSTOMER_FIELDS
+
+
+@hookimpl
+def hub_compiled_customer_fields():
+    return {"orders": compiled_orders}
 
 
 @hookimpl
@@ -116,6 +126,9 @@ def hub_error_codes():
     return {
         "ORDER_NOT_DRAFT": "Lines and currency of an order change only while it is a draft.",
         "PRODUCT_INACTIVE": "The product is inactive and cannot go on a new line.",
-        "CURRENCY_MISMATCH": "The product's price is in another currency than the order.",
+        # also payments' (and insurance's): each module lists the codes it raises, so a
+        # tenant with orders alone is served them; with several on, the query shows one
+        "CURRENCY_MISMATCH": "A currency is not the one required (for an order: a product "
+        "priced in another currency than the order).",
         "IDEMPOTENCY_KEY_REUSED": "This idempotency key was used for a different request.",
     }

@@ -1,12 +1,15 @@
-"""The `orders` field on Customer (the order history), the catalog query, and the catalog
-and order mutations."""
+"""The `orders` field on Customer (the order history and the open orders' count), the
+catalog query, and the catalog and order mutations."""
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import Enum
 from types import SimpleNamespace
 from typing import Annotated
 
 import strawberry
+from graphql import GraphQLError
+from graphql.execution.values import VariableValues, get_argument_values
 from sqlalchemy import select
 from strawberry import UNSET
 
@@ -16,6 +19,7 @@ from plugins.orders import catalog, service
 from plugins.orders import queries as q
 from plugins.orders.types import LINES, Order, OrderKind, OrderStatus, Product
 from schema import kit, overview
+from schema.compiled.customers import ModuleField, per_customer
 from schema.context import Info
 from schema.customers.types import Customer
 from schema.ids import from_global_id
@@ -24,12 +28,13 @@ from schema.payloads import payload
 from schema.relay import Connection
 
 VIEW = "orders.view"
+OPEN = "orders.open"  # the open count's loader, which the look-ahead primes
 
 
 @dataclass(frozen=True)
 class Plan:
-    """What a history's selection reads in one statement for every customer asking alike:
-    its first page, and when selected its count, the pages' lines and their creators."""
+    """What one `all` selection reads in the look-ahead: its first page, and when selected
+    its count, the page's lines and their creators."""
 
     history: q.History
     first: int | None
@@ -38,114 +43,197 @@ class Plan:
     workers: bool
 
 
-def _plan(fields, history: q.History, first: int | None) -> Plan | None:
-    nodes = [f for f in fields if f.name in ("nodes", "edges")]
-    if not nodes and not any(f.name == "totalCount" for f in fields):
+@dataclass(frozen=True)
+class Overview:
+    """What the selection under `orders` reads in one statement: the open count, and the
+    first page of each `all` (whatever its filters)."""
+
+    open: bool = False
+    lists: frozenset = frozenset()
+
+
+def _history(status, kind, since, until) -> q.History:
+    def values(chosen):
+        if chosen is None:
+            return None
+        chosen = chosen if isinstance(chosen, list) else [chosen]
+        return tuple(sorted({c.value if isinstance(c, Enum) else c for c in chosen}))
+
+    return q.History(values(status), values(kind), utc(since), utc(until))
+
+
+def _arguments(field: overview.Selected) -> dict | None:
+    """`all`'s arguments as its resolver gets them (enums, times), or None when they do not
+    coerce: the resolver then answers the error and the look-ahead reads nothing for it."""
+    definition = field.info.schema.get_type("CustomerOrders").fields["all"]
+    values = field.info.variable_values  # the coerced values, or them with their sources
+    if not isinstance(values, VariableValues):
+        values = VariableValues({}, values)
+    try:
+        return get_argument_values(definition, field.node, values)
+    except (GraphQLError, TypeError, ValueError):
         return None
-    shown = [sub for f in nodes if f.name == "nodes" for sub in f.selections]
+
+
+def _list_plan(field: overview.Selected) -> Plan | None:
+    page, args = overview.first_page(field), _arguments(field)
+    if page is None or args is None:
+        return None
+    shown = [sub for f in field.selections if f.name == "nodes" for sub in f.selections]
     shown += [
         sub
-        for f in nodes
+        for f in field.selections
         if f.name == "edges"
         for edge in f.selections
         if edge.name == "node"
         for sub in edge.selections
     ]
+    counted = overview.selects(field, "totalCount")
+    if not counted and not any(f.name in ("nodes", "edges") for f in field.selections):
+        return None
+    history = _history(args.get("status"), args.get("kind"), args.get("from"), args.get("to"))
     return Plan(
         history,
-        first,
-        any(f.name == "totalCount" for f in fields),
+        args.get("first"),
+        counted,
         any(f.name == "lines" for f in shown),
         any(f.name == "createdBy" for f in shown),
     )
 
 
-async def _read(conn, ctx, customer_ids: list[int], plan: Plan) -> None:
-    """All of `plan` for these customers in one statement (`core.multiread`), into the
-    loaders the history, its lines and its workers read through."""
+def _overview(fields) -> Overview | None:
+    counted = any(f.name == "openCount" for f in fields)
+    lists = {plan for f in fields if f.name == "all" if (plan := _list_plan(f)) is not None}
+    if not (counted or lists):
+        return None
+    return Overview(counted, frozenset(lists))
+
+
+async def _read(conn, ctx, customer_ids: list[int], want: Overview) -> None:
+    """All of `want` for these customers in one statement (`core.multiread`), into the
+    loaders the open count, the histories, their lines and their workers read through."""
     tenant_id = ctx.principal.tenant_id
-    pages, counts, page = kit.list_loaders(
-        SimpleNamespace(context=ctx),
-        _name(plan.history),
-        q.ORD,
-        q.NEWEST,
-        plan.first,
-        None,
-        plan.history.conditions(),
-    )
-    conditions = [q.ORD.c.tenant_id == tenant_id, *plan.history.conditions()]
-    shown = keyset.grouped_pages_query(
-        q.ORD, "customer_id", customer_ids, conditions, q.NEWEST, page
-    )
-    parts = {"pages": shown}
-    ids = shown.order_by(None).subquery()
-    if plan.count:
-        parts["count"] = keyset.counts_query(
-            q.ORD, "customer_id", tenant_id, customer_ids, *plan.history.conditions()
+    parts, lists = {}, {}
+    if want.open:
+        parts["open"] = q.open_counts(tenant_id, customer_ids)
+    for plan in want.lists:
+        loaders = kit.list_loaders(
+            SimpleNamespace(context=ctx),
+            _name(plan.history),
+            q.ORD,
+            q.NEWEST,
+            plan.first,
+            None,
+            plan.history.conditions(),
         )
-    if plan.lines:
-        parts["lines"] = q.lines_query(tenant_id, select(ids.c.id))
-    if plan.workers:
-        parts["workers"] = overview.workers_among(tenant_id, select(ids.c.created_by_id))
+        lists[plan] = loaders
+        conditions = [q.ORD.c.tenant_id == tenant_id, *plan.history.conditions()]
+        shown = keyset.grouped_pages_query(
+            q.ORD, "customer_id", customer_ids, conditions, q.NEWEST, loaders[2]
+        )
+        parts[plan, "pages"] = shown
+        ids = shown.order_by(None).subquery()
+        if plan.count:
+            parts[plan, "count"] = keyset.counts_query(
+                q.ORD, "customer_id", tenant_id, customer_ids, *plan.history.conditions()
+            )
+        if plan.lines:
+            parts[plan, "lines"] = q.lines_query(tenant_id, select(ids.c.id))
+        if plan.workers:
+            parts[plan, "workers"] = overview.workers_among(tenant_id, select(ids.c.created_by_id))
     found = dict(zip(parts, await multiread.read(conn, list(parts.values())), strict=True))
-    made = keyset.pages_of(found["pages"], "customer_id", customer_ids, q.NEWEST, page)
-    for customer_id, made_page in zip(customer_ids, made, strict=True):
-        pages.prime(customer_id, made_page)
-    if plan.count:
-        totals = overview.by_customer(found["count"])
+    if want.open:
+        counted = overview.by_customer(found["open"])
+        opened = ctx.loaders.custom(OPEN, q.open_count_list)
         for customer_id in customer_ids:
-            counts.prime(customer_id, totals.get(customer_id, 0))
-    if plan.lines:
-        by_order = overview.grouped(found["lines"], "order_id")
-        lines = ctx.loaders.custom(LINES, q.lines)
-        for row in found["pages"]:
-            lines.prime(row["id"], by_order.get(row["id"], []))
-    if plan.workers:
-        overview.prime_workers(ctx, found["workers"])
+            opened.prime(customer_id, counted.get(customer_id, 0))
+    for plan, (pages, counts, page) in lists.items():
+        rows = found[plan, "pages"]
+        made = keyset.pages_of(rows, "customer_id", customer_ids, q.NEWEST, page)
+        for customer_id, made_page in zip(customer_ids, made, strict=True):
+            pages.prime(customer_id, made_page)
+        if plan.count:
+            totals = overview.by_customer(found[plan, "count"])
+            for customer_id in customer_ids:
+                counts.prime(customer_id, totals.get(customer_id, 0))
+        if plan.lines:
+            by_order = overview.grouped(found[plan, "lines"], "order_id")
+            lines = ctx.loaders.custom(LINES, q.lines)
+            for row in rows:
+                lines.prime(row["id"], by_order.get(row["id"], []))
+        if plan.workers:
+            overview.prime_workers(ctx, found[plan, "workers"])
 
 
 def _name(history: q.History) -> str:
     return f"orders.history:{history!r}"
 
 
-async def customer_orders(
-    root: Customer,
-    info: Info,
-    first: int | None = None,
-    after: str | None = None,
-    status: list[OrderStatus] | None = None,
-    kind: list[OrderKind] | None = None,
-    from_: Annotated[
-        datetime | None,
-        strawberry.argument(name="from", description="Created at or after (inclusive)."),
-    ] = None,
-    to: Annotated[
-        datetime | None, strawberry.argument(description="Created before (exclusive).")
-    ] = None,
-) -> Connection[Order]:
+@strawberry.type(description="A customer's orders: what the Orders tab shows.")
+class CustomerOrders:
+    customer_id: strawberry.Private[int]
+
+    @strawberry.field(
+        description="The customer's quotes, proposals and purchase orders, newest first; at "
+        "most 100 a page (default 20). Filters: any of `status`, any of `kind`, created in "
+        "[`from`, `to`)."
+    )
+    async def all(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: list[OrderStatus] | None = None,
+        kind: list[OrderKind] | None = None,
+        from_: Annotated[
+            datetime | None,
+            strawberry.argument(name="from", description="Created at or after (inclusive)."),
+        ] = None,
+        to: Annotated[
+            datetime | None, strawberry.argument(description="Created before (exclusive).")
+        ] = None,
+    ) -> Connection[Order]:
+        history = _history(status, kind, from_, to)
+        return await kit.customer_list(
+            info,
+            _name(history),
+            q.ORD,
+            self.customer_id,
+            q.NEWEST,
+            first,
+            after,
+            Order.from_row,
+            history.conditions(),
+        )
+
+    @strawberry.field(
+        description="Orders not yet fulfilled, rejected or cancelled (the tab's badge)."
+    )
+    async def open_count(self, info: Info) -> int:
+        return await info.context.loaders.custom(OPEN, q.open_count_list).load(self.customer_id)
+
+
+async def customer_orders(root: Customer, info: Info) -> CustomerOrders:
     access.require(info.context.principal, VIEW)
-    history = q.History(
-        statuses=None if status is None else tuple(sorted({s.value for s in status})),
-        kinds=None if kind is None else tuple(sorted({k.value for k in kind})),
-        since=utc(from_),
-        until=utc(to),
-    )
-    if after is None:
-        q.NEWEST.request(first, None)  # a bad size fails here, before any read
-        plan = overview.plan(info, "orders", lambda fields: _plan(fields, history, first))
-        if plan is not None:
-            await overview.read_once(info, "orders", root.pk, plan, _read)
-    return await kit.customer_list(
-        info,
-        _name(history),
-        q.ORD,
-        root.pk,
-        q.NEWEST,
-        first,
-        after,
-        Order.from_row,
-        history.conditions(),
-    )
+    want = overview.plan(info, "orders", _overview)
+    if want is not None:
+        await overview.read_once(info, "orders", root.pk, want, _read)
+    return CustomerOrders(customer_id=root.pk)
+
+
+def compiled_orders(principal, names: tuple[str, ...]) -> ModuleField | None:
+    """`orders { openCount }` in the compiled path (`schema/compiled`): the badge's count,
+    which the look-ahead read runs too, per page. No time in it: it is built once per
+    principal and kept."""
+    if not access.can(principal, VIEW) or not set(names) <= {"openCount"}:
+        return None
+
+    def query(principal, customer_ids):
+        return per_customer(
+            customer_ids, {"open": q.open_counts(principal.tenant_id, customer_ids)}
+        )
+
+    return ModuleField(query, {"openCount": ("open", "int", "0")})
 
 
 async def products(
@@ -366,9 +454,7 @@ CUSTOMER_FIELDS = [
     strawberry.field(
         resolver=customer_orders,
         name="orders",
-        description="Orders module: the customer's quotes, proposals and purchase orders, "
-        "newest first; at most 100 a page (default 20). Filters: any of `status`, any of "
-        "`kind`, created in [`from`, `to`).",
+        description="Orders module: the customer's quotes, proposals and purchase orders.",
     )
 ]
 QUERY_FIELDS = [

@@ -24,10 +24,13 @@ HISTORY = """
 query($id: ID!, $first: Int, $after: String, $status: [OrderStatus!], $kind: [OrderKind!],
       $from: DateTime, $to: DateTime) {
   customer(id: $id) {
-    orders(first: $first, after: $after, status: $status, kind: $kind, from: $from, to: $to) {
-      nodes { reference status kind createdAt }
-      pageInfo { hasNextPage endCursor }
-      totalCount
+    orders {
+      all(first: $first, after: $after, status: $status, kind: $kind, from: $from, to: $to) {
+        nodes { reference status kind createdAt }
+        pageInfo { hasNextPage endCursor }
+        totalCount
+      }
+      openCount
     }
   }
 }"""
@@ -89,7 +92,7 @@ def moved(api: Api, order_id: str, *statuses: str) -> dict:
 
 
 def history(api: Api, customer_id: str, **variables) -> dict:
-    return api.query(HISTORY, id=customer_id, **variables)["customer"]["orders"]
+    return api.query(HISTORY, id=customer_id, **variables)["customer"]["orders"]["all"]
 
 
 # --- catalog -----------------------------------------------------------------------------------
@@ -348,6 +351,7 @@ def test_history_filters_pages_and_the_badge(owner):
     assert both["totalCount"] == 1
     tabs = owner.query(TABS, id=ada)["customer"]["profileTabs"]
     assert {"key": "orders", "badgeCount": 2} in tabs
+    assert owner.query(HISTORY, id=ada)["customer"]["orders"]["openCount"] == 2
     customer(owner, "Bob")  # no orders
     for op, name in (("GT", "Ada"), ("EQ", "Bob")):
         where = {"field": "orders.open", "op": op, "value": 0}
@@ -421,10 +425,10 @@ def test_demo_gives_customers_orders_and_a_catalog(owner, client):
 
     run(client, seed)
     page = owner.query(
-        "{ customers(first: 20) { nodes { orders { totalCount nodes { reference total { amount } "
-        "lines { product { sku } } } } } } }"
+        "{ customers(first: 20) { nodes { orders { all { totalCount nodes { reference "
+        "total { amount } lines { product { sku } } } } } } } }"
     )["customers"]["nodes"]
-    orders = [o for c in page for o in c["orders"]["nodes"]]
+    orders = [o for c in page for o in c["orders"]["all"]["nodes"]]
     assert len(orders) >= 4 and all(o["total"]["amount"] > 0 and o["lines"] for o in orders)
     assert owner.query(PRODUCTS, active=False)["products"]["nodes"] == [{"sku": "ACC-LEGACY"}]
     # the counters continue where the demo stopped
@@ -436,15 +440,19 @@ def test_demo_gives_customers_orders_and_a_catalog(owner, client):
 # --- cost ----------------------------------------------------------------------------------------
 
 PAGE = """
-query($first: Int) {
+query($first: Int, $open: [OrderStatus!]) {
   customers(first: $first) {
     nodes {
       name
       profileTabs { key badgeCount }
-      orders(first: 3, status: [DRAFT, SENT]) {
-        totalCount
-        nodes { reference total { amount } createdBy { name } customer { name }
-                lines { description net { amount } product { name } } }
+      orders {
+        openCount
+        all(first: 3, status: $open) {
+          totalCount
+          nodes { reference total { amount } createdBy { name } customer { name }
+                  lines { description net { amount } product { name } } }
+        }
+        quotes: all(first: 1, kind: QUOTE, status: [DRAFT, SENT]) { totalCount }
       }
     }
   }
@@ -458,25 +466,29 @@ def test_a_page_of_50_customers_costs_what_a_page_of_5_does(owner, engine):
         created(
             owner, customer_id, [{"productId": widget["id"]}, {"description": "x", "unitAmount": 5}]
         )
-    owner.query(PAGE, first=1)
+    open_ = ["DRAFT", "SENT", "ACCEPTED", "ORDERED"]
+    owner.query(PAGE, first=1, open=open_)
     with count_statements(engine) as five:
-        small = owner.query(PAGE, first=5)["customers"]["nodes"]
+        small = owner.query(PAGE, first=5, open=open_)["customers"]["nodes"]
     with count_statements(engine) as fifty:
-        large = owner.query(PAGE, first=50)["customers"]["nodes"]
+        large = owner.query(PAGE, first=50, open=open_)["customers"]["nodes"]
     print(f"statements: first 5 -> {five.count}, first 50 -> {fifty.count}")
     assert len(small) == 5 and len(large) == 50
     assert five.count == fifty.count, (five.statements, fifty.statements)
     for node in large:
         badge = {t["key"]: t["badgeCount"] for t in node["profileTabs"]}["orders"]
-        assert badge == node["orders"]["totalCount"] == len(node["orders"]["nodes"])
-        assert node["orders"]["nodes"][-1]["lines"][0]["product"] == {"name": "Widget"}
+        orders = node["orders"]
+        assert badge == orders["openCount"] == orders["all"]["totalCount"] == 1
+        assert len(orders["all"]["nodes"]) == orders["quotes"]["totalCount"] == 1
+        assert orders["all"]["nodes"][-1]["lines"][0]["product"] == {"name": "Widget"}
 
 
 PROFILE = """
 query($id: ID!) { customer(id: $id) { name FIELDS } }"""
-HISTORY_FIELDS = """orders(first: 5) { totalCount pageInfo { hasNextPage }
+HISTORY_FIELDS = """orders { openCount all(first: 5) { totalCount pageInfo { hasNextPage }
   nodes { reference total { amount } createdBy { name } }
-  edges { cursor node { lines { description net { amount } } } } }"""
+  edges { cursor node { lines { description net { amount } } } } }
+  quotes: all(kind: QUOTE, from: "2000-01-01T00:00:00Z") { totalCount } }"""
 
 
 def test_the_history_on_a_profile_is_one_statement(owner, engine):
@@ -495,6 +507,7 @@ def test_the_history_on_a_profile_is_one_statement(owner, engine):
     with count_statements(engine) as with_history:
         orders = owner.query(full, id=ada)["customer"]["orders"]
     assert with_history.count == without.count + 1, with_history.statements
-    assert orders["totalCount"] == 2
-    assert [len(e["node"]["lines"]) for e in orders["edges"]] == [2, 2]
-    assert orders["nodes"][0]["createdBy"] == {"name": "Olivia Owner"}
+    assert orders["openCount"] == orders["all"]["totalCount"] == 2
+    assert orders["quotes"] == {"totalCount": 1}
+    assert [len(e["node"]["lines"]) for e in orders["all"]["edges"]] == [2, 2]
+    assert orders["all"]["nodes"][0]["createdBy"] == {"name": "Olivia Owner"}
