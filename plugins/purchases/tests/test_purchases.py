@@ -298,7 +298,8 @@ def test_tenancy_and_global_ids(owner, other_api):
     assert other_api.query(REPORT)["purchaseReport"]["topCustomers"] == []
 
 
-PAGE = f"query($first: Int) {{ customers(first: $first) {{ nodes {{ name purchases {{ {FIGURES} }} }} }} }}"
+PAGE = "query($first: Int) { customers(first: $first) { nodes { name purchases { %s } } } }"
+PAGE %= FIGURES
 
 
 def test_the_list_page_reads_the_figures_in_one_statement(owner, engine):
