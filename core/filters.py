@@ -36,7 +36,7 @@ from sqlalchemy import (
     true,
     type_coerce,
 )
-from sqlalchemy.types import String
+from sqlalchemy.types import Integer, String
 
 from core import custom_fields, segment_filter
 from core import filter_fields as ff
@@ -387,6 +387,10 @@ def _backed(reg, f: ff.Field, op: str, operands: tuple, negated: bool) -> Column
     true, and it is empty."""
     column, tenant_id = f.backing
     table = column.table
+    if isinstance(column.type, Integer):
+        # a float bound against an integer column casts the column (no index range, and
+        # no estimate: the planner then walks the list probing every customer)
+        operands = tuple(int(v) if isinstance(v, float) and v.is_integer() else v for v in operands)
     if op == "IS_EMPTY":
         condition, negated = column.is_not(None), not negated
     else:

@@ -241,7 +241,7 @@ async def record_facts(
     """Facts written directly (demo data), then the figures, as an event would."""
     for fact in facts:
         await _add(session, tenant_id, customer_id, fact)
-    await refresh(session, tenant_id, customer_id)
+    await refresh(session, tenant_id, customer_id, announce=False)
 
 
 # --- the figures ------------------------------------------------------------------------------
@@ -278,8 +278,11 @@ def _month(moment: datetime) -> str:
     return moment.strftime("%Y-%m")
 
 
-async def refresh(session: AsyncSession, tenant_id: int, customer_id: int) -> None:
-    """Rebuild one customer's figures from their facts, then their category."""
+async def refresh(
+    session: AsyncSession, tenant_id: int, customer_id: int, announce: bool = True
+) -> None:
+    """Rebuild one customer's figures from their facts, then their category (announced
+    with `purchases.category_changed` unless `announce` is False: demo data)."""
     currency = await ensure_settings(session, tenant_id)
     F = PurchaseFact
     facts = list(
@@ -377,7 +380,7 @@ async def refresh(session: AsyncSession, tenant_id: int, customer_id: int) -> No
         .values(tenant_id=tenant_id, customer_id=customer_id, **values)
         .on_conflict_do_update(index_elements=["customer_id"], set_=values)
     )
-    await evaluate(session, tenant_id, [customer_id])
+    await evaluate(session, tenant_id, [customer_id], announce=announce)
 
 
 # --- categories -------------------------------------------------------------------------------
@@ -398,7 +401,11 @@ def _rule(category: PurchaseCategory):
 
 
 async def evaluate(
-    session: AsyncSession, tenant_id: int, customer_ids: list[int] | None, actor: int | None = None
+    session: AsyncSession,
+    tenant_id: int,
+    customer_ids: list[int] | None,
+    actor: int | None = None,
+    announce: bool = True,
 ) -> None:
     """Set the category of these customers (None: all of the tenant's) from the rules, a
     hand-set one first, in one UPDATE. For named customers, `purchases.category_changed`
@@ -438,7 +445,7 @@ async def evaluate(
         .values(category_key=keys)
         .execution_options(synchronize_session=False)
     )
-    if customer_ids is None:
+    if customer_ids is None or not announce:
         return
     after = (
         await session.execute(
