@@ -8,8 +8,8 @@ from strawberry import UNSET
 
 from core import access
 from core.errors import InvalidInput
+from plugins.purchases import categories
 from plugins.purchases import queries as q
-from plugins.purchases import service
 from plugins.purchases.models import PurchaseCategory as CategoryRow
 from plugins.purchases.types import (
     AcquisitionMonth,
@@ -176,7 +176,7 @@ async def set_customer_category(
     category_id = _category_id(input.category_id)
 
     def work(session, principal):
-        return service.set_category(session, principal, customer_id, category_id)
+        return categories.set_category(session, principal, customer_id, category_id)
 
     result, errors = await mutate(info, work, "customerId")
     customer = await kit.customer(info, result) if result else None
@@ -200,7 +200,7 @@ async def save_purchase_category(
     }
 
     def work(session, principal):
-        return service.save_category(session, principal, category_id, data)
+        return categories.save_category(session, principal, category_id, data)
 
     return await kit.save(info, PurchaseCategoryPayload, "category", PurchaseCategory, work)
 
@@ -209,7 +209,7 @@ async def delete_purchase_category(
     info: Info, input: DeletePurchaseCategoryInput
 ) -> DeletePurchaseCategoryPayload:
     category_id = _category_id(input.id)
-    result, errors = await mutate(info, lambda s, p: service.delete_category(s, p, category_id))
+    result, errors = await mutate(info, lambda s, p: categories.delete_category(s, p, category_id))
     return DeletePurchaseCategoryPayload(
         deleted_id=input.id if result else None, user_errors=errors
     )
@@ -220,7 +220,7 @@ async def set_purchase_reporting_currency(
 ) -> SetPurchaseReportingCurrencyPayload:
     currency = input.reporting_currency
     result, errors = await mutate(
-        info, lambda s, p: service.set_reporting_currency(s, p, currency), "reportingCurrency"
+        info, lambda s, p: categories.set_reporting_currency(s, p, currency), "reportingCurrency"
     )
     return SetPurchaseReportingCurrencyPayload(reporting_currency=result, user_errors=errors)
 

@@ -10,16 +10,14 @@ the same way."""
 
 import re
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import and_, case, delete, func, literal, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import access, events, records
-from core.auth import Principal
-from core.customers import get_customer
-from core.errors import InvalidInput, NotFound, Problem
-from core.models import Customer, now_param, utcnow
+from core import records
+from core.models import Customer, utcnow
+from plugins.purchases import rules
 from plugins.purchases.models import (
     PurchaseCategory,
     PurchaseFact,
@@ -38,7 +36,7 @@ SEEDS = (  # name, position, min total spent (minor units), min purchases, withi
     ("Regular", 30, None, 2, None),
     ("Business", 40, None, None, None),
 )
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
+CURRENCY = re.compile(r"^[A-Z]{3}$")
 _DISCOUNTED = re.compile(r"^(?P<name>.*) \((?P<quantity>\d+) x \d+, -[\d.]+ %\)$")
 MAX_AMOUNT = 10**12
 
@@ -60,7 +58,7 @@ def _money(data: dict) -> tuple[int, str | None]:
         or not isinstance(amount, int)
         or not 0 <= amount <= MAX_AMOUNT
         or not isinstance(currency, str)
-        or not _CURRENCY.match(currency)
+        or not CURRENCY.match(currency)
     ):
         return 0, None
     return amount, currency
@@ -380,243 +378,7 @@ async def refresh(
         .values(tenant_id=tenant_id, customer_id=customer_id, **values)
         .on_conflict_do_update(index_elements=["customer_id"], set_=values)
     )
-    await evaluate(session, tenant_id, [customer_id], announce=announce)
-
-
-# --- categories -------------------------------------------------------------------------------
-
-
-def _rule(category: PurchaseCategory):
-    """The category's rules on `purchase_stats` (None: no rules, only by hand)."""
-    S = PurchaseStats
-    parts = []
-    if category.min_total_spent is not None:
-        parts.append(S.total_spent >= category.min_total_spent)
-    if category.min_purchases is not None:
-        parts.append(S.purchase_count >= category.min_purchases)
-    if category.first_purchase_within_days is not None:
-        since = now_param(timedelta(days=category.first_purchase_within_days))
-        parts.append(and_(S.first_purchase_at.is_not(None), S.first_purchase_at >= since))
-    return and_(*parts) if parts else None
-
-
-async def evaluate(
-    session: AsyncSession,
-    tenant_id: int,
-    customer_ids: list[int] | None,
-    actor: int | None = None,
-    announce: bool = True,
-) -> None:
-    """Set the category of these customers (None: all of the tenant's) from the rules, a
-    hand-set one first, in one UPDATE. For named customers, `purchases.category_changed`
-    for each whose category changed (a tenant-wide pass after a rule edit emits none)."""
-    S = PurchaseStats
-    categories = list(
-        await session.scalars(
-            select(PurchaseCategory)
-            .where(PurchaseCategory.tenant_id == tenant_id)
-            .order_by(PurchaseCategory.position, PurchaseCategory.id)
-        )
-    )
-    names = {c.id: c.name for c in categories}
-    whens = [(rule, c.id) for c in categories if (rule := _rule(c)) is not None]
-    by_rule = case(*whens, else_=None) if whens else literal(None)
-    chosen = func.coalesce(S.manual_category_id, by_rule)
-    keys = (
-        case(*((S.category_id == pk, name.lower()) for pk, name in names.items()), else_=None)
-        if names
-        else literal(None)
-    )
-    scope = [S.tenant_id == tenant_id]
-    if customer_ids is not None:
-        scope.append(S.customer_id.in_(customer_ids))
-        before = dict(
-            (await session.execute(select(S.customer_id, S.category_id).where(*scope))).all()
-        )
-    await session.execute(
-        update(S)
-        .where(*scope)
-        .values(category_id=chosen)
-        .execution_options(synchronize_session=False)
-    )
-    await session.execute(
-        update(S)
-        .where(*scope)
-        .values(category_key=keys)
-        .execution_options(synchronize_session=False)
-    )
-    if customer_ids is None or not announce:
-        return
-    after = (
-        await session.execute(
-            select(S.customer_id, S.category_id, S.manual_category_id).where(*scope)
-        )
-    ).all()
-    for customer_id, category_id, manual in after:
-        old = before.get(customer_id)
-        if old == category_id:
-            continue
-        await events.emit(
-            session,
-            events.Event(
-                "purchases.category_changed",
-                tenant_id,
-                customer_id,
-                {
-                    "from": {"id": old, "name": names.get(old)} if old else None,
-                    "to": {"id": category_id, "name": names.get(category_id)}
-                    if category_id
-                    else None,
-                    "manual": manual is not None,
-                },
-                actor,
-            ),
-        )
-
-
-async def _category(session: AsyncSession, tenant_id: int, category_id: int) -> PurchaseCategory:
-    found = await session.scalar(
-        select(PurchaseCategory).where(
-            PurchaseCategory.tenant_id == tenant_id, PurchaseCategory.id == category_id
-        )
-    )
-    if found is None:
-        raise NotFound("PurchaseCategory")
-    return found
-
-
-async def set_category(
-    session: AsyncSession, principal: Principal, customer_id: int, category_id: int | None
-) -> int:
-    """By hand: the category wins over the rules until cleared (None)."""
-    access.require(principal, MANAGE)
-    customer = await get_customer(session, principal, customer_id)
-    await ensure_settings(session, principal.tenant_id)
-    if category_id is not None:
-        try:
-            await _category(session, principal.tenant_id, category_id)
-        except NotFound:
-            raise InvalidInput.one(
-                ("input", "categoryId"), "No such category.", "NOT_FOUND"
-            ) from None
-    S = PurchaseStats
-    exists = await session.scalar(select(S.customer_id).where(S.customer_id == customer.id))
-    if exists is None:
-        await refresh(session, principal.tenant_id, customer.id)
-    await session.execute(
-        update(S)
-        .where(S.tenant_id == principal.tenant_id, S.customer_id == customer.id)
-        .values(manual_category_id=category_id)
-    )
-    await evaluate(session, principal.tenant_id, [customer.id], principal.worker_id)
-    return customer.id
-
-
-def _check_category(data: dict, problems: list[Problem]) -> dict:
-    values = {}
-    if "name" in data:
-        name = records.clean_text(data["name"], ("input", "name"), 60, problems)
-        if not name:
-            problems.append(Problem(("input", "name"), "Give the category a name.", "REQUIRED"))
-        values["name"], values["name_key"] = name, (name or "").lower()
-    for key, field, high in (
-        ("min_total_spent", "minTotalSpent", MAX_AMOUNT),
-        ("min_purchases", "minPurchases", 1_000_000),
-        ("first_purchase_within_days", "firstPurchaseWithinDays", 36_500),
-        ("position", "position", 1_000_000),
-    ):
-        if key in data:
-            value = data[key]
-            if value is not None and not 0 <= value <= high:
-                problems.append(Problem(("input", field), f"Between 0 and {high}.", "INVALID"))
-            values[key] = value
-    return values
-
-
-async def save_category(
-    session: AsyncSession, principal: Principal, category_id: int | None, data: dict
-) -> PurchaseCategory:
-    """Create (no id) or change a category; its rules apply to every customer at once."""
-    access.require(principal, MANAGE)
-    tenant_id = principal.tenant_id
-    await ensure_settings(session, tenant_id)
-    problems: list[Problem] = []
-    if category_id is None and "name" not in data:
-        problems.append(Problem(("input", "name"), "Give the category a name.", "REQUIRED"))
-    values = _check_category(data, problems)
-    records.fail_if(problems)
-    category = await _category(session, tenant_id, category_id) if category_id is not None else None
-    if "name_key" in values:
-        clash = await session.scalar(
-            select(PurchaseCategory.id).where(
-                PurchaseCategory.tenant_id == tenant_id,
-                PurchaseCategory.name_key == values["name_key"],
-                PurchaseCategory.id != (category_id or 0),
-            )
-        )
-        if clash is not None:
-            raise InvalidInput.one(
-                ("input", "name"), "A category of that name exists.", "PURCHASE_CATEGORY_EXISTS"
-            )
-    if category is None:
-        values.setdefault("position", 100)
-        category = PurchaseCategory(tenant_id=tenant_id, **values)
-        session.add(category)
-    else:
-        for key, value in values.items():
-            setattr(category, key, value)
-    await session.flush()
-    await evaluate(session, tenant_id, None)
-    return category
-
-
-async def delete_category(session: AsyncSession, principal: Principal, category_id: int) -> int:
-    access.require(principal, MANAGE)
-    category = await _category(session, principal.tenant_id, category_id)
-    await session.delete(category)
-    await session.flush()
-    await evaluate(session, principal.tenant_id, None)
-    return category_id
-
-
-async def set_reporting_currency(session: AsyncSession, principal: Principal, currency: str) -> str:
-    """Another reporting currency: every customer's reporting figures are re-read from
-    their per-currency totals (one UPDATE), then the categories re-evaluated."""
-    access.require(principal, MANAGE)
-    currency = (currency or "").strip().upper()
-    if not _CURRENCY.match(currency):
-        raise InvalidInput.one(
-            ("input", "reportingCurrency"), "Use an ISO-4217 code like EUR.", "INVALID"
-        )
-    tenant_id = principal.tenant_id
-    await ensure_settings(session, tenant_id)
-    await session.execute(
-        update(PurchaseSettings)
-        .where(PurchaseSettings.tenant_id == tenant_id)
-        .values(reporting_currency=currency, updated_at=utcnow())
-    )
-    S, T = PurchaseStats, PurchaseTotal
-
-    def total(column):
-        return func.coalesce(
-            select(column)
-            .where(T.customer_id == S.customer_id, T.currency == currency)
-            .scalar_subquery(),
-            0,
-        )
-
-    await session.execute(
-        update(S)
-        .where(S.tenant_id == tenant_id)
-        .values(
-            currency=currency,
-            total_spent=total(T.spent),
-            lifetime_value=total(T.lifetime_value),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    await evaluate(session, tenant_id, None)
-    return currency
+    await rules.evaluate(session, tenant_id, [customer_id], announce=announce)
 
 
 async def merge(session: AsyncSession, tenant_id: int, source_id: int, target_id: int) -> None:
