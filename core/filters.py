@@ -509,6 +509,7 @@ class Sort:
     name: str | None
     expression: Any
     nullable: bool
+    backing: tuple | None = None  # (column, tenant id) of a `Summary.of_column`
 
 
 def sort_by(reg: Registry, principal: Principal, key: str, at: Path) -> Sort:
@@ -518,7 +519,7 @@ def sort_by(reg: Registry, principal: Principal, key: str, at: Path) -> Sort:
     f = field_of(reg, principal, key, at)
     if not f.sortable:
         raise _problem(at, f"The list cannot be sorted on {key}.", "INVALID_VALUE")
-    return Sort(key, f.expression, key not in NEVER_EMPTY)
+    return Sort(key, f.expression, key not in NEVER_EMPTY, f.backing)
 
 
 @dataclass(frozen=True)

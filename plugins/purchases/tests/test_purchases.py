@@ -354,3 +354,34 @@ def test_demo_gives_customers_figures_and_categories(owner, client):
     assert all(b["favouriteProducts"] for b in buyers)
     report = owner.query(REPORT, days=60)["purchaseReport"]
     assert report["topCustomers"] and report["acquisition"] and report["retention"]["customers"]
+
+
+PAGED = """query($first: Int, $after: String, $order: CustomerOrder, $where: CustomerWhere) {
+  customers(first: $first, after: $after, orderBy: $order, where: $where) {
+    nodes { name } pageInfo { endCursor hasNextPage } } }"""
+
+
+def test_a_sort_on_the_figures_pages_through_values_then_customers_without(owner):
+    amounts = {"Ada": 500, "Bob": 300, "Cyd": 300, "Dan": 100}
+    for name in ("Ada", "Bob", "Cyd", "Dan", "Eve", "Fay"):
+        made = customer(owner, name)
+        if name in amounts:
+            pay(owner, made, amounts[name], name)
+    for direction, expected in (
+        ("DESC", ["Ada", "Cyd", "Bob", "Dan", "Fay", "Eve"]),
+        ("ASC", ["Dan", "Bob", "Cyd", "Ada", "Eve", "Fay"]),
+    ):
+        order = {"key": "purchases.totalSpent", "direction": direction}
+        seen, after = [], None
+        while True:
+            page = owner.query(PAGED, first=3 if not seen else 2, after=after, order=order)
+            page = page["customers"]
+            seen += [n["name"] for n in page["nodes"]]
+            if not page["pageInfo"]["hasNextPage"]:
+                break
+            after = page["pageInfo"]["endCursor"]
+        assert seen == expected, direction
+    some = {"field": "purchases.totalSpent", "op": "GTE", "value": 300}
+    order = {"key": "purchases.totalSpent", "direction": "ASC"}
+    page = owner.query(PAGED, first=5, order=order, where=some)["customers"]["nodes"]
+    assert [n["name"] for n in page] == ["Bob", "Cyd", "Ada"]
