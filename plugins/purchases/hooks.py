@@ -5,7 +5,7 @@ from pathlib import Path
 from core.access import ROLES, STAFF
 from core.hookspecs import hookimpl
 from core.plugins import Module
-from plugins.purchases import demo, queries, service
+from plugins.purchases import demo, queries, rules, service
 from plugins.purchases.models import TABLES
 from plugins.purchases.schema import (
     CUSTOMER_FIELDS,
@@ -71,6 +71,11 @@ def hub_handle_event(session, event):
 @hookimpl
 def hub_module_enabled(session, tenant_id):
     return service.ensure_settings(session, tenant_id)
+
+
+@hookimpl
+def hub_job_handlers():
+    return {rules.JOB: rules.run_daily}
 
 
 @hookimpl

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, literal_column, select
 
 from core import multiread
-from core.access import visible_customers
+from core.access import visible_customer_ids, visible_customers
 from core.filter_fields import DATETIME, NUMBER, TEXT, Summary
 from core.models import Customer, CustomerAddress, utcnow
 from plugins.purchases.models import (
@@ -217,9 +217,16 @@ def _epoch(dialect: str, column):
 
 
 def _visible(principal, query):
-    return query.join(Customer.__table__, Customer.id == S.c.customer_id).where(
-        visible_customers(principal), Customer.archived_at.is_(None)
+    """Rows of customers the principal sees (not archived). A restricted worker's ids come
+    from their links (an index-only union, `visible_customer_ids`): the row-by-row rule
+    over a whole tenant's figures took seconds at 200,000 customers."""
+    query = query.join(Customer.__table__, Customer.id == S.c.customer_id).where(
+        Customer.tenant_id == principal.tenant_id, Customer.archived_at.is_(None)
     )
+    ids = visible_customer_ids(principal)
+    if ids is None:
+        return query.where(visible_customers(principal))
+    return query.where(S.c.customer_id.in_(ids))
 
 
 async def report(conn, principal, top: int, retention_days: int, churn_factor: int) -> dict:

@@ -2,13 +2,13 @@
 tenant's) from the rules in SQL, a hand-set category first, so a rule edit applies to a
 million customers as cheaply as a new payment applies to one."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import and_, case, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import events
-from core.models import now_param
+from core import events, jobs
+from core.models import now_param, utcnow
 from plugins.purchases.models import PurchaseCategory, PurchaseStats
 
 
@@ -98,3 +98,26 @@ async def evaluate(
                 actor,
             ),
         )
+
+
+JOB = "purchases.rules"
+
+
+async def schedule(session: AsyncSession, tenant_id: int) -> None:
+    """Tomorrow's pass over the tenant (once a day whatever the events: an idempotency key
+    per day): time makes rules true or false with no new figures ("first purchase within
+    30 days"), so the stored categories the list filters on are re-evaluated daily."""
+    tomorrow = (utcnow() + timedelta(days=1)).date()
+    when = datetime.combine(tomorrow, time(0, 5), tzinfo=UTC)
+    await jobs.enqueue(
+        session, tenant_id, JOB, {}, idempotency_key=f"rules:{tomorrow}", run_after=when
+    )
+
+
+async def run_daily(ctx) -> dict:
+    """The daily job: every customer's category from the rules again (no events: a
+    tenant-wide pass), then the next day's job."""
+    async with ctx.chunk() as session:
+        await evaluate(session, ctx.tenant_id, None)
+        await schedule(session, ctx.tenant_id)
+    return {}

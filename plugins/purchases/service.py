@@ -379,6 +379,8 @@ async def refresh(
         .on_conflict_do_update(index_elements=["customer_id"], set_=values)
     )
     await rules.evaluate(session, tenant_id, [customer_id], announce=announce)
+    if announce:
+        await rules.schedule(session, tenant_id)
 
 
 async def merge(session: AsyncSession, tenant_id: int, source_id: int, target_id: int) -> None:

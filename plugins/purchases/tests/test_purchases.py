@@ -182,6 +182,9 @@ def test_categories_by_rule_and_by_hand(owner, client):
     pay(owner, bob, 100, "b-1")
     assert figures(owner, ada)["categoryName"] == "VIP"
     assert figures(owner, bob)["categoryName"] == "New"
+    # time alone ends "New": one pass over the tenant a day, queued once whatever the events
+    queued = owner.query("{ jobs(first: 10) { nodes { kind status } } }")["jobs"]["nodes"]
+    assert queued == [{"kind": "purchases.rules", "status": "QUEUED"}]
     business = category(owner, "Business")
     set_by_hand = owner.ok(
         "setCustomerCategory",
