@@ -26,6 +26,7 @@ COUNTED = frozenset(
         "order.status_changed",
         "deal.won",
         "deal.lost",
+        "customer.merge_undone",
     }
 )
 

@@ -204,6 +204,10 @@ async def handle_event(session: AsyncSession, event) -> None:
     if event.customer_id is None:
         return
     data = event.data if isinstance(event.data, dict) else {}
+    if event.name == "customer.merge_undone":  # facts went back: both figures again
+        if await _lock(session, event.tenant_id, event.customer_id):
+            await refresh(session, event.tenant_id, event.customer_id)
+        return
     facts = facts_of(event)
     lost = event.name == "deal.lost" and data.get("dealId", data.get("id")) is not None
     if not facts and not lost:

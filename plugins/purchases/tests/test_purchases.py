@@ -326,10 +326,14 @@ def test_merging_adds_the_figures_up_and_export_shows_them(owner):
     source, target = customer(owner, "Ada L."), customer(owner, "Ada Lovelace")
     pay(owner, source, 70_000, "s")
     pay(owner, target, 40_000, "t")
-    owner.ok("mergeCustomers", {"sourceId": source, "targetId": target}, "customer { id }")
+    merge = owner.ok("mergeCustomers", {"sourceId": source, "targetId": target}, "merge { id }")
     merged = figures(owner, target)
     assert merged["totalSpentAmount"] == 110_000 and merged["purchaseCount"] == 2
     assert merged["categoryName"] == "VIP"
+    owner.ok("undoMerge", {"mergeId": merge["merge"]["id"]})
+    assert figures(owner, target)["totalSpentAmount"] == 40_000
+    assert figures(owner, source)["totalSpentAmount"] == 70_000
+    owner.ok("mergeCustomers", {"sourceId": source, "targetId": target}, "customer { id }")
     data = owner.query("query($id: ID!) { customerExport(id: $id) }", id=target)["customerExport"]
     exported = data["modules"]["purchases"]
     assert exported["figures"]["total_spent"] == 110_000
