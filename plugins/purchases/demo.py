@@ -95,10 +95,11 @@ async def seed(session: AsyncSession, tenant_id: int, customer_ids: list[int], s
     rng = random.Random(seed * 1009 + 70)
     now = utcnow()
     today = datetime(now.year, now.month, now.day, 9, tzinfo=UTC)
-    await service.ensure_settings(session, tenant_id)
+    found = {}
     for customer_id in customer_ids:
         if rng.random() < 0.35:
             continue
         facts = facts_for(rng, customer_id, today)
         if facts:
-            await service.record_facts(session, tenant_id, customer_id, facts)
+            found[customer_id] = facts
+    await service.record_all(session, tenant_id, found)

@@ -31,7 +31,6 @@ async def evaluate(
     tenant_id: int,
     customer_ids: list[int] | None,
     actor: int | None = None,
-    announce: bool = True,
 ) -> None:
     """Set the category of these customers (None: all of the tenant's) from the rules, a
     hand-set one first, in one UPDATE. For named customers, `purchases.category_changed`
@@ -71,7 +70,7 @@ async def evaluate(
         .values(category_key=keys)
         .execution_options(synchronize_session=False)
     )
-    if customer_ids is None or not announce:
+    if customer_ids is None:
         return
     after = (
         await session.execute(
