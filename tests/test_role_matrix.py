@@ -443,6 +443,17 @@ GUARDED: dict[str, Guarded] = {
         owner_reads("{ products { totalCount } }", "products"),
         "orders",
     ),
+    # purchases
+    "purchases.view": Guarded(
+        ALL, lambda a, ids: read(a, "{ purchaseCategories { name } }"), module="purchases"
+    ),
+    "purchases.manage": Guarded(
+        STAFF,
+        lambda a, ids: mutation(a, "savePurchaseCategory", {"name": "Gold"}),
+        nothing,
+        owner_reads("{ purchaseCategories { name } }", "purchaseCategories"),
+        "purchases",
+    ),
     # appointments
     "appointments.view": Guarded(
         ALL,
