@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 
 from core import custom_fields
 from core import customer_counts as counts
@@ -284,16 +284,26 @@ async def customer_walk(
         query = query.add_columns(*extra_columns)
     sort = where.sort if where is not None else None
     if sort is not None and sort.name is not None:
-        query = query.add_columns(sort.expression.label("sort_value"))
+        expression, valued_id = sort.expression, None
+        if sort.backing is not None:
+            # A value kept in a per-customer table: join it, so the rows with a value are
+            # a walk of its `(tenant_id, column, customer_id)` index (the ids are equal in
+            # the join), not the value computed for every customer and sorted.
+            expression, tenant_id = sort.backing
+            table = expression.table
+            on = and_(table.c.customer_id == C.id, table.c.tenant_id == tenant_id)
+            query, valued_id = query.outerjoin(table, on), table.c.customer_id
+        query = query.add_columns(expression.label("sort_value"))
         return plan_walk(
             query,
             page,
-            sort.expression,
+            expression,
             C.id,
             descending,
             sort.nullable,
             name=sort.name,
             value_key="sort_value",
+            valued_id_column=valued_id,
         )
     column, nullable = (sort.expression, sort.nullable) if sort else ORDER_COLUMNS[order_by]
     return plan_walk(query, page, column, C.id, descending, nullable)

@@ -61,6 +61,27 @@ class Summary:
     expression: Callable[[int], object]
     description: str
     permission: str | None = None
+    # A column of a table with at most one row per customer (`tenant_id`, `customer_id`):
+    # filters then test `customers.id IN (SELECT customer_id FROM t WHERE tenant_id = …
+    # AND <condition on the column>)`, an index range on `(tenant_id, column, customer_id)`
+    # instead of a probe per customer walked. Build it with `Summary.of_column`.
+    column: object = None
+
+    @classmethod
+    def of_column(cls, type: str, column, description: str, permission: str | None = None):
+        """A summary kept in a per-customer table's column (a customer without a row has
+        no value): sorts read it per customer, filters read its index."""
+        table = column.table
+
+        def expression(tenant_id: int):
+            return (
+                select(column)
+                .where(table.c.customer_id == C.id, table.c.tenant_id == tenant_id)
+                .correlate(C)
+                .scalar_subquery()
+            )
+
+        return cls(type, expression, description, permission, column)
 
 
 @dataclass(frozen=True)
@@ -86,6 +107,7 @@ class Field:
     lowered_in_python: bool = False  # text stored lower-cased by the application
     custom: dict | None = None  # the custom field's definition
     permission: str | None = None
+    backing: tuple | None = None  # (column, tenant id) of a `Summary.of_column`
     extra: dict = field(default_factory=dict)
 
     @property
@@ -223,4 +245,5 @@ def summary_field(name: str, summary: Summary, tenant_id: int) -> Field:
         summary.expression(tenant_id),
         sortable=True,
         permission=summary.permission,
+        backing=None if summary.column is None else (summary.column, tenant_id),
     )

@@ -18,7 +18,7 @@ FORBIDDEN. Never an empty result for a mistake."""
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as _field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -36,7 +36,7 @@ from sqlalchemy import (
     true,
     type_coerce,
 )
-from sqlalchemy.types import String
+from sqlalchemy.types import Integer, String
 
 from core import custom_fields, segment_filter
 from core import filter_fields as ff
@@ -367,6 +367,8 @@ def _compile_leaf(reg, principal, leaf: Leaf, negated: bool) -> ColumnElement[bo
     if f.type == ff.LINKS:
         condition = _link(f, op, operands)
         return not_(condition) if negated else condition
+    if f.backing is not None:
+        return _backed(reg, f, op, operands, negated)
     if f.type == ff.OPTIONS:
         condition = _options(reg, f, op, operands)
     else:
@@ -375,6 +377,28 @@ def _compile_leaf(reg, principal, leaf: Leaf, negated: bool) -> ColumnElement[bo
         return f.expression.is_not(None) if negated else condition
     # A comparison on an empty value is false, and its negation true.
     return or_(f.expression.is_(None), not_(condition)) if negated else condition
+
+
+def _backed(reg, f: ff.Field, op: str, operands: tuple, negated: bool) -> ColumnElement[bool]:
+    """A summary kept in a per-customer table: the customers whose row matches, from the
+    table's index (`IN`), or for a negation those without such a row (`NOT EXISTS`, a
+    probe per customer, as any negation is). A customer without a row has no value, so
+    the two-valued logic of the other fields holds: a comparison is false, its negation
+    true, and it is empty."""
+    column, tenant_id = f.backing
+    table = column.table
+    if isinstance(column.type, Integer):
+        # a float bound against an integer column casts the column (no index range, and
+        # no estimate: the planner then walks the list probing every customer)
+        operands = tuple(int(v) if isinstance(v, float) and v.is_integer() else v for v in operands)
+    if op == "IS_EMPTY":
+        condition, negated = column.is_not(None), not negated
+    else:
+        condition = _scalar(reg, replace(f, expression=column, backing=None), op, operands)
+    rows = select(table.c.customer_id).where(table.c.tenant_id == tenant_id, condition)
+    if not negated:
+        return C.id.in_(rows)
+    return not_(rows.where(table.c.customer_id == C.id).correlate(C).exists())
 
 
 def _link(f: ff.Field, op: str, operands: tuple) -> ColumnElement[bool]:
@@ -485,6 +509,7 @@ class Sort:
     name: str | None
     expression: Any
     nullable: bool
+    backing: tuple | None = None  # (column, tenant id) of a `Summary.of_column`
 
 
 def sort_by(reg: Registry, principal: Principal, key: str, at: Path) -> Sort:
@@ -494,7 +519,7 @@ def sort_by(reg: Registry, principal: Principal, key: str, at: Path) -> Sort:
     f = field_of(reg, principal, key, at)
     if not f.sortable:
         raise _problem(at, f"The list cannot be sorted on {key}.", "INVALID_VALUE")
-    return Sort(key, f.expression, key not in NEVER_EMPTY)
+    return Sort(key, f.expression, key not in NEVER_EMPTY, f.backing)
 
 
 @dataclass(frozen=True)

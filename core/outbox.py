@@ -14,7 +14,7 @@ outbox's own bookkeeping (marking, sweeping) works across tenants."""
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
@@ -45,6 +45,13 @@ def message_of(row) -> dict:
         "data": get("data"),
         "occurredAt": get("occurred_at").isoformat(),
     }
+
+
+def _when(text: str | None) -> datetime:
+    if not text:
+        return utcnow()
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class Outbox:
@@ -188,6 +195,8 @@ class Outbox:
             message["customerId"],
             message["data"],
             message["actorId"],
+            # when it happened, not when it is handled (a replay may come much later)
+            occurred_at=_when(message.get("occurredAt")),
             id=message["id"],
         )
         for impl in hooks:

@@ -139,10 +139,14 @@ def plan_walk(
     nullable: bool = False,
     name: str | None = None,
     value_key: str | None = None,
+    valued_id_column=None,
 ) -> Walk:
     """The selects of one page of `query` ordered by `column`, then `id_column`: one, or
     two for a nullable column (the rows with a value, then the nulls), each limited to a
-    page and one more row; raises `InvalidInput` for a bad cursor or page size."""
+    page and one more row; raises `InvalidInput` for a bad cursor or page size.
+    `valued_id_column`: a column equal to `id_column` in the rows with a value (a joined
+    table's `customer_id`) that the part with values orders and pages by, so its walk is
+    that table's `(…, column, customer_id)` index."""
     page = page.validated()
     order_key = f"{name or column.key}:{'desc' if descending else 'asc'}"
     after = before = None
@@ -158,9 +162,13 @@ def plan_walk(
         parts_order.reverse()
     parts = []
     for part in parts_order:
-        conditions = _part(column, id_column, part, after, before, descending)
+        ids, part_order = id_column, order
+        if part == VALUED and valued_id_column is not None:
+            ids = valued_id_column
+            part_order = [k.desc() if walk_descending else k.asc() for k in (column, ids)]
+        conditions = _part(column, ids, part, after, before, descending)
         if conditions is not EMPTY:
-            parts.append(query.where(*conditions).order_by(*order).limit(page.size + 1))
+            parts.append(query.where(*conditions).order_by(*part_order).limit(page.size + 1))
     return Walk(parts, page, order_key, value_key or column.key, id_column.key)
 
 

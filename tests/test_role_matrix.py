@@ -556,6 +556,17 @@ GUARDED: dict[str, Guarded] = {
         ),
         "payouts",
     ),
+    # purchases
+    "purchases.view": Guarded(
+        ALL, lambda a, ids: read(a, "{ purchaseCategories { name } }"), module="purchases"
+    ),
+    "purchases.manage": Guarded(
+        STAFF,
+        lambda a, ids: mutation(a, "savePurchaseCategory", {"name": "Gold"}),
+        nothing,
+        owner_reads("{ purchaseCategories { name } }", "purchaseCategories"),
+        "purchases",
+    ),
     # appointments
     "appointments.view": Guarded(
         ALL,
