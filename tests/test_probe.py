@@ -45,6 +45,7 @@ ID_STEMS = {
     "stage": "DealStage",
     "owner": "Worker",
     "reward": "LoyaltyReward",
+    "category": "PurchaseCategory",
 }
 # Inputs (or query fields) whose bare `id`/`ids` names no type in its name.
 ID_OF = {
