@@ -23,7 +23,7 @@ from plugins.subscriptions.tests.support import (
     travel,
 )
 from tests.fixtures import run
-from tests.support import Api, as_worker
+from tests.support import Api, as_worker, count_statements
 from tests.support import create_customer as customer
 from tests.support import create_worker as worker
 
@@ -377,3 +377,110 @@ def test_enabling_arms_the_hourly_tick_which_bills_and_arms_the_next(owner, clie
     assert [t["status"] for t in found] == ["SUCCEEDED", "QUEUED"]
     following = (hour + timedelta(hours=1)).strftime("%Y-%m-%dT%H")
     assert found[1]["idempotency_key"] == f"subscriptions.billing:{owner.tenant_id}:{following}"
+
+
+# --- visibility, tenancy, merge, export --------------------------------------------------------
+
+
+def test_hidden_customers_and_other_tenants_see_nothing(owner, other_api):
+    sam = worker(owner, "Sam Agent")
+    monthly = plan(owner)
+    mine = subscribe(owner, customer(owner, "Sam's", workerIds=[sam]), monthly)
+    hidden = subscribe(owner, customer(owner, "Not Sam's"), monthly)
+    run_billing(owner)
+    hidden_period = periods(owner, hidden["id"])
+    owner_node = owner.query(
+        "query($id: ID!) { node(id: $id) { ... on CustomerSubscription { periods { "
+        "nodes { id } } } } }",
+        id=hidden["id"],
+    )["node"]
+    period_id = owner_node["periods"]["nodes"][0]["id"]
+    assert hidden_period["periods"]["totalCount"] == 1
+    agent = as_worker(owner, sam)
+    assert agent.query(NODE, id=mine["id"]) == {"node": {"id": mine["id"]}}
+    assert agent.query(NODE, id=hidden["id"]) == {"node": None}
+    assert agent.query(NODE, id=period_id) == {"node": None}
+    refused = agent.errors(
+        "mutation($id: ID!) { pauseCustomerSubscription(input: {id: $id}) "
+        "{ userErrors { code } } }",
+        id=hidden["id"],
+    )
+    assert refused[0]["extensions"]["code"] == "FORBIDDEN"  # agents do not manage at all
+    other_api.enable("subscriptions")
+    for sub_id in (mine["id"], hidden["id"], period_id):
+        assert other_api.query(NODE, id=sub_id) == {"node": None}
+    for name, extra in (
+        ("pauseCustomerSubscription", {}),
+        ("resumeCustomerSubscription", {}),
+        ("cancelCustomerSubscription", {"atPeriodEnd": True}),
+    ):
+        assert errors_of(move(other_api, name, hidden["id"], **extra)) == [
+            (["input", "id"], "NOT_FOUND")
+        ]
+    assert periods(owner, hidden["id"])["status"] == "ACTIVE"
+
+
+def test_merging_moves_subscriptions_and_export_shows_them(owner):
+    source, target = customer(owner, "Ada L."), customer(owner, "Ada Lovelace")
+    monthly = plan(owner, "Care")
+    sub = subscribe(owner, source, monthly, startDate=(today() - timedelta(days=35)).isoformat())
+    subscribe(owner, target, monthly)
+    run_billing(owner)
+    owner.ok("mergeCustomers", {"sourceId": source, "targetId": target}, "customer { id }")
+    listed = owner.query(
+        "query($id: ID!) { customer(id: $id) { subscriptions { totalCount nodes { id } } } }",
+        id=target,
+    )["customer"]["subscriptions"]
+    assert listed["totalCount"] == 2 and sub["id"] in [n["id"] for n in listed["nodes"]]
+    assert periods(owner, sub["id"])["periods"]["totalCount"] == 2
+    data = owner.query("query($id: ID!) { customerExport(id: $id) }", id=target)["customerExport"]
+    exported = data["modules"]["subscriptions"]
+    assert [s["plan_name"] for s in exported] == ["Care", "Care"]
+    assert sorted(len(s["periods"]) for s in exported) == [1, 2]
+    assert all("fingerprint" not in s for s in exported)
+
+
+# --- cost ----------------------------------------------------------------------------------------
+
+PAGE = """
+query($first: Int) {
+  customers(first: $first) {
+    nodes {
+      name
+      profileTabs { key badgeCount }
+      subscriptions(first: 3) {
+        totalCount
+        nodes {
+          status nextBillingDate amount { amount currency }
+          plan { name price { amount } }
+          periods(first: 2) { totalCount nodes { periodStart } }
+        }
+      }
+    }
+  }
+}"""
+
+
+def test_a_page_of_customers_costs_the_same_whatever_its_length(owner, engine):
+    plans = [
+        plan(owner, "Monthly"),
+        plan(owner, "Weekly", 500, "WEEK"),
+        plan(owner, "Trial", trialDays=5),
+    ]
+    for i in range(12):
+        customer_id = customer(owner, f"C{i:02}")
+        for j in range(i % 3):
+            subscribe(owner, customer_id, plans[(i + j) % 3])
+    run_billing(owner)
+    owner.query(PAGE, first=1)
+    with count_statements(engine) as few:
+        small = owner.query(PAGE, first=3)["customers"]["nodes"]
+    with count_statements(engine) as many:
+        large = owner.query(PAGE, first=12)["customers"]["nodes"]
+    print(f"statements: first 3 -> {few.count}, first 12 -> {many.count}")
+    assert len(small) == 3 and len(large) == 12
+    assert few.count == many.count, (few.statements, many.statements)
+    for node in large:
+        subs = node["subscriptions"]
+        badge = dict((t["key"], t["badgeCount"]) for t in node["profileTabs"])["subscriptions"]
+        assert badge == subs["totalCount"] == len(subs["nodes"])
