@@ -563,6 +563,22 @@ def _steps(tag: str, tenant: int) -> list[tuple[str, str, Callable[[dict], dict]
             "refund",
         ),
         (
+            "SubscriptionPlan",
+            "createSubscriptionPlan",
+            lambda ids: {"name": f"{tag} plan", "price": _money(1_900), "interval": "MONTH"},
+            "plan",
+        ),
+        (
+            "CustomerSubscription",
+            "subscribeCustomer",
+            lambda ids: {
+                "customerId": ids["Customer"],
+                "subscriptionPlanId": ids["SubscriptionPlan"],
+                "idempotencyKey": f"{low}-{tenant}",
+            },
+            "subscription",
+        ),
+        (
             "Ticket",
             "openTicket",
             lambda ids: {"customerId": ids["Customer"], "subject": f"{tag} ticket"},
@@ -639,6 +655,7 @@ CUSTOMER_OWNED = {
     "PaymentMethod",
     "Payment",
     "PaymentRefund",
+    "CustomerSubscription",
     "Ticket",
     "TicketComment",
     "Activity",
