@@ -11,7 +11,7 @@ a subscription set to cancel at its period's end takes that cancellation back.""
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +35,7 @@ from plugins.subscriptions.models import (
 )
 from plugins.subscriptions.periods import shift
 from schema.ids import to_global_id
+from schema.money import MoneyInput, check_money
 
 CONFIGURE = "subscriptions.configure"
 MANAGE = "subscriptions.manage"
@@ -50,8 +51,6 @@ MAX_COUNT = {"WEEK": 260, "MONTH": 60, "YEAR": 5}
 
 async def tenant_today(session, tenant_id: int) -> date:
     """The tenant's calendar day: periods begin and end on its days."""
-    from datetime import datetime
-
     zone = zone_of(await session.scalar(select(Tenant.time_zone).where(Tenant.id == tenant_id)))
     return datetime.now(zone).date()
 
@@ -81,17 +80,9 @@ async def create_plan(session: AsyncSession, principal: Principal, data: PlanIn)
     access.require(principal, CONFIGURE)
     problems: list[Problem] = []
     name = records.clean_text(data.name, ("input", "name"), MAX_NAME, problems, required=True)
-    currency = (data.currency or "").strip().upper()
-    if len(currency) != 3 or not currency.isalpha():
-        problems.append(
-            Problem(("input", "price", "currency"), "Use an ISO-4217 code like EUR.", "INVALID")
-        )
-    if not 1 <= data.amount <= 10**12:
-        problems.append(
-            Problem(
-                ("input", "price", "amount"), "Give a positive amount in minor units.", "INVALID"
-            )
-        )
+    amount, currency = check_money(
+        MoneyInput(amount=data.amount, currency=data.currency or ""), ("input", "price"), problems
+    )
     if data.interval not in INTERVALS:
         problems.append(Problem(("input", "interval"), "WEEK, MONTH or YEAR.", "INVALID"))
     elif not 1 <= data.interval_count <= MAX_COUNT[data.interval]:
@@ -106,7 +97,7 @@ async def create_plan(session: AsyncSession, principal: Principal, data: PlanIn)
     records.fail_if(problems)
     now = utcnow()
     plan = SubscriptionPlan(
-        tenant_id=principal.tenant_id, name=name, amount=data.amount, currency=currency,
+        tenant_id=principal.tenant_id, name=name, amount=amount, currency=currency,
         interval=data.interval, interval_count=data.interval_count, trial_days=data.trial_days,
         active=data.active, created_at=now, updated_at=now,
     )  # fmt: skip
@@ -205,20 +196,6 @@ async def subscribe(session: AsyncSession, principal: Principal, data: Subscribe
         problems.append(
             Problem(("input", "startDate"), "At most a year before or after today.", "INVALID")
         )
-    fingerprint = _fingerprint(data)
-    first = await session.scalar(
-        select(Subscription).where(
-            Subscription.tenant_id == principal.tenant_id, Subscription.idempotency_key == key
-        )
-    )
-    if first is not None:
-        if first.fingerprint != fingerprint:
-            raise InvalidInput.one(
-                ("input", "idempotencyKey"),
-                "This idempotency key was used for another subscription; use a new key.",
-                "IDEMPOTENCY_KEY_REUSED",
-            )
-        return first, True
     if not plan.active:
         problems.append(
             Problem(
@@ -227,30 +204,58 @@ async def subscribe(session: AsyncSession, principal: Principal, data: Subscribe
                 "PLAN_INACTIVE",
             )
         )
+    fingerprint = _fingerprint(data)
+    first = await _replay(session, principal.tenant_id, key, fingerprint)
+    if first is not None:
+        return first, True
     records.fail_if(problems)
     trial = plan.trial_days if data.trial_days is None else data.trial_days
     trial_end = start + timedelta(days=trial) if trial else None
     anchor = trial_end or start
     first_end = shift(anchor, plan.interval, plan.interval_count, 1)
     now = utcnow()
-    sub = Subscription(
-        tenant_id=principal.tenant_id, customer_id=customer.id, plan_id=plan.id,
-        quantity=data.quantity, unit_amount=plan.amount, currency=plan.currency,
-        status=TRIALING if trial_end else ACTIVE, start_date=start, trial_end=trial_end,
-        anchor_date=anchor, periods_billed=0,
-        current_period_start=start if trial_end else anchor,
-        current_period_end=trial_end or first_end, next_billing_date=anchor,
-        cancel_at_period_end=False, idempotency_key=key, fingerprint=fingerprint,
-        created_by_id=principal.worker_id, created_at=now, updated_at=now,
+    # The key is claimed by the insert itself: a twin in flight (even for another customer)
+    # makes it wait for the twin's commit, then do nothing, and the twin's row is replayed.
+    new_id = await session.scalar(
+        records.upsert(session, Subscription.__table__)
+        .values(
+            tenant_id=principal.tenant_id, customer_id=customer.id, plan_id=plan.id,
+            quantity=data.quantity, unit_amount=plan.amount, currency=plan.currency,
+            status=TRIALING if trial_end else ACTIVE, start_date=start, trial_end=trial_end,
+            anchor_date=anchor, periods_billed=0,
+            current_period_start=start if trial_end else anchor,
+            current_period_end=trial_end or first_end, next_billing_date=anchor,
+            cancel_at_period_end=False, idempotency_key=key, fingerprint=fingerprint,
+            created_by_id=principal.worker_id, created_at=now, updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["tenant_id", "idempotency_key"])
+        .returning(Subscription.id)
     )  # fmt: skip
-    session.add(sub)
-    await session.flush()  # a twin with the same key fails here on the unique index: TAKEN
+    if new_id is None:
+        return await _replay(session, principal.tenant_id, key, fingerprint), True
+    sub = await session.get(Subscription, new_id)
     await _emit(
         session, principal, sub, "subscription.created",
         planId=to_global_id("SubscriptionPlan", plan.id), startDate=start.isoformat(),
     )  # fmt: skip
     await schedules.start(session, BILLING, principal.tenant_id)
     return sub, False
+
+
+async def _replay(session, tenant_id: int, key: str, fingerprint: str):
+    """The subscription made earlier with this key, if any; another input's is refused."""
+    first = await session.scalar(
+        select(Subscription)
+        .where(Subscription.tenant_id == tenant_id, Subscription.idempotency_key == key)
+        .execution_options(populate_existing=True)
+    )
+    if first is not None and first.fingerprint != fingerprint:
+        raise InvalidInput.one(
+            ("input", "idempotencyKey"),
+            "This idempotency key was used for another subscription; use a new key.",
+            "IDEMPOTENCY_KEY_REUSED",
+        )
+    return first
 
 
 async def _subscription(session, principal, subscription_id: int) -> Subscription:

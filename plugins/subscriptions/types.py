@@ -104,8 +104,8 @@ class CustomerSubscription(Node):
     current_period_start: date = strawberry.field(description="The trial's or paid period's.")
     current_period_end: date = strawberry.field(description="The day after its last day.")
     next_billing_date: date | None = strawberry.field(
-        description="When the next period is billed; null once cancelled, ended, or set to "
-        "cancel at its period's end."
+        description="When the next period is billed (a trial: when it ends); null while "
+        "paused, once cancelled or ended, or when set to cancel at its period's end."
     )
     cancel_at_period_end: bool
     created_at: datetime
@@ -118,7 +118,7 @@ class CustomerSubscription(Node):
     @classmethod
     def from_row(cls, row) -> "CustomerSubscription":
         billing = row["next_billing_date"]
-        if row["cancel_at_period_end"] or row["status"] not in ("TRIALING", "ACTIVE", "PAUSED"):
+        if row["cancel_at_period_end"] or row["status"] not in ("TRIALING", "ACTIVE"):
             billing = None
         return kit.from_row(
             cls,

@@ -5,6 +5,7 @@ other process after its lease ran out and resumes from its checkpoint; every per
 row and one `subscription.period_billed` event, and the runs' own counts add up to the
 periods billed (none billed twice, none lost)."""
 
+import threading
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -21,7 +22,7 @@ JOB = "query($id: ID!) { job(id: $id) { status attempts progress { done } result
 RUN = """mutation($key: String!) { runSubscriptionBilling(input: {idempotencyKey: $key}) {
   job { id } userErrors { code } } }"""
 BILLED = """query($id: ID!) { customer(id: $id) {
-  subscriptions { nodes { periods(first: 100) { totalCount nodes { source } } } }
+  subscriptions(status: [ACTIVE]) { nodes { periods(first: 100) { totalCount nodes { source } } } }
   timeline(first: 100, filter: {actions: ["subscription.period_billed"]}) {
     nodes { data } } } }"""
 
@@ -101,6 +102,28 @@ def test_runs_side_by_side_and_a_killed_one_bill_every_period_once(servers, data
              "idempotencyKey": f"s{i}"},
             "subscription { id }",
         )  # fmt: skip
+    twins: list = [None] * 8
+    subscribe = """mutation($input: SubscribeCustomerInput!) { subscribeCustomer(input: $input) {
+      subscription { id customer { id } } userErrors { code } } }"""
+
+    def twin(i: int) -> None:  # one key at once from 8 requests, two customers: no 500
+        data = {"customerId": customers[i % 2], "subscriptionPlanId": plan, "idempotencyKey": "t"}
+        twins[i] = graphql(b, token, subscribe, timeout=20, input=data)["subscribeCustomer"]
+
+    threads = [threading.Thread(target=twin, args=(i,)) for i in range(len(twins))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    made = {t["subscription"]["id"] for t in twins if t["subscription"]}
+    winner = next(t["subscription"]["customer"]["id"] for t in twins if t["subscription"])
+    assert len(made) == 1, twins  # one row, replayed to the same request, refused to the other
+    for i, answer in enumerate(twins):
+        if customers[i % 2] == winner:
+            assert answer["userErrors"] == [] and answer["subscription"]["id"] in made
+        else:
+            assert answer["userErrors"] == [{"code": "IDEMPOTENCY_KEY_REUSED"}], answer
+    ok(b, token, "cancelCustomerSubscription", {"id": made.pop()}, "subscription { id }")
     mine = start_run(b, token, "b1")
     wait(b, token, mine, lambda j: j["status"] == "RUNNING")
     first = start_run(a, token, "a1")  # runs beside b's, on the same subscriptions
