@@ -99,7 +99,7 @@ async def _bill(session, sub, plan) -> bool:
         periodId=to_global_id("SubscriptionPeriod", written), periodStart=start.isoformat(),
         periodEnd=end.isoformat(), quantity=sub.quantity, unitAmount=sub.unit_amount,
         amount=sub.unit_amount * sub.quantity, currency=sub.currency,
-        invoice_request=request,
+        title=request["lines"][0]["description"], invoice_request=request,
     )  # fmt: skip
     return True
 

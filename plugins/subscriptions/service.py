@@ -237,6 +237,7 @@ async def subscribe(session: AsyncSession, principal: Principal, data: Subscribe
     await _emit(
         session, principal, sub, "subscription.created",
         planId=to_global_id("SubscriptionPlan", plan.id), startDate=start.isoformat(),
+        title=plan.name,
     )  # fmt: skip
     await schedules.start(session, BILLING, principal.tenant_id)
     return sub, False

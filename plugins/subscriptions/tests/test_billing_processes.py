@@ -17,7 +17,7 @@ from tests.servers import AppServer, graphql, owner_token
 from tests.support import SECRET
 
 SERVE = Path(__file__).with_name("serve.py")
-CUSTOMERS, WEEKS = 8, 4  # each subscription owes WEEKS + 1 periods
+CUSTOMERS, WEEKS = 6, 3  # each subscription owes WEEKS + 1 periods
 JOB = "query($id: ID!) { job(id: $id) { status attempts progress { done } result } }"
 RUN = """mutation($key: String!) { runSubscriptionBilling(input: {idempotencyKey: $key}) {
   job { id } userErrors { code } } }"""
@@ -38,7 +38,7 @@ def servers(tmp_path: Path, database_url) -> Iterator[list[AppServer]]:
         "JOB_RETRY_SECONDS": "0.2",
         "OUTBOX_SWEEP_SECONDS": "0",
         "TEST_BILLING_BATCH": "1",
-        "TEST_BILLING_PAUSE": "0.25",
+        "TEST_BILLING_PAUSE": "0.15",
     }
     # b runs one job at a time: busy with its own run, it cannot take a's before a dies.
     made = [

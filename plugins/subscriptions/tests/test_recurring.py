@@ -438,6 +438,9 @@ def test_merging_moves_subscriptions_and_export_shows_them(owner):
     assert [s["plan_name"] for s in exported] == ["Care", "Care"]
     assert sorted(len(s["periods"]) for s in exported) == [1, 2]
     assert all("fingerprint" not in s for s in exported)
+    owner.ok("deleteCustomer", {"id": target}, "deletedId")  # erasure takes them all
+    assert owner.query(NODE, id=sub["id"]) == {"node": None}
+    assert run_billing(owner)["seen"] == 0
 
 
 # --- cost ----------------------------------------------------------------------------------------
