@@ -313,7 +313,10 @@ class RequestConnection:
                 await self.db.scope(conn, tenant_id)
 
     @asynccontextmanager
-    async def __call__(self) -> AsyncIterator[AsyncConnection]:
+    async def __call__(self, scopes_itself: bool = False) -> AsyncIterator[AsyncConnection]:
+        """`scopes_itself`: the block's first statement sets the scope (`core.rls.SCOPE`'s
+        settings) along with its own work, as the request's principal read does; the
+        block must then run exactly such a statement first."""
         if self._writing:
             raise RuntimeError("Read through the write's session inside a write.")
         async with self._lock:
@@ -323,7 +326,8 @@ class RequestConnection:
                 if conn.in_transaction():  # one that began unscoped: never use it
                     await conn.rollback()
                 self._scoped = (await conn.begin()).sync_transaction
-                await self.db.scope(conn, self.tenant_id)
+                if not scopes_itself:
+                    await self.db.scope(conn, self.tenant_id)
             try:
                 yield conn
             except BaseException:

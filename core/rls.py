@@ -12,7 +12,10 @@ The design, in one URL and one pool:
   COMMIT and ROLLBACK undo both, so a pooled connection never carries a tenant, nor the role,
   into its next transaction. Writes: `Database.transaction(tenant_id=…)`; reads: the
   request's `RequestConnection`, whose tenant comes from the token (or the API key) before its
-  first query, and which re-applies the scope to every transaction it begins.
+  first query, and which re-applies the scope to every transaction it begins. A signed-in
+  request's first transaction takes the scope from its principal read, which sets both
+  settings in the same statement (`core.access.principal_for(scope=True)`): that one
+  statement reads as the login, naming its tenant and worker itself.
 - `APP_ROLE` (`customer_hub_app`, fixed, no setting: roles are per cluster, grants per
   database, so several databases on one cluster share it safely): NOLOGIN, NOSUPERUSER,
   NOBYPASSRLS, owns nothing; SELECT/INSERT/UPDATE/DELETE on the tenant tables only (not on
@@ -44,7 +47,7 @@ function is made anew each time)."""
 
 import asyncio
 
-from sqlalchemy import text
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 APP_ROLE = "customer_hub_app"
@@ -61,6 +64,14 @@ SCOPE = text(
 )
 
 PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE")
+
+
+def scope_query(role, tenant) -> Select:
+    """`SCOPE` as a select, to ride along in another statement (`core.access.principal_for`)."""
+    return select(
+        func.set_config("role", role, True).label("role"),
+        func.set_config(TENANT_SETTING, tenant, True).label("tenant"),
+    )
 
 
 def scope_params(tenant_id: int | None) -> dict[str, str]:

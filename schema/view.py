@@ -381,8 +381,9 @@ class GraphQLEndpoint:
             return await api_keys.principal_for_key(ctx.read, token)
         tenant_id, worker_id, ctx.expires_at = read_token(self.settings.signing_key, token)
         await ctx.read.set_tenant(tenant_id)  # row-level security: before the first read
-        async with ctx.read() as conn:
-            principal = await principal_for(conn, tenant_id, worker_id, self.grants)
+        rls = self.db.rls
+        async with ctx.read(scopes_itself=rls) as conn:
+            principal = await principal_for(conn, tenant_id, worker_id, self.grants, scope=rls)
         if principal is None:
             raise Unauthenticated("The worker of this token no longer exists.")
         return principal

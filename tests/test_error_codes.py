@@ -112,3 +112,14 @@ def test_the_query_lists_core_codes_and_the_enabled_modules_only(api):
         "module": "tickets",
     }
     assert list(codes) == sorted(codes)
+
+
+def test_a_code_several_modules_list_is_served_once_while_any_of_them_is_on(api):
+    def listed(code: str) -> list[str | None]:
+        return [c["module"] for c in api.query(QUERY)["errorCodes"] if c["code"] == code]
+
+    assert listed("IDEMPOTENCY_KEY_REUSED") == []
+    api.enable("orders")
+    assert listed("IDEMPOTENCY_KEY_REUSED") == ["orders"]
+    api.enable("payments")
+    assert len(listed("IDEMPOTENCY_KEY_REUSED")) == len(listed("CURRENCY_MISMATCH")) == 1

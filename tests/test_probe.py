@@ -42,6 +42,9 @@ ID_STEMS = {
     "template": "ChecklistTemplate",
     "import": "CustomerImport",
     "mention": "Worker",
+    "stage": "DealStage",
+    "owner": "Worker",
+    "reward": "LoyaltyReward",
 }
 # Inputs (or query fields) whose bare `id`/`ids` names no type in its name.
 ID_OF = {
@@ -615,6 +618,46 @@ def _steps(tag: str, tenant: int) -> list[tuple[str, str, Callable[[dict], dict]
             "item",
         ),
         (
+            "DealStage",
+            "createDealStage",
+            lambda ids: {"name": f"{tag} stage", "probability": 30},
+            "stage",
+        ),
+        (
+            "Deal",
+            "createDeal",
+            lambda ids: {
+                "customerId": ids["Customer"],
+                "name": f"{tag} deal",
+                "value": _money(5_000),
+                "idempotencyKey": f"{low}-deal-{tenant}",
+            },
+            "deal",
+        ),
+        (
+            "LoyaltyTier",
+            "createLoyaltyTier",
+            lambda ids: {"name": f"{tag} tier", "threshold": sum(map(ord, tag))},  # one a tag
+            "tier",
+        ),
+        (
+            "LoyaltyReward",
+            "createLoyaltyReward",
+            lambda ids: {"name": f"{tag} reward", "pointsCost": 10},
+            "reward",
+        ),
+        (
+            "LoyaltyEntry",
+            "adjustLoyaltyPoints",
+            lambda ids: {
+                "customerId": ids["Customer"],
+                "points": 500,
+                "reason": f"{tag} points",
+                "idempotencyKey": f"{low}-loyalty-{tenant}",
+            },
+            "entry",
+        ),
+        (
             "TimeEntry",
             "logTime",
             lambda ids: {"customerId": ids["Customer"], "durationSeconds": 600},
@@ -642,6 +685,23 @@ def _steps(tag: str, tenant: int) -> list[tuple[str, str, Callable[[dict], dict]
             lambda ids: {"customerId": ids["Customer"], "body": f"{tag} note"},
             "note",
         ),
+        (
+            "Product",
+            "createProduct",
+            lambda ids: {"name": f"{tag} product", "sku": f"SKU-{low}", "price": _money(900)},
+            "product",
+        ),
+        (
+            "Order",
+            "createOrder",
+            lambda ids: {
+                "customerId": ids["Customer"],
+                "kind": "QUOTE",
+                "currency": "EUR",
+                "lines": [{"productId": ids["Product"]}],
+            },
+            "order",
+        ),
     ]
 
 
@@ -664,7 +724,9 @@ CUSTOMER_OWNED = {
     "TimeEntry",
     "Mission",
     "Note",
+    "Order",
     "CustomerContact",
+    "LoyaltyEntry",
 }
 
 

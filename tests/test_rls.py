@@ -9,7 +9,7 @@ from core import api_keys, customer_queries, rls
 from core.database import Database, RequestConnection
 from core.models import Customer, Tag
 from tests.fixtures import new_tenant, run
-from tests.support import Api
+from tests.support import Api, count_statements
 
 # Core tables and a module's: all of them carry tenant_id.
 TABLES = ("customers", "workers", "tenant_modules", "tickets", "tenants")
@@ -272,6 +272,17 @@ def test_requests_read_and_write_as_the_app_role_with_their_tenant(
     assert {n["name"] for n in page["nodes"]} == {"Alpha 0", "Alpha 1"}
     other = beta.query("{ customers(first: 50) { nodes { name } } }")["customers"]["nodes"]
     assert [n["name"] for n in other] == ["Beta 0"]
+
+
+def test_the_principal_read_sets_the_scope_in_the_same_statement(client, db, tenants):
+    """A signed-in request's first statement reads the principal and sets the transaction's
+    role and tenant; what follows reads as the app role (the test above)."""
+    alpha, _ = tenants
+    alpha.query("{ __typename }")
+    with count_statements(db.engine) as counter:
+        alpha.query("{ __typename }")
+    (statement,) = counter.statements
+    assert "set_config" in statement and "workers" in statement
 
 
 def test_an_api_key_is_found_across_tenants_only_with_its_secret(client, db, tenants):

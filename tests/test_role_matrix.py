@@ -147,6 +147,15 @@ def with_owners_note(owner: Api, actor: Api) -> Ids:
     return {**ids, "note": note["note"]["id"]}
 
 
+def with_points_and_reward(owner: Api, actor: Api) -> Ids:
+    """An assigned customer with 100 loyalty points and a reward of 10 points."""
+    ids = assigned(owner, actor)
+    adjust = {"customerId": ids["customer"], "points": 100, "reason": "Start"}
+    owner.ok("adjustLoyaltyPoints", {**adjust, "idempotencyKey": ids["customer"]})
+    made = owner.ok("createLoyaltyReward", {"name": "Pen", "pointsCost": 10}, "reward { id }")
+    return {**ids, "reward": made["reward"]["id"]}
+
+
 def owner_reads(query: str, *path: str, **variable_ids: str) -> Callable[[Api, Ids], Any]:
     """What the owner reads with `query`, variables taken from the row's ids, at `path`."""
 
@@ -425,6 +434,62 @@ GUARDED: dict[str, Guarded] = {
         of_customer("missions { openCount }", "missions"),
         "missions",
     ),
+    # deals
+    "deals.view": Guarded(ALL, lambda a, ids: read(a, "{ dealStages { id } }"), module="deals"),
+    "deals.manage": Guarded(
+        ALL,
+        lambda a, ids: mutation(
+            a,
+            "createDeal",
+            {
+                "customerId": ids["customer"],
+                "name": "Hi",
+                "value": eur(1_000),
+                "idempotencyKey": "role-matrix",
+            },
+        ),
+        assigned,
+        of_customer("deals { openCount }", "deals"),
+        "deals",
+    ),
+    "deals.configure": Guarded(
+        STAFF,
+        lambda a, ids: mutation(a, "createDealStage", {"name": "Hi"}),
+        written=owner_reads("{ dealStages { name } }", "dealStages"),
+        module="deals",
+    ),
+    # loyalty
+    "loyalty.view": Guarded(
+        ALL, lambda a, ids: read(a, "{ loyaltyTiers { name } }"), module="loyalty"
+    ),
+    "loyalty.redeem": Guarded(
+        ALL,
+        lambda a, ids: mutation(
+            a,
+            "redeemLoyaltyReward",
+            {"customerId": ids["customer"], "rewardId": ids["reward"], "idempotencyKey": "r"},
+        ),
+        with_points_and_reward,
+        of_customer("loyalty { balance }", "loyalty"),
+        "loyalty",
+    ),
+    "loyalty.adjust": Guarded(
+        STAFF,
+        lambda a, ids: mutation(
+            a,
+            "adjustLoyaltyPoints",
+            {"customerId": ids["customer"], "points": 5, "reason": "Hi", "idempotencyKey": "a"},
+        ),
+        assigned,
+        of_customer("loyalty { balance }", "loyalty"),
+        "loyalty",
+    ),
+    "loyalty.configure": Guarded(
+        STAFF,
+        lambda a, ids: mutation(a, "createLoyaltyReward", {"name": "Mug", "pointsCost": 50}),
+        written=owner_reads("{ loyaltyRewards { totalCount } }", "loyaltyRewards"),
+        module="loyalty",
+    ),
     # notebook
     "notebook.view": Guarded(
         ALL,
@@ -449,6 +514,35 @@ GUARDED: dict[str, Guarded] = {
             "query($id: ID!) { node(id: $id) { ... on Note { pinned } } }", "node", id="note"
         ),
         "notebook",
+    ),
+    # orders
+    "orders.view": Guarded(
+        ALL, lambda a, ids: read(a, "{ products { totalCount } }"), module="orders"
+    ),
+    "orders.manage": Guarded(
+        ALL,
+        lambda a, ids: mutation(
+            a,
+            "createOrder",
+            {
+                "customerId": ids["customer"],
+                "kind": "QUOTE",
+                "currency": "EUR",
+                "lines": [{"description": "Visit", "unitAmount": 9_000}],
+            },
+        ),
+        assigned,
+        of_customer("orders { openCount }", "orders"),
+        "orders",
+    ),
+    "orders.catalog": Guarded(
+        STAFF,
+        lambda a, ids: mutation(
+            a, "createProduct", {"name": "Visit", "sku": "V-1", "price": eur(9_000)}
+        ),
+        nothing,
+        owner_reads("{ products { totalCount } }", "products"),
+        "orders",
     ),
     # appointments
     "appointments.view": Guarded(

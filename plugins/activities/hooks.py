@@ -47,6 +47,15 @@ def hub_event_types():
 
 
 @hookimpl
+def hub_handle_event(session, event):
+    """Any module's event may carry an `activity` object: the entry it asks for (see the
+    package docstring)."""
+    if isinstance(event.data, dict) and "activity" in event.data:
+        return service.log_from_event(session, event)
+    return None
+
+
+@hookimpl
 def hub_customer_fields():
     return CUSTOMER_FIELDS
 

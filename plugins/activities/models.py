@@ -26,6 +26,9 @@ class Activity(Base):
         Index(None, "tenant_id", "customer_id", "kind", "occurred_at"),
         Index(None, "worker_id"),
         Index(None, "created_by_id"),
+        # one entry per event that asked for it (`service.log_from_event`), however often
+        # the event is delivered
+        Index(None, "tenant_id", "source_event_id", unique=True),
         NEVER_REUSE_IDS,  # events name activities by id, also once deleted
     )
 
@@ -43,3 +46,4 @@ class Activity(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    source_event_id: Mapped[int | None] = mapped_column(Integer)  # what logged it, if an event

@@ -5,18 +5,26 @@ Every role may log activities and change or delete its own (`activities.manage`)
 logged or that are attributed to it. Someone else's takes `activities.manage_others`
 (owner, admin, manager by default), so nobody quietly rewrites a colleague's record. An
 activity is part of its customer's record: writing takes a customer the worker may change;
-one they cannot see hides its activities (NOT_FOUND)."""
+one they cannot see hides its activities (NOT_FOUND).
 
-from datetime import timedelta
+Other modules log entries without importing this one: an event whose data carries an
+`activity` object becomes an entry on the event's customer (`log_from_event`, the contract
+documented in the package docstring)."""
 
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import access, records
+from core import access, events, records
 from core.auth import Principal
 from core.customers import get_customer
 from core.errors import Problem
-from core.models import utcnow
-from plugins.activities.models import Activity, search_text
+from core.models import Customer, Worker, utcnow
+from plugins.activities.models import KINDS, Activity, search_text
+
+log = logging.getLogger(__name__)
 
 MAX_TITLE = 200
 MAX_TEXT = 10_000
@@ -138,3 +146,58 @@ async def delete_activity(session: AsyncSession, principal: Principal, activity_
 async def move_activities(session: AsyncSession, tenant_id: int, source_id: int, target_id: int):
     """Merging customers: the duplicate's activities join the record kept."""
     await records.move_to_customer(session, tenant_id, source_id, target_id, Activity)
+
+
+async def log_from_event(session: AsyncSession, event: events.Event) -> None:
+    """The entry another module's event asks for (`event.data["activity"]`), once per event:
+    the row is keyed by the event's id and inserted only if absent, so a replayed delivery
+    (the outbox delivers at least once) adds nothing. An event without a customer, or whose
+    customer is gone, logs nothing; a malformed object is logged and skipped."""
+    wanted = event.data.get("activity") if isinstance(event.data, dict) else None
+    if wanted is None or event.customer_id is None or event.id is None:
+        return
+    fields = wanted if isinstance(wanted, dict) else {}
+    kind, subject, body = (fields.get(k) for k in ("kind", "subject", "body"))
+    if kind not in KINDS or not isinstance(subject, str) or not subject.strip():
+        log.warning("event %s (%s): unusable activity %r", event.id, event.name, wanted)
+        return
+    tenant_id = event.tenant_id
+    customer = await session.scalar(
+        select(Customer.id).where(Customer.tenant_id == tenant_id, Customer.id == event.customer_id)
+    )
+    if customer is None:
+        return
+    worker = None
+    if event.actor_id is not None:
+        worker = await session.scalar(
+            select(Worker.id).where(Worker.tenant_id == tenant_id, Worker.id == event.actor_id)
+        )
+    title = subject.strip()[:MAX_TITLE]
+    description = (body.strip()[:MAX_TEXT] or None) if isinstance(body, str) else None
+    occurred = event.occurred_at if isinstance(event.occurred_at, datetime) else utcnow()
+    table = Activity.__table__
+    activity_id = await session.scalar(
+        records.upsert(session, table)
+        .values(
+            tenant_id=tenant_id,
+            customer_id=customer,
+            kind=kind,
+            title=title,
+            description=description,
+            search_text=search_text(title, description),
+            occurred_at=occurred,
+            worker_id=worker,
+            created_by_id=worker,
+            source_event_id=event.id,
+            created_at=utcnow(),
+            updated_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["tenant_id", "source_event_id"])
+        .returning(table.c.id)
+    )
+    if activity_id is None:  # logged by an earlier delivery of this event
+        return
+    data = {"activityId": activity_id, "kind": kind, "title": title, "workerId": worker}
+    await events.emit(
+        session, events.Event("activity.logged", tenant_id, customer, data, event.actor_id)
+    )

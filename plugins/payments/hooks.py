@@ -8,7 +8,7 @@ from core.access import ROLES
 from core.filter_fields import DATETIME, NUMBER, Summary
 from core.hookspecs import hookimpl
 from core.plugins import Module
-from plugins.payments import demo, overview, queries, service, types
+from plugins.payments import demo, overview, queries, requests, service, types
 from plugins.payments import schema as api
 from plugins.payments.models import TABLES
 from schema.tabs import TabSpec
@@ -65,6 +65,14 @@ def hub_event_types():
         "payment.received",
         "payment.refunded",
     ]
+
+
+@hookimpl
+def hub_handle_event(session, event):
+    """Any module's event carrying an `invoice_request` (the contract in `__init__.py`)."""
+    if "invoice_request" in (event.data or {}):
+        return requests.handle(session, event)
+    return None
 
 
 @hookimpl

@@ -62,12 +62,16 @@ class Invoice(Base):
         Index(None, "tenant_id", "number", unique=True),
         Index(None, "tenant_id", "customer_id", "id"),
         Index(None, "tenant_id", "status", "due_date"),
+        # One invoice per invoice request (`plugins/payments/__init__.py`).
+        Index(None, "tenant_id", "source", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_id: Mapped[int] = _tenant()
     customer_id: Mapped[int] = _customer()
     number: Mapped[str] = mapped_column(String(32))
+    # What asked for it through an invoice request ("orders:42"); null: made by hand.
+    source: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(8))
     currency: Mapped[str] = mapped_column(String(3))
     total_amount: Mapped[int] = mapped_column(BigInteger)
