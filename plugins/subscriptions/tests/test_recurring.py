@@ -487,3 +487,23 @@ def test_a_page_of_customers_costs_the_same_whatever_its_length(owner, engine):
         subs = node["subscriptions"]
         badge = dict((t["key"], t["badgeCount"]) for t in node["profileTabs"])["subscriptions"]
         assert badge == subs["totalCount"] == len(subs["nodes"])
+
+
+INVOICES = """query($id: ID!) { customer(id: $id) { payments { invoices(first: 20) {
+  totalCount nodes { status total { amount currency } lines { description quantity } } } } } }"""
+
+
+def test_with_payments_on_each_billed_period_becomes_one_invoice(owner):
+    """The contract end to end, through the API only: payments' handler turns each
+    `subscription.period_billed` into one invoice; a second run adds none."""
+    owner.enable("payments")
+    ada = customer(owner)
+    subscribe(owner, ada, plan(owner, "Care", 1900), quantity=2,
+              startDate=(today() - timedelta(days=35)).isoformat())  # fmt: skip
+    assert run_billing(owner)["billed"] == 2
+    assert run_billing(owner)["billed"] == 0
+    invoices = owner.query(INVOICES, id=ada)["customer"]["payments"]["invoices"]
+    assert invoices["totalCount"] == 2
+    assert {i["status"] for i in invoices["nodes"]} == {"OPEN"}
+    assert {i["total"]["amount"] for i in invoices["nodes"]} == {3800}
+    assert all(i["lines"][0]["description"].startswith("Care (") for i in invoices["nodes"])
