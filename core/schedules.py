@@ -21,8 +21,9 @@ subscriptions): the tick then arms no successor, and the module calls `start` wh
 appears again. Idle tenants cost no jobs.
 
 A module wires it up in three places: `hub_job_handlers` → `{schedule.kind:
-periodic(schedule, work)}`; `hub_module_enabled` (and its demo data) → `start(session,
-schedule, tenant_id)`; and, for an extra run on demand, `run_now(...)`."""
+periodic(schedule, work)}`; `hub_module_enabled` (and its demo data) → `ensure(session,
+schedule, tenant_id)` (`start` when `wanted` says there is work), and `start` from any write
+that gives the schedule work again; for an extra run on demand, `run_now(...)`."""
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -110,6 +111,15 @@ async def start(
         session, schedule, tenant_id, tick, schedule.key(tenant_id, tick)
     )
     return job
+
+
+async def ensure(session: AsyncSession, schedule: Schedule, tenant_id: int):
+    """`start`, if the schedule has work for the tenant (`wanted`; always without one): what
+    `hub_module_enabled` calls, so a tenant that only switched the module on costs no job
+    (and runs nothing in the background) until it has something to do. The job, or None."""
+    if schedule.wanted is not None and not await schedule.wanted(session, tenant_id):
+        return None
+    return await start(session, schedule, tenant_id)
 
 
 async def run_now(

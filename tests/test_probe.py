@@ -572,16 +572,6 @@ def _steps(tag: str, tenant: int) -> list[tuple[str, str, Callable[[dict], dict]
             "plan",
         ),
         (
-            "CustomerSubscription",
-            "subscribeCustomer",
-            lambda ids: {
-                "customerId": ids["Customer"],
-                "subscriptionPlanId": ids["SubscriptionPlan"],
-                "idempotencyKey": f"{low}-{tenant}",
-            },
-            "subscription",
-        ),
-        (
             "Ticket",
             "openTicket",
             lambda ids: {"customerId": ids["Customer"], "subject": f"{tag} ticket"},
@@ -715,7 +705,6 @@ CUSTOMER_OWNED = {
     "PaymentMethod",
     "Payment",
     "PaymentRefund",
-    "CustomerSubscription",
     "Ticket",
     "TicketComment",
     "Activity",

@@ -112,4 +112,4 @@ async def seed(session: AsyncSession, tenant_id: int, customer_ids: list[int], s
         ]
         if rows:
             await session.execute(insert(SubscriptionPeriod), rows)
-    await schedules.start(session, BILLING, tenant_id)
+    await schedules.ensure(session, BILLING, tenant_id)

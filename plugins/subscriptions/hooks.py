@@ -60,7 +60,7 @@ def hub_job_handlers():
 
 @hookimpl
 def hub_module_enabled(session, tenant_id):
-    return schedules.start(session, service.BILLING, tenant_id)
+    return schedules.ensure(session, service.BILLING, tenant_id)
 
 
 @hookimpl
