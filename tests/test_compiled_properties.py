@@ -18,6 +18,7 @@ OBJECTS = {
     "parent": ["id", "name", "kind", "updatedAt", "status { name }"],
     "profileTabs": ["key", "title", "icon", "badgeCount"],
     "tickets": ["openCount", "overdueCount"],
+    "payouts": ["pendingCount"],
 }
 SCALARS = [
     "id", "kind", "name", "avatarUrl", "company", "leadSource", "city", "notes", "followUpAt",

@@ -692,6 +692,18 @@ def _steps(tag: str, tenant: int) -> list[tuple[str, str, Callable[[dict], dict]
             },
             "order",
         ),
+        (
+            "Payout",
+            "createPayout",
+            lambda ids: {
+                "customerId": ids["Customer"],
+                "amount": _money(700),
+                "kind": "REFUND",
+                "method": "CASH",
+                "idempotencyKey": f"{tag} payout",
+            },
+            "payout",
+        ),
     ]
 
 
@@ -714,6 +726,7 @@ CUSTOMER_OWNED = {
     "Mission",
     "Note",
     "Order",
+    "Payout",
     "CustomerContact",
     "LoyaltyEntry",
 }

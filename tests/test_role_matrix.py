@@ -156,6 +156,24 @@ def with_points_and_reward(owner: Api, actor: Api) -> Ids:
     return {**ids, "reward": made["reward"]["id"]}
 
 
+def with_owners_payout(owner: Api, actor: Api) -> Ids:
+    """A payout the owner asked for: the agent is not its creator, so only the permission
+    stands between them and approving it."""
+    ids = assigned(owner, actor)
+    payload = owner.ok(
+        "createPayout",
+        {
+            "customerId": ids["customer"],
+            "amount": eur(2_500),
+            "kind": "REFUND",
+            "method": "BANK_TRANSFER",
+            "idempotencyKey": "role-matrix",
+        },
+        "payout { id }",
+    )
+    return {**ids, "payout": payload["payout"]["id"]}
+
+
 def owner_reads(query: str, *path: str, **variable_ids: str) -> Callable[[Api, Ids], Any]:
     """What the owner reads with `query`, variables taken from the row's ids, at `path`."""
 
@@ -543,6 +561,36 @@ GUARDED: dict[str, Guarded] = {
         nothing,
         owner_reads("{ products { totalCount } }", "products"),
         "orders",
+    ),
+    # payouts
+    "payouts.view": Guarded(
+        ALL, lambda a, ids: read(a, "{ payouts { totalCount } }"), module="payouts"
+    ),
+    "payouts.manage": Guarded(
+        STAFF,
+        lambda a, ids: mutation(
+            a,
+            "createPayout",
+            {
+                "customerId": ids["customer"],
+                "amount": eur(1_000),
+                "kind": "REBATE",
+                "method": "CASH",
+                "idempotencyKey": "agent",
+            },
+        ),
+        assigned,
+        of_customer("payouts { pendingCount }", "payouts"),
+        "payouts",
+    ),
+    "payouts.approve": Guarded(
+        ADMINS,
+        lambda a, ids: mutation(a, "approvePayout", {"id": ids["payout"]}),
+        with_owners_payout,
+        owner_reads(
+            "query($id: ID!) { node(id: $id) { ... on Payout { status } } }", "node", id="payout"
+        ),
+        "payouts",
     ),
     # appointments
     "appointments.view": Guarded(

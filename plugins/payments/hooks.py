@@ -8,7 +8,7 @@ from core.access import ROLES
 from core.filter_fields import DATETIME, NUMBER, Summary
 from core.hookspecs import hookimpl
 from core.plugins import Module
-from plugins.payments import demo, overview, queries, requests, service, types
+from plugins.payments import balance, demo, overview, queries, requests, service, types
 from plugins.payments import schema as api
 from plugins.payments.models import TABLES
 from schema.tabs import TabSpec
@@ -69,10 +69,22 @@ def hub_event_types():
 
 @hookimpl
 def hub_handle_event(session, event):
-    """Any module's event carrying an `invoice_request` (the contract in `__init__.py`)."""
-    if "invoice_request" in (event.data or {}):
-        return requests.handle(session, event)
-    return None
+    """Any module's event carrying an `invoice_request` or a `balance_entry` (the contracts
+    in `__init__.py`)."""
+    data = event.data or {}
+    wanted = [
+        handle
+        for key, handle in (("balance_entry", balance.handle), ("invoice_request", requests.handle))
+        if key in data
+    ]
+    if not wanted:
+        return None
+
+    async def both():
+        for handle in wanted:
+            await handle(session, event)
+
+    return both()
 
 
 @hookimpl

@@ -166,6 +166,27 @@ class PaymentIdempotencyKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class BalanceEntry(Base):
+    """An amount another module put on the customer's balance through a `balance_entry` in
+    one of its events (`plugins/payments/balance.py`): one row per (tenant, source), so a
+    replayed event adds nothing. Positive raises what the customer owes."""
+
+    __tablename__ = "payment_balance_entries"
+    __table_args__ = (
+        Index(None, "tenant_id", "source", unique=True),
+        Index(None, "tenant_id", "customer_id", "currency"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = _tenant()
+    customer_id: Mapped[int] = _customer()
+    source: Mapped[str] = mapped_column(String(200))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    event_name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 TABLES = [
     PaymentCounter.__table__,
     PaymentMethod.__table__,
@@ -174,4 +195,5 @@ TABLES = [
     Payment.__table__,
     PaymentRefund.__table__,
     PaymentIdempotencyKey.__table__,
+    BalanceEntry.__table__,
 ]

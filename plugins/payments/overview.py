@@ -74,9 +74,8 @@ async def _read(conn, ctx, customer_ids: list[int], want: Overview) -> None:
     days = [utc_day + timedelta(days=n) for n in (-1, 0, 1)]
     parts = {"tenant": select(Tenant.__table__).where(Tenant.id == principal.tenant_id)}
     if want.sums:
-        parts["invoice_sums"], parts["payment_sums"] = q.summary_queries(
-            principal, customer_ids, days
-        )
+        sums = q.summary_queries(principal, customer_ids, days)
+        parts["invoice_sums"], parts["payment_sums"], parts["entry_sums"] = sums
     for page, statuses, counted in want.invoices:
         where = q.InvoiceFilter(statuses=statuses)
         parts["invoices", page, statuses] = q.invoice_pages_query(
@@ -99,7 +98,7 @@ async def _read(conn, ctx, customer_ids: list[int], want: Overview) -> None:
     today = q.today_in(tenant["time_zone"] if tenant else None)
 
     if want.sums and today in days:
-        rows = found["invoice_sums"] + found["payment_sums"]
+        rows = found["invoice_sums"] + found["payment_sums"] + found["entry_sums"]
         sums = q.summaries_of(rows, customer_ids, days.index(today))
         loader = loaders.custom("payments.summary", t.summaries)
         for customer_id in customer_ids:
@@ -142,7 +141,7 @@ async def payments(root: Customer, info: Info) -> t.CustomerPayments:
 def _unpaid_counts(principal, customer_ids):
     """(customer id, OPEN invoices): `unpaidInvoiceCount` as the resolver adds it up, the
     sums' `open_count` of each of the customer's currencies."""
-    invoices, _ = q.summary_queries(principal, customer_ids, [])
+    invoices, _, _ = q.summary_queries(principal, customer_ids, [])
     sums = invoices.subquery()
     total = func.sum(sums.c.open_count).label("unpaid")
     return select(sums.c.customer_id, total).group_by(sums.c.customer_id)

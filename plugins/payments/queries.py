@@ -13,13 +13,21 @@ from core.auth import Principal
 from core.keyset import Order
 from core.models import Customer
 from core.tenants import zone_of
-from plugins.payments.models import Invoice, InvoiceLine, Payment, PaymentMethod, PaymentRefund
+from plugins.payments.models import (
+    BalanceEntry,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    PaymentMethod,
+    PaymentRefund,
+)
 
 INVOICES = Invoice.__table__
 LINES = InvoiceLine.__table__
 PAYMENTS = Payment.__table__
 METHODS = PaymentMethod.__table__
 REFUNDS = PaymentRefund.__table__
+ENTRIES = BalanceEntry.__table__
 BILLED = ("OPEN", "PAID")
 
 
@@ -53,9 +61,10 @@ class InvoiceFilter:
 
 
 def summary_queries(principal: Principal, customer_ids, days: Sequence[date]):
-    """Sums per customer and currency of invoices, and of payments (the same columns, to add
-    up row by row in `summaries_of`); `overdue_<n>` counts the OPEN invoices due before
-    `days[n]` (a caller that does not know the tenant's day yet asks for each it may be)."""
+    """Sums per customer and currency of invoices, of payments and of balance entries (the
+    same columns, to add up row by row in `summaries_of`); `overdue_<n>` counts the OPEN
+    invoices due before `days[n]` (a caller that does not know the tenant's day yet asks for
+    each it may be)."""
     zero = literal(0)
     tenant = principal.tenant_id
     open_ = INVOICES.c.status == "OPEN"
@@ -64,6 +73,13 @@ def summary_queries(principal: Principal, customer_ids, days: Sequence[date]):
     def when(condition, value):
         return func.sum(case((condition, value), else_=0))
 
+    def zeros(*names):
+        return [zero.label(name) for name in names]
+
+    invoice_sums = ("due", "billed", "billed_count", "open_count")
+    overdue = [f"overdue_{n}" for n in range(len(days))]
+    payment_sums = ("paid", "refunded", "unapplied")
+    entry_sums = ("entries", "entry_count")
     invoices = (
         select(
             INVOICES.c.customer_id,
@@ -73,12 +89,10 @@ def summary_queries(principal: Principal, customer_ids, days: Sequence[date]):
             when(billed, 1).label("billed_count"),
             when(open_, 1).label("open_count"),
             *(
-                when(and_(open_, INVOICES.c.due_date < day), 1).label(f"overdue_{n}")
-                for n, day in enumerate(days)
+                when(and_(open_, INVOICES.c.due_date < day), 1).label(name)
+                for name, day in zip(overdue, days, strict=True)
             ),
-            zero.label("paid"),
-            zero.label("refunded"),
-            zero.label("unapplied"),
+            *zeros(*payment_sums, *entry_sums),
         )
         .where(INVOICES.c.tenant_id == tenant, INVOICES.c.customer_id.in_(customer_ids))
         .group_by(INVOICES.c.customer_id, INVOICES.c.currency)
@@ -88,15 +102,27 @@ def summary_queries(principal: Principal, customer_ids, days: Sequence[date]):
         select(
             PAYMENTS.c.customer_id,
             PAYMENTS.c.currency,
-            *(zero.label(c.key) for c in list(invoices.selected_columns)[2:-3]),
+            *zeros(*invoice_sums, *overdue),
             func.sum(PAYMENTS.c.amount).label("paid"),
             func.sum(PAYMENTS.c.refunded_amount).label("refunded"),
             when(PAYMENTS.c.invoice_id.is_(None), net).label("unapplied"),
+            *zeros(*entry_sums),
         )
         .where(PAYMENTS.c.tenant_id == tenant, PAYMENTS.c.customer_id.in_(customer_ids))
         .group_by(PAYMENTS.c.customer_id, PAYMENTS.c.currency)
     )
-    return invoices, payments
+    entries = (
+        select(
+            ENTRIES.c.customer_id,
+            ENTRIES.c.currency,
+            *zeros(*invoice_sums, *overdue, *payment_sums),
+            func.sum(ENTRIES.c.amount).label("entries"),
+            func.count().label("entry_count"),
+        )
+        .where(ENTRIES.c.tenant_id == tenant, ENTRIES.c.customer_id.in_(customer_ids))
+        .group_by(ENTRIES.c.customer_id, ENTRIES.c.currency)
+    )
+    return invoices, payments, entries
 
 
 def summaries_of(rows, customer_ids: Sequence[int], day: int = 0) -> dict:
@@ -264,4 +290,12 @@ async def export(conn, tenant_id: int, customer_id: int) -> dict:
     for payment in payments:
         payment["refunds"] = [r for r in refunds if r["payment_id"] == payment["id"]]
     methods = await rows(METHODS, METHODS.c.customer_id == customer_id)
-    return {"payments": {"invoices": invoices, "payments": payments, "methods": methods}}
+    entries = await rows(ENTRIES, ENTRIES.c.customer_id == customer_id)
+    return {
+        "payments": {
+            "invoices": invoices,
+            "payments": payments,
+            "methods": methods,
+            "balanceEntries": entries,
+        }
+    }

@@ -19,6 +19,7 @@ from core.customers import get_customer
 from core.errors import InvalidInput, NotFound, Problem
 from core.models import Customer, Tenant, UTCDateTime, utcnow
 from plugins.payments.models import (
+    BalanceEntry,
     Invoice,
     InvoiceLine,
     Payment,
@@ -807,5 +808,5 @@ async def move_customer_rows(
     )
     if target_default:
         await _clear_default(session, source_id)
-    models = (PaymentMethod, Invoice, Payment, PaymentRefund)
+    models = (PaymentMethod, Invoice, Payment, PaymentRefund, BalanceEntry)
     await records.move_to_customer(session, tenant_id, source_id, target_id, *models)

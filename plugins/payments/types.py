@@ -321,14 +321,16 @@ class CustomerPayments:
 
     @strawberry.field(
         description="What the customer owes per currency: the amount due on OPEN invoices "
-        "less credit (payments not applied to an invoice, net of refunds). Negative: the "
-        "customer is in credit. One entry per currency with issued invoices or payments."
+        "less credit (payments not applied to an invoice, net of refunds), plus the balance "
+        "entries other modules' events made (a payout sent to the customer adds its amount). "
+        "Negative: the customer is in credit. One entry per currency with issued invoices, "
+        "payments or balance entries."
     )
     async def balance(self, info: Info) -> list[Money]:
         return _per_currency(
             await self._sums(info),
-            lambda s: s["due"] - s["unapplied"],
-            lambda s: s["billed_count"] or s["paid"],
+            lambda s: s["due"] - s["unapplied"] + s["entries"],
+            lambda s: s["billed_count"] or s["paid"] or s["entry_count"],
         )
 
     @strawberry.field(description="Everything received, before refunds, per currency.")
