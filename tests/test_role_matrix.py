@@ -410,7 +410,7 @@ GUARDED: dict[str, Guarded] = {
             },
         ),
         with_plan,
-        of_customer("subscriptions { totalCount }", "subscriptions", "totalCount"),
+        of_customer("subscriptions { activeCount }", "subscriptions", "activeCount"),
         "subscriptions",
     ),
     "subscriptions.configure": Guarded(

@@ -8,7 +8,12 @@ from core.hookspecs import hookimpl
 from core.plugins import Module
 from plugins.subscriptions import billing, demo, queries, service
 from plugins.subscriptions.models import TABLES
-from plugins.subscriptions.schema import CUSTOMER_FIELDS, MUTATION_FIELDS, QUERY_FIELDS
+from plugins.subscriptions.schema import (
+    CUSTOMER_FIELDS,
+    MUTATION_FIELDS,
+    QUERY_FIELDS,
+    compiled_subscriptions,
+)
 from plugins.subscriptions.types import load_period, load_plan, load_subscription
 from schema.tabs import TabSpec
 
@@ -66,6 +71,11 @@ def hub_module_enabled(session, tenant_id):
 @hookimpl
 def hub_customer_fields():
     return CUSTOMER_FIELDS
+
+
+@hookimpl
+def hub_compiled_customer_fields():
+    return {"subscriptions": compiled_subscriptions}
 
 
 @hookimpl

@@ -24,8 +24,17 @@ PERIOD_ORDER = Order("periods", ((PERIODS.c.period_start, True, False),), PERIOD
 
 
 def live_counts(tenant_id: int, customer_ids):
-    """(customer id, TRIALING and ACTIVE subscriptions): the tab's badge."""
+    """(customer id, TRIALING and ACTIVE subscriptions): the tab's badge, `activeCount` and
+    its compiled form. No time in it: the status alone decides."""
     return keyset.counts_query(T, "customer_id", tenant_id, customer_ids, T.c.status.in_(LIVE))
+
+
+async def live_count_list(conn, principal, customer_ids) -> list[int]:
+    """Each customer's live subscriptions (`CustomerSubscriptions.activeCount`) through the
+    badge's select, for a whole page at once."""
+    rows = await conn.execute(live_counts(principal.tenant_id, customer_ids))
+    found = dict(rows.all())
+    return [found.get(i, 0) for i in customer_ids]
 
 
 async def plans_by_ids(conn, principal, ids) -> list:

@@ -1,6 +1,6 @@
-"""The `subscriptions` field on Customer (a connection), the tenant's plans, and the
-mutations: plans (configure), subscribe / pause / resume / cancel (manage), and a billing run
-on demand."""
+"""The `subscriptions` field on Customer (its subscriptions and the live count, also in the
+compiled path), the tenant's plans, and the mutations: plans (configure), subscribe / pause /
+resume / cancel (manage), and a billing run on demand."""
 
 from datetime import date
 
@@ -18,6 +18,7 @@ from plugins.subscriptions.types import (
     SubscriptionPlan,
 )
 from schema import kit
+from schema.compiled.customers import ModuleField, per_customer
 from schema.context import Info
 from schema.customers.types import Customer
 from schema.ids import from_global_id
@@ -26,25 +27,61 @@ from schema.money import MoneyInput
 from schema.payloads import UserError, as_row, mutate, payload
 from schema.relay import Connection
 
+VIEW = "subscriptions.view"
 STATUS_ORDER = tuple(s.value for s in CustomerSubscriptionStatus)
 
 
-async def customer_subscriptions(
-    root: Customer,
-    info: Info,
-    first: int | None = None,
-    after: str | None = None,
-    status: list[CustomerSubscriptionStatus] | None = None,
-) -> Connection[CustomerSubscription]:
-    access.require(info.context.principal, "subscriptions.view")
-    conditions, name = (), "subscriptions.all"
-    if status is not None:
-        chosen = tuple(s for s in STATUS_ORDER if CustomerSubscriptionStatus(s) in status)
-        conditions, name = (q.T.c.status.in_(chosen),), f"subscriptions.status:{','.join(chosen)}"
-    return await kit.customer_list(
-        info, name, q.T, root.pk, q.NEWEST, first, after, CustomerSubscription.from_row,
-        conditions,
-    )  # fmt: skip
+ACTIVE = "subscriptions.active"  # the active count's loader: one read per page
+
+
+@strawberry.type(description="A customer's subscriptions: what the Subscriptions tab shows.")
+class CustomerSubscriptions:
+    customer_id: strawberry.Private[int]
+
+    @strawberry.field(
+        description="The customer's subscriptions, newest first, at most 100 a page (default "
+        "20); `status`: any of these."
+    )
+    async def all(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: list[CustomerSubscriptionStatus] | None = None,
+    ) -> Connection[CustomerSubscription]:
+        conditions, name = (), "subscriptions.all"
+        if status is not None:
+            chosen = tuple(s for s in STATUS_ORDER if CustomerSubscriptionStatus(s) in status)
+            conditions = (q.T.c.status.in_(chosen),)
+            name = f"subscriptions.status:{','.join(chosen)}"
+        return await kit.customer_list(
+            info, name, q.T, self.customer_id, q.NEWEST, first, after,
+            CustomerSubscription.from_row, conditions,
+        )  # fmt: skip
+
+    @strawberry.field(description="Subscriptions TRIALING or ACTIVE (the tab's badge).")
+    async def active_count(self, info: Info) -> int:
+        return await info.context.loaders.custom(ACTIVE, q.live_count_list).load(self.customer_id)
+
+
+async def customer_subscriptions(root: Customer, info: Info) -> CustomerSubscriptions:
+    access.require(info.context.principal, VIEW)
+    return CustomerSubscriptions(customer_id=root.pk)
+
+
+COMPILED = {"activeCount": ("live", "int", "0")}
+
+
+def _live(principal, customer_ids):
+    return per_customer(customer_ids, {"live": q.live_counts(principal.tenant_id, customer_ids)})
+
+
+def compiled_subscriptions(principal, names: tuple[str, ...]) -> ModuleField | None:
+    """`subscriptions { activeCount }` in the compiled path (`schema/compiled`): the badge's
+    select, per page. No time in it: it is built once per principal and kept."""
+    if not access.can(principal, VIEW) or not set(names) <= COMPILED.keys():
+        return None
+    return ModuleField(_live, COMPILED)
 
 
 async def subscription_plans(
@@ -232,8 +269,7 @@ CUSTOMER_FIELDS = [
     strawberry.field(
         resolver=customer_subscriptions,
         name="subscriptions",
-        description="Subscriptions module: the customer's subscriptions, newest first, at most "
-        "100 a page (default 20); `status`: any of these.",
+        description="Subscriptions module: the customer's subscriptions and how many are live.",
     )
 ]
 QUERY_FIELDS = [

@@ -22,7 +22,8 @@ JOB = "query($id: ID!) { job(id: $id) { status attempts progress { done } result
 RUN = """mutation($key: String!) { runSubscriptionBilling(input: {idempotencyKey: $key}) {
   job { id } userErrors { code } } }"""
 BILLED = """query($id: ID!) { customer(id: $id) {
-  subscriptions(status: [ACTIVE]) { nodes { periods(first: 100) { totalCount nodes { source } } } }
+  subscriptions { all(status: [ACTIVE]) {
+    nodes { periods(first: 100) { totalCount nodes { source } } } } }
   timeline(first: 100, filter: {actions: ["subscription.period_billed"]}) {
     nodes { data } } } }"""
 
@@ -140,7 +141,7 @@ def test_runs_side_by_side_and_a_killed_one_bill_every_period_once(servers, data
     assert sum(r["result"]["billed"] for r in results) == CUSTOMERS * (WEEKS + 1)
     for customer in customers:
         data = graphql(b, token, BILLED, timeout=20, id=customer)["customer"]
-        rows = data["subscriptions"]["nodes"][0]["periods"]
+        rows = data["subscriptions"]["all"]["nodes"][0]["periods"]
         announced = [e["data"]["invoice_request"]["source"] for e in data["timeline"]["nodes"]]
         assert rows["totalCount"] == WEEKS + 1
         assert sorted(announced) == sorted(p["source"] for p in rows["nodes"])

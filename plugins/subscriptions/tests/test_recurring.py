@@ -208,11 +208,11 @@ def test_subscribe_is_idempotent_and_checks_its_input(owner, other_api):
     assert errors_of(theirs) == [(["input", "subscriptionPlanId"], "NOT_FOUND")]
     tab = owner.query(
         "query($id: ID!) { customer(id: $id) { profileTabs { key badgeCount } "
-        "subscriptions { totalCount nodes { id } } } }",
+        "subscriptions { activeCount all { totalCount nodes { id } } } } }",
         id=ada,
     )["customer"]
     assert {"key": "subscriptions", "badgeCount": 1} in tab["profileTabs"]
-    assert tab["subscriptions"]["totalCount"] == 1
+    assert tab["subscriptions"]["activeCount"] == tab["subscriptions"]["all"]["totalCount"] == 1
 
 
 def move(api: Api, name: str, sub_id: str, **more) -> dict:
@@ -258,14 +258,15 @@ def test_only_possible_moves_pass(owner):
     ]
     listed = owner.query(
         "query($id: ID!) { customer(id: $id) { profileTabs { key badgeCount } "
-        "live: subscriptions(status: [TRIALING, ACTIVE]) { totalCount } "
-        "subscriptions(first: 1) { nodes { plan { name } } pageInfo { hasNextPage } } } }",
+        "subscriptions { activeCount live: all(status: [TRIALING, ACTIVE]) { totalCount } "
+        "all(first: 1) { nodes { plan { name } } pageInfo { hasNextPage } } } } }",
         id=ada,
     )["customer"]
-    assert listed["live"]["totalCount"] == 1
     assert {"key": "subscriptions", "badgeCount": 1} in listed["profileTabs"]
-    assert listed["subscriptions"]["nodes"] == [{"plan": {"name": "Trial"}}]
-    assert listed["subscriptions"]["pageInfo"]["hasNextPage"] is True
+    listed = listed["subscriptions"]
+    assert listed["live"]["totalCount"] == 1 and listed["activeCount"] == 1
+    assert listed["all"]["nodes"] == [{"plan": {"name": "Trial"}}]
+    assert listed["all"]["pageInfo"]["hasNextPage"] is True
 
 
 # --- the billing run -----------------------------------------------------------------------------
@@ -441,9 +442,10 @@ def test_merging_moves_subscriptions_and_export_shows_them(owner):
     run_billing(owner)
     owner.ok("mergeCustomers", {"sourceId": source, "targetId": target}, "customer { id }")
     listed = owner.query(
-        "query($id: ID!) { customer(id: $id) { subscriptions { totalCount nodes { id } } } }",
+        "query($id: ID!) { customer(id: $id) { subscriptions { all { totalCount nodes { id } } } "
+        "} }",
         id=target,
-    )["customer"]["subscriptions"]
+    )["customer"]["subscriptions"]["all"]
     assert listed["totalCount"] == 2 and sub["id"] in [n["id"] for n in listed["nodes"]]
     assert periods(owner, sub["id"])["periods"]["totalCount"] == 2  # caught up: two months
     data = owner.query("query($id: ID!) { customerExport(id: $id) }", id=target)["customerExport"]
@@ -464,12 +466,15 @@ query($first: Int) {
     nodes {
       name
       profileTabs { key badgeCount }
-      subscriptions(first: 3) {
-        totalCount
-        nodes {
-          status nextBillingDate amount { amount currency }
-          plan { name price { amount } }
-          periods(first: 2) { totalCount nodes { periodStart } }
+      subscriptions {
+        activeCount
+        all(first: 3) {
+          totalCount
+          nodes {
+            status nextBillingDate amount { amount currency }
+            plan { name price { amount } }
+            periods(first: 2) { totalCount nodes { periodStart } }
+          }
         }
       }
     }
@@ -497,9 +502,11 @@ def test_a_page_of_customers_costs_the_same_whatever_its_length(owner, engine):
     assert len(small) == 3 and len(large) == 12
     assert few.count == many.count, (few.statements, many.statements)
     for node in large:
-        subs = node["subscriptions"]
+        subs = node["subscriptions"]["all"]
         badge = dict((t["key"], t["badgeCount"]) for t in node["profileTabs"])["subscriptions"]
-        assert badge == subs["totalCount"] == len(subs["nodes"])
+        live = sum(s["status"] in ("TRIALING", "ACTIVE") for s in subs["nodes"])
+        assert badge == node["subscriptions"]["activeCount"] == live
+        assert subs["totalCount"] == len(subs["nodes"])
 
 
 INVOICES = """query($id: ID!) { customer(id: $id) { payments { invoices(first: 20) {
