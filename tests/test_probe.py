@@ -567,6 +567,12 @@ def _steps(tag: str, tenant: int) -> list[tuple[str, str, Callable[[dict], dict]
             "refund",
         ),
         (
+            "SubscriptionPlan",
+            "createSubscriptionPlan",
+            lambda ids: {"name": f"{tag} plan", "price": _money(1_900), "interval": "MONTH"},
+            "plan",
+        ),
+        (
             "Ticket",
             "openTicket",
             lambda ids: {"customerId": ids["Customer"], "subject": f"{tag} ticket"},

@@ -97,6 +97,15 @@ def with_payment(owner: Api, actor: Api) -> Ids:
     return {**ids, "payment": payload["payment"]["id"]}
 
 
+def with_plan(owner: Api, actor: Api) -> Ids:
+    plan = owner.ok(
+        "createSubscriptionPlan",
+        {"name": "Basic", "price": eur(1_900), "interval": "MONTH"},
+        "plan { id }",
+    )
+    return {**assigned(owner, actor), "plan": plan["plan"]["id"]}
+
+
 def with_resolved_ticket(owner: Api, actor: Api) -> Ids:
     ids = assigned(owner, actor)
     ticket = owner.ok(
@@ -384,6 +393,33 @@ GUARDED: dict[str, Guarded] = {
             id="payment",
         ),
         "payments",
+    ),
+    # subscriptions
+    "subscriptions.view": Guarded(
+        ALL, lambda a, ids: read(a, "{ subscriptionPlans { totalCount } }"), module="subscriptions"
+    ),
+    "subscriptions.manage": Guarded(
+        STAFF,
+        lambda a, ids: mutation(
+            a,
+            "subscribeCustomer",
+            {
+                "customerId": ids["customer"],
+                "subscriptionPlanId": ids["plan"],
+                "idempotencyKey": "role-matrix",
+            },
+        ),
+        with_plan,
+        of_customer("subscriptions { activeCount }", "subscriptions", "activeCount"),
+        "subscriptions",
+    ),
+    "subscriptions.configure": Guarded(
+        STAFF,
+        lambda a, ids: mutation(
+            a, "createSubscriptionPlan", {"name": "Gold", "price": eur(1_900), "interval": "MONTH"}
+        ),
+        written=owner_reads("{ subscriptionPlans { totalCount } }", "subscriptionPlans"),
+        module="subscriptions",
     ),
     # tickets
     "tickets.view": Guarded(
