@@ -5,8 +5,9 @@ fresh tenant, so tests never see each other's rows and the database is migrated 
 import asyncio
 import itertools
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import make_url, text
@@ -21,6 +22,7 @@ from server import create_app
 from tests.support import SECRET, Api
 
 REQUIRED = os.environ.get("REQUIRE_SERVICES") == "1"
+T = TypeVar("T")
 _tenant_numbers = itertools.count(1)
 
 
@@ -50,34 +52,62 @@ def own_postgres_database(url: str, suffix: str | None = None) -> Iterator[str]:
         _run_database(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+class Kept:
+    """What a worker makes once per database and keeps to the end of its session: the
+    migrated database, its settings and its app. pytest finalizes a parametrized session
+    fixture whenever the next test wants the other parameter, and `--dist loadfile` runs a
+    file's SQLite tests and then its PostgreSQL ones, so without this every file created,
+    migrated and dropped both databases again and started two apps (2-8 s of set-up for
+    each file's first test on each database). Kept, the databases are shared across files
+    as in a serial run (`-n 0`), which groups each database's tests together: every test
+    has its own tenant."""
+
+    def __init__(self, stack: ExitStack):
+        self.stack = stack
+        self.made: dict = {}
+
+    def get(self, key, make: Callable[[], T]) -> T:
+        if key not in self.made:
+            self.made[key] = make()
+        return self.made[key]
+
+
+@pytest.fixture(scope="session")
+def kept_databases() -> Iterator[Kept]:
+    with ExitStack() as stack:
+        yield Kept(stack)
+
+
+def _sqlite(tmp_path_factory) -> str:
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    migrate.upgrade(url, make_plugins().migration_locations())
+    return url
+
+
+def _postgresql(url: str, stack: ExitStack) -> str:
+    own_url = stack.enter_context(own_postgres_database(url))
+    migrate.upgrade(own_url, make_plugins().migration_locations())
+    return own_url
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(request, tmp_path_factory) -> Iterator[str]:
+def database_url(request, kept_databases, tmp_path_factory) -> str:
     if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-        migrate.upgrade(url, make_plugins().migration_locations())
-        yield url
-        return
+        return kept_databases.get("sqlite", lambda: _sqlite(tmp_path_factory))
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         if REQUIRED:
             pytest.fail("TEST_DATABASE_URL is not set but REQUIRE_SERVICES=1")
         pytest.skip("TEST_DATABASE_URL not set")
     try:
-        database = own_postgres_database(url)
-        own_url = database.__enter__()
+        return kept_databases.get("postgresql", lambda: _postgresql(url, kept_databases.stack))
     except OSError as exc:
         if REQUIRED:
             pytest.fail(f"PostgreSQL at {url} is not reachable: {exc}")
         pytest.skip(f"PostgreSQL not reachable: {exc}")
-    try:
-        migrate.upgrade(own_url, make_plugins().migration_locations())
-        yield own_url
-    finally:
-        database.__exit__(None, None, None)
 
 
-@pytest.fixture(scope="session")
-def settings(database_url, tmp_path_factory) -> Settings:
+def _settings(database_url: str, tmp_path_factory) -> Settings:
     # No periodic outbox sweep nor job polling: their statements would land in
     # statement-count windows.
     return Settings(
@@ -93,9 +123,18 @@ def settings(database_url, tmp_path_factory) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def client(settings):
-    with TestClient(create_app(settings)) as client:
-        yield client
+def settings(database_url, kept_databases, tmp_path_factory) -> Settings:
+    return kept_databases.get(
+        ("settings", database_url), lambda: _settings(database_url, tmp_path_factory)
+    )
+
+
+@pytest.fixture(scope="session")
+def client(settings, kept_databases) -> TestClient:
+    return kept_databases.get(
+        ("client", settings.database_url),
+        lambda: kept_databases.stack.enter_context(TestClient(create_app(settings))),
+    )
 
 
 @pytest.fixture(scope="session")
