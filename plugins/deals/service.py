@@ -260,7 +260,10 @@ async def _emit_outcome(session, principal, deal: Deal, stage: DealStage) -> Non
     """deal.won / deal.lost on reaching such a stage, each with its activity entry."""
     if stage.kind == "WON":
         activity = _activity(f"Deal won: {deal.name}", f"{_value(deal)} in {stage.name}.")
-        await _emit(session, principal, deal, "deal.won", stageId=stage.id, activity=activity)
+        value = {"amount": deal.amount, "currency": deal.currency}  # what purchases counts
+        await _emit(
+            session, principal, deal, "deal.won", stageId=stage.id, value=value, activity=activity
+        )
     elif stage.kind == "LOST":
         body = f"{_value(deal)} lost in {stage.name}. Reason: {deal.lost_reason}"
         activity = _activity(f"Deal lost: {deal.name}", body)

@@ -601,6 +601,7 @@ async def record_payment(
         amount=payment.amount,
         currency=payment.currency,
         receiptNumber=payment.receipt_number,
+        methodKind=payment.method_kind,
     )
     if invoice is not None and invoice.status == "PAID":
         await records.emit(

@@ -457,3 +457,27 @@ def test_filters_and_sorts_on_the_figures_read_their_index(api, client, engine):
     assert "ix_purchase_stats_tenant_id_total_spent_customer_id" in filtered, filtered
     assert "ix_purchase_stats_tenant_id_lifetime_value_customer_id" in sorted_, sorted_
     assert "Sort Key" not in sorted_.split("->")[1], sorted_
+
+
+def test_won_deals_and_payment_methods_come_from_the_modules_own_events(owner):
+    """The real events, not hand-made ones: deals' `deal.won` carries the deal's value and
+    payments' `payment.received` its method."""
+    owner.enable("deals")
+    ada = customer(owner, "Ada")
+    pay(owner, ada, 5_000, "m-1")
+    deal = {
+        "customerId": ada,
+        "name": "Website",
+        "value": {"amount": 120_000, "currency": "EUR"},
+        "idempotencyKey": "d-1",
+    }
+    made = owner.ok("createDeal", deal, "deal { id version }")["deal"]
+    won = next(
+        s for s in owner.query("{ dealStages { id kind } }")["dealStages"] if s["kind"] == "WON"
+    )
+    owner.ok("moveDeal", {"id": made["id"], "stageId": won["id"], "version": made["version"]})
+    found = figures(owner, ada)
+    assert found["paymentMethods"] == ["OTHER"]  # recordPayment without a method
+    assert found["lifetimeValue"] == {"amount": 125_000, "currency": "EUR"}
+    totals = {t["currency"]: t for t in found["totals"]}
+    assert totals["EUR"]["dealsWon"] == 120_000
