@@ -273,24 +273,23 @@ async def report(conn, principal, top: int, retention_days: int, churn_factor: i
     ).all()
     risk_count = await conn.scalar(select(func.count()).select_from(at_risk.subquery()))
     address = CustomerAddress.__table__
-    places = await conn.execute(
-        _visible(
+
+    def per_place(*place):
+        """Buyers and their spending per place, most buyers first (at most 200 places)."""
+        query = _visible(
             principal,
-            select(
-                address.c.country,
-                Customer.city,
-                func.count(),
-                func.coalesce(func.sum(S.c.total_spent), 0),
-            ).where(*base, S.c.purchase_count > 0),
-        )
-        .outerjoin(
+            select(*place, func.count(), func.coalesce(func.sum(S.c.total_spent), 0)).where(
+                *base, S.c.purchase_count > 0
+            ),
+        ).outerjoin(
             address,
             (address.c.customer_id == S.c.customer_id) & (address.c.kind == "BILLING"),
         )
-        .group_by(address.c.country, Customer.city)
-        .order_by(literal_column("3").desc(), address.c.country, Customer.city)
-        .limit(200)
-    )
+        ordered = literal_column(str(len(place) + 1)).desc()
+        return query.group_by(*place).order_by(ordered, *place).limit(200)
+
+    places = await conn.execute(per_place(address.c.country, Customer.city))
+    countries = await conn.execute(per_place(address.c.country))
     return {
         "currency": currency,
         "top": tops.all(),
@@ -299,4 +298,5 @@ async def report(conn, principal, top: int, retention_days: int, churn_factor: i
         "risk": risk_rows,
         "risk_count": risk_count,
         "places": places.all(),
+        "countries": countries.all(),
     }

@@ -1,7 +1,5 @@
 """The `purchases` field on Customer, the categories, the report and the mutations."""
 
-from collections import defaultdict
-
 import strawberry
 from sqlalchemy import select
 from strawberry import UNSET
@@ -79,10 +77,6 @@ async def purchase_report(
         found = await q.report(conn, principal, top, retention_days, churn_factor)
     currency = found["currency"]
     buyers, returned = found["retention"]
-    countries: dict = defaultdict(lambda: [0, 0])
-    for country, _, customers, spent in found["places"]:
-        countries[country][0] += customers
-        countries[country][1] += spent
     return PurchaseReport(
         reporting_currency=currency,
         top_customers=[
@@ -109,9 +103,7 @@ async def purchase_report(
         ],
         by_country=[
             PlaceFigures(country=country, city=None, customers=n, total_spent=spent)
-            for country, (n, spent) in sorted(
-                countries.items(), key=lambda item: (-item[1][0], item[0] or "")
-            )
+            for country, n, spent in found["countries"]
         ],
     )
 

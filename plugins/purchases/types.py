@@ -243,4 +243,6 @@ class PurchaseReport:
     by_place: list[PlaceFigures] = strawberry.field(
         description="Billing country and city, most customers first (at most 200)."
     )
-    by_country: list[PlaceFigures]
+    by_country: list[PlaceFigures] = strawberry.field(
+        description="Billing country, most customers first (at most 200), counted over every city."
+    )
