@@ -138,7 +138,7 @@ def compiled_appointments(principal, names: tuple[str, ...]) -> ModuleField | No
 
     def query(principal, customer_ids):
         counts = {label: made(principal, customer_ids) for label, made in wanted}
-        return per_customer(customer_ids, counts)
+        return per_customer(counts)
 
     return ModuleField(query, {name: (COMPILED[name][0], "int", "0") for name in names})
 

@@ -144,7 +144,7 @@ def compiled_deals(principal, names: tuple[str, ...]) -> ModuleField | None:
 
     def query(principal, customer_ids):
         counts = {"open_count": q.open_counts(principal.tenant_id, customer_ids)}
-        return per_customer(customer_ids, counts)
+        return per_customer(counts)
 
     return ModuleField(query, COMPILED)
 

@@ -267,7 +267,7 @@ def compiled_insurance(principal, names: tuple[str, ...]) -> ModuleField | None:
             counts[COMPILED_COUNTS[name]] = LISTS[listing].counts_query(
                 principal.tenant_id, customer_ids, statuses
             )
-        return per_customer(customer_ids, counts)
+        return per_customer(counts)
 
     return ModuleField(query, {name: (COMPILED_COUNTS[name], "int", "0") for name in wanted})
 

@@ -229,9 +229,7 @@ def compiled_orders(principal, names: tuple[str, ...]) -> ModuleField | None:
         return None
 
     def query(principal, customer_ids):
-        return per_customer(
-            customer_ids, {"open": q.open_counts(principal.tenant_id, customer_ids)}
-        )
+        return per_customer({"open": q.open_counts(principal.tenant_id, customer_ids)})
 
     return ModuleField(query, {"openCount": ("open", "int", "0")})
 

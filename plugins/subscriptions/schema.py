@@ -73,7 +73,7 @@ COMPILED = {"activeCount": ("live", "int", "0")}
 
 
 def _live(principal, customer_ids):
-    return per_customer(customer_ids, {"live": q.live_counts(principal.tenant_id, customer_ids)})
+    return per_customer({"live": q.live_counts(principal.tenant_id, customer_ids)})
 
 
 def compiled_subscriptions(principal, names: tuple[str, ...]) -> ModuleField | None:

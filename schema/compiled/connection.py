@@ -45,6 +45,7 @@ class Statement:
     numbered: str
     parts: list
     columns: tuple  # the customers' columns the page must carry
+    materialized: bool = False  # PostgreSQL: each part computed once (`part_ctes`)
     made: "Lru" = field(default_factory=lambda: Lru(PRINCIPALS))
 
 
@@ -184,7 +185,7 @@ def _assemble(scope: Scope, body: str, order: str, cursor: str, column: str) -> 
     json = text(sql).bindparams(*(bindparam(n, type_=BIND_TYPES[n]) for n in sorted(names)))
     used = set(USED.findall(body + numbered)) | {"id", column, *(p.on for p in parts)}
     columns = tuple(c for c in q.LIST_COLUMNS if c.key in used)
-    return Statement(json, finish(numbered), parts, columns)
+    return Statement(json, finish(numbered), parts, columns, d.name == "postgresql")
 
 
 @dataclass
@@ -263,15 +264,21 @@ def part_ctes(stmt: Statement, principal, plugins) -> tuple:
     """The parts' CTEs, built once per principal and kept: building a module's badge select
     costs more than running it. So a part may depend on the principal alone (the time is a
     parameter read at each run, `core.models.now_param`); the principal's every field is the
-    key, since its equality leaves some out."""
+    key, since its equality leaves some out.
+
+    On PostgreSQL each part is MATERIALIZED: inlined, a module's grouped count became the
+    inner side of a nested loop over the page whenever the page was estimated at one row
+    (a tenant's young tables), and ran once per customer (24 ms instead of 0.5 on the demo
+    tenant, growing with the module's rows)."""
 
     def make() -> tuple:
         ids = select(customers.PAGE.c.id)
-        return tuple(
-            part.query(principal, plugins, ids).cte(
+        made = []
+        for part in stmt.parts:
+            cte = part.query(principal, plugins, ids).cte(
                 f"{part.name}_rows" if part.source else part.name
             )
-            for part in stmt.parts
-        )
+            made.append(cte.prefix_with("MATERIALIZED") if stmt.materialized else cte)
+        return tuple(made)
 
     return stmt.made.get(principal.everything(), make)

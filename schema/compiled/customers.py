@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from graphql import get_named_type
-from sqlalchemy import Select, literal, select, table, text, union_all
+from sqlalchemy import Select, func, literal, null, select, table, text, union_all
 from sqlalchemy import column as sql_column
 
 from core import customer_queries as q
@@ -67,19 +67,23 @@ class Part:
     source: str | None = None  # what `n` joins (the CTE `<name>_rows`), when not the CTE
 
 
-def per_customer(customer_ids: Select, counts: dict[str, Select]) -> Select:
-    """For a module's `ModuleField.query`: (customer_id, a column per key of `counts`) for
-    the customers `customer_ids` selects, each `(customer id, n)` select of `counts` (the
-    look-ahead read's count builders) joined to them; a customer without a row gets null."""
-    ids = customer_ids.subquery()
-    customer_id = ids.c[0]
-    joined, columns = ids, [customer_id.label("customer_id")]
+def per_customer(counts: dict[str, Select]) -> Select:
+    """For a module's `ModuleField.query`: (customer_id, a column per key of `counts`), each
+    `(customer id, n)` select of `counts` (the look-ahead read's count builders, for the
+    page's ids); a customer without a row gets null (`n` joins the
+    part). One `UNION ALL` grouped by customer, not a join per count: joined, a grouped
+    count became the inner side of a nested loop whenever the page was estimated at one
+    row, and ran again for every customer of the page."""
+    labels = list(counts)
+    branches = []
     for label, query in counts.items():
-        counted = query.subquery()
-        key, n = list(counted.c)[:2]
-        joined = joined.outerjoin(counted, key == customer_id)
-        columns.append(n.label(label))
-    return select(*columns).select_from(joined)
+        key, n = list(query.selected_columns)[:2]
+        values = [n.label(other) if other == label else null().label(other) for other in labels]
+        branches.append(query.with_only_columns(key.label("customer_id"), *values))
+    rows = union_all(*branches).subquery() if len(branches) > 1 else branches[0].subquery()
+    return select(
+        rows.c.customer_id, *(func.max(rows.c[label]).label(label) for label in labels)
+    ).group_by(rows.c.customer_id)
 
 
 def _joined(scope: Scope, part: Part) -> None:
