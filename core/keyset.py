@@ -181,6 +181,18 @@ def counts_query(table, group: str, tenant_id: int, group_ids, *conditions):
     )
 
 
+def count_of_customer(table, tenant_id: int, *conditions):
+    """The rows of `table` on the customer a list row is on, matching `conditions`: a scalar
+    subquery correlated to `customers` (a `hub_customer_summaries` expression), one probe
+    of a `(tenant_id, customer_id, …)` index per customer."""
+    return (
+        select(func.count())
+        .where(table.c.tenant_id == tenant_id, table.c.customer_id == Customer.id, *conditions)
+        .correlate(Customer)
+        .scalar_subquery()
+    )
+
+
 async def counts(conn, table, group: str, tenant_id: int, group_ids, *conditions) -> list[int]:
     rows = await conn.execute(counts_query(table, group, tenant_id, group_ids, *conditions))
     found = dict(rows.all())

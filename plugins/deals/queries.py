@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select, union
 
 from core.access import visible_customers
-from core.keyset import Order, counts_query
+from core.keyset import Order, count_of_customer, counts_query
 from core.models import Customer
 from plugins.deals.models import Deal, DealStage
 
@@ -35,12 +35,7 @@ def open_counts(tenant_id: int, customer_ids):
 def open_count_of_customer(tenant_id: int):
     """Open deals of the customer a list row is on, through the (tenant, customer, status)
     index: the `deals.open` filter, sort and export column."""
-    return (
-        select(func.count())
-        .where(T.c.tenant_id == tenant_id, T.c.customer_id == Customer.id, T.c.status == "OPEN")
-        .correlate(Customer)
-        .scalar_subquery()
-    )
+    return count_of_customer(T, tenant_id, T.c.status == "OPEN")
 
 
 def summaries_query(principal, customer_ids):

@@ -6,11 +6,10 @@ the same statements whatever its length: the pages come from one windowed select
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core import keyset
 from core.keyset import Order
-from core.models import Customer
 from plugins.orders.models import CLOSED_STATUSES, OrderLine, Product
 from plugins.orders.models import Order as OrderModel
 
@@ -62,16 +61,7 @@ async def open_count_list(conn, principal, customer_ids) -> list[int]:
 def open_count_of_customer(tenant_id: int):
     """Open orders of the customer a list row is on, through the `(tenant_id, customer_id,
     status)` index: the `orders.open` filter and sort."""
-    return (
-        select(func.count())
-        .where(
-            ORD.c.tenant_id == tenant_id,
-            ORD.c.customer_id == Customer.id,
-            ORD.c.status.not_in(CLOSED_STATUSES),
-        )
-        .correlate(Customer)
-        .scalar_subquery()
-    )
+    return keyset.count_of_customer(ORD, tenant_id, ORD.c.status.not_in(CLOSED_STATUSES))
 
 
 def lines_query(tenant_id: int, order_ids):

@@ -192,16 +192,7 @@ async def methods_of(conn, principal: Principal, customer_ids: Sequence[int]) ->
 def open_invoices_of_customer(tenant_id: int):
     """OPEN invoices of the customer a list row is on (`(tenant_id, customer_id, id)`
     index): the `payments.openInvoices` filter and sort."""
-    return (
-        select(func.count())
-        .where(
-            INVOICES.c.tenant_id == tenant_id,
-            INVOICES.c.customer_id == Customer.id,
-            INVOICES.c.status == "OPEN",
-        )
-        .correlate(Customer)
-        .scalar_subquery()
-    )
+    return keyset.count_of_customer(INVOICES, tenant_id, INVOICES.c.status == "OPEN")
 
 
 def last_payment_of_customer(tenant_id: int):

@@ -12,6 +12,7 @@ from core.access import visible_customers
 from core.keyset import (
     Order,
     by_ids,
+    count_of_customer,
     counts_query,
     grouped_pages,
     grouped_pages_query,
@@ -123,16 +124,7 @@ async def open_summaries(conn, principal, customer_ids) -> list[dict]:
 def open_count_of_customer(tenant_id: int):
     """Open and pending tickets of the customer a list row is on, through the
     `(tenant_id, customer_id, status)` index: the `tickets.open` filter and sort."""
-    return (
-        select(func.count())
-        .where(
-            T.c.tenant_id == tenant_id,
-            T.c.customer_id == Customer.id,
-            T.c.status.in_(OPEN_STATUSES),
-        )
-        .correlate(Customer)
-        .scalar_subquery()
-    )
+    return count_of_customer(T, tenant_id, T.c.status.in_(OPEN_STATUSES))
 
 
 def open_counts(tenant_id: int, customer_ids):
