@@ -7,6 +7,8 @@ customer the worker may see; changing it takes one they may change
 (`core.customers.get_customer`); anything else looks exactly like a row that does not
 exist (NOT_FOUND), whatever the tenant."""
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -20,7 +22,7 @@ from core.auth import Principal
 from core.catalog import clean_text
 from core.customers import get_customer
 from core.errors import InvalidInput, NotFound, Problem
-from core.models import Customer, Worker
+from core.models import Customer, Worker, utcnow
 
 __all__ = [
     "Transitions",
@@ -169,3 +171,46 @@ async def move_to_customer(session, tenant_id: int, source_id: int, target_id: i
             .values(customer_id=target_id)
             .execution_options(synchronize_session=False)
         )
+
+
+def fingerprint(facts: dict) -> str:
+    """What a request asked for, as an idempotency key remembers it: the SHA-256 of its
+    facts as sorted JSON (other values as `str`)."""
+    return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def key_reused(what: str) -> InvalidInput:
+    return InvalidInput.one(
+        ("input", "idempotencyKey"),
+        f"This idempotency key was used for a different {what}; use a new key.",
+        "IDEMPOTENCY_KEY_REUSED",
+    )
+
+
+async def claim_key(
+    session: AsyncSession, keys, tenant_id: int, key: str, facts: str, made, what: str
+) -> int | None:
+    """None when this request owns the key (a row of `keys`: `tenant_id`, `key`,
+    `fingerprint`, `created_at`, and `made`, the column the caller sets to what it makes);
+    for a retry of the same request, what the first one made; IDEMPOTENCY_KEY_REUSED for
+    other `facts` (a `fingerprint`). The INSERT is the transaction's first write: a twin in
+    flight waits for its commit or rollback on both databases."""
+    table = getattr(keys, "__table__", keys)
+    claimed = await session.scalar(
+        upsert(session, table)
+        .values(tenant_id=tenant_id, key=key, fingerprint=facts, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["tenant_id", "key"])
+        .returning(table.c.key)
+    )
+    if claimed is not None:
+        return None
+    first = (
+        await session.execute(
+            select(table.c.fingerprint, made).where(
+                table.c.tenant_id == tenant_id, table.c.key == key
+            )
+        )
+    ).one()
+    if first[0] != facts or first[1] is None:
+        raise key_reused(what)
+    return first[1]

@@ -10,8 +10,6 @@ deleted under a deal moving into it.
 A move names the deal's `version` it was decided on: the deal row is locked, and a move made
 on an older version is VERSION_CONFLICT, never a silent overwrite of the other move."""
 
-import hashlib
-import json
 import re
 
 from sqlalchemy import func, select
@@ -235,9 +233,7 @@ async def _stage_for_deal(session, tenant_id: int, stage_id: int | None) -> Deal
 
 
 def _fingerprint(customer_id: int, values: dict) -> str:
-    facts = {"customer": customer_id, **values}
-    raw = json.dumps(facts, sort_keys=True, default=str)
-    return hashlib.sha256(raw.encode()).hexdigest()
+    return records.fingerprint({"customer": customer_id, **values})
 
 
 def _activity(subject: str, body: str) -> dict:
@@ -341,8 +337,7 @@ async def create_deal(session: AsyncSession, principal: Principal, data: dict) -
             select(Deal).where(Deal.tenant_id == principal.tenant_id, Deal.idempotency_key == key)
         )
         if first is None or first.fingerprint != fingerprint:
-            message = "This idempotency key was used for a different deal; use a new key."
-            raise InvalidInput.one(("input", "idempotencyKey"), message, "IDEMPOTENCY_KEY_REUSED")
+            raise records.key_reused("deal")
         return first
     deal = await session.get(Deal, deal_id)
     activity = _activity(f"Deal opened: {deal.name}", f"{_value(deal)} in {stage.name}.")

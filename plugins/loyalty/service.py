@@ -227,11 +227,7 @@ async def _replay(session, principal, key: str, customer_id: int, **same):
     if row is None:
         return None
     if row["customer_id"] != customer_id or any(row[k] != v for k, v in same.items()):
-        raise InvalidInput.one(
-            ("input", "idempotencyKey"),
-            "This idempotency key was used for a different change; use a new key.",
-            "IDEMPOTENCY_KEY_REUSED",
-        )
+        raise records.key_reused("change")
     return dict(row)
 
 

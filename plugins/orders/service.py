@@ -9,8 +9,6 @@ customer received it. Reaching ACCEPTED emits `order.accepted` carrying an
 `invoice_request` (the contract in payments' docstring and `docs/plugins.md`): with
 payments on, the customer gets exactly one invoice for the order."""
 
-import hashlib
-import json
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import delete, select, update
@@ -159,37 +157,7 @@ async def _write_lines(session: AsyncSession, order_id: int, rows: list[dict]) -
 def _fingerprint(data: dict) -> str:
     facts = {k: v for k, v in data.items() if k != "idempotency_key"}
     facts["lines"] = [asdict(line) for line in data["lines"]]
-    raw = json.dumps(facts, sort_keys=True, default=str)
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-async def _claim(session: AsyncSession, tenant_id: int, key: str, data: dict) -> int | None:
-    """None when this request owns the key; the first order's id when the same request was
-    made before (a retry). The INSERT is the transaction's first write: a twin in flight
-    waits for the twin's commit or rollback on both databases."""
-    fingerprint = _fingerprint(data)
-    claimed = await session.scalar(
-        records.upsert(session, OrderIdempotencyKey)
-        .values(tenant_id=tenant_id, key=key, fingerprint=fingerprint, created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["tenant_id", "key"])
-        .returning(OrderIdempotencyKey.key)
-    )
-    if claimed is not None:
-        return None
-    first = (
-        await session.execute(
-            select(OrderIdempotencyKey.fingerprint, OrderIdempotencyKey.order_id).where(
-                OrderIdempotencyKey.tenant_id == tenant_id, OrderIdempotencyKey.key == key
-            )
-        )
-    ).one()
-    if first.fingerprint != fingerprint or first.order_id is None:
-        raise InvalidInput.one(
-            ("input", "idempotencyKey"),
-            "This idempotency key was used for a different order; use a new key.",
-            "IDEMPOTENCY_KEY_REUSED",
-        )
-    return first.order_id
+    return records.fingerprint(facts)
 
 
 async def _emit(session, principal, order: Order, name: str, **data) -> None:
@@ -220,7 +188,15 @@ async def create_order(session: AsyncSession, principal: Principal, data: dict) 
     records.fail_if(problems)
     customer = await get_customer(session, principal, data["customer_id"])
     if key is not None:
-        first = await _claim(session, principal.tenant_id, key, data)
+        first = await records.claim_key(
+            session,
+            OrderIdempotencyKey,
+            principal.tenant_id,
+            key,
+            _fingerprint(data),
+            OrderIdempotencyKey.order_id,
+            "order",
+        )
         if first is not None:
             return await session.get(Order, first)
     rows = await _lines(session, principal.tenant_id, currency, data["lines"], problems)

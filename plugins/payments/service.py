@@ -4,8 +4,6 @@ paid amount, a payment's refunds) are changed by conditional UPDATEs, so two req
 never overpay an invoice or refund a payment twice, on SQLite or PostgreSQL. A refused change
 raises `InvalidInput` / `NotFound`, and the transaction writes nothing."""
 
-import hashlib
-import json
 import re
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
@@ -405,8 +403,7 @@ def _fingerprint(data: PaymentIn) -> str:
     facts.pop("idempotency_key")
     if data.received_at is not None:
         facts["received_at"] = data.received_at.isoformat()
-    raw = json.dumps(facts, sort_keys=True, default=str)
-    return hashlib.sha256(raw.encode()).hexdigest()
+    return records.fingerprint(facts)
 
 
 def _check_payment(data: PaymentIn) -> PaymentIn:
@@ -439,41 +436,6 @@ def _check_payment(data: PaymentIn) -> PaymentIn:
         note=note,
         received_at=data.received_at,
     )
-
-
-async def _claim(session: AsyncSession, tenant_id: int, data: PaymentIn) -> int | None:
-    """None when this request owns the key; the first payment's id when the same request was
-    made before. The INSERT is the transaction's first write: a twin in flight makes it wait
-    for the twin's commit (or rollback) on both databases."""
-    fingerprint = _fingerprint(data)
-    claimed = await session.scalar(
-        records.upsert(session, PaymentIdempotencyKey)
-        .values(
-            tenant_id=tenant_id,
-            key=data.idempotency_key,
-            fingerprint=fingerprint,
-            created_at=utcnow(),
-        )
-        .on_conflict_do_nothing(index_elements=["tenant_id", "key"])
-        .returning(PaymentIdempotencyKey.key)
-    )
-    if claimed is not None:
-        return None
-    first = (
-        await session.execute(
-            select(PaymentIdempotencyKey.fingerprint, PaymentIdempotencyKey.payment_id).where(
-                PaymentIdempotencyKey.tenant_id == tenant_id,
-                PaymentIdempotencyKey.key == data.idempotency_key,
-            )
-        )
-    ).one()
-    if first.fingerprint != fingerprint or first.payment_id is None:
-        raise InvalidInput.one(
-            ("input", "idempotencyKey"),
-            "This idempotency key was used for a different payment; use a new key.",
-            "IDEMPOTENCY_KEY_REUSED",
-        )
-    return first.payment_id
 
 
 async def _apply_to_invoice(session, principal, customer_id: int, data: PaymentIn) -> Invoice:
@@ -546,7 +508,15 @@ async def record_payment(
     access.require(principal, MANAGE)
     data = _check_payment(data)
     customer = await get_customer(session, principal, data.customer_id)
-    first = await _claim(session, principal.tenant_id, data)
+    first = await records.claim_key(
+        session,
+        PaymentIdempotencyKey,
+        principal.tenant_id,
+        data.idempotency_key,
+        _fingerprint(data),
+        PaymentIdempotencyKey.payment_id,
+        "payment",
+    )
     if first is not None:
         return first, True
     kind, label = data.method_kind or "OTHER", None

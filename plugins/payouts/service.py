@@ -16,9 +16,6 @@ Sending a payout puts its amount on the customer's balance when payments is on, 
 importing it: `payout.sent` carries a `balance_entry` (payments' balance-entry contract,
 docs/plugins.md); a sent payout that then fails takes it back with a negative entry."""
 
-import hashlib
-import json
-
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,36 +51,7 @@ def source_of(payout_id: int) -> str:
 
 def _fingerprint(data: dict) -> str:
     facts = {k: v for k, v in data.items() if k != "idempotency_key"}
-    return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
-
-
-async def _claim(session: AsyncSession, tenant_id: int, key: str, data: dict) -> int | None:
-    """None when this request owns the key; the first payout's id for a retry of the same
-    request. The INSERT is the transaction's first write after the customer's lock: a twin
-    in flight waits for its commit (or rollback) on both databases."""
-    fingerprint = _fingerprint(data)
-    claimed = await session.scalar(
-        records.upsert(session, PayoutIdempotencyKey)
-        .values(tenant_id=tenant_id, key=key, fingerprint=fingerprint, created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["tenant_id", "key"])
-        .returning(PayoutIdempotencyKey.key)
-    )
-    if claimed is not None:
-        return None
-    first = (
-        await session.execute(
-            select(PayoutIdempotencyKey.fingerprint, PayoutIdempotencyKey.payout_id).where(
-                PayoutIdempotencyKey.tenant_id == tenant_id, PayoutIdempotencyKey.key == key
-            )
-        )
-    ).one()
-    if first.fingerprint != fingerprint or first.payout_id is None:
-        raise InvalidInput.one(
-            ("input", "idempotencyKey"),
-            "This idempotency key was used for a different payout; use a new key.",
-            "IDEMPOTENCY_KEY_REUSED",
-        )
-    return first.payout_id
+    return records.fingerprint(facts)
 
 
 async def _emit(session, principal, payout: Payout, name: str, **data) -> None:
@@ -132,7 +100,15 @@ async def create_payout(session: AsyncSession, principal: Principal, data: dict)
     access.require(principal, MANAGE)
     data = _checked(data)
     customer = await get_customer(session, principal, data["customer_id"])
-    first = await _claim(session, principal.tenant_id, data["idempotency_key"], data)
+    first = await records.claim_key(
+        session,
+        PayoutIdempotencyKey,
+        principal.tenant_id,
+        data["idempotency_key"],
+        _fingerprint(data),
+        PayoutIdempotencyKey.payout_id,
+        "payout",
+    )
     if first is not None:
         return await session.get(Payout, first)
     now = utcnow()

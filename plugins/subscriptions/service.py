@@ -8,8 +8,6 @@ Resuming: if the period paid before the pause has not ended, the subscription si
 (the anchor moves there, billed by the next run): no free days, no day paid twice. Resuming
 a subscription set to cancel at its period's end takes that cancellation back."""
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -161,7 +159,7 @@ def _fingerprint(data: SubscribeIn) -> str:
         "start": data.start_date.isoformat() if data.start_date else None,
         "trial": data.trial_days,
     }
-    return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
+    return records.fingerprint(facts)
 
 
 async def _emit(session, principal, sub: Subscription, name: str, **data) -> None:
