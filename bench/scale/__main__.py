@@ -33,6 +33,7 @@ from bench.fanout import free_port
 from bench.load import Server
 from bench.scale import (
     check,
+    check_commerce,
     generate_pg,
     generate_sqlite,
     postgraphile,
@@ -57,7 +58,7 @@ ALL = (
     "search_agent", "count", "agent", "agent_count", "profile", "folder", "folder_count", "tag",
     "tag_count", "status", "status_count", "folder_tag", "folder_tag_count", "worker",
     "worker_count", "count_folder", "count_tag", "count_status", "count_folder_tag",
-    "count_worker",
+    "count_worker", "list_commerce", "by_value", "spent_over", "report", "report_agent",
 )  # fmt: skip
 APP_NAME = f"bench-scale-{os.getpid()}"
 
@@ -228,6 +229,7 @@ def _generate(label: str, url: str, customers: int, plugins) -> tuple[tenant.Ids
     ids = asyncio.run(setup())
     if label == "PostgreSQL":
         asyncio.run(generate_pg.fill(url, ids, customers, start, end))
+        asyncio.run(check_commerce.categorise(url, ids))
     else:
         generate_sqlite.fill(make_url(url).database, ids, customers, start, end)
     return ids, time.perf_counter() - began
@@ -239,6 +241,8 @@ async def _prepare(url, ids, customers, check_shape: bool, tmp: Path) -> dict[st
         await server.wait_ready()
         if check_shape:
             print(await check.verify(url, server.base, ids, customers), flush=True)
+            if url.startswith("postgresql"):
+                print(await check_commerce.verify(url, ids, make_plugins()), flush=True)
         return await build(url, server.base, ids, customers)
     finally:
         server.stop()

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
-from bench.scale import modules_pg, shape
+from bench.scale import commerce_pg, modules_pg, shape
 from bench.scale.progress import Progress
 from bench.scale.sql import array, d, h, lit, pick, stamp, u
 from bench.scale.tenant import Ids
@@ -265,6 +265,7 @@ class _Statements:
 
     def modules(self):
         yield from modules_pg.statements(self)
+        yield from commerce_pg.statements(self)
 
     def events(self) -> str:
         owner, nw = self.ids.owner_id, len(self.ids.workers)
@@ -291,7 +292,15 @@ class _Statements:
             SELECT {self.tid}, 'receipt', count(*) FROM payments WHERE tenant_id = {self.tid}""",
             f"""INSERT INTO ticket_counters (tenant_id, last_number)
             SELECT {self.tid}, 1000 + count(*) FROM tickets WHERE tenant_id = {self.tid}""",
+            f"""INSERT INTO order_counters (tenant_id, kind, last_number)
+            SELECT {self.tid}, kind, max(number) FROM orders WHERE tenant_id = {self.tid}
+            GROUP BY kind""",
         ]
+        for table in commerce_pg.NUMBERED:
+            statements.append(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"greatest((SELECT max(id) FROM {table}), 1))"
+            )
         for table in BIG_TABLES:
             statements.append(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "

@@ -38,9 +38,31 @@ LIST_TABS = LIST.replace(
     "subCustomerCount", "subCustomerCount\n      profileTabs { key badgeCount }"
 )
 LIST_COUNTED = _list_query(count=True)
+WHERE = """query Where($first: Int!, $where: CustomerWhere, $order: CustomerOrder) {
+  customers(first: $first, where: $where, orderBy: $order) {
+    nodes { id name purchases { lifetimeValue { amount currency } categoryName } } } }"""
+REPORT = """query Report { purchaseReport {
+  reportingCurrency topCustomers { customer { id name } totalSpent { amount currency } }
+  acquisition { month customers } retention { days customers returned rate }
+  churnRiskCount churnRisk { customer { id name } lastPurchaseAt usualIntervalDays }
+  byPlace { country city customers totalSpent } byCountry { country customers totalSpent }
+} }"""
 COUNT = """query Count($filter: CustomerFilter) {
   customers(first: 0, filter: $filter) { totalCount } }"""
 MONEY = "{ amount currency }"
+# Every commerce module's figures on the list row (issue 15's "list page with all commerce
+# fields"); a page ordered by lifetime value and one filtered on total spent.
+LIST_COMMERCE = LIST.replace(
+    "subCustomerCount",
+    f"""subCustomerCount
+      orders {{ openCount }}
+      deals {{ openCount openValue {MONEY} wonValue {MONEY} weightedValue {MONEY} }}
+      subscriptions {{ activeCount }}
+      payouts {{ pendingCount totalSent {MONEY} }}
+      loyalty {{ balance lifetimePoints tier {{ name }} }}
+      purchases {{ totalSpent {MONEY} lifetimeValue {MONEY} orderCount purchaseCount
+        lastPurchaseAt categoryName }}""",
+)
 PROFILE = f"""
 query Profile($id: ID!) {{
   customer(id: $id) {{
@@ -144,6 +166,21 @@ async def build(url: str, base: str, ids: Ids, customers: int) -> dict[str, Scen
     out = [
         Scenario("list", "list page, 50 rows, no count", LIST, page, floor={}),
         Scenario("list_tabs", "list page + every tab's badge", LIST_TABS, page),
+        Scenario("list_commerce", "list page + every commerce field", LIST_COMMERCE, page),
+        Scenario(
+            "by_value",
+            "list by lifetime value",
+            WHERE,
+            {**page, "order": {"key": "purchases.lifetimeValue", "direction": "DESC"}},
+        ),
+        Scenario(
+            "spent_over",
+            "total spent over 1,000",
+            WHERE,
+            {**page, "where": {"field": "purchases.totalSpent", "op": "GT", "value": 100_000}},
+        ),
+        Scenario("report", "purchaseReport", REPORT, {}),
+        Scenario("report_agent", "purchaseReport, restricted agent", REPORT, {}, "agent"),
         Scenario(
             "deep",
             f"same page after row {deep:,}",

@@ -87,6 +87,24 @@ APPOINTMENT_COUNTS = ((0, 87), (1, 3), (2, 4), (3, 6))  # 0.29
 POLICY_COUNTS = ((0, 95), (1, 5))  # 0.05
 INVOICE_STATUSES = (("DRAFT", 1), ("OPEN", 3), ("PAID", 5), ("VOID", 1))
 TICKET_STATUSES = (("OPEN", 4), ("PENDING", 2), ("RESOLVED", 3), ("CLOSED", 3))
+# Commerce (`commerce_pg`): orders 0.20, deals 0.15, subscriptions 0.07, payouts 0.03.
+ORDER_COUNTS = ((0, 85), (1, 10), (2, 5))
+DEAL_COUNTS = ((0, 88), (1, 9), (2, 3))
+SUBSCRIPTION_COUNTS = ((0, 93), (1, 7))
+PAYOUT_COUNTS = ((0, 97), (1, 3))
+ORDER_KINDS = (("QUOTE", 5), ("PROPOSAL", 2), ("PURCHASE_ORDER", 3))
+ORDER_STATUSES = (
+    ("DRAFT", 2), ("SENT", 2), ("ACCEPTED", 1), ("REJECTED", 1), ("ORDERED", 1),
+    ("FULFILLED", 3), ("CANCELLED", 1),
+)  # fmt: skip
+DEAL_STATUSES = (("OPEN", 60), ("WON", 25), ("LOST", 15))
+DEAL_NAMES = ("Annual plan", "Clinic fit-out", "Team licences", "Service contract", "Upgrade")
+SUBSCRIPTION_STATUSES = (
+    ("ACTIVE", 70), ("TRIALING", 5), ("PAUSED", 10), ("CANCELLED", 10), ("ENDED", 5),
+)  # fmt: skip
+PAYOUT_STATUSES = (("PENDING", 3), ("APPROVED", 2), ("SENT", 6), ("FAILED", 1), ("CANCELLED", 1))
+PAYOUT_KINDS = ("REFUND", "COMMISSION", "REBATE", "OTHER")
+PAYOUT_METHODS = ("BANK_TRANSFER", "CASH", "CHECK", "CARD", "OTHER")
 # Percent of customers with: a company, a city, a lead source, notes, an avatar, a follow-up
 # date, blocked, a parent (sub-customers), any custom field value; of those updated after
 # being created.

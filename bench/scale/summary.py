@@ -9,7 +9,8 @@ from bench.scale.tenant import Ids
 
 TABLES = (
     "customers", "customer_folders", "customer_tags", "customer_workers", "invoices",
-    "tickets", "appointments", "insurance_policies", "events",
+    "tickets", "appointments", "insurance_policies", "events", "orders", "deals",
+    "subscriptions", "payouts", "purchase_stats",
 )  # fmt: skip
 
 

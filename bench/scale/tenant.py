@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from bench.scale import shape
+from core import events
 from core.database import Database
 from core.models import (
     CustomFieldDefinition,
@@ -120,6 +121,11 @@ async def create(db: Database, plugins: Plugins, start: datetime) -> Ids:
             for name in shape.INSURANCE_PROVIDERS
         )
         await enable_all(session, plugins, tid)
+        # each module's defaults (deal stages, purchase categories, the loyalty program), as
+        # switching it on in the app makes them; `enable_all` only records the switch
+        events.bind(session, plugins, frozenset(plugins.modules))
+        for name in plugins.modules:
+            await plugins.call_module(name, "hub_module_enabled", session=session, tenant_id=tid)
     return await load(db)
 
 

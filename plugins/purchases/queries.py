@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import and_, func, literal, null, select, union_all
 
 from core import multiread
 from core.access import visible_customer_ids, visible_customers
@@ -229,74 +229,118 @@ def _visible(principal, query):
     return query.where(S.c.customer_id.in_(ids))
 
 
-async def report(conn, principal, top: int, retention_days: int, churn_factor: int) -> dict:
-    """The tenant's figures over the customers the viewer sees, one statement per part."""
-    tenant_id = principal.tenant_id
-    dialect = conn.dialect.name
-    currency = await reporting_currency(conn, tenant_id)
-    base = [S.c.tenant_id == tenant_id]
-    tops = await conn.execute(
-        _visible(
-            principal,
-            select(S.c.customer_id, S.c.total_spent).where(*base, S.c.total_spent > 0),
-        )
-        .order_by(S.c.total_spent.desc(), S.c.customer_id)
-        .limit(top)
-    )
-    months = await conn.execute(
-        _visible(
-            principal,
-            select(S.c.first_month, func.count()).where(*base, S.c.first_month >= first_month()),
-        )
-        .group_by(S.c.first_month)
-        .order_by(S.c.first_month)
-    )
-    buyers = func.count(S.c.first_purchase_at)
-    returned = func.count(S.c.repeat_days).filter(S.c.repeat_days <= retention_days)
-    # a customer whose first purchase is younger than the window cannot have returned yet
-    settled = S.c.first_purchase_at <= utcnow() - timedelta(days=retention_days)
-    retention = (
-        await conn.execute(_visible(principal, select(buyers, returned).where(*base, settled)))
-    ).one()
-    now = utcnow().timestamp()
-    silent = now - _epoch(dialect, S.c.last_purchase_at)
-    at_risk = _visible(
-        principal,
-        select(S.c.customer_id, S.c.last_purchase_at, S.c.interval_seconds).where(
-            *base,
-            S.c.interval_seconds > 0,
-            silent > S.c.interval_seconds * churn_factor,
-        ),
-    )
-    risk_rows = (
-        await conn.execute(at_risk.order_by(S.c.last_purchase_at, S.c.customer_id).limit(top))
-    ).all()
-    risk_count = await conn.scalar(select(func.count()).select_from(at_risk.subquery()))
-    address = CustomerAddress.__table__
+PARTS = frozenset({"top", "acquisition", "retention", "risk", "risk_count", "places"})
 
-    def per_place(*place):
-        """Buyers and their spending per place, most buyers first (at most 200 places)."""
-        query = _visible(
+
+async def report(
+    conn, principal, top: int, retention_days: int, churn_factor: int, parts=PARTS
+) -> dict:
+    """The tenant's figures over the customers the viewer sees, only the `parts` asked
+    for. The counts (acquisition, retention, churn risk, places) are one pass over the
+    figures grouped by grouping sets, not a scan each: at a million customers the report
+    was seven statements and six scans. The two top lists walk their indexes."""
+    tenant_id = principal.tenant_id
+    base = [S.c.tenant_id == tenant_id]
+    found: dict = {"currency": await reporting_currency(conn, tenant_id)}
+    if "top" in parts:
+        tops = await conn.execute(
+            _visible(
+                principal,
+                select(S.c.customer_id, S.c.total_spent).where(*base, S.c.total_spent > 0),
+            )
+            .order_by(S.c.total_spent.desc(), S.c.customer_id)
+            .limit(top)
+        )
+        found["top"] = tops.all()
+    now = utcnow()
+    at_risk = and_(
+        S.c.interval_seconds > 0,
+        now.timestamp() - _epoch(conn.dialect.name, S.c.last_purchase_at)
+        > S.c.interval_seconds * churn_factor,
+    )
+    if "risk" in parts:
+        risky = _visible(
             principal,
-            select(*place, func.count(), func.coalesce(func.sum(S.c.total_spent), 0)).where(
-                *base, S.c.purchase_count > 0
+            select(S.c.customer_id, S.c.last_purchase_at, S.c.interval_seconds).where(
+                *base, S.c.last_purchase_at.is_not(None), at_risk
             ),
-        ).outerjoin(
+        )
+        found["risk"] = (
+            await conn.execute(risky.order_by(S.c.last_purchase_at, S.c.customer_id).limit(top))
+        ).all()
+    if parts & {"acquisition", "retention", "risk_count", "places"}:
+        found.update(await _counts(conn, principal, now, retention_days, at_risk))
+    return found
+
+
+async def _counts(conn, principal, now, retention_days: int, at_risk) -> dict:
+    """Acquisition per month, retention, churn risk and places in one statement: the
+    viewer's figures read once (a materialised CTE) and grouped four ways (grouping sets
+    would do on PostgreSQL; SQLite has none)."""
+    address = CustomerAddress.__table__
+    # a customer whose first purchase is younger than the window cannot have returned yet
+    settled = S.c.first_purchase_at <= now - timedelta(days=retention_days)
+    rows = (
+        _visible(
+            principal,
+            select(
+                S.c.first_month.label("month"),
+                address.c.country,
+                Customer.city,
+                S.c.total_spent.label("spent"),
+                (S.c.purchase_count > 0).label("bought"),
+                (S.c.first_month >= first_month(now)).label("recent"),
+                and_(settled, S.c.first_purchase_at.is_not(None)).label("settled"),
+                and_(settled, S.c.repeat_days <= retention_days).label("returned"),
+                at_risk.label("at_risk"),
+            ).where(S.c.tenant_id == principal.tenant_id),
+        )
+        .outerjoin(
             address,
             (address.c.customer_id == S.c.customer_id) & (address.c.kind == "BILLING"),
         )
-        ordered = literal_column(str(len(place) + 1)).desc()
-        return query.group_by(*place).order_by(ordered, *place).limit(200)
+        .cte("figures")
+        .prefix_with("MATERIALIZED")
+    )
+    true = rows.c.bought.is_(True)
 
-    places = await conn.execute(per_place(address.c.country, Customer.city))
-    countries = await conn.execute(per_place(address.c.country))
+    def counted(kind: str, *keys, where):
+        padded = [*keys, *[null()] * (2 - len(keys))]
+        return (
+            select(
+                literal(kind).label("kind"),
+                *(key.label(f"k{i}") for i, key in enumerate(padded)),
+                func.count().label("n"),
+                func.coalesce(func.sum(rows.c.spent), 0).label("spent"),
+            )
+            .where(where)
+            .group_by(*keys)
+        )
+
+    query = union_all(
+        counted("month", rows.c.month, where=rows.c.recent.is_(True)),
+        counted("place", rows.c.country, rows.c.city, where=true),
+        counted("country", rows.c.country, where=true),
+        counted("buyers", where=rows.c.settled.is_(True)),
+        counted("returned", where=rows.c.returned.is_(True)),
+        counted("at_risk", where=rows.c.at_risk.is_(True)),
+    )
+    by_kind = defaultdict(list)
+    for row in await conn.execute(query):
+        by_kind[row.kind].append(row)
+
+    def total(kind: str) -> int:
+        return by_kind[kind][0].n if by_kind[kind] else 0
+
+    def places(kind: str):
+        found = by_kind[kind]
+        found.sort(key=lambda r: (-r.n, r.k0 is None, r.k0 or "", r.k1 is None, r.k1 or ""))
+        return found[:200]
+
     return {
-        "currency": currency,
-        "top": tops.all(),
-        "acquisition": months.all(),
-        "retention": tuple(retention),
-        "risk": risk_rows,
-        "risk_count": risk_count,
-        "places": places.all(),
-        "countries": countries.all(),
+        "acquisition": sorted((r.k0, r.n) for r in by_kind["month"] if r.k0),
+        "retention": (total("buyers"), total("returned")),
+        "risk_count": total("at_risk"),
+        "places": [(r.k0, r.k1, r.n, r.spent) for r in places("place")],
+        "countries": [(r.k0, r.n, r.spent) for r in places("country")],
     }

@@ -25,6 +25,7 @@ from schema.context import Info
 from schema.customers.types import Customer
 from schema.ids import from_global_id
 from schema.money import Money
+from schema.overview import selected
 from schema.payloads import UserError, mutate, payload
 
 VIEW = "purchases.view"
@@ -62,6 +63,18 @@ def _bounded(value: int, low: int, high: int, name: str) -> int:
     return value
 
 
+# The report's fields and the part of `queries.report` each needs: only those are read.
+REPORT_PARTS = {
+    "topCustomers": "top",
+    "acquisition": "acquisition",
+    "retention": "retention",
+    "churnRiskCount": "risk_count",
+    "churnRisk": "risk",
+    "byPlace": "places",
+    "byCountry": "places",
+}
+
+
 async def purchase_report(
     info: Info,
     top: int = 10,
@@ -73,37 +86,40 @@ async def purchase_report(
     top = _bounded(top, 1, 100, "top")
     retention_days = _bounded(retention_days, 1, 3650, "retentionDays")
     churn_factor = _bounded(churn_factor, 1, 100, "churnFactor")
+    parts = {REPORT_PARTS.get(field.name) for field in selected(info)} & q.PARTS
     async with info.context.read() as conn:
-        found = await q.report(conn, principal, top, retention_days, churn_factor)
+        found = await q.report(conn, principal, top, retention_days, churn_factor, parts)
     currency = found["currency"]
-    buyers, returned = found["retention"]
+    buyers, returned = found.get("retention", (0, 0))
     return PurchaseReport(
         reporting_currency=currency,
         top_customers=[
             CustomerRevenue(customer_id=pk, total_spent=Money(amount=spent, currency=currency))
-            for pk, spent in found["top"]
+            for pk, spent in found.get("top", ())
         ],
-        acquisition=[AcquisitionMonth(month=m, customers=n) for m, n in found["acquisition"]],
+        acquisition=[
+            AcquisitionMonth(month=m, customers=n) for m, n in found.get("acquisition", ())
+        ],
         retention=Retention(
             days=retention_days,
             customers=buyers,
             returned=returned,
             rate=round(returned / buyers, 4) if buyers else None,
         ),
-        churn_risk_count=found["risk_count"],
+        churn_risk_count=found.get("risk_count", 0),
         churn_risk=[
             ChurnRisk(
                 customer_id=pk, last_purchase_at=last, usual_interval_days=round(gap / 86400, 2)
             )
-            for pk, last, gap in found["risk"]
+            for pk, last, gap in found.get("risk", ())
         ],
         by_place=[
             PlaceFigures(country=country, city=city, customers=n, total_spent=spent)
-            for country, city, n, spent in found["places"]
+            for country, city, n, spent in found.get("places", ())
         ],
         by_country=[
             PlaceFigures(country=country, city=None, customers=n, total_spent=spent)
-            for country, n, spent in found["countries"]
+            for country, n, spent in found.get("countries", ())
         ],
     )
 

@@ -289,6 +289,28 @@ def test_the_report_counts_only_what_the_viewer_sees(owner):
     assert [t["customer"]["name"] for t in seen["topCustomers"]] == ["Bob"]
 
 
+def test_the_report_reads_only_the_parts_asked_for_and_counts_in_one_statement(owner, engine):
+    """The top lists a statement each, every count (acquisition, retention, churn risk,
+    places) together one more, whatever the number of customers; nothing for a part not
+    selected."""
+    for n, city in enumerate(("Berlin", "Paris", "Rome")):
+        pay(owner, customer(owner, f"C{n}", city=city), 1_000 * (n + 1), f"k{n}")
+
+    def statements(fields: str) -> int:
+        with count_statements(engine) as counter:
+            owner.query(f"{{ purchaseReport {{ reportingCurrency {fields} }} }}")
+        return counter.count
+
+    floor = statements("")
+    assert statements("topCustomers { totalSpent { amount } }") == floor + 1
+    assert statements("churnRisk { lastPurchaseAt }") == floor + 1
+    counts = "acquisition { month } retention { rate } churnRiskCount byPlace { city } "
+    assert statements(counts + "byCountry { country }") == floor + 1
+    report = owner.query(REPORT)["purchaseReport"]
+    assert [p["city"] for p in report["byPlace"]] == ["Berlin", "Paris", "Rome"]
+    assert report["byCountry"] == [{"country": None, "customers": 3, "totalSpent": 6_000}]
+
+
 def test_tenancy_and_global_ids(owner, other_api):
     ada = customer(owner, "Ada")
     pay(owner, ada, 1_000, "a")
