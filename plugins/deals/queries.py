@@ -5,12 +5,13 @@ the figures of the profile header, the badge, the stages and the tenant's pipeli
 from collections import defaultdict
 from datetime import date, datetime
 
-from sqlalchemy import func, select, union
+from sqlalchemy import BigInteger, cast, func, select, union
 
 from core.access import visible_customers
 from core.keyset import Order, count_of_customer, counts_query
 from core.models import Customer
 from plugins.deals.models import Deal, DealStage
+from schema.compiled.module_json import json_list, json_object
 
 T = Deal.__table__
 S = DealStage.__table__
@@ -55,6 +56,26 @@ def summaries_query(principal, customer_ids):
         .where(T.c.tenant_id == principal.tenant_id, T.c.customer_id.in_(customer_ids))
         .group_by(T.c.customer_id, T.c.status, T.c.currency)
     )
+
+
+def compiled_summaries(principal, customer_ids):
+    """`summaries_query` per customer for the compiled path: the open count and each
+    per-currency sum as a JSON list of Money (`schema.compiled.module_json`)."""
+    rows = summaries_query(principal, customer_ids).subquery()
+    open_, won = rows.c.status == "OPEN", rows.c.status == "WON"
+    total = cast(rows.c.total, BigInteger)
+    weighted_total = (cast(rows.c.weighted, BigInteger) + 50) // 100  # `weighted`, in SQL
+
+    def sums(amount, status):
+        return json_list(json_object(amount=amount, currency=rows.c.currency)).filter(status)
+
+    return select(
+        rows.c.customer_id,
+        func.coalesce(func.sum(rows.c.n).filter(open_), 0).label("open_count"),
+        sums(total, open_).label("open_value"),
+        sums(total, won).label("won_value"),
+        sums(weighted_total, open_).label("weighted_value"),
+    ).group_by(rows.c.customer_id)
 
 
 def empty_summary() -> dict:

@@ -131,22 +131,27 @@ async def customer_deals(root: Customer, info: Info) -> CustomerDeals:
     return CustomerDeals(customer_id=root.pk)
 
 
-# The compiled path's column (lower case: PostgreSQL folds the unquoted names it reads).
-COMPILED = {"openCount": ("open_count", "int", "0")}
+# The compiled path's columns (lower case: PostgreSQL folds the unquoted names it reads).
+COMPILED = {
+    "openCount": ("open_count", "int", "0"),
+    "openValue": ("open_value", "json[]", "currency"),
+    "wonValue": ("won_value", "json[]", "currency"),
+    "weightedValue": ("weighted_value", "json[]", "currency"),
+}
 
 
 def compiled_deals(principal, names: tuple[str, ...]) -> ModuleField | None:
-    """`deals { openCount }` in the compiled path (`schema/compiled`): the badge's count,
-    per page. Not covered: the money lists (`openValue`, `wonValue`, `weightedValue`: lists
-    of objects, not a column) and `all`; selecting one runs the operation field by field."""
+    """`deals { openCount openValue wonValue weightedValue }` in the compiled path
+    (`schema/compiled`), per page: the badge's count alone, else the header's sums (the
+    resolvers' `summaries_query`) grouped once more by customer. `all` is not covered."""
     if not access.can(principal, VIEW) or not set(names) <= COMPILED.keys():
         return None
-
-    def query(principal, customer_ids):
-        counts = {"open_count": q.open_counts(principal.tenant_id, customer_ids)}
-        return per_customer(counts)
-
-    return ModuleField(query, COMPILED)
+    if set(names) == {"openCount"}:
+        return ModuleField(
+            lambda p, ids: per_customer({"open_count": q.open_counts(p.tenant_id, ids)}),
+            COMPILED,
+        )
+    return ModuleField(q.compiled_summaries, COMPILED)
 
 
 async def deal_stages(info: Info) -> list[DealStage]:

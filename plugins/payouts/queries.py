@@ -7,11 +7,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import BigInteger, case, cast, func, select
 
 from core import keyset
 from core.keyset import Order
 from plugins.payouts.models import WAITING, Payout
+from schema.compiled.module_json import json_list, json_object
 
 T = Payout.__table__
 NEWEST = Order("newest", (), T.c.id, descending=True)
@@ -64,6 +65,20 @@ def summary_query(principal, customer_ids):
         .where(T.c.tenant_id == principal.tenant_id, T.c.customer_id.in_(customer_ids))
         .group_by(T.c.customer_id, T.c.currency)
     )
+
+
+def compiled_summaries(principal, customer_ids):
+    """`summary_query` per customer for the compiled path: the waiting count and the
+    amounts sent per currency (those with any) as a JSON list of Money."""
+    rows = summary_query(principal, customer_ids).subquery()
+    sent = cast(rows.c.sent, BigInteger)
+    return select(
+        rows.c.customer_id,
+        func.sum(rows.c.waiting).label("pending"),
+        json_list(json_object(amount=sent, currency=rows.c.currency))
+        .filter(rows.c.sent != 0)
+        .label("total_sent"),
+    ).group_by(rows.c.customer_id)
 
 
 def summaries_of(rows, customer_ids) -> list[dict]:

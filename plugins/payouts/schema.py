@@ -103,7 +103,10 @@ async def customer_payouts(root: Customer, info: Info) -> CustomerPayouts:
     return CustomerPayouts(customer_id=root.pk)
 
 
-COMPILED = {"pendingCount": ("pending", "int", "0")}
+COMPILED = {
+    "pendingCount": ("pending", "int", "0"),
+    "totalSent": ("total_sent", "json[]", "currency"),
+}
 
 
 def _pending(principal, customer_ids):
@@ -111,11 +114,14 @@ def _pending(principal, customer_ids):
 
 
 def compiled_payouts(principal, names: tuple[str, ...]) -> ModuleField | None:
-    """`payouts { pendingCount }` in the compiled path (`schema/compiled`): the badge's
-    select, per page. `totalSent` (a list per currency) takes the usual path."""
+    """`payouts { pendingCount totalSent }` in the compiled path (`schema/compiled`), per
+    page: the badge's select alone, else the resolvers' `summary_query` grouped by customer
+    (`totalSent` as a JSON list of Money)."""
     if not access.can(principal, "payouts.view") or not set(names) <= COMPILED.keys():
         return None
-    return ModuleField(_pending, COMPILED)
+    if set(names) == {"pendingCount"}:
+        return ModuleField(_pending, COMPILED)
+    return ModuleField(q.compiled_summaries, COMPILED)
 
 
 async def payout_queue(

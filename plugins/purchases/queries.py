@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, literal, null, select, union_all
+from sqlalchemy import and_, case, func, literal, null, select, union_all
 
 from core import multiread
 from core.access import visible_customer_ids, visible_customers
@@ -20,6 +20,7 @@ from plugins.purchases.models import (
     PurchaseStats,
     PurchaseTotal,
 )
+from schema.compiled.module_json import json_object
 
 S = PurchaseStats.__table__
 T = PurchaseTotal.__table__
@@ -124,6 +125,12 @@ async def figures(conn, principal, customer_ids: list[int]) -> list[Figures]:
 # --- the compiled path ------------------------------------------------------------------------
 
 
+def _money(amount):
+    """Money in the reporting currency, null without one (the resolvers' `_money`)."""
+    made = json_object(amount=amount, currency=S.c.currency)
+    return case((S.c.currency.is_not(None), made), else_=null())
+
+
 def compiled_query(principal, customer_ids):
     """(customer id, the integer and text figures) for a page: the compiled path's part."""
     joined = S.outerjoin(K, K.c.id == S.c.category_id)
@@ -136,6 +143,10 @@ def compiled_query(principal, customer_ids):
             S.c.lifetime_value.label("lifetime_value"),
             S.c.currency.label("currency"),
             K.c.name.label("category_name"),
+            _money(S.c.total_spent).label("total_spent_money"),
+            _money(S.c.lifetime_value).label("lifetime_value_money"),
+            S.c.first_purchase_at.label("first_purchase_at"),
+            S.c.last_purchase_at.label("last_purchase_at"),
         )
         .select_from(joined)
         .where(S.c.tenant_id == principal.tenant_id, S.c.customer_id.in_(customer_ids))
@@ -149,6 +160,10 @@ COMPILED_FIELDS = {
     "lifetimeValueAmount": ("lifetime_value", "int", "0"),
     "reportingCurrency": ("currency", "text", None),
     "categoryName": ("category_name", "text", None),
+    "totalSpent": ("total_spent_money", "json", None),
+    "lifetimeValue": ("lifetime_value_money", "json", None),
+    "firstPurchaseAt": ("first_purchase_at", "ts", None),
+    "lastPurchaseAt": ("last_purchase_at", "ts", None),
 }
 
 

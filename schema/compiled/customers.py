@@ -11,7 +11,7 @@ Boundary: a page (`first`/`after` or `last`/`before`) by a column that has no nu
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from graphql import get_named_type
+from graphql import get_named_type, is_leaf_type
 from sqlalchemy import Select, func, literal, null, select, table, text, union_all
 from sqlalchemy import column as sql_column
 
@@ -47,8 +47,15 @@ class ModuleField:
     """What a module's `hub_compiled_customer_fields` gives for its field on `Customer`:
     `query(principal, customer_ids)`, a select of the customer id then labelled columns
     (e.g. grouped by customer; a customer without a row gets the defaults), and for each
-    sub-field of the module's type the column, its kind ("int", "text", "bool") and its
-    SQL default when the customer has no row (None: null)."""
+    sub-field of the module's type the column, its kind and a third value:
+    - "int", "text", "bool", "ts" (a timestamp): a scalar; the third value is its SQL
+      default when the customer has no row (None: null);
+    - "json": an object (null: the field is null) whose keys are the field's type's field
+      names and whose values are what the API answers (`schema.compiled.module_json`
+      builds it); the selection (aliases, `__typename`) is projected from it, leaf fields
+      only; the third value is unused (None);
+    - "json[]": an array of such objects (null: empty), ordered by the key named by the
+      third value (a money list: "currency")."""
 
     query: Callable[[object, Select], Select]
     fields: dict[str, tuple[str, str, str | None]]
@@ -244,16 +251,55 @@ def module_field(scope: Scope, f: Field, row: str) -> str:
     made = compile_(scope.principal, names)
     if made is None:
         raise NotCompiled(f"Customer.{f.name}")
-    columns = tuple(dict.fromkeys(label for label, _, _ in made.fields.values()))
+    columns = tuple(dict.fromkeys(made.fields[name][0] for name in names))
     part = Part(f"m_{f.name}", _module_query(made), "customer_id", columns)
     _joined(scope, part)
     answers = {}
-    for name, (label, kind, default) in made.fields.items():
+    for name in names:
+        label, kind, default = made.fields[name]
         value = f"{row}.{part.name}__{label}"
+        if kind in ("json", "json[]"):
+            answers[name] = _json(type_name, value, default if kind == "json[]" else None)
+            continue
         if default is not None:
             value = f"coalesce({value}, {default})"
-        answers[name] = fixed(scope.d.boolean(value) if kind == "bool" else value)
+        if kind == "bool":
+            value = scope.d.boolean(value)
+        elif kind == "ts":
+            value = scope.d.ts(value)
+        answers[name] = fixed(value)
     return obj(scope, type_name, answers, f, row)
+
+
+def _json(owner: str, value: str, order: str | None) -> Compile:
+    """A module's JSON value (`ModuleField`'s "json" and "json[]" kinds): `f`'s selection
+    projected from it, or from each of its elements in `order`."""
+
+    def compile_(scope: Scope, f: Field, row: str) -> str:
+        of = get_named_type(scope.schema.get_type(owner).fields[f.name].type)
+        chosen = []
+        for sub in scope.selected(f, of.name):
+            if sub.name == "__typename":
+                chosen.append((sub.key, None))
+                continue
+            field = of.fields.get(sub.name)
+            if field is None or sub.has_arguments or not is_leaf_type(get_named_type(field.type)):
+                raise NotCompiled(f"{of.name}.{sub.name}")
+            chosen.append((sub.key, sub.name))
+
+        def build(element: str) -> str:
+            return scope.d.obj(
+                [
+                    (key, lit(of.name) if name is None else scope.d.json_field(element, name))
+                    for key, name in chosen
+                ]
+            )
+
+        if order is None:
+            return scope.d.maybe(value, build(value))
+        return scope.d.objects(value, build, order, scope.alias("j"))
+
+    return compile_
 
 
 def _module_query(made: ModuleField) -> PartQuery:

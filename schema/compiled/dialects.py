@@ -94,6 +94,19 @@ class Postgres:
     def contains(self, text: str, needle: str) -> str:
         return f"strpos({text}, {literal(needle)}) > 0"
 
+    def json_field(self, element: str, key: str) -> str:
+        """A value of a JSON object a module built, as JSON."""
+        return f"({element})->'{key}'"
+
+    def maybe(self, value: str, made: str) -> str:
+        """`made` (JSON), or null where `value` is null."""
+        return f"CASE WHEN {value} IS NULL THEN NULL ELSE {made} END"
+
+    def objects(self, value: str, build, order: str, alias: str) -> str:
+        """The JSON array of `build(element)` over a JSON array `value`, by `order` key."""
+        source = f"FROM json_array_elements({value}) AS {alias}(x)"
+        return self.array(build(f"{alias}.x"), source, f"{alias}.x->>'{order}'")
+
 
 class Sqlite:
     name = "sqlite"
@@ -167,6 +180,18 @@ class Sqlite:
 
     def contains(self, text: str, needle: str) -> str:
         return f"instr({text}, {literal(needle)}) > 0"
+
+    def json_field(self, element: str, key: str) -> str:
+        return f"json({element} -> '$.{key}')"
+
+    def maybe(self, value: str, made: str) -> str:
+        return f"json(CASE WHEN {value} IS NULL THEN NULL ELSE {made} END)"
+
+    def objects(self, value: str, build, order: str, alias: str) -> str:
+        source = f"FROM json_each({value}) AS {alias}"
+        return self.array(
+            build(f"{alias}.value"), source, f"json_extract({alias}.value, '$.{order}')"
+        )
 
 
 DIALECTS = {"postgresql": Postgres(), "sqlite": Sqlite()}

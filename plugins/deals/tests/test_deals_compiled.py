@@ -7,11 +7,16 @@ from plugins.deals.tests.test_deals import created, moved
 from tests.support import create_customer as customer
 from tests.test_compiled import assert_module_compiles, paths  # noqa: F401 (fixture)
 
-COMPILED = ["openCount", "__typename n: openCount again: openCount"]
-NOT_COMPILED = [
+COMPILED = [
+    "openCount",
+    "__typename n: openCount again: openCount",
     "openCount openValue { amount currency }",
-    "wonValue { amount currency }",
+    "wonValue { currency amount }",
     "openCount weightedValue { amount }",
+    "v: openValue { __typename c: currency a: amount } wonValue { amount } "
+    "weightedValue { currency }",
+]
+NOT_COMPILED = [
     "openCount all(first: 2) { totalCount }",
 ]
 

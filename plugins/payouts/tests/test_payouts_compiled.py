@@ -8,8 +8,13 @@ from tests.support import create_customer as customer
 from tests.support import create_worker as worker
 from tests.test_compiled import assert_module_compiles, paths  # noqa: F401 (fixture)
 
-COMPILED = ["pendingCount", "__typename n: pendingCount again: pendingCount"]
-NOT_COMPILED = ["pendingCount totalSent { amount }", "all(first: 2) { totalCount }"]
+COMPILED = [
+    "pendingCount",
+    "__typename n: pendingCount again: pendingCount",
+    "pendingCount totalSent { amount }",
+    "totalSent { c: currency amount __typename }",
+]
+NOT_COMPILED = ["all(first: 2) { totalCount }"]
 
 
 def test_the_pending_count_compiles_and_answers_as_the_resolver_does(api, paths):  # noqa: F811

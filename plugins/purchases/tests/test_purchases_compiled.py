@@ -10,7 +10,11 @@ from tests.test_compiled import assert_module_compiles, paths  # noqa: F401 (fix
 ALL = "orderCount purchaseCount totalSpentAmount lifetimeValueAmount reportingCurrency "
 ALL += "categoryName"
 COMPILED = [ALL, "categoryName", "__typename spent: totalSpentAmount n: orderCount"]
-NOT_COMPILED = ["totalSpent { amount }", "orderCount lastPurchaseAt", "category { name }"]
+COMPILED += [
+    "totalSpent { amount currency } lifetimeValue { __typename c: currency a: amount }",
+    "orderCount lastPurchaseAt firstPurchaseAt",
+]
+NOT_COMPILED = ["category { name }", "averageOrderValue { amount }", "purchaseFrequencyDays"]
 
 
 def test_the_figures_compile_and_answer_as_the_resolvers_do(api, paths):  # noqa: F811
