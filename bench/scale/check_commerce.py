@@ -26,6 +26,7 @@ async def categorise(url: str, ids: Ids) -> None:
     db = Database(url)
     try:
         async with db.transaction(ids.tenant_id) as session:
+            await session.execute(text("SET LOCAL statement_timeout = 0"))  # a million rows
             await rules.evaluate(session, ids.tenant_id, None)
     finally:
         await db.dispose()

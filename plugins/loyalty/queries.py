@@ -11,6 +11,7 @@ from core.keyset import Order, by_ids
 from core.models import Customer
 from plugins.loyalty.ledger import A, E
 from plugins.loyalty.models import LoyaltyProgram, LoyaltyReward, LoyaltyTier
+from schema.compiled.module_json import global_id, json_object
 
 P = LoyaltyProgram.__table__
 T = LoyaltyTier.__table__
@@ -32,6 +33,36 @@ DEFAULTS = {
 def accounts_query(tenant_id: int, customer_ids):
     return select(A.c.customer_id, A.c.balance, A.c.lifetime_points).where(
         A.c.tenant_id == tenant_id, A.c.customer_id.in_(customer_ids)
+    )
+
+
+def compiled_tiers(principal, customer_ids):
+    """Every customer of the page with their account's numbers and tier (the highest
+    threshold the lifetime points reach, as `CustomerLoyalty.tier` picks it) as JSON."""
+    page = customer_ids.subquery()
+    key = page.c[0]
+    lifetime = func.coalesce(A.c.lifetime_points, 0)
+    tier = (
+        select(
+            json_object(
+                id=global_id("LoyaltyTier", T.c.id),
+                name=T.c.name,
+                threshold=T.c.threshold,
+                benefits=T.c.benefits,
+            )
+        )
+        .where(T.c.tenant_id == principal.tenant_id, T.c.threshold <= lifetime)
+        .order_by(T.c.threshold.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return select(
+        key.label("customer_id"),
+        A.c.balance,
+        A.c.lifetime_points,
+        tier.label("tier"),
+    ).select_from(
+        page.outerjoin(A, (A.c.customer_id == key) & (A.c.tenant_id == principal.tenant_id))
     )
 
 

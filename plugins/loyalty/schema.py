@@ -46,18 +46,22 @@ def _accounts(principal, customer_ids):
     return q.accounts_query(principal.tenant_id, customer_ids)
 
 
-# What the compiled path covers: the account's two numbers (tiers and entries are lists).
+# What the compiled path covers: the account's two numbers and the tier (entries are a list).
 COMPILED = {
     "balance": ("balance", "int", "0"),
     "lifetimePoints": ("lifetime_points", "int", "0"),
+    "tier": ("tier", "json", None),
 }
 
 
 def compiled_loyalty(principal, names: tuple[str, ...]) -> ModuleField | None:
-    """`loyalty { balance lifetimePoints }` in the compiled path (`schema/compiled`): the
-    accounts' select the resolvers' loader runs, per page."""
+    """`loyalty { balance lifetimePoints tier }` in the compiled path (`schema/compiled`):
+    the accounts' select the resolvers' loader runs, per page; with `tier`, a row for every
+    customer of the page (no account: 0 points, which may reach a tier)."""
     if not access.can(principal, VIEW) or not set(names) <= COMPILED.keys():
         return None
+    if "tier" in names:
+        return ModuleField(q.compiled_tiers, COMPILED)
     return ModuleField(_accounts, COMPILED)
 
 

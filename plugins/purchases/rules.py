@@ -4,7 +4,7 @@ million customers as cheaply as a new payment applies to one."""
 
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import and_, case, func, literal, select, update
+from sqlalchemy import and_, case, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import events, jobs
@@ -48,7 +48,7 @@ async def evaluate(
     by_rule = case(*whens, else_=None) if whens else literal(None)
     chosen = func.coalesce(S.manual_category_id, by_rule)
     keys = (
-        case(*((S.category_id == pk, name.lower()) for pk, name in names.items()), else_=None)
+        case(*((chosen == pk, name.lower()) for pk, name in names.items()), else_=None)
         if names
         else literal(None)
     )
@@ -58,16 +58,13 @@ async def evaluate(
         before = dict(
             (await session.execute(select(S.customer_id, S.category_id).where(*scope))).all()
         )
+    # Only the rows that change are written: a daily pass or a rule edit over a million
+    # customers reads them all but rewrites (and re-indexes) only the few that move.
+    changed = or_(S.category_id.is_distinct_from(chosen), S.category_key.is_distinct_from(keys))
     await session.execute(
         update(S)
-        .where(*scope)
-        .values(category_id=chosen)
-        .execution_options(synchronize_session=False)
-    )
-    await session.execute(
-        update(S)
-        .where(*scope)
-        .values(category_key=keys)
+        .where(*scope, changed)
+        .values(category_id=chosen, category_key=keys)
         .execution_options(synchronize_session=False)
     )
     if customer_ids is None:
