@@ -35,7 +35,7 @@ EDIT, MANAGE = "reservations.edit", "reservations.manage"
 KINDS = ("ROOM", "EQUIPMENT", "TABLE", "OTHER")
 MAX_CAPACITY = 10_000
 MAX_SPANS = 28
-HORIZON = timedelta(days=2 * 366)
+HORIZON = timedelta(days=5 * 366)
 LIMITS = {"name": 100, "note": 2_000, "reason": 500, "idempotencyKey": 200}
 TRANSITIONS = Transitions(
     "A reservation",
@@ -201,7 +201,7 @@ async def deactivate_resource(session, principal: Principal, resource_id: int):
 def _times(start: datetime, end: datetime, problems: list[Problem]):
     start, end = records.utc(start), records.utc(end)
     if abs(start - utcnow()) > HORIZON:
-        problems.append(Problem(("input", "start"), "Pick a start within 2 years.", "INVALID"))
+        problems.append(Problem(("input", "start"), "Pick a start within 5 years.", "INVALID"))
     elif end <= start:
         problems.append(Problem(("input", "end"), "The end must be after the start.", "INVALID"))
     return start, end

@@ -38,7 +38,7 @@ def server(database_url, tmp_path_factory):
     app = AppServer("reservations", directory, environment)
     app.launch()
     try:
-        app.wait_ready()
+        app.wait_ready(within=120)  # a loaded machine starts a process slowly
         yield app
         assert app.alive, app.log_tail()
     finally:
