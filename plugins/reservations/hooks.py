@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from core.access import ROLES, STAFF
+from core.filter_fields import NUMBER, Summary
 from core.hookspecs import hookimpl
 from core.plugins import Module
 from plugins.reservations import demo, queries, service
@@ -96,6 +97,18 @@ def hub_profile_tabs():
 @hookimpl
 def hub_badge_count_queries(principal, customer_ids):
     return {"reservations": queries.upcoming_counts(principal.tenant_id, customer_ids)}
+
+
+@hookimpl
+def hub_customer_summaries():
+    return {
+        "reservations.upcoming": Summary(
+            NUMBER,
+            queries.upcoming_count_of_customer,
+            "Pending and confirmed reservations from now on.",
+            "reservations.view",
+        )
+    }
 
 
 @hookimpl

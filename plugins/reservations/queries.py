@@ -42,6 +42,12 @@ def upcoming_counts(tenant_id: int, customer_ids):
     )
 
 
+def upcoming_count_of_customer(tenant_id: int):
+    """Upcoming reservations of the customer a list row is on, through the (tenant,
+    customer, start) index: the `reservations.upcoming` filter, sort and export column."""
+    return keyset.count_of_customer(R, tenant_id, *upcoming_conditions(now_param()))
+
+
 async def resources(conn, principal, keys) -> list[list[dict]]:
     """The tenant's resources by name (one key: the tenant); a tenant has a few dozen."""
     rows = await conn.execute(

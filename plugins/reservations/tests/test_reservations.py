@@ -312,6 +312,11 @@ def test_the_customer_lists_and_the_badge(shop):
     assert [n["id"] for n in upcoming["all"]["nodes"]] == [a["id"], b["id"]]
     window = profile(shop, ada, **{"from": at(11), "to": at(14)})
     assert [n["id"] for n in window["all"]["nodes"]] == [b["id"]]
+    bob = create_customer(shop, "Bob")
+    reserved(shop, bob, table, at(16), at(17))
+    find = "query($where: CustomerWhere) { customers(where: $where) { nodes { name } } }"
+    where = {"field": "reservations.upcoming", "op": "GT", "value": 1}
+    assert shop.query(find, where=where)["customers"]["nodes"] == [{"name": "Ada"}]
     tabs = "query($id: ID!) { customer(id: $id) { profileTabs { key badgeCount } } }"
     assert {"key": "reservations", "badgeCount": 2} in shop.query(tabs, id=ada)["customer"][
         "profileTabs"
