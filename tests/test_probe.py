@@ -46,6 +46,7 @@ ID_STEMS = {
     "owner": "Worker",
     "reward": "LoyaltyReward",
     "category": "PurchaseCategory",
+    "resource": "ReservationResource",
 }
 # Inputs (or query fields) whose bare `id`/`ids` names no type in its name.
 ID_OF = {
@@ -101,6 +102,8 @@ BY_MEMBER: dict[str, Any] = {
     "permission": "customers.edit",
     "module": "tickets",
 }
+# Members whose dummy depends on their type too (`resourceCalendar(from: Date)`).
+BY_MEMBER_AND_SCALAR: dict[tuple[str, str], Any] = {("from", "Date"): "2030-01-01"}
 BY_SCALAR: dict[str, Any] = {
     "String": "x",
     "Int": 1,
@@ -261,6 +264,8 @@ def _value(schema, ref, member, context, target, probe, fill):
         return named["enumValues"][0]["name"]
     if named["name"] == "ID":
         return probe if target == () else fill(schema.id_type(member, context) or "Customer")
+    if (member, named["name"]) in BY_MEMBER_AND_SCALAR:
+        return BY_MEMBER_AND_SCALAR[member, named["name"]]
     if member in BY_MEMBER:
         return BY_MEMBER[member]
     return BY_SCALAR.get(named["name"], "x")
@@ -452,6 +457,7 @@ def _steps(tag: str, tenant: int) -> list[tuple[str, str, Callable[[dict], dict]
         (today + timedelta(days=days)).isoformat() for days in (-1, -365, 3650)
     )
     booked = today + timedelta(days=400)
+    monday = booked - timedelta(days=booked.weekday())
     return [
         ("Customer", "createCustomer", lambda ids: {"name": f"{tag} Customer"}, "customer"),
         ("Tag", "createTag", lambda ids: {"name": f"{tag} tag", "color": "#123456"}, "tag"),
@@ -694,6 +700,27 @@ def _steps(tag: str, tenant: int) -> list[tuple[str, str, Callable[[dict], dict]
             "order",
         ),
         (
+            "ReservationResource",
+            "createReservationResource",
+            lambda ids: {
+                "name": f"{tag} room",
+                "capacity": 2,
+                "openingHours": [{"weekday": "MONDAY", "opens": "08:00", "closes": "00:00"}],
+            },
+            "resource",
+        ),
+        (
+            "Reservation",
+            "createReservation",
+            lambda ids: {
+                "customerId": ids["Customer"],
+                "resourceId": ids["ReservationResource"],
+                "start": f"{monday}T10:00:00Z",
+                "end": f"{monday}T11:00:00Z",
+            },
+            "reservation",
+        ),
+        (
             "Payout",
             "createPayout",
             lambda ids: {
@@ -730,6 +757,7 @@ CUSTOMER_OWNED = {
     "Payout",
     "CustomerContact",
     "LoyaltyEntry",
+    "Reservation",
 }
 
 

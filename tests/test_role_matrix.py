@@ -174,6 +174,20 @@ def with_owners_payout(owner: Api, actor: Api) -> Ids:
     return {**ids, "payout": payload["payout"]["id"]}
 
 
+def with_resource(owner: Api, actor: Api) -> Ids:
+    """An assigned customer and a resource open every day, made by the owner."""
+    hours = [{"weekday": d, "opens": "00:00", "closes": "00:00"} for d in WEEKDAYS]
+    made = owner.ok(
+        "createReservationResource",
+        {"name": "Room", "capacity": 2, "openingHours": hours},
+        "resource { id }",
+    )
+    return {**assigned(owner, actor), "resource": made["resource"]["id"]}
+
+
+WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
+
+
 def owner_reads(query: str, *path: str, **variable_ids: str) -> Callable[[Api, Ids], Any]:
     """What the owner reads with `query`, variables taken from the row's ids, at `path`."""
 
@@ -636,6 +650,34 @@ GUARDED: dict[str, Guarded] = {
         assigned,
         of_customer("appointments { credits }", "appointments"),
         "appointments",
+    ),
+    # reservations
+    "reservations.view": Guarded(
+        ALL, lambda a, ids: read(a, "{ reservationResources { id } }"), module="reservations"
+    ),
+    "reservations.edit": Guarded(
+        ALL,
+        lambda a, ids: mutation(
+            a,
+            "createReservation",
+            {
+                "customerId": ids["customer"],
+                "resourceId": ids["resource"],
+                "start": TOMORROW.isoformat(),
+                "end": (TOMORROW + timedelta(hours=1)).isoformat(),
+            },
+        ),
+        with_resource,
+        of_customer("reservations { upcomingCount }", "reservations"),
+        "reservations",
+    ),
+    "reservations.manage": Guarded(
+        STAFF,
+        lambda a, ids: mutation(
+            a, "createReservationResource", {"name": "Hi", "capacity": 1, "openingHours": []}
+        ),
+        written=owner_reads("{ reservationResources { name } }", "reservationResources"),
+        module="reservations",
     ),
     # activities
     "activities.view": Guarded(
