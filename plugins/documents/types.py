@@ -8,6 +8,7 @@ from datetime import datetime
 import strawberry
 from strawberry import Private
 
+from core import access
 from plugins.documents import queries as q
 from schema import kit
 from schema.context import Info
@@ -106,5 +107,16 @@ class Document(Node):
         return await kit.customer(info, self.customer_id)
 
 
-load_document = kit.node_loader(q.D, Document)
-load_label = kit.tenant_node_loader(q.L, DocumentLabel)
+def _viewed(load):
+    """`node(id:)`: null without `documents.view`, as for a row the viewer may not see."""
+
+    async def guarded(info: Info, pk: int):
+        if not access.can(info.context.principal, "documents.view"):
+            return None
+        return await load(info, pk)
+
+    return guarded
+
+
+load_document = _viewed(kit.node_loader(q.D, Document))
+load_label = _viewed(kit.tenant_node_loader(q.L, DocumentLabel))

@@ -243,6 +243,8 @@ def test_labels_need_manage_and_the_tab_needs_view(owner):
         "query($id: ID!) { customer(id: $id) { documents { count } } }", id=ada
     )
     assert errors[0]["extensions"]["code"] == "FORBIDDEN"
+    doc = created(owner, ada)
+    assert as_worker(owner, refused).query(NODE, id=doc["id"])["node"] is None
 
 
 def test_merging_moves_documents_erasing_removes_them_export_lists_them(owner):

@@ -44,18 +44,6 @@ def server(database_url, tmp_path_factory):
         app.stop()
 
 
-async def post(http, token: str, query: str, **variables) -> dict:
-    response = await http.post(
-        "/graphql",
-        json={"query": query, "variables": variables},
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert not body.get("errors"), body
-    return body["data"]
-
-
 async def upload(http, token: str, customer_id: str, n: int) -> str:
     operations = {
         "query": UPLOAD,
@@ -90,9 +78,7 @@ def test_concurrent_creates_and_versions_never_double_nor_share_a_file(server, d
 
             # 0. One create retried at once: one document.
             same = {"customerId": customer_id, "fileId": files[0], "title": "Lease"}
-            made = await asyncio.gather(
-                *(post(http, token, CREATE, input=same) for _ in range(RACERS))
-            )
+            made = await asyncio.gather(*(api.query(CREATE, input=same) for _ in range(RACERS)))
             assert {code(m["createDocument"]) for m in made} == {"ok"}, made
             ids = {m["createDocument"]["document"]["id"] for m in made}
             assert len(ids) == 1
@@ -101,12 +87,12 @@ def test_concurrent_creates_and_versions_never_double_nor_share_a_file(server, d
             # 1. Versions added at once: every one lands, numbered 2..RACERS+1.
             added = await asyncio.gather(
                 *(
-                    post(http, token, VERSION, input={"documentId": document_id, "fileId": f})
+                    api.query(VERSION, input={"documentId": document_id, "fileId": f})
                     for f in files[1 : RACERS + 1]
                 )
             )
             assert {code(a["addDocumentVersion"]) for a in added} == {"ok"}, added
-            read = (await post(http, token, READ, id=document_id))["node"]
+            read = (await api.query(READ, id=document_id))["node"]
             assert read["versionCount"] == RACERS + 1
             numbers = sorted(v["number"] for v in read["versions"])
             assert numbers == list(range(1, RACERS + 2))
@@ -114,17 +100,17 @@ def test_concurrent_creates_and_versions_never_double_nor_share_a_file(server, d
 
             # 2. One file sent as a version of two documents at once: it joins one.
             other = {"customerId": customer_id, "fileId": files[RACERS + 1]}
-            second = (await post(http, token, CREATE, input=other))["createDocument"]["document"]
+            second = (await api.query(CREATE, input=other))["createDocument"]["document"]
             contested = files[RACERS + 2]
             answers = await asyncio.gather(
                 *(
-                    post(http, token, VERSION, input={"documentId": d, "fileId": contested})
+                    api.query(VERSION, input={"documentId": d, "fileId": contested})
                     for d in [document_id, second["id"]] * (RACERS // 2)
                 )
             )
             outcomes = Counter(code(a["addDocumentVersion"]) for a in answers)
             assert set(outcomes) == {"ok", "FILE_IN_USE"} and outcomes["FILE_IN_USE"] > 0, outcomes
-            counts = await post(http, token, COUNT, id=customer_id)
+            counts = await api.query(COUNT, id=customer_id)
             assert counts["customer"]["documents"]["count"] == 2
 
     asyncio.run(asyncio.wait_for(scenario(), 90))
