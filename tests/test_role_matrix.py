@@ -19,7 +19,7 @@ import pytest
 
 from core import access
 from tests.support import Api, gid, pk_of
-from tests.uploads import multipart, upload
+from tests.uploads import multipart, upload, uploaded
 
 ALL = ("owner", "admin", "manager", "agent")
 STAFF = ("owner", "admin", "manager")
@@ -145,6 +145,12 @@ def with_owners_note(owner: Api, actor: Api) -> Ids:
     ids = assigned(owner, actor)
     note = owner.ok("addNote", {"customerId": ids["customer"], "body": "Owner's"}, "note { id }")
     return {**ids, "note": note["note"]["id"]}
+
+
+def with_uploaded_file(owner: Api, actor: Api) -> Ids:
+    """An assigned customer with a file the owner uploaded for them."""
+    ids = assigned(owner, actor)
+    return {**ids, "file": uploaded(owner, customer_id=ids["customer"])["id"]}
 
 
 def with_points_and_reward(owner: Api, actor: Api) -> Ids:
@@ -546,6 +552,25 @@ GUARDED: dict[str, Guarded] = {
             "query($id: ID!) { node(id: $id) { ... on Note { pinned } } }", "node", id="note"
         ),
         "notebook",
+    ),
+    # documents
+    "documents.view": Guarded(
+        ALL, lambda a, ids: read(a, "{ documentLabels { name } }"), module="documents"
+    ),
+    "documents.edit": Guarded(
+        ALL,
+        lambda a, ids: mutation(
+            a, "createDocument", {"customerId": ids["customer"], "fileId": ids["file"]}
+        ),
+        with_uploaded_file,
+        of_customer("documents { count }", "documents"),
+        "documents",
+    ),
+    "documents.manage": Guarded(
+        STAFF,
+        lambda a, ids: mutation(a, "createDocumentLabel", {"name": "Hi", "color": "#123456"}),
+        written=owner_reads("{ documentLabels { name } }", "documentLabels"),
+        module="documents",
     ),
     # orders
     "orders.view": Guarded(
