@@ -46,6 +46,7 @@ ID_STEMS = {
     "owner": "Worker",
     "reward": "LoyaltyReward",
     "category": "PurchaseCategory",
+    "block": "DynamicContentBlock",
 }
 # Inputs (or query fields) whose bare `id`/`ids` names no type in its name.
 ID_OF = {
@@ -607,6 +608,12 @@ def _steps(tag: str, tenant: int) -> list[tuple[str, str, Callable[[dict], dict]
             "addChecklistItem",
             lambda ids: {"checklistId": ids["Checklist"], "text": "Two"},
             "item",
+        ),
+        (
+            "DynamicContentBlock",
+            "createDynamicContentBlock",
+            lambda ids: {"title": f"{tag} block", "body": "Hello {{ name }}"},
+            "block",
         ),
         (
             "DealStage",
