@@ -131,13 +131,13 @@ async def preview_dynamic_content(
 ) -> DynamicContentPreview | None:
     principal = info.context.principal
     access.require(principal, service.MANAGE)
+    customer = await kit.customer(info, from_global_id(customer_id, "Customer"))
+    if customer is None:
+        return None
     if (block_id is None) == (template is None):
         raise InvalidInput.one(("blockId",), "Give a blockId or a template.", "REQUIRED")
     if template is not None and len(template) > service.MAX_BODY:
         raise InvalidInput.one(("template",), f"At most {service.MAX_BODY} characters.", "TOO_LONG")
-    customer = await kit.customer(info, from_global_id(customer_id, "Customer"))
-    if customer is None:
-        return None
     if block_id is not None:
         block = await load_block(info, _block_id(block_id))
         if block is None:
