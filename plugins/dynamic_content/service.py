@@ -15,7 +15,7 @@ from core.auth import Principal
 from core.catalog import next_position, reorder
 from core.customers import check_refs
 from core.errors import InvalidInput, NotFound, Problem
-from core.models import Folder, utcnow
+from core.models import Folder, Tenant, utcnow
 from plugins.dynamic_content import render
 from plugins.dynamic_content.models import ContentBlock, ContentBlockFolder
 
@@ -85,6 +85,15 @@ async def _block(session, principal: Principal, block_id: int) -> ContentBlock:
     return block
 
 
+async def _lock_list(session, tenant_id: int) -> None:
+    """Creates and reorders of a tenant's blocks take turns (positions and the limit are
+    read, then written). The tenant row, FOR NO KEY UPDATE: the foreign-key checks of the
+    tenant's other writes (FOR KEY SHARE) do not wait for it. SQLite writes one at a time."""
+    await session.execute(
+        select(Tenant.id).where(Tenant.id == tenant_id).with_for_update(key_share=True)
+    )
+
+
 async def _emit(session, principal, name: str, block: ContentBlock, **data) -> None:
     await records.emit(session, principal, name, None, blockId=block.id, title=block.title, **data)
 
@@ -93,6 +102,7 @@ async def create_block(session: AsyncSession, principal: Principal, data: dict) 
     """A new block at the end of the list."""
     access.require(principal, MANAGE)
     tenant_id = principal.tenant_id
+    await _lock_list(session, tenant_id)
     problems: list[Problem] = []
     title = records.clean_text(data["title"], ("input", "title"), MAX_TITLE, problems, True)
     body = _body(data["body"], problems)
@@ -183,6 +193,7 @@ async def reorder_blocks(
 ) -> list[ContentBlock]:
     """Every block, each once, in its new order (positions are not content: versions stay)."""
     access.require(principal, MANAGE)
+    await _lock_list(session, principal.tenant_id)
     blocks = await reorder(session, ContentBlock, principal.tenant_id, ids)
     await records.emit(
         session, principal, "dynamic_content.blocks_reordered", None, blockIds=list(ids)

@@ -2,6 +2,9 @@
 limited to folders, escaped, sandboxed and bounded; refused templates; hidden custom fields;
 versions, order, events and permissions; another tenant; demo data; statement counts."""
 
+import asyncio
+
+import httpx2
 import pytest
 from sqlalchemy import select
 
@@ -313,6 +316,42 @@ def test_update_reorder_delete_with_versions_and_events(owner):
     assert all(n["customer"] is None for n in log)
     updated = next(n for n in log if n["action"].endswith("block_updated"))
     assert updated["data"]["changed"] == ["title", "active"] and updated["data"]["title"] == "A2"
+
+
+def test_creates_and_updates_at_once_keep_positions_and_versions_straight(owner, client):
+    block = created(owner, "First")
+    create = "mutation($i: CreateDynamicContentBlockInput!) { createDynamicContentBlock(input: $i) "
+    create += "{ userErrors { code } } }"
+    update = "mutation($i: UpdateDynamicContentBlockInput!) { updateDynamicContentBlock(input: $i) "
+    update += "{ userErrors { code } } }"
+    requests = [(create, {"title": f"B{i}", "body": "{{ name }}"}) for i in range(6)]
+    requests += [
+        (update, {"id": block["id"], "title": f"U{i}", "expectedVersion": 1}) for i in range(6)
+    ]
+    headers = {"Authorization": f"Bearer {owner.token}"}
+
+    async def race():
+        transport = httpx2.ASGITransport(app=client.app)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://test") as http:
+            sent = [
+                http.post("/graphql", json={"query": q, "variables": {"i": i}}, headers=headers)
+                for q, i in requests
+            ]
+            return [r.json()["data"] for r in await asyncio.gather(*sent)]
+
+    results = run(client, race)
+    created_errors = [r["createDynamicContentBlock"]["userErrors"] for r in results[:6]]
+    assert created_errors == [[]] * 6
+    updates = [r["updateDynamicContentBlock"]["userErrors"] for r in results[6:]]
+    assert sorted(len(e) for e in updates) == [0, 1, 1, 1, 1, 1]
+    assert all(e == [{"code": "VERSION_CONFLICT"}] for e in updates if e)
+    blocks = owner.query(LIST)["dynamicContentBlocks"]
+    assert [b["position"] for b in blocks] == list(range(7))
+    first = owner.query(
+        "query($id: ID!) { node(id: $id) { ... on DynamicContentBlock { title version } } }",
+        id=block["id"],
+    )["node"]
+    assert first["version"] == 2 and first["title"].startswith("U")
 
 
 def test_agents_read_blocks_but_only_staff_write_or_preview(owner):
