@@ -225,6 +225,13 @@ def _line(exc: TemplateError) -> str:
 def compiled(source: str):
     """The template, checked (`RenderError` names the line) and made bounded."""
     try:
+        return _compiled(source)
+    except RecursionError:
+        raise RenderError("The template is nested too deeply.", "TEMPLATE_SYNTAX") from None
+
+
+def _compiled(source: str):
+    try:
         tree = ENV.parse(source)
     except TemplateError as exc:
         raise RenderError(_line(exc), "TEMPLATE_SYNTAX") from None

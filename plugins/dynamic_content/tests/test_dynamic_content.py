@@ -177,6 +177,7 @@ SANDBOX_REFUSED_ON_SAVE = [
     ("{{ lipsum(10**6) }}", "UNKNOWN_PLACEHOLDER"),
     ("{{ 'x'|center(10**9) }}", "TEMPLATE_SYNTAX"),  # not a filter of the sandbox
     ("Hello\n{{ name }\n", "TEMPLATE_SYNTAX"),
+    ("{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}", "TEMPLATE_SYNTAX"),  # too deep to parse
 ]
 SANDBOX_EMPTY_OR_FAILED = [
     ("[{{ name|attr('__class__') }}]", "[]", None),
