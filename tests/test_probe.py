@@ -50,6 +50,7 @@ ID_STEMS = {
     "resource": "ReservationResource",
     "file": "StoredFile",
     "label": "DocumentLabel",
+    "block": "DynamicContentBlock",
 }
 # Inputs (or query fields) whose bare `id`/`ids` names no type in its name.
 ID_OF = {
@@ -616,6 +617,12 @@ def _steps(tag: str, tenant: int) -> list[tuple[str, str, Callable[[dict], dict]
             "addChecklistItem",
             lambda ids: {"checklistId": ids["Checklist"], "text": "Two"},
             "item",
+        ),
+        (
+            "DynamicContentBlock",
+            "createDynamicContentBlock",
+            lambda ids: {"title": f"{tag} block", "body": "Hello {{ name }}"},
+            "block",
         ),
         (
             "DealStage",

@@ -496,6 +496,16 @@ GUARDED: dict[str, Guarded] = {
         written=owner_reads("{ dealStages { name } }", "dealStages"),
         module="deals",
     ),
+    # dynamic_content
+    "dynamic_content.view": Guarded(
+        ALL, lambda a, ids: read(a, "{ dynamicContentBlocks { id } }"), module="dynamic_content"
+    ),
+    "dynamic_content.manage": Guarded(
+        STAFF,
+        lambda a, ids: mutation(a, "createDynamicContentBlock", {"title": "Hi", "body": "Hi"}),
+        written=owner_reads("{ dynamicContentBlocks { title } }", "dynamicContentBlocks"),
+        module="dynamic_content",
+    ),
     # loyalty
     "loyalty.view": Guarded(
         ALL, lambda a, ids: read(a, "{ loyaltyTiers { name } }"), module="loyalty"

@@ -252,7 +252,9 @@ def module_field(scope: Scope, f: Field, row: str) -> str:
     if made is None:
         raise NotCompiled(f"Customer.{f.name}")
     columns = tuple(dict.fromkeys(made.fields[name][0] for name in names))
-    part = Part(f"m_{f.name}", _module_query(made), "customer_id", columns)
+    # Lower-cased: SQLAlchemy quotes a CTE name with capitals (`dynamicContent`), and the
+    # columns that name it are written unquoted, which PostgreSQL folds to lower case.
+    part = Part(f"m_{f.name.lower()}", _module_query(made), "customer_id", columns)
     _joined(scope, part)
     answers = {}
     for name in names:
