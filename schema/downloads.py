@@ -65,8 +65,8 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | bool | None:
         return (max(size - n, 0), size - 1) if n and size else False
     first = int(found[1])
     last = int(found[2]) if found[2] else size - 1
-    if last < first:
-        return None
+    if found[2] and last < first:
+        return None  # malformed: ignored, the whole file
     if first >= size:
         return False
     return first, min(last, size - 1)
