@@ -104,34 +104,40 @@ class Downloads:
         self.db, self.settings, self.storage = db, settings, storage
         self.grants = plugins.permission_grants()
 
-    async def _reader(self, tenant_id: int, read):
-        reader = RequestConnection(self.db)
+    async def _checked(self, token: str, read_token, again: str, find):
+        """What `find(conn, principal, claims)` finds for the link's viewer as they are now,
+        or the refusal: the same 404 for everything, 403 for an expired link."""
         try:
-            await reader.set_tenant(tenant_id)
-            async with reader() as conn:
-                return await read(conn)
-        finally:
-            await reader.close()
+            claims = read_token(self.settings.signing_key, token)
+        except LinkExpired:
+            message = f"This link has expired: ask for {again} again."
+            return None, error_response(403, message, "DOWNLOAD_LINK_EXPIRED", headers=SAFE_HEADERS)
+        found = None
+        if claims is not None:
+            reader = RequestConnection(self.db)
+            try:
+                await reader.set_tenant(claims["tid"])
+                async with reader() as conn:
+                    principal = await principal_of(conn, claims, self.grants)
+                    if principal is not None:
+                        found = await find(conn, principal, claims)
+            finally:
+                await reader.close()
+        if found is None:
+            return None, error_response(404, "Not found.", "NOT_FOUND", headers=SAFE_HEADERS)
+        return (found, claims), None
 
     async def serve(self, request: Request) -> Response:
-        not_found = error_response(404, "No such file.", "NOT_FOUND", headers=SAFE_HEADERS)
-        try:
-            claims = read_download_token(self.settings.signing_key, request.path_params["token"])
-        except LinkExpired:
-            message = "This download link has expired: ask for the file's `downloadUrl` again."
-            return error_response(403, message, "DOWNLOAD_LINK_EXPIRED", headers=SAFE_HEADERS)
-        if claims is None:
-            return not_found
+        def find(conn, principal, claims):
+            return visible_file(conn, principal, claims["fid"], claims.get("need"))
 
-        async def read(conn):
-            principal = await principal_of(conn, claims, self.grants)
-            if principal is None:
-                return None
-            return await visible_file(conn, principal, claims["fid"], claims.get("need"))
-
-        row = await self._reader(claims["tid"], read)
-        if row is None:
-            return not_found
+        token = request.path_params["token"]
+        found, refusal = await self._checked(
+            token, read_download_token, "`downloadUrl` (or `playbackUrl`)", find
+        )
+        if refusal is not None:
+            return refusal
+        row, claims = found
         inline = claims.get("inline") is True
         if self.settings.s3_redirect_downloads:
             url = await self.storage.signed_url(
@@ -142,27 +148,19 @@ class Downloads:
         return send(self.storage, request, row, inline)
 
     async def avatar(self, request: Request) -> Response:
-        not_found = error_response(404, "No such photo.", "NOT_FOUND", headers=SAFE_HEADERS)
         params = request.path_params
-        try:
-            claims = avatars.read_ticket(self.settings.signing_key, params["ticket"])
-        except LinkExpired:
-            message = "This photo link has expired: ask for `avatarUrl` again."
-            return error_response(403, message, "DOWNLOAD_LINK_EXPIRED", headers=SAFE_HEADERS)
-        if claims is None:
-            return not_found
 
-        async def read(conn):
-            principal = await principal_of(conn, claims, self.grants)
-            if principal is None:
-                return None
-            return await avatars.find(conn, principal, params["key"], params["size"])
+        def find(conn, principal, claims):
+            return avatars.find(conn, principal, params["key"], params["size"])
 
-        key = await self._reader(claims["tid"], read)
-        if key is None:
-            return not_found
+        found, refusal = await self._checked(
+            params["ticket"], avatars.read_ticket, "`avatarUrl`", find
+        )
+        if refusal is not None:
+            return refusal
+        key, _ = found
         try:
             data = await self.storage.get(key)
         except FileNotFoundError:
-            return not_found
+            return error_response(404, "Not found.", "NOT_FOUND", headers=SAFE_HEADERS)
         return Response(data, media_type=avatars.WEBP, headers=AVATAR_HEADERS)

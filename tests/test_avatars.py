@@ -232,3 +232,74 @@ def test_the_list_shows_photos_at_the_same_statement_count(api, engine):
         with_photo = [c for c in shown if pk_of(c["id"]) in {pk_of(i) for i in ids[:4]}]
         assert len(with_photo) == 4 and all("/avatars/" in c["avatarUrl"] for c in with_photo)
     fetched(api, with_photo[0]["avatarUrl"])
+
+
+def test_concurrent_replacements_against_a_real_server_leave_one_photo(
+    client, database_url, tmp_path
+):
+    """Six photos for one customer at once, through `python server.py`: the customer is
+    locked while its photo switches, so exactly one photo's objects and rows remain and
+    every retired one left the storage."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx2
+
+    from tests.fixtures import new_tenant
+    from tests.servers import AppServer
+    from tests.support import SECRET
+
+    api = new_tenant(client)
+    ada = customer(api)
+    storage_dir = tmp_path / "uploads"
+    server = AppServer(
+        "avatars",
+        tmp_path,
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": SECRET,
+            "STORAGE_DIR": str(storage_dir),
+            "OUTBOX_SWEEP_SECONDS": "0",
+        },
+    )
+    server.launch()
+    try:
+        server.wait_ready()
+
+        def post(i: int) -> dict:
+            import json
+
+            operations = {
+                "query": SET_CUSTOMER,
+                "variables": {"input": {"customerId": ada, "file": None}},
+            }
+            response = httpx2.post(
+                server.url + "/graphql",
+                data={
+                    "operations": json.dumps(operations),
+                    "map": '{"0": ["variables.input.file"]}',
+                },
+                files={"0": (f"{i}.png", image(size=(50 + i, 50)), "image/png")},
+                headers={"Authorization": f"Bearer {api.token}", "Apollo-Require-Preflight": "1"},
+                timeout=60,
+            )
+            return response.json()
+
+        with ThreadPoolExecutor(6) as pool:
+            answers = list(pool.map(post, range(6)))
+        assert all(a["data"]["setCustomerAvatar"]["userErrors"] == [] for a in answers), answers
+        left = sorted(p for p in storage_dir.rglob("*") if p.is_file())
+        assert len(left) == 2, left
+        assert len([r for r in rows(api) if r["state"] == "committed"]) == 2
+        assert len(rows(api)) == 2
+        final = httpx2.post(
+            server.url + "/graphql",
+            json={
+                "query": "query($id: ID!) { customer(id: $id) { avatarUrl } }",
+                "variables": {"id": ada},
+            },
+            headers={"Authorization": f"Bearer {api.token}"},
+            timeout=10,
+        ).json()["data"]["customer"]["avatarUrl"]
+        assert httpx2.get(final, timeout=10).status_code == 200
+    finally:
+        server.stop()

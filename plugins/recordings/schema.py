@@ -91,7 +91,9 @@ class AddRecordingInput:
     )
     recorded_at: datetime | None = strawberry.field(default=None, description="Default: now.")
     worker_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Who took the call; default: you (an API key: its creator)."
+        default=None,
+        description="Who took the call; default: you (an API key: its creator). Naming "
+        "another worker needs `recordings.ingest`.",
     )
     activity_id: str | None = strawberry.field(
         default=None,

@@ -120,6 +120,8 @@ async def begin(
 ) -> StoredFile:
     """Who may, what was sent: then core's pending file row."""
     permission = may_add(principal)
+    if data.get("worker_id") not in (None, principal.worker_id):
+        access.require(principal, INGEST)  # naming who took the call: an integration's
     problems: list[Problem] = []
     clean(data, problems)
     await records.check_worker(
