@@ -397,9 +397,14 @@ async def sweep_files(db, storage: Storage, pending_seconds: int) -> int:
 
 
 async def move_files(session: AsyncSession, tenant_id: int, source_id: int, target_id: int):
-    """A merge keeps the duplicate's files on the customer it was merged into."""
+    """A merge keeps the duplicate's files on the customer it was merged into; its photo
+    (`core/avatars.py`) stays with the duplicate, whose row names it."""
     await session.execute(
         update(StoredFile)
-        .where(StoredFile.tenant_id == tenant_id, StoredFile.customer_id == source_id)
+        .where(
+            StoredFile.tenant_id == tenant_id,
+            StoredFile.customer_id == source_id,
+            StoredFile.purpose != "avatar",
+        )
         .values(customer_id=target_id)
     )

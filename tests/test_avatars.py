@@ -303,3 +303,13 @@ def test_concurrent_replacements_against_a_real_server_leave_one_photo(
         assert httpx2.get(final, timeout=10).status_code == 200
     finally:
         server.stop()
+
+
+def test_a_merge_keeps_each_customers_own_photo(api):
+    ada, dup = customer(api, "Ada"), customer(api, "Ada (dup)")
+    mine = set_customer(api, ada, image())["customer"]["avatarUrl"]
+    set_customer(api, dup, image(size=(80, 80)))
+    api.ok("mergeCustomers", {"sourceId": dup, "targetId": ada}, "customer { id }")
+    query = "query($id: ID!) { customer(id: $id) { avatarUrl } }"
+    assert api.query(query, id=ada) == {"customer": {"avatarUrl": mine}}
+    assert {r["customer_id"] for r in rows(api)} == {pk_of(ada), pk_of(dup)}

@@ -730,6 +730,7 @@ CUSTOMER_OWNED = {
     "Payout",
     "CustomerContact",
     "LoyaltyEntry",
+    "Recording",
 }
 
 
@@ -741,6 +742,10 @@ def populate(api: Api, schema: Schema, tag: str) -> dict[str, str]:
     for type_name, mutation, make, field in _steps(tag, api.tenant_id):
         if mutation in mutations:
             ids[type_name] = api.ok(mutation, make(ids), f"{field} {{ id }}")[field]["id"]
+    if "addRecording" in mutations:  # a multipart request: the audio is a file part
+        from tests.test_role_matrix import record
+
+        ids["Recording"] = record(api, ids["Customer"])["data"]["addRecording"]["recording"]["id"]
     data = api.query("{ me { tenant { id } } }")
     ids["Tenant"] = data["me"]["tenant"]["id"]
     if "auditLog" in {f["name"] for f in schema.fields("Query")}:
