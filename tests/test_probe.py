@@ -774,11 +774,15 @@ def _tree(schema: Schema, ref: dict, depth: int) -> str:
     return "{ " + " ".join(_branches(schema, named, depth)) + " }"
 
 
+# Fields that are a fresh signed link at every read of the same object: not a change.
+VOLATILE = {"downloadUrl", "playbackUrl"}
+
+
 def _branches(schema: Schema, named: dict, depth: int) -> list[str]:
     """`_tree`'s fields of an object type, one selection each."""
     parts = []
     for field in named["fields"]:
-        if any(required(a) for a in field["args"]):
+        if any(required(a) for a in field["args"]) or field["name"] in VOLATILE:
             continue
         if _is_page(named) and field["name"] not in ("edges", "totalCount"):
             continue

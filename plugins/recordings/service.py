@@ -171,8 +171,9 @@ async def add(
         extra["activity"] = {
             "kind": recording.kind,
             "subject": recording.title or f"Recorded {kind}",
-            "body": recording.notes or "",
         }
+        if recording.notes:
+            extra["activity"]["body"] = recording.notes
     await records.emit(
         session,
         principal,

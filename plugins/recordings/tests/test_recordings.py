@@ -247,3 +247,18 @@ def test_the_list_costs_the_same_statements_whatever_its_size(rec, engine):
         assert counts[0] == counts[1], counts
     shown = sum(e["node"]["recordings"]["count"] for e in data["customers"]["edges"])
     assert shown == 3 and pk_of(ids[0])
+
+
+def test_a_recording_logs_a_call_activity_unless_it_names_one(rec):
+    rec.enable("activities")
+    ada = customer(rec)
+    added(rec, ada, title="Quote follow-up", notes="Wants a discount.")
+    added(rec, ada, kind="MEETING")
+    added(rec, ada, activityId="QWN0aXZpdHk6OTk=")  # the call's activity exists already
+    query = """query($id: ID!) { customer(id: $id) { activities {
+      list(first: 10) { nodes { kind title } } } } }"""
+    logged = rec.query(query, id=ada)["customer"]["activities"]["list"]["nodes"]
+    assert sorted((a["kind"], a["title"]) for a in logged) == [
+        ("CALL", "Quote follow-up"),
+        ("MEETING", "Recorded meeting"),
+    ]
