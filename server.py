@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
     endpoint.metrics = metrics = Metrics(lambda: gauges(db, endpoint, bus, outbox, jobs))
     endpoint.spans = RequestSpans(tracing) if tracing else None
     endpoint.storage = jobs.storage = storage = make_storage(settings)
+    downloads = Downloads(db, settings, plugins, storage)
 
     @asynccontextmanager
     async def lifespan(_app):
@@ -164,9 +165,8 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
             *ide_routes(settings),
             Route("/graphql", endpoint),  # other methods: a coded 405 from the view
             WebSocketRoute("/graphql", endpoint),
-            Route(
-                "/files/{token}", Downloads(db, settings, plugins, storage).serve, methods=["GET"]
-            ),
+            Route("/files/{token}", downloads.serve, methods=["GET"]),
+            Route("/avatars/{ticket}/{key}/{size}", downloads.avatar, methods=["GET"]),
             Route(
                 "/exports/{token}",
                 ExportDownloads(db, settings, plugins, storage).serve,

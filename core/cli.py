@@ -18,6 +18,7 @@ from core.database import Database
 from core.demo import DEMO_TENANT, seed_demo
 from core.errors import InvalidInput
 from core.plugins import Plugins, entry_point_names
+from core.storage import make_storage
 from core.tenants import create_tenant
 
 DEMO_TOKEN_TTL = timedelta(days=30)
@@ -81,7 +82,10 @@ def cmd_issue_token(settings: Settings, args) -> None:
 
 
 def cmd_seed_demo(settings: Settings, _args) -> None:
-    tenant_id, admin_id = _run(settings, lambda db: seed_demo(db, installed_plugins()))
+    storage = make_storage(settings)
+    tenant_id, admin_id = _run(
+        settings, lambda db: seed_demo(db, installed_plugins(), storage=storage)
+    )
     print(f"tenant_id={tenant_id}")
     print(f"admin_id={admin_id}")
 
@@ -89,7 +93,8 @@ def cmd_seed_demo(settings: Settings, _args) -> None:
 def cmd_demo_token(settings: Settings, args) -> None:
     plugins = installed_plugins()
     migrate.upgrade(settings.database_url, plugins.migration_locations())
-    tenant_id, admin_id = _run(settings, lambda db: seed_demo(db, plugins))
+    storage = make_storage(settings)
+    tenant_id, admin_id = _run(settings, lambda db: seed_demo(db, plugins, storage=storage))
     token = issue_token(settings.signing_key, tenant_id, admin_id, DEMO_TOKEN_TTL)
     path = Path(args.write)
     path.parent.mkdir(parents=True, exist_ok=True)

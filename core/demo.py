@@ -289,7 +289,9 @@ def _definition_dict(defn: CustomFieldDefinition) -> dict:
     return {c.key: getattr(defn, c.key) for c in CustomFieldDefinition.__table__.columns}
 
 
-async def seed_demo(db: Database, plugins: Plugins | None = None, seed: int = 7) -> tuple[int, int]:
+async def seed_demo(
+    db: Database, plugins: Plugins | None = None, seed: int = 7, storage=None
+) -> tuple[int, int]:
     """(tenant id, Alex Admin's id). Idempotent, so the CLI and `make run` can call it on
     every start; the check and the writes share one transaction, and on PostgreSQL a lock
     keeps two processes starting at once from seeding twice (SQLite serialises writers)."""
@@ -313,6 +315,7 @@ async def seed_demo(db: Database, plugins: Plugins | None = None, seed: int = 7)
                 tenant_id=tenant_id,
                 customer_ids=customer_ids,
                 seed=seed,
+                storage=storage,
             )
         return tenant_id, admin_id
 

@@ -79,6 +79,10 @@ CORE_CODES = {
     "IMMUTABLE": "This property cannot change once set.",
     "DEPENDENCY": "Another enabled module needs this one, or this one needs another.",
     "EMPTY_FILE": "The uploaded file has no bytes.",
+    "IMAGE_TOO_LARGE": "An uploaded photo has more pixels than may be decoded safely (a "
+    "decompression bomb, or just too large): send a smaller image.",
+    "IMAGE_UNREADABLE": "An uploaded photo's bytes are not an image that can be read.",
+    "RANGE_NOT_SATISFIABLE": "A `Range` header asks for bytes the file does not have (416).",
     "TYPE_NOT_ALLOWED": "The uploaded file's type (sniffed from its bytes) is not accepted "
     "for this purpose.",
     "INVALID_TRANSITION": "The record cannot move from its status to the one asked "

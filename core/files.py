@@ -30,7 +30,11 @@ from core.events import Event, emit
 from core.models import Customer, StoredFile
 from core.storage import Storage, new_key
 
-PURPOSES = ("document", "import")
+PURPOSES = ("document", "import", "avatar", "audio")
+# Listed and downloaded as files (`Customer.uploadedFiles`, `/files/<token>`); avatars and
+# recordings are served by their own paths, under their own rules.
+LISTED = ("document", "import")
+OWN_PURPOSES = ("audio",)
 PDF, PNG, JPEG, GIF, WEBP = (
     "application/pdf",
     "image/png",
@@ -39,6 +43,27 @@ PDF, PNG, JPEG, GIF, WEBP = (
     "image/webp",
 )
 TEXT, CSV, ZIP = "text/plain", "text/csv", "application/zip"
+MP3, WAV, OGG, M4A, AAC, WEBM = (
+    "audio/mpeg",
+    "audio/wav",
+    "audio/ogg",
+    "audio/mp4",
+    "audio/aac",
+    "audio/webm",
+)
+# What the sniffer calls audio containers, as the audio purpose names them (an Ogg or WebM
+# file is taken as audio there; `plugins/recordings` reads its streams with mutagen).
+AUDIO_NAMES = {
+    "audio/wave": WAV,
+    "audio/x-wav": WAV,
+    "audio/vnd.wave": WAV,
+    "application/ogg": OGG,
+    "audio/opus": OGG,
+    "video/webm": WEBM,
+    "audio/x-m4a": M4A,
+    "audio/m4a": M4A,
+}
+M4A_BRANDS = (b"M4A ", b"M4B ", b"M4P ")
 OOXML = "application/vnd.openxmlformats-officedocument."
 DOCX, XLSX, PPTX = (
     OOXML + "wordprocessingml.document",
@@ -54,6 +79,8 @@ ALLOWED: dict[str, frozenset[str]] = {
         {PDF, PNG, JPEG, GIF, WEBP, TEXT, CSV, ZIP, DOCX, XLSX, PPTX, ODT, ODS, ODP}
     ),
     "import": frozenset({CSV, TEXT, XLSX}),
+    "avatar": frozenset({PNG, JPEG, GIF, WEBP}),
+    "audio": frozenset({MP3, WAV, OGG, M4A, AAC, WEBM}),
 }
 EXTENSIONS = {
     PDF: (".pdf",),
@@ -70,6 +97,12 @@ EXTENSIONS = {
     ODT: (".odt",),
     ODS: (".ods",),
     ODP: (".odp",),
+    MP3: (".mp3",),
+    WAV: (".wav",),
+    OGG: (".ogg", ".opus", ".oga"),
+    M4A: (".m4a", ".mp4"),
+    AAC: (".aac",),
+    WEBM: (".webm", ".weba"),
 }
 MAX_NAME = 200
 SNIFF_BYTES = 8192
@@ -158,6 +191,8 @@ def sniff(path: Path, name: str) -> str:
         head = handle.read(SNIFF_BYTES)
     if head.startswith(b"PK\x03\x04"):
         return _zip_kind(path)
+    if head[4:8] == b"ftyp" and head[8:12] in M4A_BRANDS:
+        return M4A
     try:
         found = puremagic.from_string(head, mime=True)
     except puremagic.PureError:
@@ -190,6 +225,8 @@ def check(received: object, purpose: str, max_bytes: int) -> Checked:
         raise InvalidInput.one(field, message, "FILE_TOO_LARGE")
     name = clean_name(received.filename)
     kind = sniff(received.path, name)
+    if purpose == "audio":
+        kind = AUDIO_NAMES.get(kind, kind)
     if kind not in ALLOWED[purpose]:
         message = f"Files of type {kind} are not accepted here."
         raise InvalidInput.one(field, message, "TYPE_NOT_ALLOWED")
@@ -206,10 +243,12 @@ async def add_pending(
     received: object,
     purpose: str,
     max_bytes: int,
+    permission: str = "files.upload",
 ) -> StoredFile:
     """Who may, where, and what: then a pending row naming a fresh key. A file for a customer
-    needs the right to change that customer; without one it belongs to its uploader."""
-    access.require(principal, "files.upload")
+    needs the right to change that customer; without one it belongs to its uploader. A
+    module storing files of its own (recordings) names its own `permission`."""
+    access.require(principal, permission)
     if customer_id is not None:
         customer_id = (await get_customer(session, principal, customer_id)).id
     checked = check(received, purpose, max_bytes)
@@ -263,7 +302,7 @@ async def discard(db, storage: Storage, tenant_id: int, file_id: int, key: str) 
 # --- reading ------------------------------------------------------------------------------------
 
 
-def visible_files(principal: Principal):
+def visible_files(principal: Principal, purposes=LISTED):
     """Committed files of customers the principal sees, and their own customer-less ones."""
     of_customer = exists().where(
         Customer.id == StoredFile.customer_id, access.visible_customers(principal)
@@ -272,15 +311,21 @@ def visible_files(principal: Principal):
     return and_(
         StoredFile.tenant_id == principal.tenant_id,
         StoredFile.state == "committed",
+        StoredFile.purpose.in_(purposes),
         or_(own, and_(StoredFile.customer_id.is_not(None), of_customer)),
     )
 
 
-async def visible_file(conn, principal: Principal, file_id: int) -> dict | None:
-    if not access.can(principal, "files.view"):
+async def visible_file(conn, principal: Principal, file_id: int, need: str | None = None):
+    """The file's row for a download link, or None. A document or import needs
+    `files.view`; a file a module keeps (a recording) the permission its link names."""
+    permission, purposes = ("files.view", LISTED) if need is None else (need, OWN_PURPOSES)
+    if not access.can(principal, permission):
         return None
     found = await conn.execute(
-        select(StoredFile.__table__).where(StoredFile.id == file_id, visible_files(principal))
+        select(StoredFile.__table__).where(
+            StoredFile.id == file_id, visible_files(principal, purposes)
+        )
     )
     row = found.mappings().first()
     return dict(row) if row else None
@@ -289,14 +334,31 @@ async def visible_file(conn, principal: Principal, file_id: int) -> dict | None:
 # --- signed download URLs -----------------------------------------------------------------------
 
 
-def download_token(signing_key: str, principal: Principal, file_id: int, seconds: int) -> str:
-    """Names the file and the viewer (`core/links.py`)."""
-    return links.sign(signing_key, LINKS, principal, seconds, fid=file_id)
+def download_token(
+    signing_key: str,
+    principal: Principal,
+    file_id: int,
+    seconds: int,
+    need: str | None = None,
+    inline: bool = False,
+) -> str:
+    """Names the file and the viewer (`core/links.py`); a module's link to a file of its own
+    (`OWN_PURPOSES`) names the permission that guards it (`need`), and `inline` serves it
+    for playing in the page rather than as an attachment."""
+    claims = {"fid": file_id}
+    if need is not None:
+        claims["need"] = need
+    if inline:
+        claims["inline"] = True
+    return links.sign(signing_key, LINKS, principal, seconds, **claims)
 
 
 def read_download_token(signing_key: str, token: str) -> dict | None:
     """The claims of a valid token; None for a forged or malformed one; `LinkExpired`."""
-    return links.read(signing_key, LINKS, token, ("fid",))
+    claims = links.read(signing_key, LINKS, token, ("fid",))
+    if claims is not None and not isinstance(claims.get("need", ""), str):
+        return None
+    return claims
 
 
 # --- removal ------------------------------------------------------------------------------------
@@ -335,9 +397,14 @@ async def sweep_files(db, storage: Storage, pending_seconds: int) -> int:
 
 
 async def move_files(session: AsyncSession, tenant_id: int, source_id: int, target_id: int):
-    """A merge keeps the duplicate's files on the customer it was merged into."""
+    """A merge keeps the duplicate's files on the customer it was merged into; its photo
+    (`core/avatars.py`) stays with the duplicate, whose row names it."""
     await session.execute(
         update(StoredFile)
-        .where(StoredFile.tenant_id == tenant_id, StoredFile.customer_id == source_id)
+        .where(
+            StoredFile.tenant_id == tenant_id,
+            StoredFile.customer_id == source_id,
+            StoredFile.purpose != "avatar",
+        )
         .values(customer_id=target_id)
     )

@@ -114,9 +114,10 @@ def hub_module_disabled(session, tenant_id):
 
 
 @hookspec
-def hub_demo_data(session, tenant_id, customer_ids, seed):
+def hub_demo_data(session, tenant_id, customer_ids, seed, storage):
     """Awaitable, when the demo tenant is seeded, for every installed module: rows for some
-    of `customer_ids`, deterministic for `seed`."""
+    of `customer_ids`, deterministic for `seed`. `storage` (`core/storage.py`) is where a
+    module writes demo files (the recordings' audio); None when the seeding has none."""
 
 
 @hookspec

@@ -106,6 +106,8 @@ class Worker(Base):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(320))
     avatar_url: Mapped[str | None] = mapped_column(String(2000))
+    # The uploaded photo, if any (`core/avatars.py`); `avatar_url` stays the fallback.
+    avatar_key: Mapped[str | None] = mapped_column(String(32))
     role: Mapped[str] = mapped_column(String(16))
     at_work: Mapped[bool] = mapped_column(Boolean, default=True)
     show_sub_customers: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
@@ -281,6 +283,8 @@ class Customer(Base):
     name: Mapped[str] = mapped_column(String(200))
     sort_name: Mapped[str] = mapped_column(String(200))
     avatar_url: Mapped[str | None] = mapped_column(String(2000))
+    # The uploaded photo, if any (`core/avatars.py`); `avatar_url` stays the fallback.
+    avatar_key: Mapped[str | None] = mapped_column(String(32))
     status_id: Mapped[int | None] = mapped_column(ForeignKey("statuses.id", ondelete="SET NULL"))
     phones: Mapped[list] = mapped_column(JSONType, default=list)
     emails: Mapped[list] = mapped_column(JSONType, default=list)

@@ -23,11 +23,13 @@ CHUNK = 64 * 1024
 KEY = re.compile(r"[1-9][0-9]{0,9}/[0-9a-f]{32}")
 
 
-def content_disposition(name: str) -> str:
-    """`attachment` with an ASCII fallback and the UTF-8 name (RFC 6266 / 5987)."""
+def content_disposition(name: str, inline: bool = False) -> str:
+    """`attachment` (or `inline`, for playing or showing in the page) with an ASCII
+    fallback and the UTF-8 name (RFC 6266 / 5987)."""
     ascii_name = name.encode("ascii", "ignore").decode() or "file"
     ascii_name = ascii_name.replace("\\", "_").replace('"', "_")
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def new_key(tenant_id: int) -> str:
@@ -46,16 +48,19 @@ class Storage(Protocol):
 
     async def get(self, key: str) -> bytes: ...
 
-    def open(self, key: str) -> AsyncIterator[bytes]:
-        """The object's bytes in chunks; `FileNotFoundError` if there is none."""
+    def open(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
+        """The object's bytes in chunks, from `start` to `end` inclusive (a `Range`);
+        `FileNotFoundError` if there is none."""
 
     async def delete(self, key: str) -> None: ...
 
     async def exists(self, key: str) -> bool: ...
 
-    async def signed_url(self, key: str, name: str, content_type: str, seconds: int) -> str | None:
-        """A URL of the store itself serving the object for `seconds`, or None when only the
-        app can serve it (a local folder)."""
+    async def signed_url(
+        self, key: str, name: str, content_type: str, seconds: int, inline: bool = False
+    ) -> str | None:
+        """A URL of the store itself serving the object for `seconds` (ranges too), or None
+        when only the app can serve it (a local folder)."""
 
 
 class LocalStorage:
@@ -85,10 +90,20 @@ class LocalStorage:
     async def get(self, key: str) -> bytes:
         return await asyncio.to_thread(self.path(key).read_bytes)
 
-    async def open(self, key: str) -> AsyncIterator[bytes]:
+    async def open(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
         handle = await asyncio.to_thread(self.path(key).open, "rb")
         try:
-            while chunk := await asyncio.to_thread(handle.read, CHUNK):
+            if start:
+                await asyncio.to_thread(handle.seek, start)
+            left = None if end is None else end - start + 1
+            while left is None or left > 0:
+                chunk = await asyncio.to_thread(
+                    handle.read, CHUNK if left is None else min(CHUNK, left)
+                )
+                if not chunk:
+                    break
+                if left is not None:
+                    left -= len(chunk)
                 yield chunk
         finally:
             handle.close()
@@ -99,7 +114,9 @@ class LocalStorage:
     async def exists(self, key: str) -> bool:
         return await asyncio.to_thread(self.path(key).is_file)
 
-    async def signed_url(self, key: str, name: str, content_type: str, seconds: int) -> None:
+    async def signed_url(
+        self, key: str, name: str, content_type: str, seconds: int, inline: bool = False
+    ) -> None:
         return None
 
 
@@ -143,12 +160,15 @@ class S3Storage:
             ExtraArgs={"ContentType": content_type},
         )
 
-    async def _body(self, key: str):
+    async def _body(self, key: str, start: int = 0, end: int | None = None):
         from botocore.exceptions import ClientError
 
+        extra = {}
+        if start or end is not None:  # the store sends only the range asked
+            extra["Range"] = f"bytes={start}-{'' if end is None else end}"
         try:
             found = await asyncio.to_thread(
-                self.client.get_object, Bucket=self.bucket, Key=self._key(key)
+                self.client.get_object, Bucket=self.bucket, Key=self._key(key), **extra
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
@@ -163,8 +183,8 @@ class S3Storage:
         finally:
             body.close()
 
-    async def open(self, key: str) -> AsyncIterator[bytes]:
-        body = await self._body(key)
+    async def open(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
+        body = await self._body(key, start, end)
         try:
             while chunk := await asyncio.to_thread(body.read, CHUNK):
                 yield chunk
@@ -185,14 +205,16 @@ class S3Storage:
             raise
         return True
 
-    async def signed_url(self, key: str, name: str, content_type: str, seconds: int) -> str:
+    async def signed_url(
+        self, key: str, name: str, content_type: str, seconds: int, inline: bool = False
+    ) -> str:
         return await asyncio.to_thread(
             self.client.generate_presigned_url,
             "get_object",
             Params={
                 "Bucket": self.bucket,
                 "Key": self._key(key),
-                "ResponseContentDisposition": content_disposition(name),
+                "ResponseContentDisposition": content_disposition(name, inline),
                 "ResponseContentType": content_type,
             },
             ExpiresIn=seconds,

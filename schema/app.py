@@ -4,6 +4,7 @@ extensions every request runs through."""
 import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
 
+from schema.avatars import AvatarMutations
 from schema.catalog.mutations import CatalogMutations
 from schema.catalog.queries import CatalogQueries
 from schema.compiled.execute import CompiledExecution
@@ -65,6 +66,7 @@ class Mutation(
     JobMutations,
     MergeMutations,
     FileMutations,
+    AvatarMutations,
     CsvExportMutations,
     BulkMutations,
     SegmentMutations,

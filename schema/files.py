@@ -101,24 +101,39 @@ async def upload_file(info: Info, input: UploadFileInput) -> UploadFilePayload:
             session, principal, customer_id, input.file, input.purpose.value, max_bytes
         )
 
-    pending, errors = await mutate(info, begin, "customerId")
+    row, errors = await store(info, input.file, begin, "customerId")
     if errors:
         return UploadFilePayload(file=None, user_errors=errors)
+    return UploadFilePayload(file=StoredFile.from_row(as_row(row)), user_errors=[])
+
+
+async def store(info: Info, received, begin, target: str = "id", finish=None):
+    """The upload's three steps, for core's `uploadFile` and for modules that keep files of
+    their own (recordings): `begin(session, principal)` returns the pending row
+    (`core.files.add_pending`); the object is written; then, in the mutation's transaction,
+    the row is committed and `finish(session, principal, file_row)` (optional) writes what
+    hangs on it. (what `finish` returned, or the file row; userErrors). On any failure after
+    the first step the object and the row go again before the answer."""
+    ctx = info.context
+    pending, errors = await mutate(info, begin, target)
+    if errors:
+        return None, errors
     tenant_id, file_id, key = pending.tenant_id, pending.id, pending.key
     try:
-        await ctx.storage.put(key, input.file.path, pending.content_type)
+        await ctx.storage.put(key, received.path, pending.content_type)
 
-        async def finish(session, principal):
-            return await service.commit(session, principal, file_id)
+        async def complete(session, principal):
+            row = await service.commit(session, principal, file_id)
+            return row if finish is None else await finish(session, principal, row)
 
-        row, errors = await mutate(info, finish)
+        done, errors = await mutate(info, complete, target)
     except BaseException:
         await service.discard(ctx.db, ctx.storage, tenant_id, file_id, key)
         raise
     if errors:
         await service.discard(ctx.db, ctx.storage, tenant_id, file_id, key)
-        return UploadFilePayload(file=None, user_errors=errors)
-    return UploadFilePayload(file=StoredFile.from_row(as_row(row)), user_errors=[])
+        return None, errors
+    return done, []
 
 
 def require_view(info: Info) -> None:
@@ -130,7 +145,7 @@ async def customer_files(
     info: Info, customer_id: int, first: int | None, after: str | None
 ) -> Connection[StoredFile]:
     require_view(info)
-    committed = (TABLE.c.state == "committed",)
+    committed = (TABLE.c.state == "committed", TABLE.c.purpose.in_(service.LISTED))
     return await kit.customer_list(
         info, "files.uploaded", TABLE, customer_id, NEWEST, first, after,
         StoredFile.from_row, committed,

@@ -49,6 +49,19 @@ def day(offset: int) -> str:
     return (datetime.now(UTC).date() + timedelta(days=offset)).isoformat()
 
 
+def record(actor: Api, customer_id: str, **extra) -> dict:
+    """`addRecording` of a tiny WAV (a multipart request)."""
+    wav = b"RIFF$\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00@\x1f\x00\x00"
+    wav += b"\x80>\x00\x00\x02\x00\x10\x00data\x00\x00\x00\x00"
+    return multipart(
+        actor,
+        "mutation($input: AddRecordingInput!) { addRecording(input: $input) "
+        "{ recording { id } userErrors { code } } }",
+        {"input": {"customerId": customer_id, "direction": "INBOUND", "file": None, **extra}},
+        {"0": (["variables.input.file"], "call.wav", wav, "audio/wav")},
+    ).json()
+
+
 # --- what the owner prepares, and reads back ----------------------------------------------------
 
 
@@ -505,6 +518,30 @@ GUARDED: dict[str, Guarded] = {
         lambda a, ids: mutation(a, "createDynamicContentBlock", {"title": "Hi", "body": "Hi"}),
         written=owner_reads("{ dynamicContentBlocks { title } }", "dynamicContentBlocks"),
         module="dynamic_content",
+    ),
+    # recordings
+    "recordings.view": Guarded(
+        ALL,
+        lambda a, ids: read(
+            a, CUSTOMER.replace("FIELDS", "recordings { count }"), id=ids["customer"]
+        ),
+        assigned,
+        module="recordings",
+    ),
+    "recordings.edit": Guarded(
+        ALL,
+        lambda a, ids: record(a, ids["customer"]),
+        assigned,
+        of_customer("recordings { count }", "recordings"),
+        "recordings",
+        "(recordings.edit or recordings.ingest)",
+    ),
+    "recordings.ingest": Guarded(
+        ADMINS,
+        lambda a, ids: record(a, ids["customer"], workerId=ids["owner"]),
+        lambda owner, agent: {**assigned(owner, agent), "owner": gid("Worker", owner.worker_id)},
+        of_customer("recordings { count }", "recordings"),
+        "recordings",
     ),
     # loyalty
     "loyalty.view": Guarded(

@@ -105,6 +105,29 @@ def test_s3_storage(s3_server, tmp_path):
     assert "response-content-disposition=attachment" in url
 
 
+def test_both_stores_read_a_range(s3_server, tmp_path):
+    """`open(key, start, end)`: the bytes of a `Range` (S3: asked of the store itself), and
+    an inline presigned link for playing."""
+    data = bytes(range(256)) * 4
+    source = tmp_path / "audio"
+    source.write_bytes(data)
+
+    async def ranges(storage) -> list[bytes]:
+        key = new_key(5)
+        await storage.put(key, source, "audio/wav")
+        found = []
+        for start, end in ((0, 99), (100, None), (1000, 1023)):
+            found.append(b"".join([c async for c in storage.open(key, start, end)]))
+        url = await storage.signed_url(key, "call.wav", "audio/wav", 60, inline=True)
+        await storage.delete(key)
+        return found, url
+
+    for storage in (LocalStorage(tmp_path / "local"), s3(s3_server, prefix="ranges/")):
+        found, url = asyncio.run(ranges(storage))
+        assert found == [data[:100], data[100:], data[1000:]]
+        assert url is None or "response-content-disposition=inline" in url
+
+
 def test_uploads_through_a_real_server_into_s3(s3_server, client, database_url, tmp_path):
     """`python server.py` with STORAGE=s3: multipart over a real socket, download, redirect."""
     api = new_tenant(client)

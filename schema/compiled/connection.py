@@ -10,7 +10,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 from graphql import get_named_type
-from sqlalchemy import Boolean, Integer, bindparam, select, text
+from sqlalchemy import Boolean, Integer, String, bindparam, select, text
 from sqlalchemy.sql.elements import TextClause
 
 from core import customer_queries as q
@@ -31,6 +31,7 @@ BIND_TYPES = {
     "exact": Boolean,
     "kids_size": Integer,
     "kids_previous": Boolean,
+    "avatar_base": String,
 }
 COUNTS = ("totalCount", "totalCountIsExact")
 TS_ORDERS = ("CREATED_AT", "UPDATED_AT")

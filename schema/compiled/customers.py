@@ -22,6 +22,7 @@ from schema.compiled.dialects import literal as lit
 from schema.compiled.objects import (
     Compile,
     Scope,
+    avatar_url,
     column,
     contacts,
     fixed,
@@ -104,7 +105,7 @@ SCALARS: dict[str, Compile] = {
     "id": gid("Customer"),
     "kind": column("kind", enum=CustomerKind),
     "name": column("name"),
-    "avatarUrl": column("avatar_url"),
+    "avatarUrl": avatar_url,
     "company": column("company"),
     "leadSource": column("lead_source"),
     "city": column("city"),

@@ -23,6 +23,7 @@ from core import customer_queries as q
 from core.database import is_unavailable
 from core.errors import DomainError
 from core.pagination import PageRequest
+from schema.avatar_links import link_base as avatar_base
 from schema.compiled import connection
 from schema.compiled.dialects import DIALECTS
 from schema.compiled.objects import Scope
@@ -127,6 +128,7 @@ async def _customers(conn, ctx, schema, compiled, coerced) -> bytes | None:
         return None
     values = {
         "tenant_id": principal.tenant_id,
+        "avatar_base": avatar_base(ctx),
         "size": walk.page.size,
         "has_previous": walk.page.after is not None,
         "has_next": walk.page.before is not None,
@@ -145,7 +147,7 @@ async def _customer(conn, ctx, schema, compiled, coerced) -> bytes | None:
     principal = ctx.principal
     pk = from_global_id(raw["id"], "Customer")
     page = connection.one_customer(principal, pk)
-    values = {"tenant_id": principal.tenant_id, "size": 1}
+    values = {"tenant_id": principal.tenant_id, "size": 1, "avatar_base": avatar_base(ctx)}
     more = ()
     if compiled.kids is not None:
         field = gql.get_type("Customer").fields["subCustomers"]

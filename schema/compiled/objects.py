@@ -82,6 +82,13 @@ def column(name: str, kind: str = "text", enum: type[Enum] | None = None) -> Com
     return compile_
 
 
+def avatar_url(scope: Scope, f: Field, row: str) -> str:
+    """`avatarUrl` without `size`: the small thumbnail's link when a photo was uploaded
+    (the viewer's link base is a bind, `schema.avatar_links.link_base`), else the stored URL."""
+    link = f"{bind('avatar_base')} || {row}.avatar_key || '/small'"
+    return f"CASE WHEN {row}.avatar_key IS NULL THEN {row}.avatar_url ELSE {link} END"
+
+
 def gid(type_name: str, name: str = "id") -> Compile:
     return lambda scope, f, row: scope.d.gid(type_name, f"{row}.{name}")
 
@@ -115,7 +122,7 @@ WORKER = {
     "id": gid("Worker"),
     "name": column("name"),
     "email": column("email"),
-    "avatarUrl": column("avatar_url"),
+    "avatarUrl": avatar_url,
     "role": column("role", enum=WorkerRole),
     "atWork": column("at_work", "bool"),
     "position": column("position", "int"),

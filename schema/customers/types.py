@@ -14,6 +14,8 @@ from core import custom_fields, filters
 from core import customer_queries as q
 from core.customer_counts import Count
 from core.pagination import PageRequest, run_walk
+from schema.avatar_links import DESCRIPTION as AVATAR_DESCRIPTION
+from schema.avatar_links import AvatarSize, avatar_url
 from schema.catalog.types import CustomFieldDefinition, Folder, Status, Tag
 from schema.context import Info
 from schema.customers.standard import (
@@ -121,7 +123,8 @@ def _primary(contacts: list[CustomerContact]) -> CustomerContact | None:
 class Customer(Node):
     kind: CustomerKind
     name: str
-    avatar_url: str | None
+    stored_avatar_url: Private[str | None]
+    avatar_key: Private[str | None]
     phones: list[ContactPoint]
     emails: list[ContactPoint]
     company: str | None
@@ -159,13 +162,18 @@ class Customer(Node):
     values: Private[dict]
     ready: Private[dict]
 
+    @strawberry.field(description=AVATAR_DESCRIPTION)
+    def avatar_url(self, info: Info, size: AvatarSize = AvatarSize.SMALL) -> str | None:
+        return avatar_url(info, self.avatar_key, self.stored_avatar_url, size)
+
     @classmethod
     def from_row(cls, row) -> "Customer":
         return cls(
             pk=row["id"],
             kind=CustomerKind(row["kind"]),
             name=row["name"],
-            avatar_url=row["avatar_url"],
+            stored_avatar_url=row["avatar_url"],
+            avatar_key=row.get("avatar_key"),
             phones=_contacts(row["phones"] or []),
             emails=_contacts(row["emails"] or []),
             company=row["company"],

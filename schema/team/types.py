@@ -4,8 +4,12 @@ from datetime import datetime
 from enum import Enum
 
 import strawberry
+from strawberry import Private
 
 from core.customers import SUB_CUSTOMER_COPYABLE
+from schema.avatar_links import DESCRIPTION as AVATAR_DESCRIPTION
+from schema.avatar_links import AvatarSize, avatar_url
+from schema.context import Info
 from schema.relay import Node
 
 
@@ -27,7 +31,8 @@ SubCustomerCopyField = strawberry.enum(
 class Worker(Node):
     name: str
     email: str
-    avatar_url: str | None
+    stored_avatar_url: Private[str | None]
+    avatar_key: Private[str | None]
     role: WorkerRole
     at_work: bool = strawberry.field(description="Available now (shown as a presence dot).")
     position: int
@@ -35,13 +40,18 @@ class Worker(Node):
         description="Whether sub-customers appear in this worker's customer list."
     )
 
+    @strawberry.field(description=AVATAR_DESCRIPTION)
+    def avatar_url(self, info: Info, size: AvatarSize = AvatarSize.SMALL) -> str | None:
+        return avatar_url(info, self.avatar_key, self.stored_avatar_url, size)
+
     @classmethod
     def from_row(cls, row) -> "Worker":
         return cls(
             pk=row["id"],
             name=row["name"],
             email=row["email"],
-            avatar_url=row["avatar_url"],
+            stored_avatar_url=row["avatar_url"],
+            avatar_key=row.get("avatar_key"),
             role=WorkerRole(row["role"]),
             at_work=row["at_work"],
             position=row["position"],
