@@ -9,6 +9,7 @@ from core.auth import Principal
 from core.customers import get_customer
 from core.errors import InvalidInput, NotFound, Problem
 from core.models import utcnow
+from plugins.purchases import report_cache
 from plugins.purchases.models import (
     PurchaseCategory,
     PurchaseSettings,
@@ -161,4 +162,5 @@ async def set_reporting_currency(session: AsyncSession, principal: Principal, cu
         .execution_options(synchronize_session=False)
     )
     await evaluate(session, tenant_id, None)
+    report_cache.forget(tenant_id)
     return currency

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import records
 from core.models import Customer, utcnow
-from plugins.purchases import rules
+from plugins.purchases import report_cache, rules
 from plugins.purchases.models import (
     PurchaseCategory,
     PurchaseFact,
@@ -420,6 +420,7 @@ async def refresh(session: AsyncSession, tenant_id: int, customer_id: int) -> No
     )
     await rules.evaluate(session, tenant_id, [customer_id])
     await rules.schedule(session, tenant_id)
+    report_cache.forget(tenant_id)
 
 
 async def merge(session: AsyncSession, tenant_id: int, source_id: int, target_id: int) -> None:

@@ -229,6 +229,11 @@ class PlaceFigures:
 
 @strawberry.type(description="The business's purchase figures over the customers you see.")
 class PurchaseReport:
+    generated_at: datetime = strawberry.field(
+        description="When these figures were read: a report is kept a minute for the same "
+        "viewer and arguments (a purchase recorded in another server process may show up to a "
+        "minute later)."
+    )
     reporting_currency: str | None
     top_customers: list[CustomerRevenue]
     acquisition: list[AcquisitionMonth] = strawberry.field(

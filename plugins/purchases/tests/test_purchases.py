@@ -302,6 +302,7 @@ def test_the_report_reads_only_the_parts_asked_for_and_counts_in_one_statement(o
         return counter.count
 
     floor = statements("")
+    assert statements("") == floor - 1  # the same report again: kept, not read
     assert statements("topCustomers { totalSpent { amount } }") == floor + 1
     assert statements("churnRisk { lastPurchaseAt }") == floor + 1
     counts = "acquisition { month } retention { rate } churnRiskCount byPlace { city } "
@@ -309,6 +310,18 @@ def test_the_report_reads_only_the_parts_asked_for_and_counts_in_one_statement(o
     report = owner.query(REPORT)["purchaseReport"]
     assert [p["city"] for p in report["byPlace"]] == ["Berlin", "Paris", "Rome"]
     assert report["byCountry"] == [{"country": None, "customers": 3, "totalSpent": 6_000}]
+
+
+def test_a_report_is_kept_a_minute_and_dropped_by_the_next_purchase(owner):
+    ada = customer(owner, "Ada")
+    pay(owner, ada, 1_000, "a")
+    ask = "{ purchaseReport { generatedAt topCustomers { totalSpent { amount } } } }"
+    first = owner.query(ask)["purchaseReport"]
+    assert owner.query(ask)["purchaseReport"] == first  # kept: the same reading
+    pay(owner, ada, 500, "b")
+    again = owner.query(ask)["purchaseReport"]
+    assert again["generatedAt"] > first["generatedAt"]
+    assert again["topCustomers"] == [{"totalSpent": {"amount": 1_500}}]
 
 
 def test_tenancy_and_global_ids(owner, other_api):
