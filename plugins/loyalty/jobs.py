@@ -20,8 +20,9 @@ nothing twice.
   N months) expire as far as everything taken from the account since (redemptions,
   reversals, expiries, negative adjustments) has not used them up.
 
-Both scans read the tenant's customers by month and day without an index (a daily job);
-an expression index on (tenant, month, day) is the next step for very large tenants."""
+Birthdays are read by month and day from an expression index on customers (`born_on`,
+loyalty_0002); anniversaries still scan the tenant's live customers (`created_at` is a
+timestamp with a zone, whose month PostgreSQL cannot index without fixing a zone)."""
 
 from calendar import isleap, monthrange
 from datetime import date, datetime, time, timedelta
@@ -81,11 +82,23 @@ def months_before(day: date, months: int) -> date:
 
 
 def _month_day(column, days: list[date]):
-    pairs = {(d.month, d.day) for d in days}
-    if any(d.month == 2 and d.day == 28 and not isleap(d.year) for d in days):
-        pairs.add((2, 29))
+    """`column` falls on one of `days`' month and day: per month, `month = m AND day IN
+    (...)`, so a single month (28 and 29 February included) is one range of an index on
+    (month, day), which SQLite uses where it would not use an OR of two."""
+    by_month: dict[int, set[int]] = {}
+    for d in days:
+        by_month.setdefault(d.month, set()).add(d.day)
+        if d.month == 2 and d.day == 28 and not isleap(d.year):
+            by_month[2].add(29)
+    day = extract("day", column)
     return or_(
-        *(and_(extract("month", column) == m, extract("day", column) == d) for m, d in pairs)
+        *(
+            and_(
+                extract("month", column) == m,
+                day == min(ds) if len(ds) == 1 else day.in_(sorted(ds)),
+            )
+            for m, ds in sorted(by_month.items())
+        )
     )
 
 
@@ -93,16 +106,24 @@ def _live(tenant_id: int, after: int):
     return (Customer.tenant_id == tenant_id, Customer.archived_at.is_(None), Customer.id > after)
 
 
-async def _birthdays(session, tenant_id, program, day, zone, after) -> tuple[list, int | None]:
-    if not program.birthday_points:
-        return [], None
-    rows = await session.execute(
-        select(Customer.id, Customer.date_of_birth)
-        .where(*_live(tenant_id, after), _month_day(Customer.date_of_birth, [day]))
+def born_on(tenant_id: int, day: date, after: int = 0):
+    """A chunk of the live customers with their birthday on `day` (and those born on 29
+    February on a 28th of other years), by id: read from `ix_loyalty_birthdays` (loyalty_0002:
+    customers (tenant_id, month, day, id) of the date of birth, where one is known), whose
+    expressions are these `extract`s, so both databases match them to the index."""
+    born = Customer.date_of_birth
+    return (
+        select(Customer.id, born)
+        .where(*_live(tenant_id, after), born.is_not(None), _month_day(born, [day]))
         .order_by(Customer.id)
         .limit(CHUNK)
     )
-    rows = list(rows)
+
+
+async def _birthdays(session, tenant_id, program, day, zone, after) -> tuple[list, int | None]:
+    if not program.birthday_points:
+        return [], None
+    rows = list(await session.execute(born_on(tenant_id, day, after)))
     due = [(cid, born) for cid, born in rows if same_day(born, day.year) == day]
     grants = [
         ("BIRTHDAY", cid, program.birthday_points, f"birthday:{cid}:{day.year}", "Birthday")

@@ -7,10 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from core.jobs import JOBS
 from core.models import Customer, utcnow
+from plugins.loyalty.jobs import born_on
 from plugins.loyalty.models import LoyaltyEntry
 from plugins.loyalty.tests.test_loyalty import (
     adjust,
@@ -173,3 +174,50 @@ def test_the_daily_tick_falls_at_midnight_in_the_tenants_zone_and_stops_with_the
     ticks = _settled(client, owner.tenant_id, ticks[1]["id"])
     assert [t["status"] for t in ticks] == ["SUCCEEDED", "SUCCEEDED"]
     assert ticks[1]["result"] == {"stopped": "the loyalty module is off"}
+
+
+def test_the_birthday_scan_reads_its_index(owner, client, engine):
+    """5,000 customers born on every day of the year, and as many without a date of birth,
+    analysed: a day's birthdays are read from `ix_loyalty_birthdays` (tenant, month, day, id),
+    not by reading every customer of the tenant (SQLite's planner picks it as well)."""
+    start = date(1970, 1, 1)
+    rows = [
+        {
+            "tenant_id": owner.tenant_id,
+            "kind": "PERSON",
+            "name": f"Filler {n}",
+            "sort_name": f"filler {n}",
+            "search_text": f"filler {n}",
+            "version": 1,
+            "date_of_birth": start + timedelta(days=n % 365) if n % 2 else None,
+        }
+        for n in range(10_000)
+    ]
+
+    async def grow():
+        async with client.app.state.db.transaction() as session:
+            await session.execute(insert(Customer.__table__), rows)
+        async with engine.connect() as conn:  # the login: it owns the tables
+            await conn.exec_driver_sql("ANALYZE customers")
+            await conn.commit()
+
+    run(client, grow)
+    explain = "EXPLAIN" if engine.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN"
+
+    async def plan(day: date) -> str:
+        query = born_on(owner.tenant_id, day)
+        async with client.app.state.db.read() as conn:
+            compiled = query.compile(conn.sync_connection, compile_kwargs={"literal_binds": True})
+            found = await conn.exec_driver_sql(f"{explain} {compiled}")
+            return "\n".join(str(r[-1]) for r in found)
+
+    for day in (date(2027, 6, 15), date(2027, 2, 28)):  # one month and day, and two
+        found = run(client, lambda day=day: plan(day))
+        assert "ix_loyalty_birthdays" in found, found
+    born = run(client, lambda: _count_born(client, owner.tenant_id, date(2027, 6, 15)))
+    assert born == 14  # every 365th of the 5,000 with a birthday
+
+
+async def _count_born(client, tenant_id: int, day: date) -> int:
+    async with client.app.state.db.read() as conn:
+        return len(list(await conn.execute(born_on(tenant_id, day))))
