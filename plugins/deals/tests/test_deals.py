@@ -224,6 +224,24 @@ def test_creating_updating_and_deleting_deals(owner, other_api):
     assert codes(owner.mutate("deleteDeal", {"id": deal["id"]})) == [(["input", "id"], "NOT_FOUND")]
 
 
+def test_a_won_deal_is_one_line_on_the_timeline_and_its_event_tells_the_move(owner):
+    ada = customer(owner)
+    deal = moved(owner, created(owner, ada), "Proposal")
+    won = moved(owner, deal, "Won")
+    query = """query($id: ID!) { customer(id: $id) {
+      timeline(first: 10) { nodes { action summary data } } } }"""
+    entries = owner.query(query, id=ada)["customer"]["timeline"]["nodes"]
+    deal_entries = [e for e in entries if e["action"].startswith("deal.")]
+    assert [(e["action"], e["summary"]) for e in deal_entries] == [
+        ("deal.won", "Deal won: Website"),
+        ("deal.stage_changed", "Deal stage changed from Lead to Proposal: Website"),
+        ("deal.created", "Deal of 1000.00 EUR created: Website"),
+    ]
+    data = deal_entries[0]["data"]
+    assert (data["fromStage"], data["status"], data["version"]) == ("Proposal", "WON", 3)
+    assert data["version"] == won["version"]
+
+
 def test_moves_won_and_lost(owner):
     ada = customer(owner)
     deal = created(owner, ada)
@@ -250,10 +268,8 @@ def test_moves_won_and_lost(owner):
     assert [n["summary"] for n in timeline[::-1] if n["action"].startswith("deal.")] == [
         "Deal of 1000.00 EUR created: Website",
         "Deal stage changed from Lead to Proposal: Website",
-        "Deal stage changed from Proposal to Lost: Website",
-        "Deal lost: Website",
+        "Deal lost: Website",  # one line for one move: no "stage changed" beside it
         "Deal updated: Website",
-        "Deal stage changed from Lost to Won: Website",
         "Deal won: Website",
         "Deal stage changed from Won to Qualified: Website",
     ]
