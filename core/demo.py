@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import custom_fields, demo_segments, demo_standard
+from core import custom_fields, demo_events, demo_segments, demo_standard
 from core.contacts import normalize_contacts, search_text
 from core.database import Database
 from core.models import (
@@ -317,6 +317,8 @@ async def seed_demo(
                 seed=seed,
                 storage=storage,
             )
+            # what the modules' demo rows ask of each other (invoices, balance entries)
+            await demo_events.deliver(session, plugins, frozenset(plugins.modules))
         return tenant_id, admin_id
 
 

@@ -16,6 +16,13 @@ in a chunk of its own, is to enqueue the next tick; then it runs the module's wo
 - the tenant switching the module off stops the chain at its next tick (the module's work is
   not run for a tenant that disabled it); switching it on calls `start` again.
 
+A daily schedule may count its days in the tenant's time zone (`Schedule(kind, DAY,
+local=True)`, `core/tenants.py` `time_zone`): its ticks fall at the tenant's midnight (as
+UTC instants; a midnight a DST change skips is the day's first instant), its key names the
+tenant's date (`<kind>:<tenant>:<YYYY-MM-DD>`) and each tick's payload carries that date as
+`day`. Keyed by the date, a day has one tick even when the tenant changes its zone between
+arming and running (the armed tick keeps its instant; the next is armed in the new zone).
+
 `wanted(session, tenant_id)` lets a module stop ticking while it has nothing to do (no live
 subscriptions): the tick then arms no successor, and the module calls `start` when work
 appears again. Idle tenants cost no jobs.
@@ -27,7 +34,7 @@ that gives the schedule work again; for an extra run on demand, `run_now(...)`."
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,8 +42,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import jobs
 from core.models import utcnow
 from core.records import upsert
+from core.tenants import tenant_zone
 
 HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -44,27 +53,50 @@ class Schedule:
     """`kind`: the job kind (`"<module>.<what>"`); `every`: the period, a whole number of
     minutes dividing a day (ticks fall on its multiples since midnight UTC); `module`: the
     module a tenant must have enabled for the work to run; `wanted`: optional awaitable
-    predicate, false when the tenant has nothing for the schedule to do."""
+    predicate, false when the tenant has nothing for the schedule to do; `local`: with
+    `every=DAY`, the ticks fall at midnight in the tenant's zone instead of UTC's (the
+    methods then take that `zone`)."""
 
     kind: str
     every: timedelta = HOUR
     module: str | None = None
     wanted: Callable[[AsyncSession, int], Awaitable[bool]] | None = None
+    local: bool = False
 
-    def tick_of(self, moment: datetime) -> datetime:
+    def __post_init__(self):
+        if self.local and self.every != DAY:
+            raise ValueError("a schedule in the tenant's zone ticks once a day (every=DAY)")
+
+    def tick_of(self, moment: datetime, zone: tzinfo = UTC) -> datetime:
         """The boundary at or before `moment`."""
+        if self.local:
+            return _midnight(moment.astimezone(zone).date(), zone)
         step = int(self.every.total_seconds())
         day = moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         into = int((moment - day).total_seconds())
         return day + timedelta(seconds=into - into % step)
 
-    def next_tick(self, moment: datetime) -> datetime:
+    def next_tick(self, moment: datetime, zone: tzinfo = UTC) -> datetime:
         """The first boundary strictly after `moment`."""
+        if self.local:  # the next date's midnight: 23 or 25 hours away across a DST change
+            return _midnight(moment.astimezone(zone).date() + DAY, zone)
         return self.tick_of(moment) + self.every
 
-    def key(self, tenant_id: int, tick: datetime) -> str:
+    def key(self, tenant_id: int, tick: datetime, zone: tzinfo = UTC) -> str:
+        if self.local:
+            return f"{self.kind}:{tenant_id}:{tick.astimezone(zone).date().isoformat()}"
         shape = "%Y-%m-%dT%H" if self.every >= HOUR else "%Y-%m-%dT%H:%M"
         return f"{self.kind}:{tenant_id}:{tick.astimezone(UTC).strftime(shape)}"
+
+    async def zone(self, session, tenant_id: int) -> tzinfo:
+        """The zone the boundaries are counted in: the tenant's for a local schedule."""
+        return await tenant_zone(session, tenant_id) if self.local else UTC
+
+
+def _midnight(day: date, zone: tzinfo) -> datetime:
+    """The first instant of `day` in `zone`, in UTC (a skipped midnight maps, with fold 0, to
+    the moment the clocks jump, which is the day's first instant)."""
+    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
 
 
 async def _enqueue(
@@ -74,6 +106,10 @@ async def _enqueue(
     enqueues through `core.jobs.enqueue` (with `job.queued`, which wakes this process's
     runner); an unbound one (demo seeding) inserts the row alone, found by the runners' poll."""
     payload = {"tick": tick.isoformat(), **more.pop("payload", {})}
+    if schedule.local:  # the tenant's date the tick is for
+        payload.setdefault("day", tick.astimezone(more.pop("zone")).date().isoformat())
+    else:
+        more.pop("zone", None)
     if "plugins" in session.info:
         return await jobs.enqueue(
             session, tenant_id, schedule.kind, payload, idempotency_key=key, run_after=tick, **more
@@ -100,36 +136,58 @@ async def _enqueue(
 
 
 async def start(
-    session: AsyncSession, schedule: Schedule, tenant_id: int, after: datetime | None = None
+    session: AsyncSession,
+    schedule: Schedule,
+    tenant_id: int,
+    after: datetime | None = None,
+    current: bool = False,
 ):
     """Arm the tenant's next tick (the first boundary after now, or after `after` if later),
     in the caller's transaction. Calling it again, from any process, changes nothing: the
-    boundary's key is taken. Returns its job."""
+    boundary's key is taken. `current`: arm the boundary at or before now first, which runs at
+    once and arms the next (a daily schedule switched on at noon still does today's work);
+    if that tick was armed before (it ran, and perhaps the chain stopped since), the next
+    boundary's as usual. Returns the job armed."""
     now = utcnow()
-    tick = schedule.next_tick(max(now, after) if after else now)
-    job, _created = await _enqueue(
-        session, schedule, tenant_id, tick, schedule.key(tenant_id, tick)
-    )
+    zone = await schedule.zone(session, tenant_id)
+
+    def arm(tick: datetime):
+        key = schedule.key(tenant_id, tick, zone)
+        return _enqueue(session, schedule, tenant_id, tick, key, zone=zone)
+
+    if current:
+        job, created = await arm(schedule.tick_of(now, zone))
+        if created:  # it arms the next one when it runs
+            return job
+    job, _created = await arm(schedule.next_tick(max(now, after) if after else now, zone))
     return job
 
 
-async def ensure(session: AsyncSession, schedule: Schedule, tenant_id: int):
+async def ensure(session: AsyncSession, schedule: Schedule, tenant_id: int, current=False):
     """`start`, if the schedule has work for the tenant (`wanted`; always without one): what
     `hub_module_enabled` calls, so a tenant that only switched the module on costs no job
     (and runs nothing in the background) until it has something to do. The job, or None."""
     if schedule.wanted is not None and not await schedule.wanted(session, tenant_id):
         return None
-    return await start(session, schedule, tenant_id)
+    return await start(session, schedule, tenant_id, current=current)
 
 
 async def run_now(
-    session: AsyncSession, schedule: Schedule, tenant_id: int, key: str, created_by: int | None
+    session: AsyncSession,
+    schedule: Schedule,
+    tenant_id: int,
+    key: str,
+    created_by: int | None,
+    payload: dict | None = None,
 ):
     """An extra run of the schedule's work at once (a worker's "run it now"), idempotent by
-    `key` (the caller's idempotency key); it arms the next tick like any tick. (job, created)."""
+    `key` (the caller's idempotency key); it arms the next tick like any tick. `payload` adds
+    to the tick's (a local schedule's `day`, today by default, may name a past day to redo).
+    (job, created)."""
     return await _enqueue(
         session, schedule, tenant_id, utcnow(), f"{schedule.kind}:{tenant_id}:now:{key}",
-        created_by=created_by, payload={"manual": True},
+        created_by=created_by, payload={"manual": True, **(payload or {})},
+        zone=await schedule.zone(session, tenant_id),
     )  # fmt: skip
 
 

@@ -1,7 +1,10 @@
 """The demo tenant `make run` serves: realistic, deterministic, and the access rule holds on
 it (an agent sees exactly the customers assigned to them or in folders they may open)."""
 
+from collections import Counter
+
 import pytest
+from sqlalchemy import text
 
 from core.access import principal_for
 from core.demo import seed_demo
@@ -132,3 +135,39 @@ def test_an_agent_hears_exactly_about_their_customers(client, demo, agent):
         assert by_op[page]["badgeCounts"]["customerId"] == mine
         subscribe(ws, EVENTS, op="events", id=hidden)
         assert ws.receive_json() == {"id": "events", "type": "complete"}
+
+
+def test_demo_orders_and_payouts_reach_payments_through_the_contracts(client, demo):
+    """Every demo order that went through ACCEPTED has exactly one invoice (source
+    `orders:<id>`, its total, its id on the order), and every sent payout its balance entry
+    (and a sent one that failed the entry undoing it): made by payments' own handlers from
+    the events the demo emitted, as live (`core/demo_events.py`)."""
+    tenant_id, _ = demo
+
+    async def read(table: str, columns: str) -> list:
+        async with client.app.state.db.read() as conn:
+            query = text(f"SELECT {columns} FROM {table} WHERE tenant_id = :t")
+            return list(await conn.execute(query, {"t": tenant_id}))
+
+    orders = run(client, read, "orders", "id, status, total_amount, invoice_ref")
+    invoices = run(client, read, "invoices", "id, source, total_amount, customer_id")
+    payouts = run(client, read, "payouts", "id, status, amount, currency, sent_at")
+    entries = run(client, read, "payment_balance_entries", "source, amount, currency")
+    made = Counter(i.source for i in invoices if i.source)
+    total_of = {i.source: i.total_amount for i in invoices if i.source}
+    accepted = [o for o in orders if o.status in ("ACCEPTED", "ORDERED", "FULFILLED")]
+    assert len(accepted) >= 20
+    for order in accepted:
+        source = f"orders:{order.id}"
+        assert made[source] == 1, order
+        assert total_of[source] == order.total_amount, order
+        assert order.invoice_ref is not None, order  # orders heard payments' invoice.issued
+    assert sum(made.values()) == len(accepted)  # and nothing else asked for one
+    entry_of = {e.source: (e.amount, e.currency) for e in entries}
+    sent = [p for p in payouts if p.sent_at is not None]
+    assert len(sent) >= 10 and any(p.status == "FAILED" for p in sent)
+    for payout in sent:
+        assert entry_of[f"payouts:{payout.id}"] == (payout.amount, payout.currency), payout
+        undone = entry_of.get(f"payouts:{payout.id}:failed")
+        assert undone == ((-payout.amount, payout.currency) if payout.status == "FAILED" else None)
+    assert len(entry_of) == len(sent) + sum(p.status == "FAILED" for p in sent)

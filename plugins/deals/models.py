@@ -40,7 +40,16 @@ class Deal(Base):
     __table_args__ = (
         Index(None, "tenant_id", "customer_id", "status", "created_at"),
         Index(None, "tenant_id", "customer_id", "created_at", "id"),
-        Index(None, "tenant_id", "stage_id"),
+        # dealPipeline's sums read this index alone (deals_0002)
+        Index(
+            "ix_deals_pipeline",
+            "tenant_id",
+            "stage_id",
+            "currency",
+            "owner_id",
+            "customer_id",
+            "amount",
+        ),
         Index(None, "owner_id"),
         # a createDeal retried with its key finds the deal instead of making a second
         Index(None, "tenant_id", "idempotency_key", unique=True),

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import BigInteger, cast, func, select, union
 
-from core.access import visible_customers
+from core.access import can, visible_customers
 from core.keyset import Order, count_of_customer, counts_query
 from core.models import Customer
 from plugins.deals.models import Deal, DealStage
@@ -120,20 +120,24 @@ def worker_ids(tenant_id: int, customer_ids, conditions):
 
 
 def pipeline_query(principal, owner_id: int | None, currency: str | None):
-    """(stage, currency, deals, sum of amount, sum of amount * probability) over the deals of the
-    customers the principal may see (archived ones are out, as in lists)."""
-    query = (
-        select(
-            T.c.stage_id,
-            T.c.currency,
-            func.count().label("n"),
-            func.sum(T.c.amount).label("total"),
-            func.sum(T.c.amount * S.c.probability).label("weighted"),
+    """(stage, currency, deals, sum of amount) over the deals of the customers the principal
+    may see (archived ones are out, as in lists): an index-only scan of `ix_deals_pipeline`
+    (deals_0002) in its (tenant, stage, currency) order. A worker who sees the whole tenant
+    only subtracts the archived customers (a few, from their partial index), so no customer
+    row is read; others take the customers they see. The weighted sum is the stage's
+    probability times the sum, applied by `pipeline`."""
+    C = Customer.__table__
+    if can(principal, "customers.view_all"):
+        archived = select(C.c.id).where(
+            C.c.tenant_id == principal.tenant_id, C.c.archived_at.is_not(None)
         )
-        .join(S, S.c.id == T.c.stage_id)
-        .join(Customer.__table__, Customer.id == T.c.customer_id)
-        .where(T.c.tenant_id == principal.tenant_id, visible_customers(principal))
-        .where(Customer.archived_at.is_(None))
+        seen = T.c.customer_id.not_in(archived)
+    else:
+        shown = visible_customers(principal)
+        seen = T.c.customer_id.in_(select(C.c.id).where(shown, C.c.archived_at.is_(None)))
+    query = (
+        select(T.c.stage_id, T.c.currency, func.count().label("n"), func.sum(T.c.amount))
+        .where(T.c.tenant_id == principal.tenant_id, seen)
         .group_by(T.c.stage_id, T.c.currency)
     )
     if owner_id is not None:
@@ -145,17 +149,27 @@ def pipeline_query(principal, owner_id: int | None, currency: str | None):
 
 async def pipeline(conn, principal, owner_id: int | None, currency: str | None) -> list[dict]:
     """Every stage in order with `count`, `value` and `weighted` (per currency): two
-    statements whatever the number of stages."""
-    sums: dict[int, dict] = defaultdict(lambda: {"count": 0, "value": {}, "weighted": {}})
-    for stage_id, code, n, total, product in await conn.execute(
+    statements whatever the number of stages or deals."""
+    sums: dict[int, dict] = defaultdict(lambda: {"count": 0, "value": {}})
+    for stage_id, code, n, total in await conn.execute(
         pipeline_query(principal, owner_id, currency)
     ):
         found = sums[stage_id]
         found["count"] += n
         found["value"][code] = int(total)
-        found["weighted"][code] = weighted(int(product))
     (rows,) = await stages(conn, principal, [principal.tenant_id])
-    return [{"stage": row, **sums[row["id"]]} for row in rows]
+    return [
+        {
+            "stage": row,
+            "count": sums[row["id"]]["count"],
+            "value": sums[row["id"]]["value"],
+            "weighted": {
+                code: weighted(total * row["probability"])
+                for code, total in sums[row["id"]]["value"].items()
+            },
+        }
+        for row in rows
+    ]
 
 
 def _jsonable(row) -> dict:

@@ -252,13 +252,23 @@ async def _emit(session, principal, deal: Deal, name: str, **data) -> None:
     )
 
 
-async def _emit_outcome(session, principal, deal: Deal, stage: DealStage) -> None:
-    """deal.won / deal.lost on reaching such a stage, each with its activity entry."""
+async def _emit_outcome(session, principal, deal: Deal, stage: DealStage, **move) -> None:
+    """deal.won / deal.lost on reaching such a stage, each with its activity entry; `move`
+    (from a move): the stage it came from, its status and version, what `deal.stage_changed`
+    says of a move between open stages: a move that wins or loses emits this event alone,
+    so the timeline and the activity log show it once."""
     if stage.kind == "WON":
         activity = _activity(f"Deal won: {deal.name}", f"{_value(deal)} in {stage.name}.")
         value = {"amount": deal.amount, "currency": deal.currency}  # what purchases counts
         await _emit(
-            session, principal, deal, "deal.won", stageId=stage.id, value=value, activity=activity
+            session,
+            principal,
+            deal,
+            "deal.won",
+            stageId=stage.id,
+            value=value,
+            activity=activity,
+            **move,
         )
     elif stage.kind == "LOST":
         body = f"{_value(deal)} lost in {stage.name}. Reason: {deal.lost_reason}"
@@ -271,6 +281,7 @@ async def _emit_outcome(session, principal, deal: Deal, stage: DealStage) -> Non
             stageId=stage.id,
             reason=deal.lost_reason,
             activity=activity,
+            **move,
         )
 
 
@@ -430,8 +441,8 @@ async def move_deal(
     reason: str | None,
 ) -> Deal:
     """Into another stage, decided on `version`. Moving to a LOST stage takes a reason; the
-    stage it is in already is a no-op. Emits deal.stage_changed, and deal.won / deal.lost
-    on reaching such a stage; exactly one of them carries the activity entry."""
+    stage it is in already is a no-op. Emits one event: deal.stage_changed into an open
+    stage, deal.won / deal.lost (with the stage it came from) into a won or lost one."""
     deal = await _locked(session, principal, deal_id, version)
     problems: list[Problem] = []
     reason = _reason(reason, problems)
@@ -448,10 +459,19 @@ async def move_deal(
     deal.version += 1
     deal.updated_at = now
     await session.flush()
-    moved = {"from": old.name, "to": stage.name, "fromStageId": old.id, "toStageId": stage.id}
-    if stage.kind == "OPEN":
-        subject = f"Deal moved to {stage.name}: {deal.name}"
-        moved["activity"] = _activity(subject, f"{old.name} → {stage.name}, {_value(deal)}.")
+    if stage.kind != "OPEN":  # one event for one happening: won (or lost) from `old`
+        await _emit_outcome(
+            session,
+            principal,
+            deal,
+            stage,
+            fromStage=old.name,
+            fromStageId=old.id,
+            status=deal.status,
+            version=deal.version,
+        )
+        return deal
+    subject = f"Deal moved to {stage.name}: {deal.name}"
     await _emit(
         session,
         principal,
@@ -459,9 +479,9 @@ async def move_deal(
         "deal.stage_changed",
         status=deal.status,
         version=deal.version,
-        **moved,
+        activity=_activity(subject, f"{old.name} → {stage.name}, {_value(deal)}."),
+        **{"from": old.name, "to": stage.name, "fromStageId": old.id, "toStageId": stage.id},
     )
-    await _emit_outcome(session, principal, deal, stage)
     return deal
 
 

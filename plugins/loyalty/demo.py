@@ -9,8 +9,9 @@ from datetime import timedelta
 
 from sqlalchemy import insert
 
-from core import records
+from core import records, schedules
 from core.demo import BASE
+from plugins.loyalty.jobs import DAILY
 from plugins.loyalty.models import (
     NOT_LIFETIME,
     LoyaltyAccount,
@@ -118,3 +119,4 @@ async def seed(session, tenant_id: int, customer_ids: list[int], seed: int) -> N
         await session.execute(insert(LoyaltyEntry), entries)
     await session.execute(insert(LoyaltyAccount), accounts)
     await session.flush()
+    await schedules.ensure(session, DAILY, tenant_id)  # the next midnight's tick

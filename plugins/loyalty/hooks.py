@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from core import schedules
 from core.access import ROLES
 from core.filter_fields import NUMBER, Summary
 from core.hookspecs import hookimpl
@@ -63,7 +64,7 @@ def hub_handle_event(session, event):
 
 @hookimpl
 def hub_job_handlers():
-    return {jobs.KIND: jobs.run_daily}
+    return {jobs.DAILY.kind: schedules.periodic(jobs.DAILY, jobs.run_daily)}
 
 
 @hookimpl

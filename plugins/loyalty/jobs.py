@@ -1,15 +1,17 @@
-"""The daily loyalty job of a tenant: birthday and anniversary bonuses, and expiry.
+"""The daily loyalty work of a tenant: birthday and anniversary bonuses, and expiry.
 
-Scheduling, in a few lines (`schedule`): the job for a day is enqueued with the idempotency
-key `daily:<day>` to run just after that day's midnight in the tenant's time zone, and its
-first chunk enqueues the next day's the same way. A key per day makes a chain that several
-processes, a crash replay or a second enabling cannot fork: there is at most one job per day
-and tenant, whoever enqueues it. A job that starts late (the runner was down) grants for its
-own day and the next is due at once, so missed days are caught up in order.
+Scheduling is `core/schedules.py`'s: `DAILY` ticks at midnight in the tenant's time zone
+(`local=True`), one tick per tenant and date (key `loyalty.daily:<tenant>:<date>`, the date
+in the payload's `day`) however many processes arm it; a late tick runs once and arms the
+next midnight after now; a tenant that switched loyalty off, or whose program grants and
+expires nothing (`wanted`), arms no further tick. Configuring the program (and enabling the
+module) arms today's tick too, so a program switched on at noon still grants today's
+birthdays. `runLoyaltyGrants` is `schedules.run_now` with a past `day`.
 
 Granting once: each bonus is an entry with the source key `birthday:<customer>:<year>` or
 `anniversary:<customer>:<year>` and each expiry `expire:<customer>:<day>`, so running a day
-again (a manual `runLoyaltyGrants`, a retried chunk) writes nothing twice.
+again (a manual `runLoyaltyGrants`, a retried chunk, a tick beside a manual run) writes
+nothing twice.
 
 - Birthday: `customers.date_of_birth` (a core standard field); born on 29 February, it is
   the 28th in other years. Anniversary: the day the customer was created, in the tenant's
@@ -18,53 +20,52 @@ again (a manual `runLoyaltyGrants`, a retried chunk) writes nothing twice.
   N months) expire as far as everything taken from the account since (redemptions,
   reversals, expiries, negative adjustments) has not used them up.
 
-Both scans read the tenant's customers by month and day without an index (a daily job);
-an expression index on (tenant, month, day) is the next step for very large tenants."""
+Birthdays are read by month and day from an expression index on customers (`born_on`,
+loyalty_0002); anniversaries still scan the tenant's live customers (`created_at` is a
+timestamp with a zone, whose month PostgreSQL cannot index without fixing a zone)."""
 
 from calendar import isleap, monthrange
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, extract, func, or_, select
+from sqlalchemy import and_, exists, extract, func, or_, select
 
-from core import jobs
-from core.models import Customer, Tenant
-from core.tenants import zone_of
+from core import schedules
+from core.models import Customer
+from core.tenants import tenant_zone
 from plugins.loyalty.ledger import A, E, post, program_of
+from plugins.loyalty.models import LoyaltyProgram
 
-KIND = "loyalty.daily"
 CHUNK = 200
 
 
-async def _zone(session, tenant_id: int):
-    return zone_of(await session.scalar(select(Tenant.time_zone).where(Tenant.id == tenant_id)))
-
-
-async def today(session, tenant_id: int) -> date:
-    return datetime.now(await _zone(session, tenant_id)).date()
-
-
-async def schedule(session, tenant_id: int, day: date, key: str | None = None, **extra):
-    """(job, created): the daily job of `day`, or with `key` an extra run of that day that
-    schedules nothing (`chain` False)."""
-    zone = await _zone(session, tenant_id)
-    start = datetime.combine(day, time(0, 1), tzinfo=zone).astimezone(UTC)
-    return await jobs.enqueue(
-        session,
-        tenant_id,
-        KIND,
-        {"date": day.isoformat(), "chain": key is None},
-        idempotency_key=key or f"daily:{day.isoformat()}",
-        run_after=start if key is None else None,
-        **extra,
+async def has_daily_work(session, tenant_id: int) -> bool:
+    """The schedule's `wanted`: the program grants a bonus or expires points."""
+    P = LoyaltyProgram
+    return bool(
+        await session.scalar(
+            select(
+                exists().where(
+                    P.tenant_id == tenant_id,
+                    or_(P.birthday_points > 0, P.anniversary_points > 0, P.expiry_months > 0),
+                )
+            )
+        )
     )
 
 
+DAILY = schedules.Schedule(
+    "loyalty.daily", schedules.DAY, module="loyalty", wanted=has_daily_work, local=True
+)
+
+
 async def keep_scheduled(session, tenant_id: int) -> None:
-    """Today's and tomorrow's links of the chain (on enabling, or on changing the program):
-    a chain broken while the module was off starts again; an existing one is untouched."""
-    day = await today(session, tenant_id)
-    await schedule(session, tenant_id, day)
-    await schedule(session, tenant_id, day + timedelta(days=1))
+    """Today's tick (it runs at once unless it ran) and so the chain, when the program has
+    daily work (on enabling, on changing the program); an existing chain is untouched."""
+    await schedules.ensure(session, DAILY, tenant_id, current=True)
+
+
+async def today(session, tenant_id: int) -> date:
+    return datetime.now(await tenant_zone(session, tenant_id)).date()
 
 
 def same_day(born: date, year: int) -> date:
@@ -81,11 +82,23 @@ def months_before(day: date, months: int) -> date:
 
 
 def _month_day(column, days: list[date]):
-    pairs = {(d.month, d.day) for d in days}
-    if any(d.month == 2 and d.day == 28 and not isleap(d.year) for d in days):
-        pairs.add((2, 29))
+    """`column` falls on one of `days`' month and day: per month, `month = m AND day IN
+    (...)`, so a single month (28 and 29 February included) is one range of an index on
+    (month, day), which SQLite uses where it would not use an OR of two."""
+    by_month: dict[int, set[int]] = {}
+    for d in days:
+        by_month.setdefault(d.month, set()).add(d.day)
+        if d.month == 2 and d.day == 28 and not isleap(d.year):
+            by_month[2].add(29)
+    day = extract("day", column)
     return or_(
-        *(and_(extract("month", column) == m, extract("day", column) == d) for m, d in pairs)
+        *(
+            and_(
+                extract("month", column) == m,
+                day == min(ds) if len(ds) == 1 else day.in_(sorted(ds)),
+            )
+            for m, ds in sorted(by_month.items())
+        )
     )
 
 
@@ -93,16 +106,24 @@ def _live(tenant_id: int, after: int):
     return (Customer.tenant_id == tenant_id, Customer.archived_at.is_(None), Customer.id > after)
 
 
-async def _birthdays(session, tenant_id, program, day, zone, after) -> tuple[list, int | None]:
-    if not program.birthday_points:
-        return [], None
-    rows = await session.execute(
-        select(Customer.id, Customer.date_of_birth)
-        .where(*_live(tenant_id, after), _month_day(Customer.date_of_birth, [day]))
+def born_on(tenant_id: int, day: date, after: int = 0):
+    """A chunk of the live customers with their birthday on `day` (and those born on 29
+    February on a 28th of other years), by id: read from `ix_loyalty_birthdays` (loyalty_0002:
+    customers (tenant_id, month, day, id) of the date of birth, where one is known), whose
+    expressions are these `extract`s, so both databases match them to the index."""
+    born = Customer.date_of_birth
+    return (
+        select(Customer.id, born)
+        .where(*_live(tenant_id, after), born.is_not(None), _month_day(born, [day]))
         .order_by(Customer.id)
         .limit(CHUNK)
     )
-    rows = list(rows)
+
+
+async def _birthdays(session, tenant_id, program, day, zone, after) -> tuple[list, int | None]:
+    if not program.birthday_points:
+        return [], None
+    rows = list(await session.execute(born_on(tenant_id, day, after)))
     due = [(cid, born) for cid, born in rows if same_day(born, day.year) == day]
     grants = [
         ("BIRTHDAY", cid, program.birthday_points, f"birthday:{cid}:{day.year}", "Birthday")
@@ -175,22 +196,18 @@ PHASES = (_birthdays, _anniversaries, _expiries)
 
 
 async def run_daily(ctx) -> dict:
-    """The job's handler: the phases in chunks, each chunk's grants and checkpoint in one
-    transaction, so a crash resumes where it stopped (and the source keys cover the rest)."""
-    if "loyalty" not in ctx.modules:
-        return {"skipped": "the loyalty module is off"}
-    day = date.fromisoformat(ctx.payload["date"])
+    """A tick's work (`schedules.periodic` has armed the next tick before): the phases in
+    chunks, each chunk's grants and checkpoint in one transaction, so a crash resumes where it
+    stopped (and the source keys cover the rest). `date` is the payload of a job queued by the
+    chain this replaced."""
+    day = date.fromisoformat(ctx.payload.get("day") or ctx.payload["date"])
     phase, after = (ctx.checkpoint or {}).get("phase", 0), (ctx.checkpoint or {}).get("after", 0)
     granted = dict((ctx.checkpoint or {}).get("granted", {}))
-    if ctx.payload.get("chain") and ctx.checkpoint is None:
-        async with ctx.chunk() as session:  # first: a failing day never breaks the chain
-            await schedule(session, ctx.tenant_id, day + timedelta(days=1))
-            ctx.save({"phase": 0, "after": 0, "granted": {}})
     while phase < len(PHASES):
         ctx.raise_if_cancelled()
         async with ctx.chunk() as session:
             program = await program_of(session, ctx.tenant_id)
-            zone = await _zone(session, ctx.tenant_id)
+            zone = await tenant_zone(session, ctx.tenant_id)
             grants, last = await PHASES[phase](session, ctx.tenant_id, program, day, zone, after)
             for kind, customer_id, points, key, reason in grants:
                 if await post(

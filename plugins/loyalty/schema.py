@@ -8,7 +8,7 @@ from datetime import timedelta
 import strawberry
 from strawberry import UNSET
 
-from core import access, records
+from core import access, records, schedules
 from core.errors import Problem
 from plugins.loyalty import jobs, service
 from plugins.loyalty import overview as look_ahead
@@ -299,12 +299,13 @@ async def run_loyalty_grants(info: Info, input: RunLoyaltyGrantsInput) -> RunLoy
                 Problem(("input", "date"), "Today or a day of the past year.", "INVALID")
             )
         records.fail_if(problems)
-        job, _ = await jobs.schedule(
+        job, _ = await schedules.run_now(
             session,
+            jobs.DAILY,
             principal.tenant_id,
-            input.date,
-            key=f"manual:{key}",
-            created_by=principal.worker_id,
+            key,
+            principal.worker_id,
+            payload={"day": input.date.isoformat()},
         )
         return job
 

@@ -1,16 +1,22 @@
 """Demo catalog and orders: a small catalog of products and services, and one to four
 orders for about a third of the demo customers in every status, dated around the demo's
 clock (`core.demo.BASE`) so every seeding gives the same rows. Totals go through
-`totals.py`, like a real order's."""
+`totals.py`, like a real order's; each order that went through ACCEPTED emits the
+`order.accepted` (with its invoice request) that acceptance emits, so payments invoices it
+once, as live (`core/demo_events.py`)."""
 
 import random
 from datetime import timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import demo_events
 from core.demo import BASE
+from core.events import Event
 from core.models import Worker
+from plugins.orders import service
 from plugins.orders import totals as t
 from plugins.orders.models import KINDS, Order, OrderCounter, OrderLine, Product
 
@@ -36,6 +42,8 @@ STATUSES = (
     ("REJECTED", 1),
     ("CANCELLED", 1),
 )
+# the statuses an order reaches through ACCEPTED (a cancelled one may never have been)
+ACCEPTED = ("ACCEPTED", "ORDERED", "FULFILLED")
 NOTES = (None, None, "Customer asked for a payment plan.", "Discount agreed by phone.")
 
 
@@ -105,6 +113,23 @@ def _lines(rng: random.Random, tenant_id: int, products: list[dict]) -> list[dic
     return lines
 
 
+def _accepted(session: AsyncSession, order: SimpleNamespace, lines: list[dict]) -> None:
+    """The `order.accepted` its acceptance emitted live, with the same invoice request
+    (`core/demo_events.py` hands it to payments after the demo data)."""
+    data = service.event_data(
+        order, **service.accepted(order, [SimpleNamespace(**line) for line in lines])
+    )
+    event = Event(
+        "order.accepted",
+        order.tenant_id,
+        order.customer_id,
+        data,
+        order.created_by_id,
+        occurred_at=order.status_changed_at,
+    )
+    demo_events.emit(session, event)
+
+
 async def seed(session: AsyncSession, tenant_id: int, customer_ids: list[int], seed: int):
     rng = random.Random(seed * 1013 + 77)
     workers = list(
@@ -161,6 +186,9 @@ async def seed(session: AsyncSession, tenant_id: int, customer_ids: list[int], s
         {**line, "order_id": pk} for pk, lines in zip(ids, all_lines, strict=True) for line in lines
     ]
     await session.execute(insert(OrderLine.__table__), rows)
+    for pk, order, lines in zip(ids, orders, all_lines, strict=True):
+        if order["status"] in ACCEPTED:  # payments invoices it, as it would live
+            _accepted(session, SimpleNamespace(**order, id=pk), lines)
     counters = [
         dict(tenant_id=tenant_id, kind=kind, last_number=n) for kind, n in numbers.items() if n
     ]

@@ -160,16 +160,17 @@ def _fingerprint(data: dict) -> str:
     return records.fingerprint(facts)
 
 
-async def _emit(session, principal, order: Order, name: str, **data) -> None:
-    await records.emit(
-        session,
-        principal,
-        name,
-        order.customer_id,
-        orderId=to_global_id("Order", order.id),
-        number=reference(order.kind, order.number),
+def event_data(order: Order, **data) -> dict:
+    """An order event's data: the order's global id and reference, then `data`."""
+    return {
+        "orderId": to_global_id("Order", order.id),
+        "number": reference(order.kind, order.number),
         **data,
-    )
+    }
+
+
+async def _emit(session, principal, order: Order, name: str, **data) -> None:
+    await records.emit(session, principal, name, order.customer_id, **event_data(order, **data))
 
 
 async def create_order(session: AsyncSession, principal: Principal, data: dict) -> Order:
@@ -350,12 +351,18 @@ async def set_status(
                 select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.position)
             )
         )
-        data = {"total": order.total_amount, "currency": order.currency}
-        request = invoice_request(order, lines)
-        if request is not None:
-            data["invoice_request"] = request
-        await _emit(session, principal, order, "order.accepted", **data)
+        await _emit(session, principal, order, "order.accepted", **accepted(order, lines))
     return order
+
+
+def accepted(order: Order, lines: list[OrderLine]) -> dict:
+    """`order.accepted`'s own data: the total and the invoice request (none for an order
+    worth nothing). The demo's accepted orders send the same (`demo.py`)."""
+    data = {"total": order.total_amount, "currency": order.currency}
+    request = invoice_request(order, lines)
+    if request is not None:
+        data["invoice_request"] = request
+    return data
 
 
 async def invoice_made(session: AsyncSession, tenant_id: int, data: dict) -> None:

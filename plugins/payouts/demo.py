@@ -1,16 +1,22 @@
 """Demo payouts for about a sixth of the demo customers, in every status, dated around the
 demo's own clock (`core.demo.BASE`) so every seeding gives the same rows. Created by a
 manager or admin and approved by an owner or admin other than the creator, as the four-eyes
-rule wants. Written directly (no events), so they do not move the demo's payments balances."""
+rule wants. Written directly; each payout that was sent emits the `payout.sent` (and one
+that then failed the `payout.failed`) it emitted live, with the same balance entry, so the
+customer's payments balance moves as it would have (`core/demo_events.py`)."""
 
 import random
 from datetime import timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import demo_events
 from core.demo import BASE
+from core.events import Event
 from core.models import Worker
+from plugins.payouts import service
 from plugins.payouts.models import KINDS, METHODS, Payout
 
 NOTES = {
@@ -76,4 +82,25 @@ async def seed(session: AsyncSession, tenant_id: int, customer_ids: list[int], s
                     cancelled_at=ended if status == "CANCELLED" else None,
                 )
             )
-    await session.execute(insert(Payout.__table__), payouts)
+    returning = insert(Payout.__table__).returning(
+        Payout.__table__.c.id, sort_by_parameter_order=True
+    )
+    ids = (await session.execute(returning, payouts)).scalars().all()
+    for pk, row in zip(ids, payouts, strict=True):
+        if row["sent_at"] is not None:
+            _moved(session, SimpleNamespace(**row, id=pk))
+
+
+def _moved(session: AsyncSession, payout: SimpleNamespace) -> None:
+    """The events that moved the customer's balance live, with the same balance entries:
+    `payout.sent`, and for one that then failed `payout.failed` (`core/demo_events.py`
+    hands them to payments after the demo data)."""
+    moves = [("payout.sent", "APPROVED", "SENT", payout.sent_at, service.sent_entry(payout))]
+    if payout.failed_at is not None:
+        returned = service.returned_entry(payout)
+        moves.append(("payout.failed", "SENT", "FAILED", payout.failed_at, returned))
+    for name, old, new, at, entry in moves:
+        data = service.event_data(payout, balance_entry=entry) | {"status": new, "from": old}
+        event = Event(name, payout.tenant_id, payout.customer_id, data, payout.approved_by_id,
+                      occurred_at=at)  # fmt: skip
+        demo_events.emit(session, event)

@@ -54,19 +54,20 @@ def _fingerprint(data: dict) -> str:
     return records.fingerprint(facts)
 
 
-async def _emit(session, principal, payout: Payout, name: str, **data) -> None:
-    await records.emit(
-        session,
-        principal,
-        name,
-        payout.customer_id,
-        payoutId=to_global_id("Payout", payout.id),
-        amount=payout.amount,
-        currency=payout.currency,
-        kind=payout.kind,
-        status=payout.status,
+def event_data(payout: Payout, **data) -> dict:
+    """A payout event's data: the payout's id, money, kind and status, then `data`."""
+    return {
+        "payoutId": to_global_id("Payout", payout.id),
+        "amount": payout.amount,
+        "currency": payout.currency,
+        "kind": payout.kind,
+        "status": payout.status,
         **data,
-    )
+    }
+
+
+async def _emit(session, principal, payout: Payout, name: str, **data) -> None:
+    await records.emit(session, principal, name, payout.customer_id, **event_data(payout, **data))
 
 
 def _checked(data: dict) -> dict:
@@ -186,14 +187,11 @@ async def move(
         payout.sent_at = now
         if reference is not None:
             payout.reference = reference
-        # Paid out to the customer: they owe that much more (payments' balance-entry contract).
-        data["balance_entry"] = _entry(source_of(payout.id), payout.amount, payout.currency)
+        data["balance_entry"] = sent_entry(payout)
     elif status == "FAILED":
         payout.failed_at, payout.reason = now, reason
-        if old == "SENT":  # the money came back: the entry of `payout.sent` is undone
-            data["balance_entry"] = _entry(
-                f"{source_of(payout.id)}:failed", -payout.amount, payout.currency
-            )
+        if old == "SENT":
+            data["balance_entry"] = returned_entry(payout)
     else:
         payout.cancelled_at, payout.reason = now, reason
     await session.flush()
@@ -201,8 +199,16 @@ async def move(
     return payout
 
 
-def _entry(source: str, amount: int, currency: str) -> dict:
-    return {"source": source, "amount": amount, "currency": currency}
+def sent_entry(payout: Payout) -> dict:
+    """Paid out to the customer: they owe that much more (payments' balance-entry
+    contract), on `payout.sent`."""
+    return {"source": source_of(payout.id), "amount": payout.amount, "currency": payout.currency}
+
+
+def returned_entry(payout: Payout) -> dict:
+    """A SENT payout failed, the money came back: `payout.sent`'s entry undone."""
+    source = f"{source_of(payout.id)}:failed"
+    return {"source": source, "amount": -payout.amount, "currency": payout.currency}
 
 
 async def move_payouts(session: AsyncSession, tenant_id: int, source_id: int, target_id: int):
