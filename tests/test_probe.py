@@ -46,6 +46,7 @@ ID_STEMS = {
     "owner": "Worker",
     "reward": "LoyaltyReward",
     "category": "PurchaseCategory",
+    "member": "Worker",
 }
 # Inputs (or query fields) whose bare `id`/`ids` names no type in its name.
 ID_OF = {
@@ -704,6 +705,12 @@ def _steps(tag: str, tenant: int) -> list[tuple[str, str, Callable[[dict], dict]
                 "idempotencyKey": f"{tag} payout",
             },
             "payout",
+        ),
+        (
+            "Project",
+            "createProject",
+            lambda ids: {"name": f"{tag} project", "idempotencyKey": f"{low}-project-{tenant}"},
+            "project",
         ),
     ]
 

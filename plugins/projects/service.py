@@ -227,10 +227,11 @@ async def delete_project(session, principal: Principal, project_id: int) -> bool
 
 
 async def change_members(session, principal, project_id: int, add: list, remove: list):
-    """Members added (insert-or-ignore) and removed; `project.members_changed` when any."""
+    """Members added (insert-or-ignore) and removed (workers of the tenant, on it or not);
+    `project.members_changed` when any changed."""
     project = await _locked(session, principal, project_id)
     problems: list[Problem] = []
-    await _check_workers(session, principal.tenant_id, add, "workerIds", problems)
+    await _check_workers(session, principal.tenant_id, add or remove, "workerIds", problems)
     records.fail_if(problems)
     added = await _add_members(session, principal.tenant_id, project.id, add)
     removed = []
