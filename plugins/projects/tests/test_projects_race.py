@@ -9,7 +9,7 @@ import uuid
 import httpx2
 import pytest
 
-from tests.servers import AppServer
+from tests.servers import AppServer, started
 from tests.support import SECRET
 from tests.test_processes import new_tenant
 
@@ -28,20 +28,16 @@ TIMELINE = """query($id: ID!) { customer(id: $id) { projects { activeCount all {
 
 @pytest.fixture(scope="module")
 def server(database_url, tmp_path_factory):
-    directory = tmp_path_factory.mktemp("projects-race")
-    environment = {
-        "SECRET_KEY": SECRET,
-        "DATABASE_URL": database_url,
-        "DB_APPLICATION_NAME": f"hub-projects-{uuid.uuid4().hex[:8]}",
-    }
-    app = AppServer("projects", directory, environment)
-    app.launch()
+    made: list[AppServer] = []
+    name = f"hub-projects-{uuid.uuid4().hex[:8]}"
+    environment = {"SECRET_KEY": SECRET, "DATABASE_URL": database_url, "DB_APPLICATION_NAME": name}
     try:
-        app.wait_ready()
+        app = started(made, "projects", tmp_path_factory.mktemp("projects-race"), environment)
         yield app
         assert app.alive, app.log_tail()
     finally:
-        app.stop()
+        for app in made:
+            app.stop()
 
 
 async def post(http, token: str, query: str, **variables) -> dict:
