@@ -51,6 +51,7 @@ ID_STEMS = {
     "file": "StoredFile",
     "label": "DocumentLabel",
     "block": "DynamicContentBlock",
+    "member": "Worker",
 }
 # Inputs (or query fields) whose bare `id`/`ids` names no type in its name.
 ID_OF = {
@@ -754,6 +755,12 @@ def _steps(tag: str, tenant: int) -> list[tuple[str, str, Callable[[dict], dict]
                 "idempotencyKey": f"{tag} payout",
             },
             "payout",
+        ),
+        (
+            "Project",
+            "createProject",
+            lambda ids: {"name": f"{tag} project", "idempotencyKey": f"{low}-project-{tenant}"},
+            "project",
         ),
     ]
 

@@ -207,6 +207,12 @@ def with_resource(owner: Api, actor: Api) -> Ids:
 WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
 
 
+def with_project(owner: Api, actor: Api) -> Ids:
+    """An assigned customer and a project of the owner's, which the agent would link."""
+    made = owner.ok("createProject", {"name": "Move", "idempotencyKey": "m"}, "project { id }")
+    return {**assigned(owner, actor), "project": made["project"]["id"]}
+
+
 def owner_reads(query: str, *path: str, **variable_ids: str) -> Callable[[Api, Ids], Any]:
     """What the owner reads with `query`, variables taken from the row's ids, at `path`."""
 
@@ -574,6 +580,25 @@ GUARDED: dict[str, Guarded] = {
         lambda a, ids: mutation(a, "createLoyaltyReward", {"name": "Mug", "pointsCost": 50}),
         written=owner_reads("{ loyaltyRewards { totalCount } }", "loyaltyRewards"),
         module="loyalty",
+    ),
+    # projects
+    "projects.view": Guarded(
+        ALL, lambda a, ids: read(a, "{ projects { totalCount } }"), module="projects"
+    ),
+    "projects.edit": Guarded(
+        ALL,
+        lambda a, ids: mutation(
+            a, "linkCustomerToProject", {"projectId": ids["project"], "customerId": ids["customer"]}
+        ),
+        with_project,
+        of_customer("projects { all { totalCount } }", "projects"),
+        "projects",
+    ),
+    "projects.manage": Guarded(
+        STAFF,
+        lambda a, ids: mutation(a, "createProject", {"name": "Fair", "idempotencyKey": "f"}),
+        written=owner_reads("{ projects { totalCount } }", "projects"),
+        module="projects",
     ),
     # notebook
     "notebook.view": Guarded(
