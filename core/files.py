@@ -11,7 +11,9 @@ removed at once; if the process dies in between, `sweep_files` finds the pending
 The job runner calls `remove_customer_files` for an erased customer (`core/file_jobs.py`) and
 each process `sweep_files` periodically; an erased customer's rows are invisible meanwhile."""
 
+import hashlib
 import posixpath
+import tempfile
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import puremagic
-from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy import and_, delete, exists, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import access, links
@@ -288,6 +290,42 @@ async def commit(session: AsyncSession, principal: Principal, file_id: int) -> S
         )
         await emit(session, event)
     return row
+
+
+async def seed_file(
+    session: AsyncSession,
+    storage: Storage,
+    file: tuple[int, int | None, str, str],
+    data: bytes,
+    at: datetime,
+) -> int:
+    """Demo data (`hub_demo_data`'s storage): bytes made in code, written to the storage and
+    recorded committed, no sniffing (the seed knows what it made). `file` is (tenant id,
+    customer id, name, content type); the purpose follows the type: audio or document."""
+    tenant_id, customer_id, name, content_type = file
+    key = new_key(tenant_id)
+    with tempfile.TemporaryDirectory(prefix="hub-demo-") as folder:
+        path = Path(folder) / "file"
+        path.write_bytes(data)
+        await storage.put(key, path, content_type)
+    purpose = "audio" if content_type.startswith("audio/") else "document"
+    made = await session.execute(
+        insert(StoredFile)
+        .values(
+            tenant_id=tenant_id,
+            customer_id=customer_id,
+            key=key,
+            name=name,
+            size=len(data),
+            content_type=content_type,
+            sha256=hashlib.sha256(data).hexdigest(),
+            purpose=purpose,
+            state="committed",
+            created_at=at,
+        )
+        .returning(StoredFile.id)
+    )
+    return made.scalar_one()
 
 
 async def discard(db, storage: Storage, tenant_id: int, file_id: int, key: str) -> None:

@@ -119,5 +119,5 @@ def hub_customer_export(conn, tenant_id, customer_id):
 
 
 @hookimpl
-def hub_demo_data(session, tenant_id, customer_ids, seed):
-    return demo.seed(session, tenant_id, customer_ids, seed)
+def hub_demo_data(session, tenant_id, customer_ids, seed, storage):
+    return demo.seed(session, tenant_id, customer_ids, seed, storage)

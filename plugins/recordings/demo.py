@@ -2,21 +2,18 @@
 two of a tone, 8 kHz mono), written through the storage and recorded as core's files, so the
 demo's Recordings tab plays. Nothing when the seeding has no storage at hand."""
 
-import hashlib
 import io
 import math
 import random
 import struct
-import tempfile
 import wave
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy import insert, select
 
 from core.demo import BASE
-from core.models import StoredFile, Worker
-from core.storage import new_key
+from core.files import seed_file
+from core.models import Worker
 from plugins.recordings.models import Recording
 
 RATE = 8000
@@ -51,30 +48,9 @@ async def seed(session, tenant_id: int, customer_ids: list[int], seed: int, stor
         CALLS, rng.sample(customer_ids, k=min(len(CALLS), len(customer_ids))), strict=False
     ):
         data = tone(seconds, hertz)
-        key = new_key(tenant_id)
-        with tempfile.TemporaryDirectory(prefix="hub-demo-") as folder:
-            path = Path(folder) / "call.wav"
-            path.write_bytes(data)
-            await storage.put(key, path, "audio/wav")
         recorded = BASE - timedelta(days=rng.randint(1, 60), minutes=rng.randint(0, 600))
-        file_id = (
-            await session.execute(
-                insert(StoredFile.__table__)
-                .values(
-                    tenant_id=tenant_id,
-                    customer_id=customer_id,
-                    key=key,
-                    name=f"{title}.wav",
-                    size=len(data),
-                    content_type="audio/wav",
-                    sha256=hashlib.sha256(data).hexdigest(),
-                    purpose="audio",
-                    state="committed",
-                    created_at=recorded,
-                )
-                .returning(StoredFile.__table__.c.id)
-            )
-        ).scalar_one()
+        made = (tenant_id, customer_id, f"{title}.wav", "audio/wav")
+        file_id = await seed_file(session, storage, made, data, recorded)
         await session.execute(
             insert(Recording.__table__).values(
                 tenant_id=tenant_id,
