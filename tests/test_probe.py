@@ -46,6 +46,12 @@ ID_STEMS = {
     "owner": "Worker",
     "reward": "LoyaltyReward",
     "category": "PurchaseCategory",
+    "column": "FlowColumn",
+    "defaultColumn": "FlowColumn",
+    "targetColumn": "FlowColumn",
+    "afterCustomer": "Customer",
+    "beforeCustomer": "Customer",
+    "folderStatus": "Status",
 }
 # Inputs (or query fields) whose bare `id`/`ids` names no type in its name.
 ID_OF = {
@@ -67,6 +73,9 @@ EXCLUDED: dict[str, str] = {
     ),
     "Subscription.jobProgress(id)": (
         "websocket: foreign and hidden jobs complete at once (tests/test_jobs.py)"
+    ),
+    "Subscription.flowBoard(flowId)": (
+        "websocket: a foreign or unassigned flow completes at once (plugins/flow/tests)"
     ),
     "Mutation.undoMerge(input.mergeId)": (
         "a merge is no Node: another tenant's merge, or one whose target is hidden, is "
@@ -692,6 +701,13 @@ def _steps(tag: str, tenant: int) -> list[tuple[str, str, Callable[[dict], dict]
                 "lines": [{"productId": ids["Product"]}],
             },
             "order",
+        ),
+        ("Flow", "createFlow", lambda ids: {"name": f"{tag} flow"}, "flow"),
+        (
+            "FlowColumn",
+            "createFlowColumn",
+            lambda ids: {"flowId": ids["Flow"], "name": f"{tag} column", "color": "#123456"},
+            "column",
         ),
         (
             "Payout",

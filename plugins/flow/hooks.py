@@ -7,7 +7,13 @@ from core.hookspecs import hookimpl
 from core.plugins import Module
 from plugins.flow import demo, moves
 from plugins.flow.models import TABLES
-from plugins.flow.schema import MUTATION_FIELDS, QUERY_FIELDS, SUBSCRIPTION_FIELDS, load_flow
+from plugins.flow.schema import (
+    MUTATION_FIELDS,
+    QUERY_FIELDS,
+    SUBSCRIPTION_FIELDS,
+    load_column,
+    load_flow,
+)
 from plugins.flow.types import FlowBoardUpdate
 
 
@@ -71,7 +77,7 @@ def hub_types():
 
 @hookimpl
 def hub_node_resolvers():
-    return {"Flow": load_flow}
+    return {"Flow": load_flow, "FlowColumn": load_column}
 
 
 @hookimpl

@@ -185,7 +185,6 @@ async def move_card(session: AsyncSession, principal: Principal, data: dict) -> 
     flow = await visible_flow(session, principal, data["flow_id"])
     customer_id = data["customer_id"]
     position, columns, default, member = await _card(session, principal, flow, customer_id)
-    version = _check_version(position, data.get("expected_version"))
     column = next((c for c in columns if c.id == data["column_id"]), None)
     if column is None:
         raise InvalidInput.one(("input", "columnId"), "Not a column of this flow.", "NOT_FOUND")
@@ -196,6 +195,7 @@ async def move_card(session: AsyncSession, principal: Principal, data: dict) -> 
     rank, sub = await _rank(
         session, principal, flow, default, member, column.id, customer_id, after, before
     )
+    _check_version(position, data.get("expected_version"))  # after the ids: all looked up
     if rank is None:
         rank = await _spread(session, principal, flow, sub, column.id, customer_id, after, before)
     source = default if position is None else position.column_id
@@ -215,7 +215,6 @@ async def move_card(session: AsyncSession, principal: Principal, data: dict) -> 
         version=position.version,
         title=f"{flow.name}: {names.get(source, '?')} → {column.name}",
     )
-    del version
     return {"flow": flow, "position": position}
 
 

@@ -9,7 +9,7 @@ from plugins.flow import moves, service
 from plugins.flow.board import flow_board, flow_cards, flows
 from plugins.flow.live import flow_board_updates
 from plugins.flow.queries import VIEW
-from plugins.flow.types import Flow, FlowCard, FlowColumn
+from plugins.flow.types import Flow, FlowCard, FlowColumn, column_rows_by_id
 from schema import kit
 from schema.context import Info
 from schema.ids import from_global_id, from_global_ids
@@ -96,10 +96,10 @@ class ReorderFlowColumnsInput:
     column_ids: list[strawberry.ID]
 
 
-@strawberry.input(description="Its cards go to `moveCardsTo`, else the first other column.")
+@strawberry.input(description="Its cards go to `targetColumnId`, else the first other column.")
 class DeleteFlowColumnInput:
     id: strawberry.ID
-    move_cards_to: strawberry.ID | None = None
+    target_column_id: strawberry.ID | None = None
 
 
 @strawberry.input(
@@ -209,7 +209,7 @@ async def reorder_flow_columns(info: Info, input: ReorderFlowColumnsInput) -> Fl
 
 async def delete_flow_column(info: Info, input: DeleteFlowColumnInput) -> DeletePayload:
     column_id = from_global_id(input.id, "FlowColumn")
-    target = _pk(input.move_cards_to, "FlowColumn")
+    target = _pk(input.target_column_id, "FlowColumn")
     work = lambda s, p: service.delete_column(s, p, column_id, target)  # noqa: E731
     return await deleted(info, input.id, work)
 
@@ -257,6 +257,15 @@ async def load_flow(info: Info, pk: int) -> Flow | None:
         return None
     found = await flows(info)
     return next((f for f in found if f.pk == pk), None)
+
+
+async def load_column(info: Info, pk: int) -> FlowColumn | None:
+    """`node(id:)`: a column of a flow the viewer may see."""
+    if not access.can(info.context.principal, VIEW):
+        return None
+    visible = {f.pk for f in await flows(info)}
+    rows = await column_rows_by_id(info, pk)
+    return FlowColumn.from_row(rows) if rows and rows["flow_id"] in visible else None
 
 
 QUERY_FIELDS = [

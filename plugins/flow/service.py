@@ -156,8 +156,12 @@ async def _on_drop(session, tenant_id: int, patch: dict, at: tuple, problems) ->
                 problems.append(Problem((*path, "folderStatusId"), message, "NOT_FOUND"))
             found["folderStatusId"] = folder_status
     elif patch.get("folder_status_id") is not None:
-        message = "Name the folder too."
-        problems.append(Problem((*path, "folderId"), message, "REQUIRED"))
+        row = await session.get(Status, patch["folder_status_id"])
+        if row is None or row.tenant_id != tenant_id:
+            message = "Status not found."
+            problems.append(Problem((*path, "folderStatusId"), message, "NOT_FOUND"))
+        else:
+            problems.append(Problem((*path, "folderId"), "Name the folder too.", "REQUIRED"))
     tag = patch.get("tag_id")
     if tag is not None:
         row = await session.get(Tag, tag)
@@ -335,7 +339,7 @@ async def delete_column(session, principal: Principal, column_id: int, move_to: 
     if not rest:
         message = "A flow keeps at least one column."
         raise InvalidInput.one(("input", "id"), message, "LAST_FLOW_COLUMN")
-    target = rest[0] if move_to is None else _column_in(rest, move_to, "moveCardsTo")
+    target = rest[0] if move_to is None else _column_in(rest, move_to, "targetColumnId")
     # PostgreSQL: a move into this column holds it FOR SHARE; this waits for it
     await session.execute(select(FlowColumn.id).where(FlowColumn.id == column.id).with_for_update())
     moved = await session.execute(

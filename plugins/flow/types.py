@@ -37,6 +37,16 @@ async def column_rows(info: Info, flow_id: int) -> list[dict]:
     return await kit.loader(info, "flow.columns", _columns_batch).load(flow_id)
 
 
+async def _column_batch(conn, principal, ids):
+    query = q.K.select().where(q.K.c.tenant_id == principal.tenant_id, q.K.c.id.in_(ids))
+    found = {r["id"]: dict(r) for r in (await conn.execute(query)).mappings()}
+    return [found.get(i) for i in ids]
+
+
+async def column_rows_by_id(info: Info, pk: int) -> dict | None:
+    return await kit.loader(info, "flow.column", _column_batch).load(pk)
+
+
 def _ids(type_name: str, pks) -> list[strawberry.ID]:
     return [to_global_id(type_name, pk) for pk in pks]
 

@@ -171,7 +171,7 @@ def test_columns_colours_order_and_deletion(api):
     move(api, made["id"], ids[0], doing, 0)
     move(api, made["id"], ids[1], doing, 0)
     # deleting a column moves its cards to the one named, else the first
-    api.ok("deleteFlowColumn", {"id": doing, "moveCardsTo": extra["id"]})
+    api.ok("deleteFlowColumn", {"id": doing, "targetColumnId": extra["id"]})
     found = board(api, made["id"])
     counts = {c["column"]["name"]: c["count"] for c in found["columns"]}
     assert counts == {"Done": 0, "Later": 2, "To do": 1}
