@@ -9,10 +9,13 @@ from collections import Counter
 
 import httpx2
 import pytest
+from sqlalchemy import func, select
 
+from core.database import Database
+from plugins.flow.models import FlowPosition
 from plugins.flow.tests.test_flow_race_support import FLOW, MOVE, READ, post
 from tests.servers import AppServer
-from tests.support import SECRET
+from tests.support import SECRET, gid, pk_of
 from tests.test_processes import new_tenant
 
 RACERS = 16
@@ -36,6 +39,21 @@ def server(database_url, tmp_path_factory):
         assert app.alive, app.log_tail()
     finally:
         app.stop()
+
+
+async def stored(database_url: str, tenant_id: int, flow_id: str) -> dict[str, int]:
+    """Cards per column as the database holds them (every card here has a position)."""
+    db = Database(database_url)
+    try:
+        async with db.transaction(tenant_id) as session:
+            rows = await session.execute(
+                select(FlowPosition.column_id, func.count())
+                .where(FlowPosition.flow_id == pk_of(flow_id), FlowPosition.hidden.is_(False))
+                .group_by(FlowPosition.column_id)
+            )
+            return {gid("FlowColumn", column): n for column, n in rows.all()}
+    finally:
+        await db.dispose()
 
 
 def test_racing_moves_have_one_winner_and_counts_match_after_bursts(server, database_url):
@@ -112,5 +130,8 @@ def test_racing_moves_have_one_winner_and_counts_match_after_bursts(server, data
             for column in columns:
                 shown = sum(1 for c in cards if where(found, c)[0] == column)
                 assert counts[column] == shown
+            assert await stored(database_url, tenant.id, made["id"]) == {
+                k: v for k, v in counts.items() if v
+            }
 
     asyncio.run(asyncio.wait_for(scenario(), 120))
