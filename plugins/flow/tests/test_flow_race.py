@@ -4,7 +4,6 @@ moves by clients that re-read and retry lose no move, and the board's counts the
 what the database holds (each card in the column of its last successful move)."""
 
 import asyncio
-import uuid
 from collections import Counter
 
 import httpx2
@@ -13,11 +12,16 @@ from sqlalchemy import func, select
 
 from core.database import Database
 from plugins.flow.models import FlowPosition
-from plugins.flow.tests.test_flow_race_support import FLOW, MOVE, READ, post
 from tests.servers import AppServer
 from tests.support import SECRET, gid, pk_of
 from tests.test_processes import new_tenant
 
+FLOW = """mutation { createFlow(input: {name: "Race"}) {
+  flow { id columns { id } } userErrors { code } } }"""
+MOVE = """mutation($input: MoveFlowCardInput!) { moveFlowCard(input: $input) {
+  card { version columnId } userErrors { code } } }"""
+READ = """query($id: ID!) { flowBoard(flowId: $id, first: 100) {
+  columns { count column { id } cards { nodes { version customer { id } } } } } }"""
 RACERS = 16
 CARDS = 6
 MOVERS = 4
@@ -25,20 +29,17 @@ MOVERS = 4
 
 @pytest.fixture(scope="module")
 def server(database_url, tmp_path_factory):
-    directory = tmp_path_factory.mktemp("flow-race")
-    environment = {
-        "SECRET_KEY": SECRET,
-        "DATABASE_URL": database_url,
-        "DB_APPLICATION_NAME": f"hub-flow-{uuid.uuid4().hex[:8]}",
-    }
-    app = AppServer("flow", directory, environment)
-    app.launch()
+    made = AppServer(
+        "flow",
+        tmp_path_factory.mktemp("flow-race"),
+        {"SECRET_KEY": SECRET, "DATABASE_URL": database_url},
+    )
     try:
-        app.wait_ready()
-        yield app
-        assert app.alive, app.log_tail()
+        made.launch()
+        made.wait_ready()
+        yield made
     finally:
-        app.stop()
+        made.stop()
 
 
 async def stored(database_url: str, tenant_id: int, flow_id: str) -> dict[str, int]:
@@ -61,9 +62,9 @@ def test_racing_moves_have_one_winner_and_counts_match_after_bursts(server, data
         limits = httpx2.Limits(max_connections=RACERS)
         async with httpx2.AsyncClient(base_url=server.url, timeout=30, limits=limits) as http:
             tenant = await new_tenant(database_url, http, CARDS)
-            api, token, cards = tenant.b, tenant.token, tenant.customers
+            api, cards = tenant.b, tenant.customers
             await api.ok("enableModule", {"module": "flow"}, "modules { name }")
-            made = (await post(http, token, FLOW))["createFlow"]["flow"]
+            made = (await api.query(FLOW))["createFlow"]["flow"]
             columns = [c["id"] for c in made["columns"]]
 
             def move(customer_id: str, column: str, version: int):
@@ -73,7 +74,7 @@ def test_racing_moves_have_one_winner_and_counts_match_after_bursts(server, data
                     "columnId": column,
                     "expectedVersion": version,
                 }
-                return post(http, token, MOVE, input=data)
+                return api.query(MOVE, input=data)
 
             # 1. The same card dragged by many at once, all on version 0: one winner.
             answers = await asyncio.gather(
@@ -91,7 +92,7 @@ def test_racing_moves_have_one_winner_and_counts_match_after_bursts(server, data
             final: dict[str, tuple[int, str]] = {}
 
             async def board() -> dict:
-                return (await post(http, token, READ, id=made["id"]))["flowBoard"]
+                return (await api.query(READ, id=made["id"]))["flowBoard"]
 
             def where(found: dict, customer_id: str) -> tuple[str, int]:
                 for column in found["columns"]:
