@@ -1,4 +1,4 @@
-"""Two boards for the demo tenant: a sales pipeline (customers from four lead sources, a few
+"""Two boards for the demo tenant: a sales pipeline (the customers with a lead source, a few
 hundred cards) and an onboarding flow (the "Active Clients" folder, whose last column sets
 the folder status to Active on drop), each with coloured columns, the agents assigned, and
 most cards placed in a column (the rest wait in the first, as new members do)."""
@@ -12,7 +12,7 @@ from core import ranks
 from core.models import Customer, CustomerFolder, Folder, Status, Worker, utcnow
 from plugins.flow.models import Flow, FlowColumn, FlowPosition, FlowWorker
 
-SOURCES = ("Website", "Referral", "Google Ads", "Trade show")
+SOURCES = ("Website", "Referral", "Google Ads", "Trade show", "Cold call", "Instagram")
 SALES = (
     ("New", "#94a3b8"),
     ("Contacted", "#60a5fa"),
