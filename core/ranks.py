@@ -4,9 +4,9 @@ never renumbered on a move; ranks only grow longer when cards are dropped again 
 into the same gap, and `spread(n)` gives fresh evenly spaced ones for the rare rewrite
 (`needs_spreading`).
 
-Ranks use the digits and lower-case letters and compare as plain strings (byte order), which
-PostgreSQL (`COLLATE "C"` not needed: only ASCII digits and letters, which every collation
-orders alike) and SQLite agree on."""
+Ranks use the digits and lower-case letters and compare as plain strings in byte order:
+SQLite's default; on PostgreSQL compare and sort them `COLLATE "C"`, since a locale's
+collation need not agree (`plugins/flow/queries.py`)."""
 
 DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 BASE = len(DIGITS)

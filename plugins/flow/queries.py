@@ -31,21 +31,26 @@ C = Customer.__table__
 LAZY = "z"  # rank prefix of a card without a position: after every rank `between` starts with
 
 
-class lazy_rank(FunctionElement):
-    """`z` + the customer id zero-padded to 10 digits: a string that sorts like the id."""
+class card_rank(FunctionElement):
+    """A card's order key: its position's rank, else `z` + the customer id zero-padded to 10
+    digits (a string that sorts like the id). Compared byte by byte (`COLLATE "C"` on
+    PostgreSQL), as `core.ranks` computes them."""
 
     type = String()
     inherit_cache = True
 
 
-@compiles(lazy_rank, "postgresql")
-def _lazy_pg(element, compiler, **kw):
-    return f"'{LAZY}' || lpad(CAST({compiler.process(element.clauses, **kw)} AS TEXT), 10, '0')"
+@compiles(card_rank, "postgresql")
+def _card_rank_pg(element, compiler, **kw):
+    rank, customer_id = (compiler.process(c, **kw) for c in element.clauses)
+    lazy = f"'{LAZY}' || lpad(CAST({customer_id} AS TEXT), 10, '0')"
+    return f'(COALESCE({rank}, {lazy}) COLLATE "C")'
 
 
-@compiles(lazy_rank, "sqlite")
-def _lazy_sqlite(element, compiler, **kw):
-    return f"'{LAZY}' || printf('%010d', {compiler.process(element.clauses, **kw)})"
+@compiles(card_rank, "sqlite")
+def _card_rank_sqlite(element, compiler, **kw):
+    rank, customer_id = (compiler.process(c, **kw) for c in element.clauses)
+    return f"COALESCE({rank}, '{LAZY}' || printf('%010d', {customer_id}))"
 
 
 def lazy_rank_of(customer_id: int) -> str:
@@ -149,7 +154,7 @@ def cards(principal: Principal, flow_id: int, default: int, member, conditions=(
         select(
             *C.c,
             func.coalesce(P.c.column_id, literal(default)).label("column_id"),
-            func.coalesce(P.c.rank, lazy_rank(C.c.id)).label("flow_rank"),
+            card_rank(P.c.rank, C.c.id).label("flow_rank"),
             func.coalesce(P.c.version, 0).label("position_version"),
         )
         .select_from(joined)
@@ -206,9 +211,6 @@ async def next_key(conn, sub, column_id: int, key: str, after: bool) -> str | No
 
 def positions_of_customer(tenant_id: int, customer_id: int):
     return select(P).where(P.c.tenant_id == tenant_id, P.c.customer_id == customer_id)
-
-
-__all__ = ["Narrowing", "cards", "lazy_rank", "membership", "tree", "true"]
 
 
 def as_row(flow) -> dict:

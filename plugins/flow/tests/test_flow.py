@@ -294,3 +294,17 @@ def test_board_statements_do_not_grow_with_columns_or_cards(api, client, engine)
 
     stored = run(client, positions)
     del stored, found
+
+
+def test_merging_customers_keeps_the_kept_records_position(api):
+    api.enable("flow")
+    pipeline = tag(api)
+    keep, dupe = customers(api, 2, pipeline)
+    first, second = flow(api, pipeline), flow(api, pipeline)
+    move(api, first["id"], keep, first["columns"][1]["id"], 0)
+    move(api, first["id"], dupe, first["columns"][2]["id"], 0)
+    move(api, second["id"], dupe, second["columns"][2]["id"], 0)
+    api.ok("mergeCustomers", {"sourceId": dupe, "targetId": keep}, "customer { id }")
+    # the kept record's own position wins; the duplicate's follows where it had none
+    assert [c["count"] for c in board(api, first["id"])["columns"]] == [0, 1, 0]
+    assert [c["count"] for c in board(api, second["id"])["columns"]] == [0, 0, 1]
