@@ -35,7 +35,7 @@ def _move(message: dict) -> FlowCardMove:
     )
 
 
-def feed(flow_id: int, plugins, cap: int, principal) -> Feed:
+def feed(flow_id: int, plugins, principal) -> Feed:
     def wants(message: dict) -> bool:
         data = message.get("data") or {}
         return message.get("customerId") is not None or data.get("flowId") == flow_id
@@ -83,7 +83,7 @@ async def flow_board_updates(
     principal = ctx.principal
     access.require(principal, q.VIEW)
     pk = from_global_id(flow_id, "Flow")
-    live = feed(pk, ctx.plugins, ctx.settings.search_candidates, principal)
+    live = feed(pk, ctx.plugins, principal)
     watcher = Watcher(
         "feed",
         principal,

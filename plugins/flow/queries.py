@@ -209,10 +209,6 @@ async def next_key(conn, sub, column_id: int, key: str, after: bool) -> str | No
     return await conn.scalar(query)
 
 
-def positions_of_customer(tenant_id: int, customer_id: int):
-    return select(P).where(P.c.tenant_id == tenant_id, P.c.customer_id == customer_id)
-
-
 def as_row(flow) -> dict:
     """A flow ORM object as the row the builders take."""
     return {c.key: getattr(flow, c.key) for c in F.c}
