@@ -10,13 +10,18 @@ re-authenticates every subscriber first: one whose credentials no longer hold is
 (4403), the others are regrouped under their new access and resynced.
 
 Each subscriber has a bounded queue; one that does not read is closed (4413) rather than
-buffered without end."""
+buffered without end.
+
+A module's own live view (a flow's board) is a `Feed`: its subscribers are grouped by the
+feed's key and their audience like the others, and per burst that holds a message the feed
+`wants` (or on a resync) its `read` runs once per group, its result shared by the group."""
 
 import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
@@ -58,6 +63,19 @@ def audience_of(principal: Principal) -> tuple:
     return (principal.permissions, principal.modules, principal.worker_id, principal.view_folders)
 
 
+@dataclass(frozen=True, eq=False)
+class Feed:
+    """A module's live view: `key` names what is watched (subscribers with equal keys and
+    audiences share one read per burst); `wants(message)` says whether a bus message may
+    change it; `read(conn, principal, messages, resync)` returns the updates to send (the
+    burst's wanted messages; all of them are gone on a resync), or None to complete the
+    subscriptions (the view is gone)."""
+
+    key: Hashable
+    wants: Callable[[dict], bool]
+    read: Callable[..., Awaitable[list | None]]
+
+
 class Watcher:
     """One subscription: what it watches and the updates waiting for its client."""
 
@@ -69,8 +87,11 @@ class Watcher:
         socket,
         size: int,
         customers: frozenset[int] = frozenset(),
+        feed: Feed | None = None,
     ):
-        self.kind = kind  # "badges", "events", "list" or "job" (`customers`: the job's id)
+        # "badges", "events", "list", "job" (`customers`: the job's id) or "feed" (`feed`)
+        self.kind = kind
+        self.feed = feed
         self.principal = principal
         self.credentials = credentials
         self.socket = socket
@@ -239,6 +260,7 @@ class LiveHub:
                     audiences[audience_of(watcher.principal)].append(watcher)
             for watchers in audiences.values():
                 await self._deliver_to(reader, watchers, burst, touched, resync, feed.version)
+            await deliver_feeds(reader, feed.watchers, burst, resync)
         finally:
             await reader.close()
 
@@ -306,6 +328,28 @@ def tenant_wide(message: dict) -> bool:
     name = message["name"]
     own = name.startswith(("job.", "customers.import"))
     return message.get("customerId") is None and name != RESYNC and not own
+
+
+async def deliver_feeds(reader, watchers, burst: list[dict], resync: bool) -> None:
+    """Module feeds: one read per (feed key, audience) whose feed wants a message of the
+    burst (every group on a resync), shared by the group's subscribers."""
+    groups: dict[tuple, list[Watcher]] = defaultdict(list)
+    for watcher in watchers:
+        if watcher.kind == "feed" and watcher.closing is None:
+            groups[watcher.feed.key, audience_of(watcher.principal)].append(watcher)
+    for members in groups.values():
+        feed = members[0].feed
+        wanted = [m for m in burst if m["name"] != RESYNC and feed.wants(m)]
+        if not (wanted or resync):
+            continue
+        async with reader() as conn:
+            items = await feed.read(conn, members[0].principal, wanted, resync)
+        sent = None if items is None else [shared(item) for item in items]
+        for watcher in members:
+            if sent is None:
+                watcher.end()
+            else:
+                watcher.send(sent)
 
 
 def poke_jobs(watchers, burst: list[dict], resync: bool) -> None:

@@ -52,6 +52,12 @@ ID_STEMS = {
     "label": "DocumentLabel",
     "block": "DynamicContentBlock",
     "member": "Worker",
+    "column": "FlowColumn",
+    "defaultColumn": "FlowColumn",
+    "targetColumn": "FlowColumn",
+    "afterCustomer": "Customer",
+    "beforeCustomer": "Customer",
+    "folderStatus": "Status",
 }
 # Inputs (or query fields) whose bare `id`/`ids` names no type in its name.
 ID_OF = {
@@ -73,6 +79,9 @@ EXCLUDED: dict[str, str] = {
     ),
     "Subscription.jobProgress(id)": (
         "websocket: foreign and hidden jobs complete at once (tests/test_jobs.py)"
+    ),
+    "Subscription.flowBoard(flowId)": (
+        "websocket: a foreign or unassigned flow completes at once (plugins/flow/tests)"
     ),
     "Mutation.undoMerge(input.mergeId)": (
         "a merge is no Node: another tenant's merge, or one whose target is hidden, is "
@@ -722,6 +731,13 @@ def _steps(tag: str, tenant: int) -> list[tuple[str, str, Callable[[dict], dict]
                 "lines": [{"productId": ids["Product"]}],
             },
             "order",
+        ),
+        ("Flow", "createFlow", lambda ids: {"name": f"{tag} flow"}, "flow"),
+        (
+            "FlowColumn",
+            "createFlowColumn",
+            lambda ids: {"flowId": ids["Flow"], "name": f"{tag} column", "color": "#123456"},
+            "column",
         ),
         (
             "ReservationResource",

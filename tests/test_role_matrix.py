@@ -549,6 +549,14 @@ GUARDED: dict[str, Guarded] = {
         of_customer("recordings { count }", "recordings"),
         "recordings",
     ),
+    # flow
+    "flow.view": Guarded(ALL, lambda a, ids: read(a, "{ flows { id } }"), module="flow"),
+    "flow.manage": Guarded(
+        STAFF,
+        lambda a, ids: mutation(a, "createFlow", {"name": "Hi"}),
+        written=owner_reads("{ flows { name } }", "flows"),
+        module="flow",
+    ),
     # loyalty
     "loyalty.view": Guarded(
         ALL, lambda a, ids: read(a, "{ loyaltyTiers { name } }"), module="loyalty"
