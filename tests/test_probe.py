@@ -46,6 +46,7 @@ ID_STEMS = {
     "owner": "Worker",
     "reward": "LoyaltyReward",
     "category": "PurchaseCategory",
+    "endpoint": "WebhookEndpoint",
 }
 # Inputs (or query fields) whose bare `id`/`ids` names no type in its name.
 ID_OF = {
@@ -53,6 +54,7 @@ ID_OF = {
     "UpdateContactInput": "CustomerContact",
     "SetPrimaryContactInput": "CustomerContact",
     "RemoveContactInput": "CustomerContact",
+    "RotateWebhookSecretInput": "WebhookEndpoint",
 }
 # Fields whose `id`/`ids` take an object of any type: probed with one of every type.
 ANY_TYPE = {("Query", "node"), ("Query", "nodes")}
@@ -704,6 +706,16 @@ def _steps(tag: str, tenant: int) -> list[tuple[str, str, Callable[[dict], dict]
                 "idempotencyKey": f"{tag} payout",
             },
             "payout",
+        ),
+        (
+            "WebhookEndpoint",
+            "createWebhookEndpoint",
+            lambda ids: {
+                "url": "https://example.com/hook",
+                "eventTypes": ["*"],
+                "active": False,  # the probe's app sends nothing
+            },
+            "endpoint",
         ),
     ]
 
