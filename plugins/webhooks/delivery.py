@@ -287,6 +287,8 @@ async def claim(session: AsyncSession, delivery_id: int, job_id: int) -> Attempt
     if not resumed and delivery.next_attempt_at > utcnow() + timedelta(seconds=1):
         return None  # a job for a later attempt than this one
     endpoint = await session.get(WebhookEndpoint, delivery.endpoint_id)
+    if endpoint is None:  # being deleted, and the delivery with it
+        return None
     if not endpoint.active:
         await _end(session, delivery, FAILED, "The endpoint was switched off.")
         return None
@@ -316,8 +318,17 @@ async def claim(session: AsyncSession, delivery_id: int, job_id: int) -> Attempt
 
 
 async def finish(session: AsyncSession, delivery_id: int, job_id: int, outcome: Outcome, settings):
+    """The attempt's outcome. The endpoint is locked before the delivery, the order of
+    `deleteWebhookEndpoint` (whose cascade reaches the deliveries), so the two never deadlock;
+    it also keeps the count of failures in a row exact."""
+    endpoint_id = await session.scalar(
+        select(DELIVERIES.c.endpoint_id).where(DELIVERIES.c.id == delivery_id)
+    )
+    endpoint = await _locked(session, WebhookEndpoint, endpoint_id)
     delivery = await _locked(session, WebhookDelivery, delivery_id)
-    if delivery is None or delivery.status != SENDING or delivery.sending_job != job_id:
+    if endpoint is None or delivery is None:  # deleted meanwhile
+        return None
+    if delivery.status != SENDING or delivery.sending_job != job_id:
         return None
     now = utcnow()
     entry = {
@@ -329,7 +340,6 @@ async def finish(session: AsyncSession, delivery_id: int, job_id: int, outcome: 
     delivery.attempt_log = [*delivery.attempt_log, entry][-MAX_LOG:]
     delivery.response_status, delivery.duration_ms = outcome.status, outcome.duration_ms
     delivery.error, delivery.updated_at = outcome.error, now
-    endpoint = await _locked(session, WebhookEndpoint, delivery.endpoint_id)
     schedule = settings.webhook_retry_seconds
     if outcome.ok:
         endpoint.consecutive_failures = 0
