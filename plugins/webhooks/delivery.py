@@ -10,14 +10,16 @@ full jitter); past the last one, or on any other 4xx/3xx, the delivery is FAILED
 `WEBHOOK_DISABLE_AFTER` failed deliveries in a row switch the endpoint off
 (`webhook.endpoint_disabled`).
 
-Order per endpoint and customer: a delivery does not start while an earlier one (lower id:
-the relay records them in commit order) of the same endpoint and customer is unfinished; its
-job just ends. When a delivery finishes (sent or failed for good), the same chunk enqueues a
-job for the earliest waiting one. So a waiting delivery costs nothing until its turn, and the
-chain cannot break: the finish and the next job commit together. The cost: one endpoint's
-deliveries for one customer go one at a time, and a delivery in retry holds that customer's
-later ones back for as long as it retries (up to a day); other customers are not held back.
-Events without a customer are not ordered.
+Order per endpoint and customer: a delivery does not start while an earlier one (of an
+older event: event ids follow the writes, which lock their customer) of the same endpoint and
+customer is unfinished; its job just ends. When a delivery finishes (sent or failed for
+good), the same chunk enqueues a job for the earliest waiting one. So a waiting delivery
+costs nothing until its turn, and the chain cannot break: the finish and the next job commit
+together. The cost: one endpoint's deliveries for one customer go one at a time, and a
+delivery in retry holds that customer's later ones back for as long as it retries (up to a
+day); other customers are not held back.
+Events without a customer are not ordered, and an event recorded only after a newer one of
+its customer was sent (two processes' relays racing) goes out late rather than holding back.
 
 At least once: a job taken over after a crash mid-POST sends again (same `Webhook-Id`)."""
 
@@ -32,7 +34,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx2
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import events, jobs, records
@@ -255,7 +257,7 @@ async def _next_in_line(session, delivery: WebhookDelivery) -> None:
                     c.status.in_(UNFINISHED),
                     c.id != delivery.id,
                 )
-                .order_by(c.id)
+                .order_by(c.event_id, c.id)
                 .limit(1)
             )
         )
@@ -300,7 +302,7 @@ async def claim(session: AsyncSession, delivery_id: int, job_id: int) -> Attempt
                 c.endpoint_id == delivery.endpoint_id,
                 c.customer_id == delivery.customer_id,
                 c.status.in_(UNFINISHED),
-                c.id < delivery.id,
+                tuple_(c.event_id, c.id) < tuple_(delivery.event_id, delivery.id),
             )
             .limit(1)
         )

@@ -49,15 +49,15 @@ class WebhookEndpoint(Base):
 
 class WebhookDelivery(Base):
     """One event to one endpoint (`replay` 0), or a replay of it (1, 2, …): unique, so an
-    event handled twice (at-least-once relay) is delivered once. `customer_id` orders the
-    deliveries of one endpoint and customer, and erasing the customer removes them (the
-    payload carries its data)."""
+    event handled twice (at-least-once relay) is delivered once. `customer_id` and
+    `event_id` order the deliveries of one endpoint and customer, and erasing the customer
+    removes them (the payload carries its data)."""
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
         UniqueConstraint("endpoint_id", "event_id", "replay"),
         Index(None, "tenant_id", "endpoint_id", "id"),
-        Index(None, "endpoint_id", "customer_id", "status", "id"),
+        Index(None, "endpoint_id", "customer_id", "status", "event_id"),
         Index(None, "customer_id"),
         NEVER_REUSE_IDS,
     )

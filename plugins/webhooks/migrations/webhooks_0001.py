@@ -85,9 +85,9 @@ def upgrade() -> None:
         ["tenant_id", "endpoint_id", "id"],
     )
     op.create_index(
-        op.f("ix_webhook_deliveries_endpoint_id_customer_id_status_id"),
+        op.f("ix_webhook_deliveries_endpoint_id_customer_id_status_event_id"),
         "webhook_deliveries",
-        ["endpoint_id", "customer_id", "status", "id"],
+        ["endpoint_id", "customer_id", "status", "event_id"],
     )
     op.create_index(
         op.f("ix_webhook_deliveries_customer_id"), "webhook_deliveries", ["customer_id"]
