@@ -429,3 +429,17 @@ def test_the_delivery_log_costs_the_same_for_3_and_12_rows(owner, receiver, hook
         counts.append(counter.count)
     print(f"\nwebhookDeliveries statements, 3 vs 12 rows: {counts}")
     assert counts[0] == counts[1], counts
+
+
+def test_erasing_a_customer_erases_their_deliveries_and_secrets_stay_out_of_the_log(
+    owner, receiver
+):
+    where = path()
+    endpoint_id, secret = endpoint(owner, receiver, where, ["customer.created"])
+    ada, bea = customer(owner, "Ada"), customer(owner, "Bea")
+    finished(owner, endpoint_id, 2)
+    owner.ok("deleteCustomer", {"id": ada}, "deletedId")
+    left = deliveries(owner, endpoint_id)
+    assert [r["customer"]["id"] for r in left] == [bea]
+    audit = peek(owner, "{ auditLog(first: 100) { edges { node { action data } } } }")
+    assert secret not in str(audit) and secret[6:] not in str(audit)
