@@ -294,7 +294,9 @@ async def claim(session: AsyncSession, delivery_id: int, job_id: int) -> Attempt
     if not endpoint.active:
         await _end(session, delivery, FAILED, "The endpoint was switched off.")
         return None
-    if delivery.customer_id is not None and not resumed:
+    if delivery.customer_id is not None and delivery.status == PENDING:
+        # only a delivery not yet started waits: one in retry has had its turn (and its
+        # retry job is its only one)
         c = DELIVERIES.c
         earlier = await session.scalar(
             select(c.id)
