@@ -280,6 +280,30 @@ class Settings(BaseSettings):
         gt=0,
         description="Progress of a running job is written and announced at most this often.",
     )
+    webhook_local_http: bool | None = Field(
+        default=None,
+        description="Outgoing webhooks: whether an endpoint may be plain http on localhost or "
+        "127.0.0.1 (tests, development); every other endpoint must be https. Unset: yes in "
+        "development, no in production.",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="Outgoing webhooks: the longest wait for an endpoint's answer (connect, "
+        "send, read); then the attempt counts as failed and is retried.",
+    )
+    webhook_retry_seconds: list[float] = Field(
+        default_factory=lambda: [30, 120, 600, 1800, 3600, 10800, 21600, 43200],
+        description="Outgoing webhooks: the waits before each retry of a failed delivery "
+        "(full jitter: a random wait up to each value); ~24 h in all. After the last the "
+        "delivery is FAILED.",
+    )
+    webhook_disable_after: int = Field(
+        default=5,
+        ge=1,
+        description="Outgoing webhooks: an endpoint is switched off after this many deliveries "
+        "in a row failed for good (`webhook.endpoint_disabled`).",
+    )
     bulk_inline_max: int = Field(
         default=500,
         ge=0,
@@ -339,6 +363,8 @@ class Settings(BaseSettings):
                     setattr(self, name, False)
             if "log_format" not in self.model_fields_set:
                 self.log_format = "json"
+        if self.webhook_local_http is None:
+            self.webhook_local_http = self.environment != "production"
         return self
 
     @cached_property

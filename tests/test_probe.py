@@ -58,6 +58,7 @@ ID_STEMS = {
     "afterCustomer": "Customer",
     "beforeCustomer": "Customer",
     "folderStatus": "Status",
+    "endpoint": "WebhookEndpoint",
 }
 # Inputs (or query fields) whose bare `id`/`ids` names no type in its name.
 ID_OF = {
@@ -65,6 +66,7 @@ ID_OF = {
     "UpdateContactInput": "CustomerContact",
     "SetPrimaryContactInput": "CustomerContact",
     "RemoveContactInput": "CustomerContact",
+    "RotateWebhookSecretInput": "WebhookEndpoint",
 }
 # Fields whose `id`/`ids` take an object of any type: probed with one of every type.
 ANY_TYPE = {("Query", "node"), ("Query", "nodes")}
@@ -777,6 +779,14 @@ def _steps(tag: str, tenant: int) -> list[tuple[str, str, Callable[[dict], dict]
             "createProject",
             lambda ids: {"name": f"{tag} project", "idempotencyKey": f"{low}-project-{tenant}"},
             "project",
+            "WebhookEndpoint",
+            "createWebhookEndpoint",
+            lambda ids: {
+                "url": "https://example.com/hook",
+                "eventTypes": ["*"],
+                "active": False,  # the probe's app sends nothing
+            },
+            "endpoint",
         ),
     ]
 

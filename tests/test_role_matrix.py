@@ -722,6 +722,21 @@ GUARDED: dict[str, Guarded] = {
         owner_reads("{ purchaseCategories { name } }", "purchaseCategories"),
         "purchases",
     ),
+    # webhooks (endpoints made switched off: the shared test app sends nothing)
+    "webhooks.view": Guarded(
+        ADMINS, lambda a, ids: read(a, "{ webhookEndpoints { totalCount } }"), module="webhooks"
+    ),
+    "webhooks.manage": Guarded(
+        ADMINS,
+        lambda a, ids: mutation(
+            a,
+            "createWebhookEndpoint",
+            {"url": "https://example.com/hook", "eventTypes": ["*"], "active": False},
+        ),
+        nothing,
+        owner_reads("{ webhookEndpoints { totalCount } }", "webhookEndpoints"),
+        "webhooks",
+    ),
     # appointments
     "appointments.view": Guarded(
         ALL,
