@@ -8,6 +8,9 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx2
@@ -16,7 +19,7 @@ import pytest
 from core.config import Settings
 from core.database import Database
 from core.tenants import create_tenant
-from tests.support import token_for
+from tests.support import SECRET, token_for
 
 REQUIRED = os.environ.get("REQUIRE_SERVICES") == "1"
 REDIS_SERVER = shutil.which("redis-server")
@@ -193,6 +196,40 @@ def started(
     server.launch()
     server.wait_ready()
     return server
+
+
+@contextmanager
+def module_server(name: str, directory: Path, database_url: str, **settings) -> Iterator[AppServer]:
+    """A module's own `server.py` for its race test: the tests' signing key, named in
+    `pg_stat_activity`, two minutes to start (a loaded machine starts a process slowly), and
+    required alive at the end (a crash mid-test is a failure, not a quiet pass)."""
+    environment = {
+        "SECRET_KEY": SECRET,
+        "DATABASE_URL": database_url,
+        "DB_APPLICATION_NAME": f"hub-{name}-{uuid.uuid4().hex[:8]}",
+        **settings,
+    }
+    app = AppServer(name, directory, environment)
+    app.launch()
+    try:
+        app.wait_ready(within=120)
+        yield app
+        assert app.alive, app.log_tail()
+    finally:
+        app.stop()
+
+
+async def post_data(http: httpx2.AsyncClient, token: str, query: str, **variables) -> dict:
+    """The data of an operation that must succeed, over `http` (a client of a server)."""
+    response = await http.post(
+        "/graphql",
+        json={"query": query, "variables": variables},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert not body.get("errors"), body
+    return body["data"]
 
 
 def graphql(app: AppServer, token: str, document: str, timeout: float = 10, **variables) -> dict:

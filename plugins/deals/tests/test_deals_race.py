@@ -5,14 +5,12 @@ activity entry each): no lost update."""
 
 import asyncio
 import time
-import uuid
 from collections import Counter
 
 import httpx2
 import pytest
 
-from tests.servers import AppServer
-from tests.support import SECRET
+from tests.servers import module_server, post_data
 from tests.test_processes import new_tenant
 
 RACERS = 24
@@ -28,32 +26,8 @@ ENTRIES = "query($id: ID!) { customer(id: $id) { activities { list(first: 1) { t
 
 @pytest.fixture(scope="module")
 def server(database_url, tmp_path_factory):
-    directory = tmp_path_factory.mktemp("deals-race")
-    environment = {
-        "SECRET_KEY": SECRET,
-        "DATABASE_URL": database_url,
-        "DB_APPLICATION_NAME": f"hub-deals-{uuid.uuid4().hex[:8]}",
-    }
-    app = AppServer("deals", directory, environment)
-    app.launch()
-    try:
-        app.wait_ready()
+    with module_server("deals", tmp_path_factory.mktemp("deals-race"), database_url) as app:
         yield app
-        assert app.alive, app.log_tail()
-    finally:
-        app.stop()
-
-
-async def post(http, token: str, query: str, **variables) -> dict:
-    response = await http.post(
-        "/graphql",
-        json={"query": query, "variables": variables},
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert not body.get("errors"), body
-    return body["data"]
 
 
 def test_concurrent_creates_and_moves_never_double_nor_lose_an_update(server, database_url):
@@ -76,18 +50,18 @@ def test_concurrent_creates_and_moves_never_double_nor_lose_an_update(server, da
                 "idempotencyKey": "race-1",
             }
             created = await asyncio.gather(
-                *(post(http, token, CREATE, input=same) for _ in range(16))
+                *(post_data(http, token, CREATE, input=same) for _ in range(16))
             )
             assert all(c["createDeal"]["userErrors"] == [] for c in created), created
             assert len({c["createDeal"]["deal"]["id"] for c in created}) == 1
             deal = created[0]["createDeal"]["deal"]
-            listed = await post(http, token, COUNT, id=customer_id)
+            listed = await post_data(http, token, COUNT, id=customer_id)
             assert listed["customer"]["deals"]["all"]["totalCount"] == 1
             targets = ["Qualified", "Proposal", "Negotiation"]
 
             def move(target: str, version: int):
                 data = {"id": deal["id"], "stageId": stages[target], "version": version}
-                return post(http, token, MOVE, input=data)
+                return post_data(http, token, MOVE, input=data)
 
             # 1. Many moves decided on version 1 at once: exactly one wins.
             answers = await asyncio.gather(*(move(targets[i % 3], 1) for i in range(RACERS)))
@@ -97,13 +71,13 @@ def test_concurrent_creates_and_moves_never_double_nor_lose_an_update(server, da
             )
             assert outcomes == {"moved": 1, "VERSION_CONFLICT": RACERS - 1}, outcomes
             winner = next(a["moveDeal"]["deal"] for a in answers if a["moveDeal"]["deal"])
-            now = (await post(http, token, READ, id=deal["id"]))["node"]
+            now = (await post_data(http, token, READ, id=deal["id"]))["node"]
             assert now == winner and now["version"] == 2
 
             # 2. Clients that re-read and retry on a conflict: every one gets its move in.
             async def keep_trying(i: int) -> int:
                 for attempt in range(200):
-                    current = (await post(http, token, READ, id=deal["id"]))["node"]
+                    current = (await post_data(http, token, READ, id=deal["id"]))["node"]
                     target = next(
                         t for t in targets[i % 3 :] + targets if t != current["stage"]["name"]
                     )
@@ -114,12 +88,12 @@ def test_concurrent_creates_and_moves_never_double_nor_lose_an_update(server, da
                 raise AssertionError("a mover never got its turn")
 
             retries = await asyncio.gather(*(keep_trying(i) for i in range(RETRYING)))
-            final = (await post(http, token, READ, id=deal["id"]))["node"]
+            final = (await post_data(http, token, READ, id=deal["id"]))["node"]
             assert final["version"] == 2 + RETRYING, (final, retries)
             # One entry per move a client was told succeeded, plus the opening one.
             expected, deadline = 1 + 1 + RETRYING, time.monotonic() + 10
             while True:
-                entries = await post(http, token, ENTRIES, id=customer_id)
+                entries = await post_data(http, token, ENTRIES, id=customer_id)
                 total = entries["customer"]["activities"]["list"]["totalCount"]
                 if total >= expected or time.monotonic() > deadline:
                     break

@@ -4,14 +4,12 @@ distinct numbers; one stored file sent as a version of two documents at once joi
 
 import asyncio
 import json
-import uuid
 from collections import Counter
 
 import httpx2
 import pytest
 
-from tests.servers import AppServer
-from tests.support import SECRET
+from tests.servers import module_server
 from tests.test_processes import new_tenant
 from tests.uploads import PDF, PREFLIGHT, UPLOAD
 
@@ -28,20 +26,10 @@ COUNT = "query($id: ID!) { customer(id: $id) { documents { count } } }"
 @pytest.fixture(scope="module")
 def server(database_url, tmp_path_factory):
     directory = tmp_path_factory.mktemp("documents-race")
-    environment = {
-        "SECRET_KEY": SECRET,
-        "DATABASE_URL": database_url,
-        "DB_APPLICATION_NAME": f"hub-documents-{uuid.uuid4().hex[:8]}",
-        "STORAGE_DIR": str(directory / "uploads"),
-    }
-    app = AppServer("documents", directory, environment)
-    app.launch()
-    try:
-        app.wait_ready()
+    with module_server(
+        "documents", directory, database_url, STORAGE_DIR=str(directory / "uploads")
+    ) as app:
         yield app
-        assert app.alive, app.log_tail()
-    finally:
-        app.stop()
 
 
 async def upload(http, token: str, customer_id: str, n: int) -> str:

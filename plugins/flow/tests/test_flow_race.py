@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from core.database import Database
 from plugins.flow.models import FlowPosition
-from tests.servers import AppServer
-from tests.support import SECRET, gid, pk_of
+from tests.servers import module_server
+from tests.support import gid, pk_of
 from tests.test_processes import new_tenant
 
 FLOW = """mutation { createFlow(input: {name: "Race"}) {
@@ -29,17 +29,8 @@ MOVERS = 4
 
 @pytest.fixture(scope="module")
 def server(database_url, tmp_path_factory):
-    made = AppServer(
-        "flow",
-        tmp_path_factory.mktemp("flow-race"),
-        {"SECRET_KEY": SECRET, "DATABASE_URL": database_url},
-    )
-    try:
-        made.launch()
-        made.wait_ready()
-        yield made
-    finally:
-        made.stop()
+    with module_server("flow", tmp_path_factory.mktemp("flow-race"), database_url) as app:
+        yield app
 
 
 async def stored(database_url: str, tenant_id: int, flow_id: str) -> dict[str, int]:

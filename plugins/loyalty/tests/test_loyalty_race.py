@@ -9,8 +9,8 @@ import httpx2
 import pytest
 
 from plugins.loyalty.tests.test_loyalty import customer, loyalty, reward
-from tests.servers import AppServer
-from tests.support import SECRET, Api
+from tests.servers import module_server
+from tests.support import Api
 
 REDEEM = """mutation($i: RedeemLoyaltyRewardInput!) { redeemLoyaltyReward(input: $i) {
   entry { points } userErrors { code } } }"""
@@ -18,17 +18,8 @@ REDEEM = """mutation($i: RedeemLoyaltyRewardInput!) { redeemLoyaltyReward(input:
 
 @pytest.fixture
 def server(database_url, tmp_path_factory):
-    made = AppServer(
-        "loyalty",
-        tmp_path_factory.mktemp("loyalty-race"),
-        {"SECRET_KEY": SECRET, "DATABASE_URL": database_url},
-    )
-    try:
-        made.launch()
-        made.wait_ready()
-        yield made
-    finally:
-        made.stop()
+    with module_server("loyalty", tmp_path_factory.mktemp("loyalty-race"), database_url) as app:
+        yield app
 
 
 def test_concurrent_redemptions_neither_oversell_nor_overdraw(api: Api, server):

@@ -10,8 +10,7 @@ import uuid
 import httpx2
 import pytest
 
-from tests.servers import AppServer, graphql, owner_token
-from tests.support import SECRET
+from tests.servers import graphql, module_server, owner_token
 
 CREATES = 32
 CREATE = """mutation($input: CreateOrderInput!) { createOrder(input: $input) {
@@ -20,17 +19,8 @@ CREATE = """mutation($input: CreateOrderInput!) { createOrder(input: $input) {
 
 @pytest.fixture(scope="module")
 def server(database_url, tmp_path_factory):
-    app = AppServer(
-        "orders",
-        tmp_path_factory.mktemp("orders"),
-        {"DATABASE_URL": database_url, "SECRET_KEY": SECRET},
-    )
-    try:
-        app.launch()
-        app.wait_ready()
+    with module_server("orders", tmp_path_factory.mktemp("orders"), database_url) as app:
         yield app
-    finally:
-        app.stop()
 
 
 def test_32_concurrent_creates_get_gapless_distinct_numbers(server, database_url):

@@ -16,7 +16,7 @@ import httpx2
 import pytest
 
 from core.auth import read_token
-from tests.servers import AppServer, graphql, owner_token
+from tests.servers import graphql, module_server, owner_token
 from tests.support import SECRET, pk_of, token_for
 
 EACH = 16
@@ -26,17 +26,8 @@ MOVE = """mutation($i: %sInput!) { %s(input: $i) {
 
 @pytest.fixture(scope="module")
 def server(database_url, tmp_path_factory):
-    app = AppServer(
-        "payouts",
-        tmp_path_factory.mktemp("payouts"),
-        {"DATABASE_URL": database_url, "SECRET_KEY": SECRET},
-    )
-    try:
-        app.launch()
-        app.wait_ready()
+    with module_server("payouts", tmp_path_factory.mktemp("payouts"), database_url) as app:
         yield app
-    finally:
-        app.stop()
 
 
 def burst(server, requests: list[tuple[str, str, dict]]) -> list[tuple[str, list[str]]]:

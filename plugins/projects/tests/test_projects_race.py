@@ -4,13 +4,11 @@ the same customer to the same project at once leave one link and one
 links and unlinks of several customers interleaved end as the last word of each."""
 
 import asyncio
-import uuid
 
 import httpx2
 import pytest
 
-from tests.servers import AppServer, started
-from tests.support import SECRET
+from tests.servers import module_server, post_data
 from tests.test_processes import new_tenant
 
 RACERS = 24
@@ -28,28 +26,8 @@ TIMELINE = """query($id: ID!) { customer(id: $id) { projects { activeCount all {
 
 @pytest.fixture(scope="module")
 def server(database_url, tmp_path_factory):
-    made: list[AppServer] = []
-    name = f"hub-projects-{uuid.uuid4().hex[:8]}"
-    environment = {"SECRET_KEY": SECRET, "DATABASE_URL": database_url, "DB_APPLICATION_NAME": name}
-    try:
-        app = started(made, "projects", tmp_path_factory.mktemp("projects-race"), environment)
+    with module_server("projects", tmp_path_factory.mktemp("projects-race"), database_url) as app:
         yield app
-        assert app.alive, app.log_tail()
-    finally:
-        for app in made:
-            app.stop()
-
-
-async def post(http, token: str, query: str, **variables) -> dict:
-    response = await http.post(
-        "/graphql",
-        json={"query": query, "variables": variables},
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert not body.get("errors"), body
-    return body["data"]
 
 
 def test_concurrent_links_of_one_customer_make_one_link(server, database_url):
@@ -61,7 +39,9 @@ def test_concurrent_links_of_one_customer_make_one_link(server, database_url):
             await api.ok("enableModule", {"module": "projects"}, "modules { name }")
             # A create retried many times at once (same key, same input): one project.
             same = {"name": "Office move", "status": "ACTIVE", "idempotencyKey": "race-1"}
-            made = await asyncio.gather(*(post(http, token, CREATE, input=same) for _ in range(12)))
+            made = await asyncio.gather(
+                *(post_data(http, token, CREATE, input=same) for _ in range(12))
+            )
             assert all(m["createProject"]["userErrors"] == [] for m in made), made
             assert len({m["createProject"]["project"]["id"] for m in made}) == 1
             project_id = made[0]["createProject"]["project"]["id"]
@@ -70,12 +50,12 @@ def test_concurrent_links_of_one_customer_make_one_link(server, database_url):
             ada = customers[0]
             pair = {"projectId": project_id, "customerId": ada}
             answers = await asyncio.gather(
-                *(post(http, token, LINK, input=pair) for _ in range(RACERS))
+                *(post_data(http, token, LINK, input=pair) for _ in range(RACERS))
             )
             assert all(a["linkCustomerToProject"]["userErrors"] == [] for a in answers), answers
-            found = (await post(http, token, READ, id=project_id))["node"]["customers"]
+            found = (await post_data(http, token, READ, id=project_id))["node"]["customers"]
             assert found == {"totalCount": 1, "nodes": [{"id": ada}]}
-            seen = (await post(http, token, TIMELINE, id=ada))["customer"]
+            seen = (await post_data(http, token, TIMELINE, id=ada))["customer"]
             assert seen["projects"] == {"activeCount": 1, "all": {"totalCount": 1}}
             actions = [n["action"] for n in seen["timeline"]["nodes"]]
             assert actions.count("project.customer_linked") == 1, actions
@@ -89,7 +69,7 @@ def test_concurrent_links_of_one_customer_make_one_link(server, database_url):
                     query, name = (LINK, "linkCustomerToProject")
                     if i % 2:
                         query, name = (UNLINK, "unlinkCustomerFromProject")
-                    answer = await post(http, token, query, input=data)
+                    answer = await post_data(http, token, query, input=data)
                     assert answer[name]["userErrors"] == [], answer
 
             # Three racers a customer, each alternating link and unlink: on the first and
@@ -97,7 +77,7 @@ def test_concurrent_links_of_one_customer_make_one_link(server, database_url):
             # the interleaving the last word is known.
             rounds = {c: 5 if k % 2 == 0 else 4 for k, c in enumerate(others)}
             await asyncio.gather(*(churn(c, n) for c, n in rounds.items() for _ in range(3)))
-            found = (await post(http, token, READ, id=project_id))["node"]["customers"]
+            found = (await post_data(http, token, READ, id=project_id))["node"]["customers"]
             ids = [n["id"] for n in found["nodes"]]
             assert len(ids) == len(set(ids)) == found["totalCount"]
             assert set(ids) == {ada} | {c for c, n in rounds.items() if n % 2}

@@ -4,15 +4,13 @@ free places are taken, every other client is told OVER_CAPACITY), and a create r
 once with its idempotency key makes one reservation."""
 
 import asyncio
-import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import httpx2
 import pytest
 
-from tests.servers import AppServer
-from tests.support import SECRET
+from tests.servers import module_server, post_data
 from tests.test_processes import new_tenant
 
 RACERS = 12
@@ -29,32 +27,10 @@ EVERY_DAY = [
 
 @pytest.fixture(scope="module")
 def server(database_url, tmp_path_factory):
-    directory = tmp_path_factory.mktemp("reservations-race")
-    environment = {
-        "SECRET_KEY": SECRET,
-        "DATABASE_URL": database_url,
-        "DB_APPLICATION_NAME": f"hub-reservations-{uuid.uuid4().hex[:8]}",
-    }
-    app = AppServer("reservations", directory, environment)
-    app.launch()
-    try:
-        app.wait_ready(within=120)  # a loaded machine starts a process slowly
+    with module_server(
+        "reservations", tmp_path_factory.mktemp("reservations-race"), database_url
+    ) as app:
         yield app
-        assert app.alive, app.log_tail()
-    finally:
-        app.stop()
-
-
-async def post(http, token: str, query: str, **variables) -> dict:
-    response = await http.post(
-        "/graphql",
-        json={"query": query, "variables": variables},
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert not body.get("errors"), body
-    return body["data"]
 
 
 def outcome(answer: dict) -> str:
@@ -91,13 +67,13 @@ def test_the_last_places_go_to_exactly_as_many_clients(server, database_url):
             await api.ok("createReservation", slot(customers[0], table))
             answers = await asyncio.gather(
                 *(
-                    post(http, token, CREATE, input=slot(c, table, minutes=(i % 4) * 15))
+                    post_data(http, token, CREATE, input=slot(c, table, minutes=(i % 4) * 15))
                     for i, c in enumerate(customers)
                 )
             )
             outcomes = Counter(outcome(a) for a in answers)
             assert outcomes == {"reserved": CAPACITY - 1, "OVER_CAPACITY": RACERS - CAPACITY + 1}
-            calendar = await post(http, token, COUNT, r=table, **{"from": day.isoformat()})
+            calendar = await post_data(http, token, COUNT, r=table, **{"from": day.isoformat()})
             entries = calendar["resourceCalendar"]["days"][0]["entries"]
             assert sum(e["partySize"] for e in entries) == CAPACITY
 
@@ -106,11 +82,13 @@ def test_the_last_places_go_to_exactly_as_many_clients(server, database_url):
             hall = (await api.ok("createReservationResource", data, "resource { id }"))["resource"]
             same = slot(customers[1], hall["id"], partySize=5, idempotencyKey="race-1")
             retried = await asyncio.gather(
-                *(post(http, token, CREATE, input=same) for _ in range(RACERS))
+                *(post_data(http, token, CREATE, input=same) for _ in range(RACERS))
             )
             assert {outcome(a) for a in retried} == {"reserved"}
             assert len({a["createReservation"]["reservation"]["id"] for a in retried}) == 1
-            calendar = await post(http, token, COUNT, r=hall["id"], **{"from": day.isoformat()})
+            calendar = await post_data(
+                http, token, COUNT, r=hall["id"], **{"from": day.isoformat()}
+            )
             assert calendar["resourceCalendar"]["days"][0]["entries"] == [{"partySize": 5}]
 
     asyncio.run(asyncio.wait_for(scenario(), 120))
