@@ -51,6 +51,7 @@ ID_STEMS = {
     "file": "StoredFile",
     "label": "DocumentLabel",
     "block": "DynamicContentBlock",
+    "upTo": "Communication",
 }
 # Inputs (or query fields) whose bare `id`/`ids` names no type in its name.
 ID_OF = {
@@ -687,6 +688,17 @@ def _steps(tag: str, tenant: int) -> list[tuple[str, str, Callable[[dict], dict]
             "contact",
         ),
         (
+            "Communication",
+            "sendMessage",
+            lambda ids: {
+                "customerId": ids["Customer"],
+                "channel": "SMS",
+                "body": f"{tag} text",
+                "to": "+15550100000",
+            },
+            "communication",
+        ),
+        (
             "Note",
             "addNote",
             lambda ids: {"customerId": ids["Customer"], "body": f"{tag} note"},
@@ -776,6 +788,7 @@ CUSTOMER_OWNED = {
     "TimeEntry",
     "Mission",
     "Note",
+    "Communication",
     "Order",
     "Payout",
     "CustomerContact",

@@ -93,7 +93,7 @@ class SendMessageInput:
 @strawberry.input(description="Mark a customer's messages read for you.")
 class MarkCommunicationsReadInput:
     customer_id: strawberry.ID
-    up_to: strawberry.ID | None = strawberry.field(
+    up_to_id: strawberry.ID | None = strawberry.field(
         default=None, description="The newest message read (default: the customer's newest)."
     )
 
@@ -132,7 +132,7 @@ async def mark_communications_read(
     info: Info, input: MarkCommunicationsReadInput
 ) -> MarkCommunicationsReadPayload:
     customer_id = from_global_id(input.customer_id, "Customer")
-    up_to = from_global_id(input.up_to, "Communication") if input.up_to else None
+    up_to = from_global_id(input.up_to_id, "Communication") if input.up_to_id else None
     done, errors = await mutate(
         info, lambda s, p: service.mark_read(s, p, customer_id, up_to), "customerId"
     )

@@ -154,13 +154,13 @@ def test_the_unread_badge_is_per_worker(owner):
     assert tab(owner, who)["unreadCount"] == tab(sam, who)["unreadCount"] == 3
     newest_inbound = tab(owner, who, direction="INBOUND")["all"]["nodes"]
     up_to = newest_inbound[1]["id"]  # the second newest
-    read = owner.ok("markCommunicationsRead", {"customerId": who, "upTo": up_to}, "unreadCount")
+    read = owner.ok("markCommunicationsRead", {"customerId": who, "upToId": up_to}, "unreadCount")
     assert read["unreadCount"] == 1
     assert tab(sam, who)["unreadCount"] == 3
     owner.ok("markCommunicationsRead", {"customerId": who}, "unreadCount")
     assert tab(owner, who)["unreadCount"] == 0
     # never backwards
-    owner.ok("markCommunicationsRead", {"customerId": who, "upTo": up_to})
+    owner.ok("markCommunicationsRead", {"customerId": who, "upToId": up_to})
     assert tab(owner, who)["unreadCount"] == 0
     inbound(owner, key, "u-9", "ada@example.com")
     assert (tab(owner, who)["unreadCount"], tab(sam, who)["unreadCount"]) == (1, 4)
