@@ -5,10 +5,15 @@ A provider (or a relay in front of it) posts one message as JSON:
     {"messageId": "abc-1", "channel": "EMAIL" | "SMS" | "WHATSAPP" | "CALL",
      "from": "ada@example.com", "to": "shop@example.com", "subject": "…", "body": "…"}
 
+or a delivery receipt of a message it sent (its id as the send answered it):
+
+    {"type": "status", "messageId": "abc-9", "status": "DELIVERED" | "READ" | "FAILED"}
+
 signed in the header `X-Hub-Signature-256: sha256=<hex>`, the HMAC-SHA256 of the raw body
 with the tenant's hook secret (`rotateCommunicationsHookSecret`, `communications.manage`).
 Answers: 200 `{"id", "customerId", "duplicate"}` (a repeated `messageId` of that provider
-is stored once and answers `duplicate: true`); 400 for a body that is not such a message;
+is stored once and answers `duplicate: true`; a receipt: `duplicate` when it moved nothing,
+404 for an unknown message); 400 for a body that is not such a message;
 401 for a missing or wrong signature; 404 for an unknown provider, or a tenant without the
 module (or without a secret: nothing could have signed it)."""
 
@@ -25,10 +30,11 @@ from core import events
 from core.modules import enabled_modules
 from plugins.communications import providers
 from plugins.communications.models import CHANNELS, HookSecret
-from plugins.communications.service import receive
+from plugins.communications.service import receipt, receive
 from schema.ids import to_global_id
 
 HEADER = "x-hub-signature-256"
+RECEIPTS = ("DELIVERED", "READ", "FAILED")
 MAX_BODY = 1_000_000
 
 
@@ -47,6 +53,9 @@ def _parse(body: bytes) -> dict | None:
         return None
     if not isinstance(data, dict):
         return None
+    if data.get("type") == "status":
+        ok = isinstance(data.get("messageId"), str) and data.get("status") in RECEIPTS
+        return data if ok else None
     texts = ("messageId", "from", "to", "subject", "body")
     if any(data.get(k) is not None and not isinstance(data[k], str) for k in texts):
         return None
@@ -80,7 +89,14 @@ async def hook(request: Request):
         if data is None:
             return _problem(400, "BAD_REQUEST", "Not a message (see the module's docs).")
         events.bind(session, state.plugins, modules)
-        message, created = await receive(session, tenant_id, provider, data)
+        if data.get("type") == "status":
+            message, created = await receipt(
+                session, tenant_id, provider, data["messageId"], data["status"]
+            )
+            if message is None:
+                return _problem(404, "NOT_FOUND", "No message of this provider has that id.")
+        else:
+            message, created = await receive(session, tenant_id, provider, data)
         written = list(session.info["records"])
     if written:
         state.outbox.after_commit(written)

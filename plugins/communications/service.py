@@ -276,3 +276,33 @@ async def merge(session, tenant_id: int, source_id: int, target_id: int) -> None
     await records.move_to_customer(session, tenant_id, source_id, target_id, Message)
     R = ReadMarker.__table__
     await session.execute(delete(R).where(R.c.tenant_id == tenant_id, R.c.customer_id == source_id))
+
+
+RANK = {"QUEUED": 0, "SENT": 1, "DELIVERED": 2, "READ": 3}
+
+
+async def receipt(session, tenant_id: int, provider: str, provider_id: str, status: str):
+    """A provider's delivery receipt for an outbound message it sent: the message (None:
+    unknown) and whether its status moved. Only forward (SENT → DELIVERED → READ; FAILED
+    before DELIVERED), so a late or repeated receipt changes nothing."""
+    message = await session.scalar(
+        select(Message)
+        .where(
+            Message.tenant_id == tenant_id,
+            Message.provider == provider,
+            Message.provider_message_id == provider_id,
+            Message.direction == "OUTBOUND",
+        )
+        .with_for_update()
+    )
+    if message is None:
+        return None, False
+    old = message.status
+    rank = RANK.get(old, 9)  # FAILED: final
+    forward = rank < 2 if status == "FAILED" else rank < RANK[status]
+    if not forward:
+        return message, False
+    message.status, message.updated_at = status, utcnow()
+    await session.flush()
+    await _event(session, message, "communication.status_changed", previous=old)
+    return message, True

@@ -289,3 +289,22 @@ def test_a_page_of_12_customers_costs_what_a_page_of_3_does(owner, engine):
         comms = node["communications"]
         badge = {t["key"]: t["badgeCount"] for t in node["profileTabs"]}["communications"]
         assert badge == comms["unreadCount"] == comms["all"]["totalCount"] - 1
+
+
+def test_delivery_receipts_move_the_status_forward_only(owner):
+    who = ada(owner)
+    message = settled(owner, sent(owner, who, "Hi")["id"])
+    provider_id = f"console-{owner.tenant_id}-{pk_of(message['id'])}"
+    key = secret(owner)
+
+    def receipt(status: str, message_id: str = provider_id):
+        data = {"type": "status", "messageId": message_id, "status": status}
+        return post(owner, data, key)
+
+    assert receipt("READ").json() == {"id": message["id"], "customerId": who, "duplicate": False}
+    assert owner.query(NODE, id=message["id"])["node"]["status"] == "READ"
+    assert receipt("DELIVERED").json()["duplicate"] is True  # late: nothing moves
+    assert receipt("FAILED").json()["duplicate"] is True
+    assert receipt("READ", "console-unknown").status_code == 404
+    assert receipt("LOST").status_code == 400
+    assert actions(owner, who).count("communication.status_changed") == 2
