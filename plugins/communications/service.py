@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import access, events, jobs, records
 from core.auth import Principal
 from core.customers import get_customer
-from core.errors import Problem
+from core.errors import InvalidInput, Problem
 from core.identities import lookup
 from core.models import Customer, utcnow
 from plugins.communications import providers
@@ -231,12 +231,12 @@ async def mark_read(session, principal: Principal, customer_id: int, up_to: int 
     message); never back. The customer's id."""
     access.require(principal, "communications.view")
     customer = await get_customer(session, principal, customer_id, for_edit=False)
-    if up_to is None:
-        up_to = await session.scalar(
-            select(func.max(M.c.id)).where(
-                M.c.tenant_id == principal.tenant_id, M.c.customer_id == customer.id
-            )
-        )
+    of_customer = (M.c.tenant_id == principal.tenant_id, M.c.customer_id == customer.id)
+    if up_to is not None:  # one of this customer's messages, else like an unknown id
+        if await session.scalar(select(M.c.id).where(*of_customer, M.c.id == up_to)) is None:
+            raise InvalidInput.one(("input", "upToId"), "Message not found.", "NOT_FOUND")
+    else:
+        up_to = await session.scalar(select(func.max(M.c.id)).where(*of_customer))
     if up_to is None:
         return customer.id
     R = ReadMarker.__table__

@@ -162,6 +162,11 @@ def test_the_unread_badge_is_per_worker(owner):
     # never backwards
     owner.ok("markCommunicationsRead", {"customerId": who, "upToId": up_to})
     assert tab(owner, who)["unreadCount"] == 0
+    other = customer(owner, "Bob")  # a message of another customer is not found
+    wrong = owner.mutate("markCommunicationsRead", {"customerId": other, "upToId": up_to})
+    assert [(e["field"], e["code"]) for e in wrong["userErrors"]] == [
+        (["input", "upToId"], "NOT_FOUND")
+    ]
     inbound(owner, key, "u-9", "ada@example.com")
     assert (tab(owner, who)["unreadCount"], tab(sam, who)["unreadCount"]) == (1, 4)
     tabs = "query($id: ID!) { customer(id: $id) { profileTabs { key badgeCount } } }"
