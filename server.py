@@ -67,6 +67,11 @@ def ide_routes(settings: Settings) -> list:
     return [Mount(graphiql.PREFIX.rstrip("/"), files, name="graphiql")]
 
 
+def module_routes(plugins: Plugins) -> list:
+    """The routes of every installed module (`hub_http_routes`)."""
+    return [route for routes in plugins.pm.hook.hub_http_routes() for route in routes or ()]
+
+
 def create_app(settings: Settings | None = None, plugins: Plugins | None = None) -> Starlette:
     """`plugins` defaults to every installed one (the `customer_hub` entry points); the
     schemas are checked here, so a broken plugin stops the start, named."""
@@ -172,6 +177,7 @@ def create_app(settings: Settings | None = None, plugins: Plugins | None = None)
                 ExportDownloads(db, settings, plugins, storage).serve,
                 methods=["GET"],
             ),
+            *module_routes(plugins),
         ],
         lifespan=lifespan,
     )

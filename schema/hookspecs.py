@@ -83,3 +83,14 @@ def hub_node_resolvers():
     """`{GraphQL type name: async load(info, pk) -> object | None}` for the module's types
     that implement `Node`, so `node(id:)` / `nodes(ids:)` find them (only while the module is
     enabled, and only what the viewer may see: return None otherwise)."""
+
+
+@hookspec
+def hub_http_routes():
+    """Sync, once at start-up, for every INSTALLED module (enabled or not: routes are not
+    per tenant): a list of Starlette routes the app mounts beside `/graphql`, e.g. an
+    inbound webhook of a provider (`/hooks/<module>/...`). A route authenticates its caller
+    itself (a signature, a token) and must check that the tenant it serves enabled the
+    module (`core.modules.enabled_modules`), answering 404 when not. Its writes go through
+    `app.state.db.transaction(tenant_id)` + `core.events.bind`, and their events through
+    `app.state.outbox.after_commit(records)` once committed."""

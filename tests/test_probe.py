@@ -59,6 +59,7 @@ ID_STEMS = {
     "beforeCustomer": "Customer",
     "folderStatus": "Status",
     "endpoint": "WebhookEndpoint",
+    "upTo": "Communication",
 }
 # Inputs (or query fields) whose bare `id`/`ids` names no type in its name.
 ID_OF = {
@@ -699,6 +700,17 @@ def _steps(tag: str, tenant: int) -> list[tuple[str, str, Callable[[dict], dict]
             "contact",
         ),
         (
+            "Communication",
+            "sendMessage",
+            lambda ids: {
+                "customerId": ids["Customer"],
+                "channel": "SMS",
+                "body": f"{tag} text",
+                "to": "+15550100000",
+            },
+            "communication",
+        ),
+        (
             "Note",
             "addNote",
             lambda ids: {"customerId": ids["Customer"], "body": f"{tag} note"},
@@ -809,6 +821,7 @@ CUSTOMER_OWNED = {
     "TimeEntry",
     "Mission",
     "Note",
+    "Communication",
     "Order",
     "Payout",
     "CustomerContact",

@@ -557,6 +557,31 @@ GUARDED: dict[str, Guarded] = {
         written=owner_reads("{ flows { name } }", "flows"),
         module="flow",
     ),
+    # communications
+    "communications.view": Guarded(
+        ALL,
+        lambda a, ids: read(
+            a, CUSTOMER.replace("FIELDS", "communications { unreadCount }"), id=ids["customer"]
+        ),
+        assigned,
+        module="communications",
+    ),
+    "communications.send": Guarded(
+        ALL,
+        lambda a, ids: mutation(
+            a,
+            "sendMessage",
+            {"customerId": ids["customer"], "channel": "SMS", "body": "Hi", "to": "+15550100"},
+        ),
+        assigned,
+        of_customer("communications { all { totalCount } }", "communications"),
+        "communications",
+    ),
+    "communications.manage": Guarded(
+        ADMINS,
+        lambda a, ids: read(a, "mutation { rotateCommunicationsHookSecret { secret } }"),
+        module="communications",
+    ),
     # loyalty
     "loyalty.view": Guarded(
         ALL, lambda a, ids: read(a, "{ loyaltyTiers { name } }"), module="loyalty"

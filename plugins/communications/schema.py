@@ -1,0 +1,168 @@
+"""The `communications` field on Customer and the mutations: send, mark read, rotate the
+inbound hook's secret."""
+
+import strawberry
+
+from core import access
+from plugins.communications import queries as q
+from plugins.communications import service
+from plugins.communications.types import (
+    Communication,
+    MessageChannel,
+    MessageDirection,
+)
+from schema import kit
+from schema.compiled.customers import ModuleField
+from schema.context import Info
+from schema.customers.types import Customer
+from schema.ids import from_global_id
+from schema.payloads import UserError, mutate, payload
+from schema.relay import Connection
+
+
+@strawberry.type(description="A customer's messages: what the Communications tab shows.")
+class CustomerCommunications:
+    customer_id: strawberry.Private[int]
+
+    @strawberry.field(description="Newest first; at most 100 a page (default 20).")
+    async def all(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        channel: MessageChannel | None = None,
+        direction: MessageDirection | None = None,
+    ) -> Connection[Communication]:
+        conditions = []
+        if channel is not None:
+            conditions.append(q.M.c.channel == channel.value)
+        if direction is not None:
+            conditions.append(q.M.c.direction == direction.value)
+        name = f"communications.all:{channel and channel.value}:{direction and direction.value}"
+        return await kit.customer_list(
+            info, name, q.M, self.customer_id, q.NEWEST, first, after,
+            Communication.from_row, tuple(conditions),
+        )  # fmt: skip
+
+    @strawberry.field(
+        description="Inbound messages you have not read (`markCommunicationsRead`): the "
+        "tab's badge. Each worker has their own."
+    )
+    async def unread_count(self, info: Info) -> int:
+        return await kit.loader(info, "communications.unread", q.unread_counts).load(
+            self.customer_id
+        )
+
+
+async def customer_communications(root: Customer, info: Info) -> CustomerCommunications:
+    access.require(info.context.principal, "communications.view")
+    return CustomerCommunications(customer_id=root.pk)
+
+
+COMPILED = {"unreadCount": ("unread", "int", "0")}
+
+
+def compiled_communications(principal, names: tuple[str, ...]) -> ModuleField | None:
+    """`communications { unreadCount }` in the compiled path."""
+    if not access.can(principal, "communications.view") or not set(names) <= COMPILED.keys():
+        return None
+    return ModuleField(q.unread_query, COMPILED)
+
+
+CommunicationPayload = payload(Communication, "communication")
+
+
+@strawberry.input(
+    description="A message to a customer. It is recorded QUEUED and sent after the write "
+    "commits, through the channel's provider; its status follows (`communication."
+    "status_changed`)."
+)
+class SendMessageInput:
+    customer_id: strawberry.ID
+    channel: MessageChannel = strawberry.field(description="EMAIL, SMS or WHATSAPP.")
+    body: str = strawberry.field(description="An email's HTML (sanitised) or the text.")
+    to: str | None = strawberry.field(
+        default=None, description="Default: the customer's primary email (EMAIL) or phone."
+    )
+    subject: str | None = strawberry.field(default=None, description="Emails only.")
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="A retry with the same key and input sends nothing twice."
+    )
+
+
+@strawberry.input(description="Mark a customer's messages read for you.")
+class MarkCommunicationsReadInput:
+    customer_id: strawberry.ID
+    up_to_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The newest message read (default: the customer's newest)."
+    )
+
+
+@strawberry.type(description="Your unread count on the customer now, or why nothing changed.")
+class MarkCommunicationsReadPayload:
+    unread_count: int | None
+    user_errors: list[UserError]
+
+
+@strawberry.type(description="The new secret, shown once, or why nothing changed.")
+class RotateCommunicationsHookSecretPayload:
+    secret: str | None = strawberry.field(
+        description="Sign inbound hooks with it: header `X-Hub-Signature-256: sha256=<hex "
+        "HMAC-SHA256 of the raw body>`; POST to `/hooks/communications/<provider>/<tenant id>`."
+    )
+    user_errors: list[UserError]
+
+
+async def send_message(info: Info, input: SendMessageInput) -> CommunicationPayload:
+    data = {
+        "customer_id": from_global_id(input.customer_id, "Customer"),
+        "channel": input.channel.value,
+        "body": input.body,
+        "to": input.to,
+        "subject": input.subject,
+        "idempotency_key": input.idempotency_key,
+    }
+    return await kit.save(
+        info, CommunicationPayload, "communication", Communication,
+        lambda s, p: service.send(s, p, data), "customerId",
+    )  # fmt: skip
+
+
+async def mark_communications_read(
+    info: Info, input: MarkCommunicationsReadInput
+) -> MarkCommunicationsReadPayload:
+    customer_id = from_global_id(input.customer_id, "Customer")
+    up_to = from_global_id(input.up_to_id, "Communication") if input.up_to_id else None
+    done, errors = await mutate(
+        info, lambda s, p: service.mark_read(s, p, customer_id, up_to), "customerId"
+    )
+    count = None
+    if done is not None:
+        count = await kit.loader(info, "communications.unread", q.unread_counts).load(done)
+    return MarkCommunicationsReadPayload(unread_count=count, user_errors=errors)
+
+
+async def rotate_communications_hook_secret(info: Info) -> RotateCommunicationsHookSecretPayload:
+    secret, errors = await mutate(info, service.rotate_secret, "id")
+    return RotateCommunicationsHookSecretPayload(secret=secret, user_errors=errors)
+
+
+CUSTOMER_FIELDS = [
+    strawberry.field(
+        resolver=customer_communications,
+        name="communications",
+        description='Communications module (tab "Communications"): emails, texts, WhatsApp '
+        "messages and calls, both ways.",
+    )
+]
+MUTATION_FIELDS = [
+    strawberry.mutation(resolver=send_message, description="Send a message to a customer."),
+    strawberry.mutation(
+        resolver=mark_communications_read,
+        description="Mark a customer's messages read for you (the unread badge).",
+    ),
+    strawberry.mutation(
+        resolver=rotate_communications_hook_secret,
+        description="A new secret for the inbound hooks (`communications.manage`).",
+    ),
+]
