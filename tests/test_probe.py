@@ -58,6 +58,7 @@ ID_OF = {
     "UpdateContactInput": "CustomerContact",
     "SetPrimaryContactInput": "CustomerContact",
     "RemoveContactInput": "CustomerContact",
+    "MarkNotificationsReadInput": "Notification",
 }
 # Fields whose `id`/`ids` take an object of any type: probed with one of every type.
 ANY_TYPE = {("Query", "node"), ("Query", "nodes")}

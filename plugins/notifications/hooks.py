@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from core import records
 from core.access import ROLES
 from core.hookspecs import hookimpl
 from core.plugins import Module
@@ -71,6 +72,11 @@ def hub_subscription_fields():
 @hookimpl
 def hub_node_resolvers():
     return {"Notification": load_notification}
+
+
+@hookimpl
+def hub_customers_merging(session, tenant_id, source_id, target_id):
+    return records.move_to_customer(session, tenant_id, source_id, target_id, Notification)
 
 
 @hookimpl
