@@ -141,13 +141,23 @@ async def notify_from_event(session: AsyncSession, event: events.Event) -> list[
 
 
 async def mark_read(session: AsyncSession, principal: Principal, ids: list[int], all_: bool):
-    """Marks the worker's own notifications read (others' ids change nothing); the unread
-    count after."""
+    """Marks the worker's own notifications read; the unread count after. Another worker's
+    or tenant's id is NOT_FOUND, like one that never existed, and nothing is marked."""
     access.require(principal, "notifications.view")
+    table = q.N
     if not all_ and not ids:
         problem = Problem(("input", "ids"), "Give ids or all: true.", "REQUIRED")
         records.fail_if([problem])
-    table = q.N
+    if not all_:
+        query = select(table.c.id).where(*q.own(principal), table.c.id.in_(ids))
+        own = set(await session.scalars(query))
+        records.fail_if(
+            [
+                Problem(("input", "ids", str(i)), "Notification not found.", "NOT_FOUND")
+                for i, pk in enumerate(ids)
+                if pk not in own
+            ]
+        )
     statement = update(table).where(
         table.c.tenant_id == principal.tenant_id,
         table.c.worker_id == principal.worker_id,

@@ -3,14 +3,12 @@ worker (delivered three times at once), assignments notify the assignee and neve
 missions, muted kinds, the recipient's visibility, read marks, the live count on one
 process, tenancy, the demo admin's feed and a feed page's statement count."""
 
-import asyncio
-
 from sqlalchemy import select
 
 from core import events
 from core.demo import seed_demo
 from core.models import EventRecord
-from tests.fixtures import run
+from tests.fixtures import redeliver, run
 from tests.support import Api, as_worker, count_statements, gid, pk_of, settle
 from tests.support import create_customer as customer
 from tests.support import create_worker as worker
@@ -59,21 +57,7 @@ def event_of(client, tenant_id: int, action: str) -> events.Event:
 
 
 def deliver(client, event: events.Event) -> None:
-    """The event to the handlers again, three times at once (at-least-once delivery)."""
-
-    async def one():
-        app = client.app.state
-        for impl in app.plugins.caller("hub_handle_event", MODULES).get_hookimpls():
-            async with app.db.transaction(event.tenant_id) as session:
-                events.bind(session, app.plugins, MODULES)
-                result = impl.function(session=session, event=event)
-                if asyncio.iscoroutine(result):
-                    await result
-
-    async def three_at_once():
-        await asyncio.gather(one(), one(), one())
-
-    run(client, three_at_once)
+    redeliver(client, event, MODULES)
 
 
 def team(api: Api) -> tuple[Api, Api]:
@@ -141,6 +125,23 @@ def test_a_mission_assigned_notifies_its_assignees(api):
     assert kinds(api) == []
 
 
+def test_a_disabled_webhook_endpoint_tells_the_owners_and_admins(api, client):
+    ann, _ = team(api)
+    admin = as_worker(api, worker(api, "Alex Admin", "ADMIN"))
+    customer(api, "Ada")
+    settle(client)
+    base = event_of(client, api.tenant_id, "customer.created")
+    data = {"endpointId": 3, "url": "https://hooks.example.com/x", "failures": 5}
+    deliver(
+        client, events.Event("webhook.endpoint_disabled", api.tenant_id, None, data, id=base.id)
+    )
+    for reader in (api, admin):
+        (note,) = feed(reader)["all"]["nodes"]
+        assert (note["kind"], note["customer"]) == ("SYSTEM", None)
+        assert "https://hooks.example.com/x" in note["body"]
+    assert kinds(ann) == []
+
+
 def test_a_muted_kind_is_not_made(api):
     ann, _ = team(api)
     set_pref = "preferences { kind enabled }"
@@ -163,8 +164,10 @@ def test_marking_read_by_ids_and_all_touches_only_your_own(api):
     bobs = [n["id"] for n in feed(bob)["all"]["nodes"]]
     assert ann.ok("markNotificationsRead", {"ids": ids[:1]}, "unreadCount")["unreadCount"] == 2
     assert feed(ann, unread=True)["all"]["totalCount"] == 2
-    assert bob.ok("markNotificationsRead", {"ids": ids}, "unreadCount")["unreadCount"] == 3
-    assert feed(ann)["unreadCount"] == 2  # Bob's ids of Ann's rows changed nothing
+    errors = bob.mutate("markNotificationsRead", {"ids": [bobs[0], ids[1]]})["userErrors"]
+    assert [(e["field"], e["code"]) for e in errors] == [(["input", "ids", "1"], "NOT_FOUND")]
+    assert feed(bob)["unreadCount"] == 3  # all or nothing
+    assert feed(ann)["unreadCount"] == 2
     errors = ann.mutate("markNotificationsRead", {}, "unreadCount")["userErrors"]
     assert [e["code"] for e in errors] == ["REQUIRED"]
     assert ann.ok("markNotificationsRead", {"all": True}, "unreadCount")["unreadCount"] == 0
@@ -194,7 +197,8 @@ def test_another_tenant_sees_nothing(api, other_api):
     assert feed(other_api)["all"]["totalCount"] == 0
     node = "query($id: ID!) { node(id: $id) { id } }"
     assert other_api.query(node, id=note["id"])["node"] is None
-    other_api.ok("markNotificationsRead", {"ids": [note["id"]]})
+    errors = other_api.mutate("markNotificationsRead", {"ids": [note["id"]]})["userErrors"]
+    assert [e["code"] for e in errors] == ["NOT_FOUND"]
     assert feed(ann)["unreadCount"] == 1
     assert ann.query(node, id=note["id"])["node"] == {"id": note["id"]}
 
