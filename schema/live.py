@@ -89,7 +89,8 @@ class Watcher:
         customers: frozenset[int] = frozenset(),
         feed: Feed | None = None,
     ):
-        # "badges", "events", "list", "job" (`customers`: the job's id) or "feed" (`feed`)
+        # "badges", "events", "list", "job" (`customers`: the job's id), "feed" (`feed`) or
+        # "worker" (its worker's id: a module's per-worker feed)
         self.kind = kind
         self.feed = feed
         self.principal = principal
@@ -247,6 +248,7 @@ class LiveHub:
             await self._reauthenticate(feed)
             resync = True
         poke_jobs(feed.watchers, burst, resync)
+        poke_workers(feed.watchers, burst, resync)
         reader = RequestConnection(self.db, feed.tenant_id)
         try:
             if resync:
@@ -326,7 +328,7 @@ def tenant_wide(message: dict) -> bool:
     """A change about no customer (permissions, keys, modules, workers): access may have
     changed. Job events are about one job only; an import's chunk events change no access."""
     name = message["name"]
-    own = name.startswith(("job.", "customers.import"))
+    own = name.startswith(("job.", "customers.import")) or bool(for_workers(message))
     return message.get("customerId") is None and name != RESYNC and not own
 
 
@@ -358,6 +360,23 @@ def poke_jobs(watchers, burst: list[dict], resync: bool) -> None:
     touched = {(m.get("data") or {}).get("jobId") for m in burst if m["name"].startswith("job.")}
     for watcher in watchers:
         if watcher.kind == "job" and (resync or watcher.customers & touched):
+            watcher.send([None])
+
+
+def for_workers(message: dict) -> set[int]:
+    """The workers a per-worker signal is for (`data.forWorkers`): a change to their own
+    things (a module's feed, `plugins/notifications`), no one else's access."""
+    data = message.get("data")
+    workers = data.get("forWorkers") if isinstance(data, dict) else None
+    return {w for w in workers if isinstance(w, int)} if isinstance(workers, list) else set()
+
+
+def poke_workers(watchers, burst: list[dict], resync: bool) -> None:
+    """`worker` subscribers (`Watcher.customers`: their worker id) named by a signal of the
+    burst (all of them on a resync) get one signal per burst and read afresh."""
+    touched = set().union(*(for_workers(m) for m in burst))
+    for watcher in watchers:
+        if watcher.kind == "worker" and (resync or watcher.customers & touched):
             watcher.send([None])
 
 

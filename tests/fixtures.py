@@ -15,7 +15,7 @@ from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.testclient import TestClient
 
-from core import migrate
+from core import events, migrate
 from core.config import Settings
 from core.tenants import create_tenant
 from schema.registry import make_plugins
@@ -156,6 +156,26 @@ def engine(client):
 def run(client: TestClient, work, *args):
     """Run a coroutine function on the app's own event loop (where its engine lives)."""
     return client.portal.call(work, *args)
+
+
+def redeliver(client: TestClient, event, modules: frozenset, times: int = 3) -> None:
+    """Hand an event (a `core.events.Event` with its id) to the modules' handlers again,
+    `times` deliveries at once, each handler in a transaction of its own as the relay does:
+    at-least-once delivery, for a handler's idempotency test."""
+
+    async def one():
+        app = client.app.state
+        for impl in app.plugins.caller("hub_handle_event", modules).get_hookimpls():
+            async with app.db.transaction(event.tenant_id) as session:
+                events.bind(session, app.plugins, modules)
+                result = impl.function(session=session, event=event)
+                if asyncio.iscoroutine(result):
+                    await result
+
+    async def at_once():
+        await asyncio.gather(*(one() for _ in range(times)))
+
+    run(client, at_once)
 
 
 def new_tenant(client: TestClient, name: str | None = None) -> Api:

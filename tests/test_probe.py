@@ -68,6 +68,7 @@ ID_OF = {
     "SetPrimaryContactInput": "CustomerContact",
     "RemoveContactInput": "CustomerContact",
     "RotateWebhookSecretInput": "WebhookEndpoint",
+    "MarkNotificationsReadInput": "Notification",
 }
 # Fields whose `id`/`ids` take an object of any type: probed with one of every type.
 ANY_TYPE = {("Query", "node"), ("Query", "nodes")}

@@ -480,6 +480,12 @@ GUARDED: dict[str, Guarded] = {
         ),
         "tickets",
     ),
+    # notifications
+    "notifications.view": Guarded(
+        ALL,
+        lambda a, ids: read(a, "{ myNotifications { unreadCount } }"),
+        module="notifications",
+    ),
     # missions
     "missions.view": Guarded(
         ALL, lambda a, ids: read(a, "{ missions { totalCount } }"), module="missions"
