@@ -302,20 +302,6 @@ def order_of(sub) -> keyset.Order:
     return keyset.Order("flow", ((sub.c.flow_rank, False, False),), sub.c.id)
 
 
-def counts_query(tenant_id: int, sub, column_ids):
-    return keyset.counts_query(sub, "column_id", tenant_id, column_ids)
-
-
-def pages_query(sub, column_ids, page):
-    return keyset.grouped_pages_query(sub, "column_id", column_ids, [], order_of(sub), page)
-
-
-async def column_counts(conn, tenant_id: int, sub, column_ids) -> dict[int, int]:
-    rows = await conn.execute(counts_query(tenant_id, sub, column_ids))
-    found = dict(rows.all())
-    return {i: found.get(i, 0) for i in column_ids}
-
-
 async def neighbours(conn, sub, column_id: int, customer_ids) -> dict[int, str]:
     """The order keys of these cards, if they are in the column."""
     rows = await conn.execute(
