@@ -6,7 +6,7 @@ from datetime import datetime
 
 import strawberry
 
-from core import access, keyset
+from core import access
 from core.errors import NotFound
 from core.pagination import PageRequest
 from plugins.flow import queries as q
@@ -26,12 +26,14 @@ async def read_flow(conn, principal, flow_id: int) -> tuple[dict | None, list[di
 
 
 async def cards_of(conn, ctx, flow: dict, columns: list[dict], narrowing: q.Narrowing):
-    """The board's cards subquery for this viewer."""
+    """The board's cards for this viewer."""
     principal = ctx.principal
     member = await q.membership(conn, principal, ctx.plugins, flow)
     cap = ctx.settings.search_candidates
     conditions = await narrowing.conditions(conn, principal, cap)
-    return q.cards(principal, flow["id"], q.default_column(flow, columns), member, conditions)
+    return q.Board(
+        principal, flow["id"], q.default_column(flow, columns), member, tuple(conditions)
+    )
 
 
 async def _flow(conn, info: Info, flow_id: strawberry.ID):
@@ -72,10 +74,9 @@ async def flow_board(
         ids = [c["id"] for c in columns]
         counts, pages = {}, []
         if ids:
-            sub = await cards_of(conn, ctx, flow, columns, narrowing)
-            counts = await q.column_counts(conn, ctx.principal.tenant_id, sub, ids)
-            rows = list((await conn.execute(q.pages_query(sub, ids, page))).mappings())
-            pages = keyset.pages_of(rows, "column_id", ids, q.order_of(sub), page)
+            cards = await cards_of(conn, ctx, flow, columns, narrowing)
+            counts = await cards.counts(conn, ids)
+            pages = await cards.pages(conn, ids, page)
     board = [
         FlowBoardColumn(
             column=FlowColumn.from_row(column),
@@ -107,12 +108,10 @@ async def flow_cards(
         pk = from_global_id(column_id, "FlowColumn")
         if pk not in {c["id"] for c in columns}:
             raise NotFound("FlowColumn")
-        sub = await cards_of(conn, ctx, flow, columns, narrowing)
-        order = q.order_of(sub)
-        page = order.request(first, after)
-        counts = await q.column_counts(conn, ctx.principal.tenant_id, sub, [pk])
-        rows = list((await conn.execute(q.pages_query(sub, [pk], page))).mappings())
-    (found,) = keyset.pages_of(rows, "column_id", [pk], order, page)
+        cards = await cards_of(conn, ctx, flow, columns, narrowing)
+        page = cards.order().request(first, after)
+        counts = await cards.counts(conn, [pk])
+        (found,) = await cards.pages(conn, [pk], page)
     return _connection(found, counts[pk])
 
 

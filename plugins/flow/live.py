@@ -48,8 +48,8 @@ def feed(flow_id: int, plugins, principal) -> Feed:
         counts = {}
         if ids:
             member = await q.membership(conn, principal, plugins, flow)
-            sub = q.cards(principal, flow_id, q.default_column(flow, columns), member)
-            counts = await q.column_counts(conn, principal.tenant_id, sub, ids)
+            cards = q.Board(principal, flow_id, q.default_column(flow, columns), member)
+            counts = await cards.counts(conn, ids)
         moved = [
             m
             for m in messages
