@@ -51,6 +51,8 @@ ID_STEMS = {
     "file": "StoredFile",
     "label": "DocumentLabel",
     "block": "DynamicContentBlock",
+    "thread": "ChatThread",
+    "upTo": "ChatMessage",
 }
 # Inputs (or query fields) whose bare `id`/`ids` names no type in its name.
 ID_OF = {
@@ -69,6 +71,9 @@ EXCLUDED: dict[str, str] = {
     ),
     "Subscription.customerEvents(customerId)": (
         "websocket: foreign and hidden customers stream nothing (tests/test_subscriptions.py)"
+    ),
+    "Subscription.chatMessages(customerId)": (
+        "websocket: foreign and hidden customers are NOT_FOUND (plugins/chat/tests)"
     ),
     "Subscription.jobProgress(id)": (
         "websocket: foreign and hidden jobs complete at once (tests/test_jobs.py)"
@@ -755,6 +760,22 @@ def _steps(tag: str, tenant: int) -> list[tuple[str, str, Callable[[dict], dict]
             },
             "payout",
         ),
+        (
+            "ChatThread",
+            "createChatThread",
+            lambda ids: {"customerId": ids["Customer"], "title": f"{tag} thread"},
+            "thread",
+        ),
+        (
+            "ChatMessage",
+            "postChatMessage",
+            lambda ids: {
+                "customerId": ids["Customer"],
+                "threadId": ids["ChatThread"],
+                "body": f"{tag} message",
+            },
+            "message",
+        ),
     ]
 
 
@@ -778,6 +799,8 @@ CUSTOMER_OWNED = {
     "Note",
     "Order",
     "Payout",
+    "ChatThread",
+    "ChatMessage",
     "CustomerContact",
     "LoyaltyEntry",
     "Reservation",

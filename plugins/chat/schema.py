@@ -116,7 +116,7 @@ class DeleteChatMessageInput:
 @strawberry.input(description="Your read marker moves to this message unless already past it.")
 class MarkChatReadInput:
     thread_id: strawberry.ID
-    up_to: strawberry.ID = strawberry.field(description="A message of the thread.")
+    up_to_id: strawberry.ID = strawberry.field(description="A message of the thread.")
 
 
 @strawberry.input(description="A new thread on a customer's chat.")
@@ -165,7 +165,7 @@ async def delete_chat_message(info: Info, input: DeleteChatMessageInput) -> Dele
 
 async def mark_chat_read(info: Info, input: MarkChatReadInput) -> ChatThreadPayload:
     thread = from_global_id(input.thread_id, "ChatThread")
-    up_to = from_global_id(input.up_to, "ChatMessage")
+    up_to = from_global_id(input.up_to_id, "ChatMessage")
 
     def work(session, principal):
         return service.mark_read(session, principal, thread, up_to)

@@ -229,7 +229,9 @@ async def mark_read(session, principal: Principal, thread_id: int, up_to: int) -
         )
     )
     if found is None:
-        raise InvalidInput.one(("input", "upTo"), "Message not found in this thread.", "NOT_FOUND")
+        raise InvalidInput.one(
+            ("input", "upToId"), "Message not found in this thread.", "NOT_FOUND"
+        )
     table = ChatReadMarker.__table__
     insert = records.upsert(session, table).values(
         thread_id=thread.id,

@@ -132,10 +132,10 @@ def test_read_markers_and_the_badge_per_worker(chat):
     seen = tab(manager, ada)
     assert seen["unreadCount"] == seen["badge"] == 2 and seen["threads"][0]["unreadCount"] == 2
     thread = one["threadId"]
-    manager.ok("markChatRead", {"threadId": thread, "upTo": one["id"]}, "thread { id }")
+    manager.ok("markChatRead", {"threadId": thread, "upToId": one["id"]}, "thread { id }")
     assert tab(manager, ada)["unreadCount"] == 1
-    manager.ok("markChatRead", {"threadId": thread, "upTo": two["id"]}, "thread { id }")
-    manager.ok("markChatRead", {"threadId": thread, "upTo": one["id"]}, "thread { id }")
+    manager.ok("markChatRead", {"threadId": thread, "upToId": two["id"]}, "thread { id }")
+    manager.ok("markChatRead", {"threadId": thread, "upToId": one["id"]}, "thread { id }")
     seen = tab(manager, ada)
     assert seen["unreadCount"] == 0 and seen["threads"][0]["lastReadMessageId"] == two["id"]
     three = post(chat, ada, "Three")
@@ -144,7 +144,7 @@ def test_read_markers_and_the_badge_per_worker(chat):
     assert tab(manager, bob)["unreadCount"] == 0
     elsewhere = post(chat, bob, "Bob's")
     wrong = manager.mutate(
-        "markChatRead", {"threadId": thread, "upTo": elsewhere["id"]}, "thread { id }"
+        "markChatRead", {"threadId": thread, "upToId": elsewhere["id"]}, "thread { id }"
     )
     assert [e["code"] for e in wrong["userErrors"]] == ["NOT_FOUND"]
 
@@ -174,7 +174,7 @@ def test_hidden_customers_other_tenants_and_permissions(chat, other_api):
     hidden = agent.mutate("postChatMessage", {"customerId": ada, "body": "x"}, "message { id }")
     assert [e["code"] for e in hidden["userErrors"]] == ["NOT_FOUND"]
     read = agent.mutate(
-        "markChatRead", {"threadId": message["threadId"], "upTo": message["id"]}, "thread { id }"
+        "markChatRead", {"threadId": message["threadId"], "upToId": message["id"]}, "thread { id }"
     )
     assert [e["code"] for e in read["userErrors"]] == ["NOT_FOUND"]
     change = {
