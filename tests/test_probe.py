@@ -59,7 +59,9 @@ ID_STEMS = {
     "beforeCustomer": "Customer",
     "folderStatus": "Status",
     "endpoint": "WebhookEndpoint",
-    "upTo": "Communication",
+    "thread": "ChatThread",
+    # a stem naming a different type per input
+    "upTo": {"MarkCommunicationsReadInput": "Communication", "MarkChatReadInput": "ChatMessage"},
 }
 # Inputs (or query fields) whose bare `id`/`ids` names no type in its name.
 ID_OF = {
@@ -80,6 +82,9 @@ EXCLUDED: dict[str, str] = {
     ),
     "Subscription.customerEvents(customerId)": (
         "websocket: foreign and hidden customers stream nothing (tests/test_subscriptions.py)"
+    ),
+    "Subscription.chatMessages(customerId)": (
+        "websocket: foreign and hidden customers are NOT_FOUND (plugins/chat/tests)"
     ),
     "Subscription.jobProgress(id)": (
         "websocket: foreign and hidden jobs complete at once (tests/test_jobs.py)"
@@ -189,6 +194,8 @@ class Schema:
             if member.endswith(suffix) and len(member) > len(suffix):
                 stem = member[: -len(suffix)]
                 name = ID_STEMS.get(stem, stem[:1].upper() + stem[1:])
+                if isinstance(name, dict):
+                    name = name.get(context)
                 return name if name in self.node_types else None
         if member in ("id", "ids"):
             return ID_OF.get(context) or self.type_named_in(context)
@@ -800,6 +807,20 @@ def _steps(tag: str, tenant: int) -> list[tuple[str, str, Callable[[dict], dict]
                 "active": False,  # the probe's app sends nothing
             },
             "endpoint",
+            "ChatThread",
+            "createChatThread",
+            lambda ids: {"customerId": ids["Customer"], "title": f"{tag} thread"},
+            "thread",
+        ),
+        (
+            "ChatMessage",
+            "postChatMessage",
+            lambda ids: {
+                "customerId": ids["Customer"],
+                "threadId": ids["ChatThread"],
+                "body": f"{tag} message",
+            },
+            "message",
         ),
     ]
 
@@ -825,6 +846,8 @@ CUSTOMER_OWNED = {
     "Communication",
     "Order",
     "Payout",
+    "ChatThread",
+    "ChatMessage",
     "CustomerContact",
     "LoyaltyEntry",
     "Reservation",

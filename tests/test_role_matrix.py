@@ -154,6 +154,14 @@ def with_owner(owner: Api, actor: Api) -> Ids:
     return {**assigned(owner, actor), "owner": gid("Worker", owner.worker_id)}
 
 
+def with_owners_chat_message(owner: Api, actor: Api) -> Ids:
+    ids = assigned(owner, actor)
+    made = owner.ok(
+        "postChatMessage", {"customerId": ids["customer"], "body": "Hi"}, "message { id }"
+    )
+    return {**ids, "message": made["message"]["id"]}
+
+
 def with_owners_note(owner: Api, actor: Api) -> Ids:
     ids = assigned(owner, actor)
     note = owner.ok("addNote", {"customerId": ids["customer"], "body": "Owner's"}, "note { id }")
@@ -663,6 +671,35 @@ GUARDED: dict[str, Guarded] = {
             "query($id: ID!) { node(id: $id) { ... on Note { pinned } } }", "node", id="note"
         ),
         "notebook",
+    ),
+    # chat
+    "chat.view": Guarded(
+        ALL,
+        lambda a, ids: read(
+            a, CUSTOMER.replace("FIELDS", "chat { unreadCount }"), id=ids["customer"]
+        ),
+        assigned,
+        module="chat",
+    ),
+    "chat.post": Guarded(
+        ALL,
+        lambda a, ids: mutation(
+            a, "postChatMessage", {"customerId": ids["customer"], "body": "Hi"}
+        ),
+        assigned,
+        of_customer("chat { messages { totalCount } }", "chat"),
+        "chat",
+    ),
+    "chat.manage": Guarded(
+        STAFF,
+        lambda a, ids: mutation(a, "deleteChatMessage", {"id": ids["message"]}),
+        with_owners_chat_message,
+        owner_reads(
+            "query($id: ID!) { node(id: $id) { ... on ChatMessage { deletedAt } } }",
+            "node",
+            id="message",
+        ),
+        "chat",
     ),
     # documents
     "documents.view": Guarded(
