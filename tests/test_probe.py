@@ -799,6 +799,8 @@ def _steps(tag: str, tenant: int) -> list[tuple[str, str, Callable[[dict], dict]
             "createProject",
             lambda ids: {"name": f"{tag} project", "idempotencyKey": f"{low}-project-{tenant}"},
             "project",
+        ),
+        (
             "WebhookEndpoint",
             "createWebhookEndpoint",
             lambda ids: {
@@ -807,6 +809,8 @@ def _steps(tag: str, tenant: int) -> list[tuple[str, str, Callable[[dict], dict]
                 "active": False,  # the probe's app sends nothing
             },
             "endpoint",
+        ),
+        (
             "ChatThread",
             "createChatThread",
             lambda ids: {"customerId": ids["Customer"], "title": f"{tag} thread"},
