@@ -51,6 +51,7 @@ ID_STEMS = {
     "file": "StoredFile",
     "label": "DocumentLabel",
     "block": "DynamicContentBlock",
+    "rule": "AutomationRule",
 }
 # Inputs (or query fields) whose bare `id`/`ids` names no type in its name.
 ID_OF = {
@@ -623,6 +624,16 @@ def _steps(tag: str, tenant: int) -> list[tuple[str, str, Callable[[dict], dict]
             "createDynamicContentBlock",
             lambda ids: {"title": f"{tag} block", "body": "Hello {{ name }}"},
             "block",
+        ),
+        (
+            "AutomationRule",
+            "createAutomationRule",
+            lambda ids: {
+                "name": f"{tag} rule",
+                "trigger": {"kind": "MANUAL"},
+                "actions": [{"type": "WAIT", "seconds": 60}],
+            },
+            "rule",
         ),
         (
             "DealStage",

@@ -143,8 +143,7 @@ class AutomationActionInput:
             "seconds",
         ):
             data[name] = getattr(self, _snake(name))
-        wanted = service.ACTION_FIELDS[data["type"]]
-        return {"type": data["type"], **{k: data[k] for k in wanted}}
+        return {k: v for k, v in data.items() if v is not None}
 
 
 def _snake(name: str) -> str:
@@ -206,7 +205,8 @@ async def create_automation_rule(info: Info, input: CreateAutomationRuleInput) -
 
 async def update_automation_rule(info: Info, input: UpdateAutomationRuleInput) -> RulePayload:
     rule_id = from_global_id(input.id, "AutomationRule")
-    data = _definition(input) if input.actions is not None else {}
+    sent = (input.name, input.trigger, input.actions)
+    data = _definition(input) if any(v is not None for v in sent) else {}
     if input.active not in (UNSET, None):
         data["active"] = input.active
     return await kit.save(

@@ -70,17 +70,17 @@ def depth_of(data: dict) -> int:
 # --- rules ---------------------------------------------------------------------------------
 
 
-async def _check_ids(session, tenant_id: int, model, ids, field, problems) -> None:
-    ids = [i for i in ids if i is not None]
-    if not ids:
+async def _check_ids(session, tenant_id: int, model, ids, field, problems, each=False) -> None:
+    """NOT_FOUND unless every id is the tenant's; `each`: named by its index in the list."""
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
         return
-    found = set(
-        await session.scalars(
-            select(model.id).where(model.tenant_id == tenant_id, model.id.in_(ids))
-        )
-    )
-    if any(i not in found for i in ids):
-        problems.append(Problem(field, f"{model.__name__} not found.", "NOT_FOUND"))
+    query = select(model.id).where(model.tenant_id == tenant_id, model.id.in_(wanted))
+    found = set(await session.scalars(query))
+    for index, value in enumerate(ids):
+        if value is not None and value not in found:
+            where = (*field, str(index)) if each else field
+            problems.append(Problem(where, f"{model.__name__} not found.", "NOT_FOUND"))
 
 
 def _pairs(values, field, problems) -> list[dict]:
@@ -107,7 +107,7 @@ async def _trigger(session, tenant_id: int, data: dict, problems) -> dict:
     trigger = {"kind": kind, "eventType": event_type if kind == "EVENT" else None}
     for key, model in (("folderIds", Folder), ("tagIds", Tag), ("statusIds", Status)):
         ids = list(dict.fromkeys(data.get(key) or []))[:MAX_CONDITIONS]
-        await _check_ids(session, tenant_id, model, ids, (*field, key), problems)
+        await _check_ids(session, tenant_id, model, ids, (*field, key), problems, each=True)
         trigger[key] = ids
     for key in ("customFields", "eventData"):
         trigger[key] = _pairs(data.get(key) or [], (*field, key), problems)
@@ -120,20 +120,20 @@ async def _actions(session, tenant_id: int, actions: list[dict], problems) -> li
     clean = []
     for index, action in enumerate(actions[:MAX_ACTIONS]):
         field = ("input", "actions", str(index))
-        wanted = ACTION_FIELDS[action["type"]]
+        for name, model in REFS.items():  # every id sent is checked, used or not
+            await _check_ids(
+                session, tenant_id, model, [action.get(name)], (*field, name), problems
+            )
+        workers = list(dict.fromkeys(action.get("workerIds") or []))[:50]
+        await _check_ids(
+            session, tenant_id, Worker, workers, (*field, "workerIds"), problems, each=True
+        )
         step = {"type": action["type"]}
-        for name, required in wanted.items():
-            value = action.get(name)
+        for name, required in ACTION_FIELDS[action["type"]].items():
+            value = workers if name == "workerIds" else action.get(name)
             if required and value in (None, "", []):
                 problems.append(Problem((*field, name), "Required for this action.", "REQUIRED"))
             step[name] = value
-            if name in REFS:
-                await _check_ids(session, tenant_id, REFS[name], [value], (*field, name), problems)
-        if step.get("workerIds"):
-            step["workerIds"] = list(dict.fromkeys(step["workerIds"]))[:50]
-            await _check_ids(
-                session, tenant_id, Worker, step["workerIds"], (*field, "workerIds"), problems
-            )
         if "channel" in step and step["channel"] not in CHANNELS:
             problems.append(Problem((*field, "channel"), "EMAIL, SMS or WHATSAPP.", "INVALID"))
         if action["type"] == "WAIT" and not 0 < (step["seconds"] or 0) <= MAX_WAIT:
@@ -215,7 +215,7 @@ async def update_rule(session: AsyncSession, principal: Principal, rule_id: int,
     rule = await get_rule(session, principal, rule_id, lock=True)
     if "active" in data:
         rule.active = data["active"]
-    if data.get("actions") is not None:
+    if "actions" in data:  # the whole definition, as a new version
         name, trigger, actions = await _definition(session, principal, data)
         rule.name, rule.trigger, rule.actions = name, trigger, actions
         rule.event_type = trigger["eventType"]

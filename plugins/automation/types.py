@@ -18,8 +18,8 @@ from schema.team.types import Worker
 
 @strawberry.enum(description="EVENT: started by a matching event; MANUAL: only by hand.")
 class AutomationTriggerKind(Enum):
-    EVENT = "EVENT"
     MANUAL = "MANUAL"
+    EVENT = "EVENT"
 
 
 @strawberry.enum(description="What an action does to the run's customer.")
