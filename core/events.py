@@ -2,7 +2,7 @@
 it, as a row of the event log (the outbox). After the commit `core.outbox` publishes it and
 runs the handlers of the modules the tenant enabled (`hub_handle_event`)."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -70,7 +70,9 @@ class Event:
 
 
 def bind(session: AsyncSession, plugins: Plugins, enabled: frozenset[str]) -> None:
-    """Give a write transaction what `emit` needs: the plugins and the tenant's modules."""
+    """Give a write transaction what `emit` needs: the plugins and the tenant's modules.
+    `session.info["event_data"]`, when a caller sets it, is added to the data of every event
+    emitted meanwhile (automation stamps what its actions cause with `automationDepth`)."""
     session.info["plugins"] = plugins
     session.info["modules"] = enabled
     session.info["events"] = []
@@ -83,6 +85,9 @@ async def emit(session: AsyncSession, event: Event) -> None:
         raise RuntimeError("emit() needs a session prepared by core.events.bind()")
     if event.name not in CORE_EVENT_TYPES and event.name not in plugins.event_types():
         raise ValueError(f"undeclared event type {event.name!r}")
+    stamp = session.info.get("event_data")  # e.g. automation's {"automationDepth": n}
+    if stamp:
+        event = replace(event, data={**event.data, **stamp})
     session.info["events"].append(event)
     session.info["records"].append(audit.record(session, event))
 

@@ -62,6 +62,7 @@ ID_STEMS = {
     "thread": "ChatThread",
     # a stem naming a different type per input
     "upTo": {"MarkCommunicationsReadInput": "Communication", "MarkChatReadInput": "ChatMessage"},
+    "rule": "AutomationRule",
 }
 # Inputs (or query fields) whose bare `id`/`ids` names no type in its name.
 ID_OF = {
@@ -644,6 +645,16 @@ def _steps(tag: str, tenant: int) -> list[tuple[str, str, Callable[[dict], dict]
             "createDynamicContentBlock",
             lambda ids: {"title": f"{tag} block", "body": "Hello {{ name }}"},
             "block",
+        ),
+        (
+            "AutomationRule",
+            "createAutomationRule",
+            lambda ids: {
+                "name": f"{tag} rule",
+                "trigger": {"kind": "MANUAL"},
+                "actions": [{"type": "WAIT", "seconds": 60}],
+            },
+            "rule",
         ),
         (
             "DealStage",

@@ -79,6 +79,18 @@ def assigned(owner: Api, actor: Api) -> Ids:
     return {"customer": payload["customer"]["id"]}
 
 
+def with_manual_rule(owner: Api, actor: Api) -> Ids:
+    """A customer assigned to the agent and the owner's manual automation rule."""
+    ids = assigned(owner, actor)
+    data = {
+        "name": "Hi",
+        "trigger": {"kind": "MANUAL"},
+        "actions": [{"type": "WAIT", "seconds": 60}],
+    }
+    rule = owner.ok("createAutomationRule", data, "rule { id }")["rule"]["id"]
+    return {**ids, "rule": rule}
+
+
 def in_viewable_folder(owner: Api, actor: Api) -> Ids:
     """A customer in a folder agents may open (VIEW) but not change: only `customers.view_all`
     (with `customers.edit`) lets them change it."""
@@ -504,6 +516,33 @@ GUARDED: dict[str, Guarded] = {
         assigned,
         of_customer("missions { openCount }", "missions"),
         "missions",
+    ),
+    # automation
+    "automation.view": Guarded(
+        ALL, lambda a, ids: read(a, "{ automationRules { totalCount } }"), module="automation"
+    ),
+    "automation.manage": Guarded(
+        STAFF,
+        lambda a, ids: mutation(
+            a,
+            "createAutomationRule",
+            {
+                "name": "Hi",
+                "trigger": {"kind": "MANUAL"},
+                "actions": [{"type": "WAIT", "seconds": 1}],
+            },
+        ),
+        written=owner_reads("{ automationRules { totalCount } }", "automationRules", "totalCount"),
+        module="automation",
+    ),
+    "automation.run": Guarded(
+        STAFF,
+        lambda a, ids: mutation(
+            a, "runAutomation", {"ruleId": ids["rule"], "customerIds": [ids["customer"]]}
+        ),
+        with_manual_rule,
+        of_customer("automation { runs { totalCount } }", "automation", "runs", "totalCount"),
+        "automation",
     ),
     # deals
     "deals.view": Guarded(ALL, lambda a, ids: read(a, "{ dealStages { id } }"), module="deals"),

@@ -5,8 +5,8 @@ from pathlib import Path
 from core.access import ROLES
 from core.hookspecs import hookimpl
 from core.plugins import Module
-from plugins.missions import demo, queries, service
-from plugins.missions.models import Mission, MissionAssignee
+from plugins.missions import demo, queries, requests, service
+from plugins.missions.models import Mission, MissionAssignee, MissionRequest
 from plugins.missions.schema import CUSTOMER_FIELDS, MUTATION_FIELDS, QUERY_FIELDS
 from plugins.missions.types import load_mission
 from schema.tabs import TabSpec
@@ -19,7 +19,7 @@ def hub_module():
 
 @hookimpl
 def hub_tables():
-    return [Mission.__table__, MissionAssignee.__table__]
+    return [Mission.__table__, MissionAssignee.__table__, MissionRequest.__table__]
 
 
 @hookimpl
@@ -90,3 +90,9 @@ def hub_customer_export(conn, tenant_id, customer_id):
 @hookimpl
 def hub_demo_data(session, tenant_id, customer_ids, seed):
     return demo.seed(session, tenant_id, customer_ids, seed)
+
+
+@hookimpl
+def hub_handle_event(session, event):
+    """Mission requests (docs/plugins.md): one mission per request key."""
+    return requests.handle(session, event)

@@ -67,3 +67,16 @@ class MissionAssignee(Base):
         ForeignKey("workers.id", ondelete="CASCADE"), primary_key=True
     )
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+
+
+class MissionRequest(Base):
+    """A `mission_request` key (docs/plugins.md) and the mission it made: one per key."""
+
+    __tablename__ = "mission_requests"
+
+    tenant_id: Mapped[int] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    mission_id: Mapped[int | None] = mapped_column(ForeignKey("missions.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

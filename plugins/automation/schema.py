@@ -1,0 +1,260 @@
+"""`Customer.automation` (the Work Flow tab: runs and how many are running), the tenant's
+rules, and the mutations: rules (each edit a new version) and `runAutomation`."""
+
+import strawberry
+from strawberry import UNSET
+from strawberry.scalars import JSON
+
+from core import access
+from plugins.automation import queries as q
+from plugins.automation import service
+from plugins.automation.types import (
+    AutomationActionType,
+    AutomationRule,
+    AutomationRun,
+    AutomationTriggerKind,
+)
+from schema import kit
+from schema.compiled.customers import ModuleField
+from schema.context import Info
+from schema.customers.types import Customer
+from schema.ids import from_global_id, from_global_ids
+from schema.payloads import DeletePayload, UserError, deleted, mutate, payload
+from schema.relay import Connection
+
+
+@strawberry.type(description="A customer's automation: what the Work Flow tab shows.")
+class CustomerAutomation:
+    customer_id: strawberry.Private[int]
+
+    @strawberry.field(description="Runs on the customer, newest first; at most 100 a page.")
+    async def runs(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[AutomationRun]:
+        return await kit.customer_list(
+            info,
+            "automation.runs",
+            q.RUNS,
+            self.customer_id,
+            q.NEWEST,
+            first,
+            after,
+            AutomationRun.from_row,
+        )
+
+    @strawberry.field(description="Runs still going (or waiting): the tab's badge.")
+    async def running_count(self, info: Info) -> int:
+        return await kit.loader(info, "automation.running", q.running).load(self.customer_id)
+
+
+async def customer_automation(root: Customer, info: Info) -> CustomerAutomation:
+    access.require(info.context.principal, service.VIEW)
+    return CustomerAutomation(customer_id=root.pk)
+
+
+def compiled_automation(principal, names):
+    if not access.can(principal, service.VIEW) or set(names) - {"runningCount"}:
+        return None
+
+    def query(principal, customer_ids):
+        return q.running_counts(principal.tenant_id, customer_ids, "running_count")
+
+    return ModuleField(query, {"runningCount": ("running_count", "int", "0")})
+
+
+async def automation_rules(
+    info: Info, first: int | None = None, after: str | None = None
+) -> Connection[AutomationRule]:
+    principal = info.context.principal
+    access.require(principal, service.VIEW)
+    return await kit.tenant_list(
+        info, q.rules(principal), q.RULES_BY_ID, first, after, AutomationRule.from_row
+    )
+
+
+@strawberry.input(description="A key and the value it must equal (compared as text).")
+class AutomationKeyValueInput:
+    key: str
+    value: str
+
+
+@strawberry.input(description="When the rule starts. Conditions given must all hold.")
+class AutomationTriggerInput:
+    kind: AutomationTriggerKind
+    event_type: str | None = strawberry.field(
+        default=None, description="Required for EVENT, e.g. `customer.tags_changed`."
+    )
+    folder_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    tag_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    status_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    custom_fields: list[AutomationKeyValueInput] = strawberry.field(default_factory=list)
+    event_data: list[AutomationKeyValueInput] = strawberry.field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": self.kind.value,
+            "eventType": self.event_type,
+            "folderIds": from_global_ids(self.folder_ids, "Folder"),
+            "tagIds": from_global_ids(self.tag_ids, "Tag"),
+            "statusIds": from_global_ids(self.status_ids, "Status"),
+            "customFields": [{"key": p.key, "value": p.value} for p in self.custom_fields],
+            "eventData": [{"key": p.key, "value": p.value} for p in self.event_data],
+        }
+
+
+@strawberry.input(description="One action; set the members its type uses (see the type).")
+class AutomationActionInput:
+    type: AutomationActionType
+    status_id: strawberry.ID | None = None
+    folder_id: strawberry.ID | None = None
+    tag_id: strawberry.ID | None = None
+    worker_ids: list[strawberry.ID] | None = None
+    assigned_workers: bool | None = strawberry.field(
+        default=None, description="NOTIFY_WORKERS: also the customer's assigned workers."
+    )
+    title: str | None = None
+    assignee_id: strawberry.ID | None = None
+    due_in_hours: int | None = None
+    channel: str | None = strawberry.field(default=None, description="EMAIL, SMS or WHATSAPP.")
+    subject: str | None = None
+    body: str | None = None
+    to: str | None = None
+    payload: JSON | None = strawberry.field(default=None, description="CALL_WEBHOOK's body.")
+    seconds: int | None = strawberry.field(default=None, description="WAIT: the delay.")
+
+    def to_dict(self) -> dict:
+        one = {"statusId": "Status", "folderId": "Folder", "tagId": "Tag", "assigneeId": "Worker"}
+        data = {"type": self.type.value}
+        for name, type_name in one.items():
+            value = getattr(self, _snake(name))
+            data[name] = None if value is None else from_global_id(value, type_name)
+        data["workerIds"] = (
+            None if self.worker_ids is None else from_global_ids(self.worker_ids, "Worker")
+        )
+        for name in (
+            "assignedWorkers",
+            "title",
+            "dueInHours",
+            "channel",
+            "subject",
+            "body",
+            "to",
+            "payload",
+            "seconds",
+        ):
+            data[name] = getattr(self, _snake(name))
+        return {k: v for k, v in data.items() if v is not None}
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+@strawberry.input(description="A new rule, at version 1; you are its author.")
+class CreateAutomationRuleInput:
+    name: str
+    trigger: AutomationTriggerInput
+    actions: list[AutomationActionInput]
+    active: bool = True
+
+
+@strawberry.input(
+    description="A new version when `actions` is sent (then name and trigger are sent too, "
+    "the whole definition; you become its author); `active` alone switches it on or off."
+)
+class UpdateAutomationRuleInput:
+    id: strawberry.ID
+    name: str | None = None
+    trigger: AutomationTriggerInput | None = None
+    actions: list[AutomationActionInput] | None = None
+    active: bool | None = UNSET
+
+
+@strawberry.input(description="Delete a rule and its runs.")
+class DeleteAutomationRuleInput:
+    id: strawberry.ID
+
+
+@strawberry.input(description="Run a rule now on customers you may change (at most 500).")
+class RunAutomationInput:
+    rule_id: strawberry.ID
+    customer_ids: list[strawberry.ID]
+
+
+RulePayload = payload(AutomationRule, "rule")
+
+
+@strawberry.type(description="The runs started, one per customer, or why none did.")
+class RunAutomationPayload:
+    runs: list[AutomationRun] | None
+    user_errors: list[UserError]
+
+
+def _definition(input) -> dict:
+    data = {"name": input.name, "actions": [a.to_dict() for a in input.actions or []]}
+    data["trigger"] = input.trigger.to_dict() if input.trigger else {}
+    return data
+
+
+async def create_automation_rule(info: Info, input: CreateAutomationRuleInput) -> RulePayload:
+    data = {**_definition(input), "active": input.active}
+    return await kit.save(
+        info, RulePayload, "rule", AutomationRule, lambda s, p: service.create_rule(s, p, data)
+    )
+
+
+async def update_automation_rule(info: Info, input: UpdateAutomationRuleInput) -> RulePayload:
+    rule_id = from_global_id(input.id, "AutomationRule")
+    sent = (input.name, input.trigger, input.actions)
+    data = _definition(input) if any(v is not None for v in sent) else {}
+    if input.active not in (UNSET, None):
+        data["active"] = input.active
+    return await kit.save(
+        info,
+        RulePayload,
+        "rule",
+        AutomationRule,
+        lambda s, p: service.update_rule(s, p, rule_id, data),
+    )
+
+
+async def delete_automation_rule(info: Info, input: DeleteAutomationRuleInput) -> DeletePayload:
+    rule_id = from_global_id(input.id, "AutomationRule")
+    return await deleted(info, input.id, lambda s, p: service.delete_rule(s, p, rule_id))
+
+
+async def run_automation(info: Info, input: RunAutomationInput) -> RunAutomationPayload:
+    rule_id = from_global_id(input.rule_id, "AutomationRule")
+    customer_ids = from_global_ids(input.customer_ids, "Customer")
+
+    async def work(session, principal):
+        run_ids = await service.run_manually(session, principal, rule_id, customer_ids)
+        rows = await session.execute(
+            q.RUNS.select().where(q.RUNS.c.id.in_(run_ids)).order_by(q.RUNS.c.id)
+        )
+        return [AutomationRun.from_row(dict(r)) for r in rows.mappings()]
+
+    runs, errors = await mutate(info, work, "ruleId")
+    return RunAutomationPayload(runs=runs, user_errors=errors)
+
+
+CUSTOMER_FIELDS = [
+    strawberry.field(
+        resolver=customer_automation,
+        name="automation",
+        description='Automation module (tab "Work Flow"): the runs of rules on the customer.',
+    )
+]
+QUERY_FIELDS = [
+    strawberry.field(resolver=automation_rules, description="The business's automation rules.")
+]
+MUTATION_FIELDS = [
+    strawberry.mutation(resolver=create_automation_rule, description="Write a new rule."),
+    strawberry.mutation(
+        resolver=update_automation_rule, description="Edit a rule (a new version) or switch it."
+    ),
+    strawberry.mutation(resolver=delete_automation_rule, description="Delete a rule for good."),
+    strawberry.mutation(
+        resolver=run_automation, description="Run a rule now on one customer or a selection."
+    ),
+]
