@@ -937,10 +937,13 @@ def _branches(schema: Schema, named: dict, depth: int) -> list[str]:
 
 def _read_customer(owner: Api, customer_id: str, branches: list[str]) -> dict:
     """The customer's branches in one request, or in halves while one is over the query
-    cost limit (every module adds to the whole tree)."""
+    cost or token limit (every module adds to the whole tree)."""
     query = f"query($id: ID!) {{ customer(id: $id) {{ {' '.join(branches)} }} }}"
     body = owner.post(query, {"id": customer_id}).json()
     codes = [(e.get("extensions") or {}).get("code") for e in body.get("errors") or []]
+    limits = [(e.get("extensions") or {}).get("limit") for e in body.get("errors") or []]
+    if limits == ["MAX_TOKENS"] and len(branches) > 1:  # too long a text: halves too
+        codes = ["QUERY_TOO_COMPLEX"]
     if codes == ["QUERY_TOO_COMPLEX"] and len(branches) > 1:
         half = len(branches) // 2
         first = _read_customer(owner, customer_id, branches[:half])
