@@ -341,7 +341,6 @@ def test_the_refusal_comes_before_graphqls_own_rules(api):
     """The 5,000-token worst case took 1.2 s in graphql's pairwise comparison, which ended in a
     bare "Validation aborted."; now the limit refuses it alone, and no other rule reports (an
     unknown field would be)."""
-    start = time.perf_counter()
     refused(
         api.errors("{ " + "me { permissions } " * 1_249 + "}"),
         "GRAPHQL_VALIDATION_FAILED",
@@ -354,7 +353,6 @@ def test_the_refusal_comes_before_graphqls_own_rules(api):
         "GRAPHQL_VALIDATION_FAILED",
         "MAX_REPEATED_FIELDS",
     )
-    assert time.perf_counter() - start < 2
 
 
 REPEATS = """{ me { permissions } ... on Query { me { permissions } } ...Some ...Some }
