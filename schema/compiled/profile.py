@@ -1,0 +1,326 @@
+"""`Customer.customFields` and `Customer.viewerCan`, compiled (on `customer(id:)` and on list
+rows alike), answering as `schema/customers/types.py` and `schema/customers/viewer.py` do.
+
+`customFields` is a per-request part: for the page's customers, the definitions shown
+(`core.custom_fields.visible` as a recursive select: a field without a condition shows in
+its folders; a dependent one shows in its folders while its source shows and holds one of
+the wanted values; a field on a cycle never shows) and each one's value, as a JSON array
+per customer. It depends on no principal and no time: definitions, folders and values are
+read by the statement, so a changed definition shows on the next request of a kept plan.
+
+`viewerCan`: permissions are known at plan time (plans are per permission shape), so all
+but "may this worker change this customer" are literals; that is `core.access.
+editable_customers` as a part (per principal), or a literal when the permissions alone
+decide (no `customers.edit`, or `customers.view_all`)."""
+
+from types import SimpleNamespace
+
+from sqlalchemy import select, text
+
+from core import access
+from core.models import Customer as C
+from schema.catalog.types import CustomFieldType
+from schema.compiled import customers
+from schema.compiled.dialects import finish
+from schema.compiled.dialects import literal as lit
+from schema.compiled.objects import Compile, Scope, column, fixed, gid, obj
+from schema.compiled.selection import Field, NotCompiled
+from schema.customers.viewer import VIEW_SUFFIX, module_permissions
+
+
+class _Postgres:
+    """The SQL of a custom field's visibility and value on PostgreSQL (`vals`: the
+    customer's `custom_fields`, jsonb; `d`: the definition's row)."""
+
+    def value(self, vals: str, key: str) -> str:
+        return f"({vals} -> {key})"
+
+    def text(self, vals: str, key: str) -> str:
+        return f"({vals} ->> {key})"
+
+    def kind(self, value: str) -> str:
+        """'array', 'string', 'number', 'boolean', else something else or null."""
+        return f"jsonb_typeof({value})"
+
+    def in_folders(self, d: str, customer: str) -> str:
+        return (
+            f"(coalesce(jsonb_typeof({d}.folder_ids), '') <> 'array' "
+            f"OR jsonb_array_length({d}.folder_ids) = 0 "
+            f"OR EXISTS (SELECT 1 FROM customer_folders x WHERE x.customer_id = {customer} "
+            f"AND {d}.folder_ids @> to_jsonb(x.folder_id)))"
+        )
+
+    def matches(self, d: str, current: str) -> str:
+        """`custom_fields._value_matches`: a wanted option among the chosen ones (a list's
+        elements, or the one value; a yes/no as 'true' / 'false')."""
+        wanted = (
+            f"CASE WHEN jsonb_typeof({d}.condition_values) = 'array' "
+            f"THEN {d}.condition_values ELSE CAST('[]' AS jsonb) END"
+        )
+        chosen = (
+            f"CASE jsonb_typeof({current}) "
+            f"WHEN 'array' THEN {current} @> jsonb_build_array(w.x) "
+            f"WHEN 'string' THEN {current} = w.x "
+            f"WHEN 'boolean' THEN ({current} #>> '{{}}') = (w.x #>> '{{}}') ELSE FALSE END"
+        )
+        return (
+            f"EXISTS (SELECT 1 FROM jsonb_array_elements({wanted}) AS w(x) "
+            f"WHERE jsonb_typeof(w.x) = 'string' AND {chosen})"
+        )
+
+    def number(self, value: str, text_: str) -> str:
+        """A JSON number as orjson writes the float the resolver gives: plain digits (with
+        ".0" when integral) from 1e-5 to 1e16, else the shortest exponent form."""
+        n = f"CAST({text_} AS numeric)"
+        plain = f"CASE WHEN strpos({text_}, '.') > 0 THEN {text_} ELSE {text_} || '.0' END"
+        exponent = f"replace(CAST(CAST({n} AS float8) AS text), 'e-0', 'e-')"
+        made = (
+            f"CASE WHEN {n} = 0 OR abs({n}) >= 0.00001 AND abs({n}) < 1e16 "
+            f"THEN {plain} ELSE {exponent} END"
+        )
+        return f"CAST({made} AS json)"
+
+    def boolean(self, value: str, text_: str) -> str:
+        return f"CAST({text_} AS boolean)"
+
+    def options(self, value: str) -> str:
+        return f"CAST({value} AS json)"
+
+    def listed(self, value: str) -> str:
+        return f"CASE WHEN jsonb_typeof({value}) = 'array' THEN {value} ELSE '[]' END"
+
+    def ends_with_z(self, text_: str) -> str:
+        return f"right({text_}, 1) = 'Z'"
+
+    def drop_last(self, text_: str) -> str:
+        return f"left({text_}, -1)"
+
+    def grouped(self, element: str) -> str:
+        return (
+            f"SELECT s.customer_id, json_agg({element} ORDER BY d.position, d.id) AS v "
+            "FROM shown s JOIN custom_field_definitions d ON d.id = s.def_id GROUP BY s.customer_id"
+        )
+
+    def empty(self) -> str:
+        return "CAST('[]' AS json)"
+
+    def json(self, expr: str) -> str:
+        return expr
+
+
+class _Sqlite(_Postgres):
+    def value(self, vals: str, key: str) -> str:
+        return f"({vals} -> ('$.' || {key}))"
+
+    def text(self, vals: str, key: str) -> str:
+        return f"json_extract({vals}, '$.' || {key})"
+
+    def kind(self, value: str) -> str:
+        """As `_Postgres.kind` ('text' → 'string', 'integer'/'real' → 'number')."""
+        return (
+            f"CASE json_type({value}) WHEN 'text' THEN 'string' WHEN 'integer' THEN 'number' "
+            f"WHEN 'real' THEN 'number' WHEN 'true' THEN 'boolean' WHEN 'false' THEN 'boolean' "
+            f"ELSE json_type({value}) END"
+        )
+
+    def in_folders(self, d: str, customer: str) -> str:
+        return (
+            f"(coalesce(json_type({d}.folder_ids), '') <> 'array' "
+            f"OR json_array_length({d}.folder_ids) = 0 "
+            f"OR EXISTS (SELECT 1 FROM customer_folders x, json_each({d}.folder_ids) AS e "
+            f"WHERE x.customer_id = {customer} AND x.folder_id = e.value))"
+        )
+
+    def matches(self, d: str, current: str) -> str:
+        wanted = (
+            f"CASE WHEN json_type({d}.condition_values) = 'array' "
+            f"THEN {d}.condition_values ELSE '[]' END"
+        )
+        chosen = (
+            f"CASE json_type({current}) "
+            f"WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each({current}) AS c "
+            f"WHERE c.type = 'text' AND c.value = w.value) "
+            f"WHEN 'text' THEN json_extract({current}, '$') = w.value "
+            f"WHEN 'true' THEN w.value = 'true' WHEN 'false' THEN w.value = 'false' ELSE 0 END"
+        )
+        return f"EXISTS (SELECT 1 FROM json_each({wanted}) AS w WHERE w.type = 'text' AND {chosen})"
+
+    def number(self, value: str, text_: str) -> str:
+        """The stored text is Python's `repr` of the float (or the int's digits): orjson
+        writes plain digits down to 1e-5 where `repr` turns to an exponent at 1e-4, and
+        no leading zero in an exponent. Integers past 1e16 are written as digits (the
+        resolver gives a float's exponent form): a documented edge."""
+        t = f"CAST({value} AS text)"
+        sign = f"CASE WHEN substr({t}, 1, 1) = '-' THEN '-' ELSE '' END"
+        mantissa = f"replace(replace(substr({t}, 1, instr({t}, 'e') - 1), '-', ''), '.', '')"
+        made = (
+            f"CASE WHEN instr({t}, 'e-05') > 0 THEN {sign} || '0.0000' || {mantissa} "
+            f"WHEN instr({t}, 'e') > 0 THEN replace({t}, 'e-0', 'e-') "
+            f"WHEN instr({t}, '.') > 0 THEN {t} ELSE {t} || '.0' END"
+        )
+        return f"json({made})"
+
+    def boolean(self, value: str, text_: str) -> str:
+        return f"CASE WHEN {text_} THEN json('true') ELSE json('false') END"
+
+    def options(self, value: str) -> str:
+        return f"json({value})"
+
+    def listed(self, value: str) -> str:
+        return f"json(CASE WHEN json_type({value}) = 'array' THEN {value} ELSE '[]' END)"
+
+    def ends_with_z(self, text_: str) -> str:
+        return f"substr({text_}, -1) = 'Z'"
+
+    def drop_last(self, text_: str) -> str:
+        return f"substr({text_}, 1, length({text_}) - 1)"
+
+    def grouped(self, element: str) -> str:
+        rows = (
+            f"SELECT s.customer_id, {element} AS v FROM shown s "
+            "JOIN custom_field_definitions d ON d.id = s.def_id "
+            "ORDER BY s.customer_id, d.position, d.id"
+        )
+        return (
+            f"SELECT customer_id, json_group_array(json(v)) AS v FROM ({rows}) GROUP BY customer_id"
+        )
+
+    def empty(self) -> str:
+        return "json('[]')"
+
+    def json(self, expr: str) -> str:
+        return f"json({expr})"  # a CTE's column loses its JSON subtype
+
+
+SQL = {"postgresql": _Postgres(), "sqlite": _Sqlite()}
+
+DEFINITION: dict[str, Compile] = {
+    "id": gid("CustomFieldDefinition"),
+    "key": column("key"),
+    "label": column("label"),
+    "type": column("type", enum=CustomFieldType),
+    "description": column("description"),
+    "required": column("required", "bool"),
+    "group": column("group_name"),
+    "position": column("position", "int"),
+}
+
+
+def _shown(x) -> str:
+    """(customer_id, def_id, vals) of the page's customers: each definition shown for each,
+    from the fields without a condition down to those depending on a shown one (each
+    definition has one source, so each pair is reached once; a cycle is never reached)."""
+    vals = "src.vals"
+    current = x.value(vals, "p.key")
+    return (
+        "WITH RECURSIVE shown(customer_id, def_id, vals) AS ("
+        "SELECT c.id, d.id, c.custom_fields FROM customers c "
+        "JOIN custom_field_definitions d ON d.tenant_id = c.tenant_id "
+        f"WHERE c.id IN (SELECT id FROM page) AND d.condition_field_id IS NULL "
+        f"AND {x.in_folders('d', 'c.id')} "
+        "UNION ALL "
+        "SELECT src.customer_id, d.id, src.vals FROM shown src "
+        "JOIN custom_field_definitions p ON p.id = src.def_id "
+        "JOIN custom_field_definitions d ON d.condition_field_id = p.id "
+        "AND d.tenant_id = p.tenant_id "
+        f"WHERE {x.in_folders('d', 'src.customer_id')} AND {x.matches('d', current)}) "
+    )
+
+
+def custom_fields(scope: Scope, f: Field, row: str) -> str:
+    """The fields shown, in (position, id) order, each value in the field of its type."""
+    x = SQL[scope.d.name]
+    d = scope.d
+    value, raw = x.value("s.vals", "d.key"), x.text("s.vals", "d.key")
+
+    def of(kinds: tuple[str, ...], json_kind: str, made: str) -> Compile:
+        types = ", ".join(lit(k) for k in kinds)
+        return fixed(
+            f"CASE WHEN d.type IN ({types}) AND {x.kind(value)} = '{json_kind}' THEN {made} END"
+        )
+
+    seconds = f"CASE WHEN {x.ends_with_z(raw)} THEN {x.drop_last(raw)} || '+00:00' ELSE {raw} END"
+    definition = {**DEFINITION, "options": fixed(x.listed("d.options"))}
+    table = {
+        "definition": lambda s, sub, _row: obj(s, "CustomFieldDefinition", definition, sub, "d"),
+        "text": of(("TEXT", "LONG_TEXT", "SINGLE_SELECT"), "string", raw),
+        "number": of(("NUMBER",), "number", x.number(value, raw)),
+        "date": of(("DATE",), "string", raw),
+        "dateTime": of(("DATE_TIME",), "string", seconds),
+        "boolean": of(("BOOLEAN",), "boolean", x.boolean(value, raw)),
+        "options": of(("MULTI_SELECT",), "array", x.options(value)),
+    }
+    element = obj(scope, "CustomFieldValue", table, f, "s")
+    sql = finish(_shown(x) + x.grouped(element))
+    name = scope.alias("cfv")
+    part = customers.Part(name, lambda *_: text(sql).columns(), "customer_id", ("v",))
+    scope.parts.setdefault(part.name, part)
+    made = f"coalesce({row}.{name}__v, {x.empty()})"
+    return made if d.name == "postgresql" else f"json({made})"
+
+
+def _editable(principal, plugins, ids):
+    return select(C.id).where(access.editable_customers(principal), C.id.in_(ids))
+
+
+EDITABLE = customers.Part("editable", _editable, "id", ("id",))
+
+
+def viewer_can(scope: Scope, f: Field, row: str) -> str:
+    """`schema.customers.viewer.viewer_can`: `edit` per row, the rest literals around it."""
+    principal, d = scope.principal, scope.d
+    if not access.can(principal, "customers.edit"):
+        editable = "FALSE" if d.name == "postgresql" else "0"
+    elif access.can(principal, "customers.view_all"):
+        editable = "TRUE" if d.name == "postgresql" else "1"
+    else:
+        scope.parts.setdefault(EDITABLE.name, EDITABLE)
+        editable = f"({row}.editable__id IS NOT NULL)"
+    no = "FALSE" if d.name == "postgresql" else "0"
+
+    def both(permission: str) -> str:
+        return editable if access.can(principal, permission) else no
+
+    modules = []
+    ctx = SimpleNamespace(registry=scope.registry, plugins=scope.plugins)
+    for module, permissions in module_permissions(ctx).items():
+        if module not in principal.modules:
+            continue
+        held = [p for p in permissions if access.can(principal, p)]
+        viewing = [p for p in held if p.endswith(VIEW_SUFFIX)]
+        if not viewing:
+            continue
+        modules.append((module, held, viewing))
+
+    def ability(module: str, held: list[str], viewing: list[str]) -> Compile:
+        def compile_(s: Scope, sub: Field, _row: str) -> str:
+            manages = len(held) > len(viewing)
+            every, seen = d.listed([lit(p) for p in held]), d.listed([lit(p) for p in viewing])
+            chosen = (
+                every if held == viewing else f"CASE WHEN {editable} THEN {every} ELSE {seen} END"
+            )
+            answers = {
+                "module": fixed(lit(module)),
+                "permissions": fixed(chosen if d.name == "postgresql" else f"json({chosen})"),
+                "manage": fixed(d.boolean(editable if manages else no)),
+            }
+            return obj(s, "ModuleAbilities", answers, sub, _row)
+
+        return compile_
+
+    def listed(s: Scope, sub: Field, _row: str) -> str:
+        return d.listed([ability(*m)(s, sub, _row) for m in modules])
+
+    if len(modules) > 100:
+        raise NotCompiled("more than 100 modules")
+    answers = {
+        "edit": fixed(d.boolean(editable)),
+        "delete": fixed(d.boolean(both("customers.erase"))),
+        "archive": fixed(d.boolean(both("customers.delete"))),
+        "modules": listed,
+    }
+    return obj(scope, "CustomerViewerCan", answers, f, row)
+
+
+FIELDS: dict[str, Compile] = {"customFields": custom_fields, "viewerCan": viewer_can}
+customers.CUSTOMER.update(FIELDS)
