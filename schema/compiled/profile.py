@@ -146,19 +146,7 @@ class _Sqlite(_Postgres):
         return f"EXISTS (SELECT 1 FROM json_each({wanted}) AS w WHERE w.type = 'text' AND {chosen})"
 
     def number(self, value: str, text_: str) -> str:
-        """The stored text is Python's `repr` of the float (or the int's digits): orjson
-        writes plain digits down to 1e-5 where `repr` turns to an exponent at 1e-4, and
-        no leading zero in an exponent. Integers past 1e16 are written as digits (the
-        resolver gives a float's exponent form): a documented edge."""
-        t = f"CAST({value} AS text)"
-        sign = f"CASE WHEN substr({t}, 1, 1) = '-' THEN '-' ELSE '' END"
-        mantissa = f"replace(replace(substr({t}, 1, instr({t}, 'e') - 1), '-', ''), '.', '')"
-        made = (
-            f"CASE WHEN instr({t}, 'e-05') > 0 THEN {sign} || '0.0000' || {mantissa} "
-            f"WHEN instr({t}, 'e') > 0 THEN replace({t}, 'e-0', 'e-') "
-            f"WHEN instr({t}, '.') > 0 THEN {t} ELSE {t} || '.0' END"
-        )
-        return f"json({made})"
+        return f"json(hub_json_float({text_}))"  # core.database registers it
 
     def boolean(self, value: str, text_: str) -> str:
         return f"CASE WHEN {text_} THEN json('true') ELSE json('false') END"
