@@ -1,7 +1,8 @@
 """Random selections over the compiled subset (hypothesis): fields of `Customer` and what
 hangs off it (custom fields and `viewerCan` too), aliases, fragments spread and inline, the
 page's order and size. Each goes to the compiled app and to the fallback app
-(`test_compiled.py`'s fixtures) as the owner and as a restricted agent; both must give the same JSON, and the compiled one must have compiled."""
+(`test_compiled.py`'s fixtures) as the owner and as a restricted agent; both must give the
+same JSON, and the compiled one must have compiled."""
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
