@@ -38,6 +38,16 @@ async def unread_counts(conn, principal, customer_ids) -> list[int]:
     return [found.get(i, 0) for i in customer_ids]
 
 
+def unmatched(principal, *conditions):
+    """The tenant's inbound messages on no customer (the triage inbox)."""
+    return select(*M.c).where(
+        M.c.tenant_id == principal.tenant_id,
+        M.c.customer_id.is_(None),
+        M.c.direction == "INBOUND",
+        *conditions,
+    )
+
+
 async def export(conn, tenant_id: int, customer_id: int) -> dict:
     """`{"communications": [...]}`: the customer's messages, oldest first."""
     rows = await conn.execute(
