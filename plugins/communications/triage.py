@@ -34,6 +34,7 @@ async def _locked(session, principal: Principal, message_id: int) -> Message:
             Message.direction == "INBOUND",
         )
         .with_for_update()
+        .execution_options(populate_existing=True)  # not the copy read before the lock
     )
     if message is None:
         raise NotFound("Communication")
