@@ -1,6 +1,6 @@
 """Attachments: core's stored files (`core/files.py`) carried by messages.
 
-- Outbound: `sendMessage(attachmentIds)` names files the sender may read and that are the
+- Outbound: `sendMessage(fileIds)` names files the sender may read and that are the
   customer's: a document of the customer (`uploadFile` with its id; `files.view`), an
   attachment the customer sent before (forwarding), or the sender's own upload without a
   customer, which then becomes the customer's (it has been sent to them). Anything else is
@@ -51,7 +51,7 @@ async def claim_outbound(session, principal, customer_id: int, file_ids: list[in
     """The distinct files, in the order given, checked and locked; the sender's own
     customer-less uploads become the customer's."""
     wanted = list(dict.fromkeys(file_ids))
-    field = ("input", "attachmentIds")
+    field = ("input", "fileIds")
     if len(wanted) > MAX_FILES:
         raise InvalidInput.one(field, f"At most {MAX_FILES} attachments.", "TOO_MANY")
     if not wanted:
@@ -223,9 +223,15 @@ def query(tenant_id: int, message_ids):
     )
 
 
-async def attachments_of(conn, principal, message_ids) -> list[list[dict]]:
-    """The loader's batch: each message's files, in order, one statement for the page."""
+async def grouped(conn, tenant_id: int, message_ids) -> list[list[dict]]:
+    """Each message's files, in order, in one statement."""
     found: dict[int, list[dict]] = {i: [] for i in message_ids}
-    for row in (await conn.execute(query(principal.tenant_id, message_ids))).mappings():
-        found[row["message_id"]].append(dict(row))
+    if message_ids:
+        for row in (await conn.execute(query(tenant_id, message_ids))).mappings():
+            found[row["message_id"]].append(dict(row))
     return [found[i] for i in message_ids]
+
+
+async def attachments_of(conn, principal, message_ids) -> list[list[dict]]:
+    """The loader's batch: a page of messages' files in one statement."""
+    return await grouped(conn, principal.tenant_id, message_ids)

@@ -86,11 +86,11 @@ class SendMessageInput:
         default=None, description="Default: the customer's primary email (EMAIL) or phone."
     )
     subject: str | None = strawberry.field(default=None, description="Emails only.")
-    attachment_ids: list[strawberry.ID] = strawberry.field(
+    file_ids: list[strawberry.ID] = strawberry.field(
         default_factory=list,
-        description="Emails only; at most 10, 20 MB together. Stored files of this customer "
-        "(`uploadFile` with its id, or an attachment it sent), or your own upload without a "
-        "customer, which becomes the customer's.",
+        description="Attachments, emails only; at most 10, 20 MB together. Stored files of "
+        "this customer (`uploadFile` with its id, or an attachment it sent), or your own "
+        "upload without a customer, which becomes the customer's.",
     )
     idempotency_key: str | None = strawberry.field(
         default=None, description="A retry with the same key and input sends nothing twice."
@@ -128,7 +128,7 @@ async def send_message(info: Info, input: SendMessageInput) -> CommunicationPayl
         "to": input.to,
         "subject": input.subject,
         "idempotency_key": input.idempotency_key,
-        "attachment_ids": from_global_ids(input.attachment_ids, "StoredFile"),
+        "file_ids": from_global_ids(input.file_ids, "StoredFile"),
     }
     return await kit.save(
         info, CommunicationPayload, "communication", Communication,

@@ -105,7 +105,7 @@ async def _event(session, message: Message, name: str, **data) -> None:
 async def send(session: AsyncSession, principal: Principal, data: dict) -> Message:
     access.require(principal, "communications.send")
     key = data.get("idempotency_key")
-    names = ("customer_id", "channel", "to", "subject", "body", "attachment_ids")
+    names = ("customer_id", "channel", "to", "subject", "body", "file_ids")
     facts = {k: data.get(k) for k in names}
     if key is not None:
         first = await records.claim_key(
@@ -119,10 +119,10 @@ async def send(session: AsyncSession, principal: Principal, data: dict) -> Messa
     clean = _check(data, customer, problems)
     records.fail_if(problems)
     files = await attachments.claim_outbound(
-        session, principal, customer.id, data.get("attachment_ids") or []
+        session, principal, customer.id, data.get("file_ids") or []
     )
     if files and clean["channel"] != "EMAIL":
-        field = ("input", "attachmentIds")
+        field = ("input", "fileIds")
         raise InvalidInput.one(field, "Only emails carry attachments.", "INVALID")
     message = await _queue(
         session, principal.tenant_id, customer.id, principal.worker_id, clean, files=files

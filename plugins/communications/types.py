@@ -21,7 +21,7 @@ from schema.team.types import Worker
 @strawberry.type(description="A file a message carries (core's stored files).")
 class CommunicationAttachment:
     id: strawberry.ID = strawberry.field(
-        description="The stored file's id: send it in `sendMessage(attachmentIds)` to forward it."
+        description="The stored file's id: send it in `sendMessage(fileIds)` to forward it."
     )
     name: str = strawberry.field(description="Made safe, with an extension of its real type.")
     content_type: str = strawberry.field(description="Sniffed from the bytes.")

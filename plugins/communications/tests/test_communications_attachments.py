@@ -59,7 +59,7 @@ def test_an_email_carries_the_customers_files_and_they_download_under_its_rule(o
     who = ada(owner)
     pdf = uploaded(owner, data=PDF, name="quote.pdf", customer_id=who, claimed="application/pdf")
     mine = uploaded(owner, data=PNG, name="plan.png")  # no customer: the sender's own
-    message = sent(owner, who, "<p>See attached.</p>", attachmentIds=[pdf["id"], mine["id"]])
+    message = sent(owner, who, "<p>See attached.</p>", fileIds=[pdf["id"], mine["id"]])
     assert settled(owner, message["id"])["status"] == "DELIVERED"
     node = owner.query(NODE, id=message["id"])["node"]
     names = [(a["id"], a["name"], a["contentType"], a["size"]) for a in node["attachments"]]
@@ -89,17 +89,17 @@ def test_attachments_the_sender_may_not_send_are_refused_and_nothing_is_written(
     def codes(payload):
         return [(e["field"], e["code"]) for e in payload["userErrors"]]
 
-    assert codes(send(owner, who, "x", attachmentIds=[ours["id"], bobs["id"]])) == [
-        (["input", "attachmentIds", "1"], "NOT_FOUND")
+    assert codes(send(owner, who, "x", fileIds=[ours["id"], bobs["id"]])) == [
+        (["input", "fileIds", "1"], "NOT_FOUND")
     ]
-    assert codes(send(owner, who, "x", attachmentIds=[hers["id"]]))[0][1] == "NOT_FOUND"
+    assert codes(send(owner, who, "x", fileIds=[hers["id"]]))[0][1] == "NOT_FOUND"
     assert codes(
-        send(owner, who, "x", channel="SMS", to="+47 555 01 234", attachmentIds=[ours["id"]])
-    ) == [(["input", "attachmentIds"], "INVALID")]
+        send(owner, who, "x", channel="SMS", to="+47 555 01 234", fileIds=[ours["id"]])
+    ) == [(["input", "fileIds"], "INVALID")]
     eleven = [ours["id"]] + [
         uploaded(owner, data=PNG + bytes([n]), customer_id=who)["id"] for n in range(10)
     ]
-    assert codes(send(owner, who, "x", attachmentIds=eleven))[0][1] == "TOO_MANY"
+    assert codes(send(owner, who, "x", fileIds=eleven))[0][1] == "TOO_MANY"
     tab = "query($id: ID!) { customer(id: $id) { communications { all { totalCount } } } }"
     assert owner.query(tab, id=who)["customer"]["communications"]["all"]["totalCount"] == 0
 

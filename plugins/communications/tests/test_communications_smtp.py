@@ -100,9 +100,7 @@ def test_attachments_arrive_as_mime_parts_with_their_bytes(api, mailbox):
     ada = customer(api, "Ada", emails=[{"value": "ada@example.com"}])
     pdf = uploaded(api, data=PDF, name="quote.pdf", customer_id=ada, claimed="application/pdf")
     png = uploaded(api, data=PNG, name="plan.png", customer_id=ada)
-    message = sent(
-        api, ada, "<p>Attached.</p>", subject="Quote", attachmentIds=[pdf["id"], png["id"]]
-    )
+    message = sent(api, ada, "<p>Attached.</p>", subject="Quote", fileIds=[pdf["id"], png["id"]])
     assert settled(api, message["id"])["status"] == "SENT"
     (envelope,) = mailbox.received
     email = message_from_bytes(envelope.content, policy=policy.default)
