@@ -115,12 +115,12 @@ async def send(session: AsyncSession, principal: Principal, data: dict) -> Messa
         if first is not None:
             return await session.get(Message, first)
     customer = await get_customer(session, principal, data["customer_id"])
+    files = await attachments.claim_outbound(  # first: an unknown id says so at once
+        session, principal, customer.id, data.get("file_ids") or []
+    )
     problems: list[Problem] = []
     clean = _check(data, customer, problems)
     records.fail_if(problems)
-    files = await attachments.claim_outbound(
-        session, principal, customer.id, data.get("file_ids") or []
-    )
     if files and clean["channel"] != "EMAIL":
         field = ("input", "fileIds")
         raise InvalidInput.one(field, "Only emails carry attachments.", "INVALID")
