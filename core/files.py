@@ -32,11 +32,15 @@ from core.events import Event, emit
 from core.models import Customer, StoredFile
 from core.storage import Storage, new_key
 
-PURPOSES = ("document", "import", "avatar", "audio")
+PURPOSES = ("document", "import", "avatar", "audio", "attachment")
 # Listed and downloaded as files (`Customer.uploadedFiles`, `/files/<token>`); avatars and
 # recordings are served by their own paths, under their own rules.
 LISTED = ("document", "import")
-OWN_PURPOSES = ("audio",)
+# Kept by a module and served under its own permission (a link's `need`): recordings' audio,
+# the attachments communications received. Such a link may also name a listed file the module
+# shows under its rule (a document sent as an attachment).
+OWN_PURPOSES = ("audio", "attachment")
+LINKED_PURPOSES = LISTED + OWN_PURPOSES
 PDF, PNG, JPEG, GIF, WEBP = (
     "application/pdf",
     "image/png",
@@ -84,6 +88,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "avatar": frozenset({PNG, JPEG, GIF, WEBP}),
     "audio": frozenset({MP3, WAV, OGG, M4A, AAC, WEBM}),
 }
+ALLOWED["attachment"] = ALLOWED["document"]
 EXTENSIONS = {
     PDF: (".pdf",),
     PNG: (".png",),
@@ -340,12 +345,21 @@ async def discard(db, storage: Storage, tenant_id: int, file_id: int, key: str) 
 # --- reading ------------------------------------------------------------------------------------
 
 
-def visible_files(principal: Principal, purposes=LISTED):
-    """Committed files of customers the principal sees, and their own customer-less ones."""
+def visible_files(principal: Principal, purposes=LISTED, unclaimed: bool = False):
+    """Committed files of customers the principal sees, and their own customer-less ones.
+    `unclaimed` (a module's link only): also attachments received for no customer and no
+    uploader yet (an unmatched inbound message's), which the link's permission guards."""
     of_customer = exists().where(
         Customer.id == StoredFile.customer_id, access.visible_customers(principal)
     )
     own = and_(StoredFile.customer_id.is_(None), StoredFile.uploaded_by == principal.worker_id)
+    if unclaimed:
+        nobody = and_(
+            StoredFile.customer_id.is_(None),
+            StoredFile.uploaded_by.is_(None),
+            StoredFile.purpose == "attachment",
+        )
+        own = or_(own, nobody)
     return and_(
         StoredFile.tenant_id == principal.tenant_id,
         StoredFile.state == "committed",
@@ -356,13 +370,14 @@ def visible_files(principal: Principal, purposes=LISTED):
 
 async def visible_file(conn, principal: Principal, file_id: int, need: str | None = None):
     """The file's row for a download link, or None. A document or import needs
-    `files.view`; a file a module keeps (a recording) the permission its link names."""
-    permission, purposes = ("files.view", LISTED) if need is None else (need, OWN_PURPOSES)
+    `files.view`; a module's link (a recording, a message's attachment) the permission it
+    names, and the module decided which file it names when it signed it."""
+    permission, purposes = ("files.view", LISTED) if need is None else (need, LINKED_PURPOSES)
     if not access.can(principal, permission):
         return None
     found = await conn.execute(
         select(StoredFile.__table__).where(
-            StoredFile.id == file_id, visible_files(principal, purposes)
+            StoredFile.id == file_id, visible_files(principal, purposes, need is not None)
         )
     )
     row = found.mappings().first()

@@ -635,6 +635,11 @@ GUARDED: dict[str, Guarded] = {
         lambda a, ids: read(a, "mutation { rotateCommunicationsHookSecret { secret } }"),
         module="communications",
     ),
+    "communications.triage": Guarded(
+        STAFF,
+        lambda a, ids: read(a, "{ unmatchedCommunications { totalCount } }"),
+        module="communications",
+    ),
     # loyalty
     "loyalty.view": Guarded(
         ALL, lambda a, ids: read(a, "{ loyaltyTiers { name } }"), module="loyalty"

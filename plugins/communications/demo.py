@@ -1,6 +1,7 @@
 """Demo messages for about a fifth of the demo customers: emails and texts both ways, as the
 console provider leaves them (DELIVERED or READ; nothing goes to a network), dated around
-the demo's own clock (`core.demo.BASE`) so every seeding gives the same rows."""
+the demo's own clock (`core.demo.BASE`) so every seeding gives the same rows. Two messages
+from strangers wait in the unmatched inbox."""
 
 import random
 from datetime import timedelta
@@ -17,6 +18,10 @@ EMAILS = (
     ("Question about my order", "<p>Hi, when will my order arrive?</p>"),
 )
 TEXTS = ("See you tomorrow at 10.", "Thanks, received!", "Can we move it to Friday?")
+STRANGERS = (
+    ("EMAIL", "jordan.lee@newmail.example", "Price list?", "<p>Could you send me prices?</p>"),
+    ("SMS", "+15550109999", None, "Hi, are you open on Sundays?"),
+)
 
 
 async def seed(session, tenant_id: int, customer_ids: list[int], seed: int) -> None:
@@ -61,5 +66,15 @@ async def seed(session, tenant_id: int, customer_ids: list[int], seed: int) -> N
                     updated_at=at,
                 )
             )
+    for n, (channel, sender, subject, body) in enumerate(STRANGERS):
+        at = BASE - timedelta(hours=5 - n)
+        messages.append(
+            dict(
+                tenant_id=tenant_id, customer_id=None, direction="INBOUND", channel=channel,
+                provider="console", provider_message_id=f"demo-unmatched-{n}",
+                from_address=sender, to_address=None, subject=subject, body=body,
+                status="DELIVERED", author_id=None, created_at=at, updated_at=at,
+            )
+        )  # fmt: skip
     if messages:
         await session.execute(insert(Message.__table__), messages)

@@ -6,10 +6,11 @@ from core.access import ROLES
 from core.hookspecs import hookimpl
 from core.plugins import Module
 from plugins.communications import demo, inbound, queries, service
-from plugins.communications.models import HookSecret, Message, ReadMarker, SendKey
+from plugins.communications.models import Attachment, HookSecret, Message, ReadMarker, SendKey
 from plugins.communications.schema import (
     CUSTOMER_FIELDS,
     MUTATION_FIELDS,
+    QUERY_FIELDS,
     compiled_communications,
 )
 from plugins.communications.types import load_communication
@@ -28,7 +29,13 @@ def hub_module():
 
 @hookimpl
 def hub_tables():
-    return [Message.__table__, ReadMarker.__table__, HookSecret.__table__, SendKey.__table__]
+    return [
+        Message.__table__,
+        ReadMarker.__table__,
+        HookSecret.__table__,
+        SendKey.__table__,
+        Attachment.__table__,
+    ]
 
 
 @hookimpl
@@ -42,6 +49,7 @@ def hub_permissions():
         "communications.view": ROLES,
         "communications.send": ROLES,
         "communications.manage": ("owner", "admin"),
+        "communications.triage": ("owner", "admin", "manager"),
     }
 
 
@@ -54,12 +62,22 @@ def hub_event_types():
 def hub_error_codes():
     return {
         "COMMUNICATION_SEND_FAILED": "The provider refused the message for now; it is tried again.",
+        "COMMUNICATION_ALREADY_ASSIGNED": "The inbound message is already on another customer.",
+        "BAD_ATTACHMENT": "An inbound hook's attachment is not valid base64.",
+        "ATTACHMENT_TYPE_NOT_ALLOWED": "An inbound hook's attachment is of a type not accepted.",
+        "ATTACHMENT_TOO_LARGE": "An inbound hook's attachment is over the size limit.",
+        "TOO_MANY_ATTACHMENTS": "An inbound hook's message has more than 10 attachments.",
     }
 
 
 @hookimpl
 def hub_customer_fields():
     return CUSTOMER_FIELDS
+
+
+@hookimpl
+def hub_query_fields():
+    return QUERY_FIELDS
 
 
 @hookimpl

@@ -2,7 +2,8 @@
 idempotency keys of `sendMessage`. Ids leave the database (global IDs, event data), so
 SQLite never hands out a deleted message's id again.
 
-Attachments are not stored: a message is text (the email's HTML, sanitised)."""
+Attachments are core's stored files (`core/files.py`): a document of the customer sent with
+an outbound message, or a file received with an inbound one (purpose `attachment`)."""
 
 from datetime import datetime
 
@@ -47,6 +48,22 @@ class Message(Base):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Attachment(Base):
+    """A stored file carried by a message, in the order it was sent. The file follows the
+    message's customer (a merge moves both; assigning an unmatched message moves its files)."""
+
+    __tablename__ = "communication_attachments"
+
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("communications.id", ondelete="CASCADE"), primary_key=True
+    )
+    file_id: Mapped[int] = mapped_column(
+        ForeignKey("files.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
 
 
 class ReadMarker(Base):

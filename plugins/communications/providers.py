@@ -9,7 +9,9 @@
   nothing about the inbox). A 4xx reply or a connection failure is `Temporary` (the job
   tries again with backoff), a 5xx `Permanent` (FAILED at once).
 
-Settings are read at each send, so a process picks up a changed environment on the next
+`send(message, files)` gets the row and its attachments (`name`, `content_type`, `data`, the
+bytes; None for a file gone from the storage, which fails the message: it cannot be sent as
+written). Settings are read at each send, so a process picks up a changed environment on the next
 message (the tests point it at their own server)."""
 
 import html
@@ -50,14 +52,21 @@ def plain_text(body: str) -> str:
     return html.unescape(nh3.clean(body, tags=set()))
 
 
+def _present(files: list[dict]) -> None:
+    gone = [f["name"] for f in files if f["data"] is None]
+    if gone:
+        raise Permanent(f"Attachment gone from the storage: {', '.join(gone)[:300]}")
+
+
 class Console:
     name = "console"
     channels = frozenset({"EMAIL", "SMS", "WHATSAPP"})
     sent: deque = deque(maxlen=100)
 
-    async def send(self, message: dict) -> tuple[str, str]:
+    async def send(self, message: dict, files: list[dict]) -> tuple[str, str]:
         """(status, provider message id)."""
-        self.sent.append(message)
+        _present(files)
+        self.sent.append({**message, "attachments": [f["name"] for f in files]})
         log.info("console provider: %s to %s", message["channel"], message["to_address"])
         return "DELIVERED", f"console-{message['tenant_id']}-{message['id']}"
 
@@ -66,7 +75,8 @@ class Smtp:
     name = "smtp"
     channels = frozenset({"EMAIL"})
 
-    async def send(self, message: dict) -> tuple[str, str]:
+    async def send(self, message: dict, files: list[dict]) -> tuple[str, str]:
+        _present(files)
         settings = SmtpSettings()
         email = EmailMessage()
         message_id = f"<comm-{message['tenant_id']}-{message['id']}@customer-hub>"
@@ -76,6 +86,11 @@ class Smtp:
         email["Message-ID"] = message_id  # the same on a retry: receivers may drop a twin
         email.set_content(plain_text(message["body"]))
         email.add_alternative(message["body"], subtype="html")
+        for file in files:
+            main, _, sub = file["content_type"].partition("/")
+            email.add_attachment(
+                file["data"], maintype=main, subtype=sub or "octet-stream", filename=file["name"]
+            )
         try:
             await aiosmtplib.send(
                 email,

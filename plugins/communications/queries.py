@@ -4,6 +4,7 @@ selects, one statement per batch, always filtered by the tenant."""
 from sqlalchemy import and_, func, select
 
 from core.keyset import Order
+from plugins.communications import attachments
 from plugins.communications.models import Message, ReadMarker
 
 M = Message.__table__
@@ -38,11 +39,28 @@ async def unread_counts(conn, principal, customer_ids) -> list[int]:
     return [found.get(i, 0) for i in customer_ids]
 
 
+def unmatched(principal, *conditions):
+    """The tenant's inbound messages on no customer (the triage inbox)."""
+    return select(*M.c).where(
+        M.c.tenant_id == principal.tenant_id,
+        M.c.customer_id.is_(None),
+        M.c.direction == "INBOUND",
+        *conditions,
+    )
+
+
 async def export(conn, tenant_id: int, customer_id: int) -> dict:
-    """`{"communications": [...]}`: the customer's messages, oldest first."""
+    """`{"communications": [...]}`: the customer's messages, oldest first, each with its
+    attachments' names, types and sizes (the bytes are in the customer's files)."""
     rows = await conn.execute(
         select(*M.c)
         .where(M.c.tenant_id == tenant_id, M.c.customer_id == customer_id)
         .order_by(M.c.id)
     )
-    return {"communications": [dict(row) for row in rows.mappings()]}
+    messages = [dict(row) for row in rows.mappings()]
+    files = await attachments.grouped(conn, tenant_id, [m["id"] for m in messages])
+    for message, found in zip(messages, files, strict=True):
+        message["attachments"] = [
+            {k: f[k] for k in ("id", "name", "content_type", "size")} for f in found
+        ]
+    return {"communications": messages}

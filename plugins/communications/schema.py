@@ -1,11 +1,12 @@
-"""The `communications` field on Customer and the mutations: send, mark read, rotate the
-inbound hook's secret."""
+"""The `communications` field on Customer, the unmatched inbox, and the mutations: send, mark
+read, assign an unmatched message (or make a lead of its sender), rotate the inbound hook's
+secret."""
 
 import strawberry
 
 from core import access
 from plugins.communications import queries as q
-from plugins.communications import service
+from plugins.communications import service, triage
 from plugins.communications.types import (
     Communication,
     MessageChannel,
@@ -15,7 +16,7 @@ from schema import kit
 from schema.compiled.customers import ModuleField
 from schema.context import Info
 from schema.customers.types import Customer
-from schema.ids import from_global_id
+from schema.ids import from_global_id, from_global_ids
 from schema.payloads import UserError, mutate, payload
 from schema.relay import Connection
 
@@ -85,6 +86,12 @@ class SendMessageInput:
         default=None, description="Default: the customer's primary email (EMAIL) or phone."
     )
     subject: str | None = strawberry.field(default=None, description="Emails only.")
+    file_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list,
+        description="Attachments, emails only; at most 10, 20 MB together. Stored files of "
+        "this customer (`uploadFile` with its id, or an attachment it sent), or your own "
+        "upload without a customer, which becomes the customer's.",
+    )
     idempotency_key: str | None = strawberry.field(
         default=None, description="A retry with the same key and input sends nothing twice."
     )
@@ -121,6 +128,7 @@ async def send_message(info: Info, input: SendMessageInput) -> CommunicationPayl
         "to": input.to,
         "subject": input.subject,
         "idempotency_key": input.idempotency_key,
+        "file_ids": from_global_ids(input.file_ids, "StoredFile"),
     }
     return await kit.save(
         info, CommunicationPayload, "communication", Communication,
@@ -142,6 +150,49 @@ async def mark_communications_read(
     return MarkCommunicationsReadPayload(unread_count=count, user_errors=errors)
 
 
+async def unmatched_communications(
+    info: Info, first: int | None = None, after: str | None = None
+) -> Connection[Communication]:
+    access.require(info.context.principal, triage.PERMISSION)
+    query = q.unmatched(info.context.principal)
+    return await kit.tenant_list(info, query, q.NEWEST, first, after, Communication.from_row)
+
+
+@strawberry.input(description="Put an unmatched inbound message on a customer's history.")
+class AssignCommunicationInput:
+    id: strawberry.ID = strawberry.field(description="An inbound message.")
+    customer_id: strawberry.ID = strawberry.field(description="A customer you may change.")
+
+
+@strawberry.input(
+    description="Make a lead of an unmatched message's sender and give it the message."
+)
+class CreateLeadFromCommunicationInput:
+    id: strawberry.ID = strawberry.field(description="An unmatched inbound message.")
+    name: str | None = strawberry.field(
+        default=None, description="The lead's name; default: the sender's address."
+    )
+
+
+async def assign_communication(info: Info, input: AssignCommunicationInput) -> CommunicationPayload:
+    message_id = from_global_id(input.id, "Communication")
+    customer_id = from_global_id(input.customer_id, "Customer")
+    return await kit.save(
+        info, CommunicationPayload, "communication", Communication,
+        lambda s, p: triage.assign(s, p, message_id, customer_id), "customerId",
+    )  # fmt: skip
+
+
+async def create_lead_from_communication(
+    info: Info, input: CreateLeadFromCommunicationInput
+) -> CommunicationPayload:
+    message_id = from_global_id(input.id, "Communication")
+    return await kit.save(
+        info, CommunicationPayload, "communication", Communication,
+        lambda s, p: triage.create_lead(s, p, message_id, input.name), "id",
+    )  # fmt: skip
+
+
 async def rotate_communications_hook_secret(info: Info) -> RotateCommunicationsHookSecretPayload:
     secret, errors = await mutate(info, service.rotate_secret, "id")
     return RotateCommunicationsHookSecretPayload(secret=secret, user_errors=errors)
@@ -155,11 +206,29 @@ CUSTOMER_FIELDS = [
         "messages and calls, both ways.",
     )
 ]
+QUERY_FIELDS = [
+    strawberry.field(
+        resolver=unmatched_communications,
+        description="Inbound messages no customer's email or phone matched (or several "
+        "did), newest first (`communications.triage`): assign each "
+        "(`assignCommunication`, `createLeadFromCommunication`).",
+    )
+]
 MUTATION_FIELDS = [
     strawberry.mutation(resolver=send_message, description="Send a message to a customer."),
     strawberry.mutation(
         resolver=mark_communications_read,
         description="Mark a customer's messages read for you (the unread badge).",
+    ),
+    strawberry.mutation(
+        resolver=assign_communication,
+        description="Move an unmatched inbound message onto a customer's history "
+        "(`communications.triage`); again onto the same customer changes nothing.",
+    ),
+    strawberry.mutation(
+        resolver=create_lead_from_communication,
+        description="A new lead from an unmatched message's sender, with the message "
+        "(`communications.triage`, `customers.edit`).",
     ),
     strawberry.mutation(
         resolver=rotate_communications_hook_secret,

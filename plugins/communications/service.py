@@ -18,7 +18,7 @@ from core.customers import get_customer
 from core.errors import InvalidInput, Problem
 from core.identities import lookup
 from core.models import Customer, utcnow
-from plugins.communications import providers
+from plugins.communications import attachments, providers
 from plugins.communications.models import HookSecret, Message, ReadMarker, SendKey
 
 log = logging.getLogger(__name__)
@@ -60,8 +60,10 @@ def _check(data: dict, customer: Customer, problems: list[Problem]) -> dict:
     return {"channel": channel, "subject": subject, "body": body, "to": to}
 
 
-async def _queue(session, tenant_id, customer_id, author_id, clean: dict, key=None) -> Message:
-    """The outbound row and its job, in the caller's transaction."""
+async def _queue(
+    session, tenant_id, customer_id, author_id, clean: dict, key=None, files=()
+) -> Message:
+    """The outbound row, its attachments and its job, in the caller's transaction."""
     now = utcnow()
     channel = clean["channel"]
     message = Message(
@@ -81,6 +83,7 @@ async def _queue(session, tenant_id, customer_id, author_id, clean: dict, key=No
     )
     session.add(message)
     await session.flush()
+    await attachments.link(session, tenant_id, message.id, list(files))
     await jobs.enqueue(
         session,
         tenant_id,
@@ -102,7 +105,8 @@ async def _event(session, message: Message, name: str, **data) -> None:
 async def send(session: AsyncSession, principal: Principal, data: dict) -> Message:
     access.require(principal, "communications.send")
     key = data.get("idempotency_key")
-    facts = {k: data.get(k) for k in ("customer_id", "channel", "to", "subject", "body")}
+    names = ("customer_id", "channel", "to", "subject", "body", "file_ids")
+    facts = {k: data.get(k) for k in names}
     if key is not None:
         first = await records.claim_key(
             session, SendKey, principal.tenant_id, key, records.fingerprint(facts),
@@ -111,10 +115,18 @@ async def send(session: AsyncSession, principal: Principal, data: dict) -> Messa
         if first is not None:
             return await session.get(Message, first)
     customer = await get_customer(session, principal, data["customer_id"])
+    files = await attachments.claim_outbound(  # first: an unknown id says so at once
+        session, principal, customer.id, data.get("file_ids") or []
+    )
     problems: list[Problem] = []
     clean = _check(data, customer, problems)
     records.fail_if(problems)
-    message = await _queue(session, principal.tenant_id, customer.id, principal.worker_id, clean)
+    if files and clean["channel"] != "EMAIL":
+        field = ("input", "fileIds")
+        raise InvalidInput.one(field, "Only emails carry attachments.", "INVALID")
+    message = await _queue(
+        session, principal.tenant_id, customer.id, principal.worker_id, clean, files=files
+    )
     if key is not None:
         await session.execute(
             update(SendKey)
@@ -160,9 +172,10 @@ async def deliver(ctx) -> dict:
         if message is None or message.status != "QUEUED":  # gone, or done by a first run
             return {"status": message.status if message else None}
         row = {c.name: getattr(message, c.name) for c in M.c}
+        files = await attachments.for_sending(session, message_id)
     provider = providers.PROVIDERS[row["provider"]]
     try:
-        status, provider_id = await provider.send(row)
+        status, provider_id = await provider.send(row, await _contents(ctx, files))
         error = None
     except providers.Temporary as failure:
         if ctx.attempt < ctx.job["max_attempts"]:
@@ -182,25 +195,50 @@ async def deliver(ctx) -> dict:
     return {"status": status}
 
 
-async def receive(session: AsyncSession, tenant_id: int, provider: str, data: dict):
-    """An inbound message from a provider's hook: (message, created). Matched to the
-    customer whose email (EMAIL) or phone (other channels) is its sender, the oldest one
-    when several share it; kept unmatched (no customer) when none does. Once per provider
-    message id: a repeat gives the first row back."""
-    existing = select(Message).where(
+async def _contents(ctx, files: list[dict]) -> list[dict]:
+    """The attachments' bytes, read from the storage the runner carries (`Permanent` when
+    one is gone: it never will come back)."""
+    if not files:
+        return []
+    storage = getattr(ctx.runner, "storage", None)
+    if storage is None:
+        raise jobs.JobError("INTERNAL", "This process has no file storage.")
+    found = []
+    for file in files:
+        try:
+            data = await storage.get(file["key"])
+        except FileNotFoundError:
+            data = None
+        found.append({"name": file["name"], "content_type": file["content_type"], "data": data})
+    return found
+
+
+def existing(tenant_id: int, provider: str, provider_id: str):
+    return select(Message).where(
         Message.tenant_id == tenant_id,
         Message.provider == provider,
-        Message.provider_message_id == data["messageId"],
+        Message.provider_message_id == provider_id,
     )
-    found = await session.scalar(existing)
+
+
+async def receive(
+    session: AsyncSession, tenant_id: int, provider: str, data: dict, files: list[int] = ()
+):
+    """An inbound message from a provider's hook: (message, created). Matched to the one
+    customer whose email (EMAIL) or phone (other channels) is its sender; kept unmatched (no
+    customer, `unmatchedCommunications`) when none or several are. Once per provider message
+    id: a repeat gives the first row back. `files`: its attachments' pending rows."""
+    twin = existing(tenant_id, provider, data["messageId"])
+    found = await session.scalar(twin)
     if found is not None:
         return found, False
     kind = "EMAIL" if data["channel"] == "EMAIL" else "PHONE"
     matches = (await lookup(session, tenant_id, kind, [data["from"]])).get(data["from"], [])
+    matched = len(set(matches)) == 1
     now = utcnow()
     values = dict(
         tenant_id=tenant_id,
-        customer_id=matches[0] if matches else None,
+        customer_id=matches[0] if matched else None,
         direction="INBOUND",
         channel=data["channel"],
         provider=provider,
@@ -220,9 +258,12 @@ async def receive(session: AsyncSession, tenant_id: int, provider: str, data: di
         .returning(M.c.id)
     )
     if inserted is None:  # a twin committed meanwhile
-        return await session.scalar(existing), False
+        return await session.scalar(twin), False
     message = await session.get(Message, inserted)
-    await _event(session, message, "communication.received", matched=bool(matches))
+    await attachments.commit_received(session, tenant_id, message, list(files))
+    await _event(
+        session, message, "communication.received", matched=matched, attachments=len(files)
+    )
     return message, True
 
 

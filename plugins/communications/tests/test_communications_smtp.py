@@ -1,5 +1,6 @@
 """Email through a real SMTP server the test starts (aiosmtpd): the message arrives with
-its subject, body and headers; a 5xx reply fails it at once, a 4xx one is tried again."""
+its subject, body, headers and attachments; a 5xx reply fails it at once, a 4xx one is tried
+again."""
 
 import socket
 from email import message_from_bytes, policy
@@ -10,6 +11,7 @@ from aiosmtpd.controller import Controller
 from plugins.communications.tests.helpers import sent, settled
 from tests.support import Api
 from tests.support import create_customer as customer
+from tests.uploads import PDF, PNG, uploaded
 
 
 class Mailbox:
@@ -92,3 +94,19 @@ def test_temporary_failures_give_up_after_the_last_attempt(api, mailbox):
     mailbox.replies = ["421 Busy"] * 10
     done = settled(api, sent(api, ada, "Hi", subject="Never")["id"])
     assert done["status"] == "FAILED" and "421" in done["errorMessage"]
+
+
+def test_attachments_arrive_as_mime_parts_with_their_bytes(api, mailbox):
+    ada = customer(api, "Ada", emails=[{"value": "ada@example.com"}])
+    pdf = uploaded(api, data=PDF, name="quote.pdf", customer_id=ada, claimed="application/pdf")
+    png = uploaded(api, data=PNG, name="plan.png", customer_id=ada)
+    message = sent(api, ada, "<p>Attached.</p>", subject="Quote", fileIds=[pdf["id"], png["id"]])
+    assert settled(api, message["id"])["status"] == "SENT"
+    (envelope,) = mailbox.received
+    email = message_from_bytes(envelope.content, policy=policy.default)
+    assert email.get_content_type() == "multipart/mixed"
+    assert "Attached." in email.get_body(("plain",)).get_content()
+    parts = [
+        (p.get_filename(), p.get_content_type(), p.get_content()) for p in email.iter_attachments()
+    ]
+    assert parts == [("quote.pdf", "application/pdf", PDF), ("plan.png", "image/png", PNG)]
