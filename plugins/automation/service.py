@@ -16,20 +16,24 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import access, jobs, records
+from core import access, filters, jobs, records, schedules
 from core.auth import Principal
 from core.customers import MAX_BULK, get_customers
 from core.errors import InvalidInput, NotFound, Problem
-from core.models import CustomerFolder, CustomerTag, Folder, Status, Tag, Worker, utcnow
+from core.models import Customer, CustomerFolder, CustomerTag, Folder, Status, Tag, Worker, utcnow
+from core.targets import matching
+from plugins.automation import periods
 from plugins.automation.models import (
     RUNNING,
+    SCHEDULE,
     SKIPPED,
     AutomationRule,
     AutomationRuleVersion,
     AutomationRun,
 )
+from schema.customers.where import decode_id
 
-JOB_KIND = "automation.run"
+JOB_KIND, SWEEP_KIND = "automation.run", "automation.sweep"
 MANAGE, RUN, VIEW = "automation.manage", "automation.run", "automation.view"
 MAX_NAME, MAX_ACTIONS, MAX_CONDITIONS, MAX_MANUAL = 200, 30, 20, MAX_BULK
 MAX_WAIT = 30 * 86400
@@ -51,6 +55,26 @@ ACTION_FIELDS: dict[str, dict[str, bool]] = {
     "WAIT": {"seconds": True},
 }
 REFS = {"statusId": Status, "folderId": Folder, "tagId": Tag, "assigneeId": Worker}
+
+
+async def has_schedules(session, tenant_id: int) -> bool:
+    """The tick's `wanted`: the tenant has an active SCHEDULE rule (few rules a tenant: the
+    kind is read from their JSON rather than indexed)."""
+    triggers = await session.scalars(
+        select(AutomationRule.trigger).where(
+            AutomationRule.tenant_id == tenant_id,
+            AutomationRule.active.is_(True),
+            AutomationRule.event_type.is_(None),
+        )
+    )
+    return any((t or {}).get("kind") == SCHEDULE for t in triggers)
+
+
+# Every quarter of an hour (UTC), for tenants with an active SCHEDULE rule: which rules'
+# periods have begun (`scheduled.py`). A quarter covers the zones 30 or 45 minutes off UTC.
+TICKS = schedules.Schedule(
+    "automation.schedule", timedelta(minutes=15), module="automation", wanted=has_schedules
+)
 
 
 def max_depth() -> int:
@@ -96,8 +120,50 @@ def _pairs(values, field, problems) -> list[dict]:
     return pairs
 
 
-async def _trigger(session, tenant_id: int, data: dict, problems) -> dict:
-    field = ("input", "trigger")
+def _schedule(data: dict | None, field, problems) -> dict | None:
+    """A SCHEDULE trigger's period (`periods.py`), checked; None for other kinds."""
+    if not data:
+        problems.append(Problem(field, "A schedule trigger names its period.", "REQUIRED"))
+        return None
+    every = data.get("every")
+    schedule = {"every": every, "hours": None, "at": None, "weekday": None}
+    if every == "HOURS":
+        schedule["hours"] = data.get("hours")
+        if schedule["hours"] not in periods.HOURS:
+            message = f"One of {', '.join(map(str, periods.HOURS))} (it divides a day)."
+            problems.append(Problem((*field, "hours"), message, "INVALID"))
+    elif every in ("DAY", "WEEK"):
+        schedule["at"] = data.get("at") or "00:00"
+        if periods.parse_at(schedule["at"]) is None:
+            problems.append(Problem((*field, "at"), "A time as HH:MM (24-hour).", "INVALID"))
+        if every == "WEEK":
+            schedule["weekday"] = data.get("weekday")
+            if schedule["weekday"] not in range(1, 8):
+                problems.append(
+                    Problem((*field, "weekday"), "1 (Monday) to 7 (Sunday).", "INVALID")
+                )
+    else:
+        problems.append(Problem((*field, "every"), "HOURS, DAY or WEEK.", "INVALID"))
+    return schedule
+
+
+async def _where(session, principal: Principal, where: dict | None, problems) -> dict | None:
+    """The filter-language tree (`core/filters.py`, ids as global ids like the list's
+    `where`), checked as the rule's author would see it; None for none."""
+    if not where:
+        return None
+    conn = await session.connection()
+    try:
+        await filters.prepare(conn, principal, session.info.get("plugins"), where, None, decode_id)
+    except InvalidInput as exc:
+        problems.extend(
+            Problem(("input", "trigger", *p.field), p.message, p.code) for p in exc.problems
+        )
+    return where
+
+
+async def _trigger(session, principal: Principal, data: dict, problems) -> dict:
+    field, tenant_id = ("input", "trigger"), principal.tenant_id
     kind = data.get("kind", "MANUAL")
     event_type = (data.get("eventType") or "").strip() or None
     if kind == "EVENT" and event_type is None:
@@ -105,6 +171,13 @@ async def _trigger(session, tenant_id: int, data: dict, problems) -> dict:
             Problem((*field, "eventType"), "An event trigger names its event.", "REQUIRED")
         )
     trigger = {"kind": kind, "eventType": event_type if kind == "EVENT" else None}
+    if kind == SCHEDULE:
+        trigger["schedule"] = _schedule(data.get("schedule"), (*field, "schedule"), problems)
+    elif data.get("schedule"):
+        problems.append(
+            Problem((*field, "schedule"), "Only a SCHEDULE trigger has one.", "INVALID")
+        )
+    trigger["where"] = await _where(session, principal, data.get("where"), problems)
     for key, model in (("folderIds", Folder), ("tagIds", Tag), ("statusIds", Status)):
         ids = list(dict.fromkeys(data.get(key) or []))[:MAX_CONDITIONS]
         await _check_ids(session, tenant_id, model, ids, (*field, key), problems, each=True)
@@ -149,7 +222,7 @@ async def _definition(session, principal: Principal, data: dict) -> tuple[str, d
     name = (data.get("name") or "").strip()
     if not 0 < len(name) <= MAX_NAME:
         problems.append(Problem(("input", "name"), f"1 to {MAX_NAME} characters.", "INVALID"))
-    trigger = await _trigger(session, principal.tenant_id, data.get("trigger") or {}, problems)
+    trigger = await _trigger(session, principal, data.get("trigger") or {}, problems)
     actions = await _actions(session, principal.tenant_id, data.get("actions") or [], problems)
     records.fail_if(problems)
     return name, trigger, actions
@@ -190,10 +263,17 @@ async def create_rule(session: AsyncSession, principal: Principal, data: dict) -
     session.add(rule)
     await session.flush()
     await _new_version(session, principal, rule)
+    await _keep_ticking(session, rule)
     await records.emit(
         session, principal, "automation.rule_created", None, ruleId=rule.id, name=name
     )
     return rule
+
+
+async def _keep_ticking(session, rule: AutomationRule) -> None:
+    """An active SCHEDULE rule needs the tenant's ticks: arm them (a no-op when armed)."""
+    if rule.active and rule.trigger.get("kind") == SCHEDULE:
+        await schedules.start(session, TICKS, rule.tenant_id)
 
 
 async def get_rule(
@@ -222,6 +302,7 @@ async def update_rule(session: AsyncSession, principal: Principal, rule_id: int,
         rule.version += 1
         await _new_version(session, principal, rule)
     rule.updated_at = utcnow()
+    await _keep_ticking(session, rule)
     await records.emit(
         session, principal, "automation.rule_updated", None, ruleId=rule.id, version=rule.version
     )
@@ -240,17 +321,24 @@ async def delete_rule(session: AsyncSession, principal: Principal, rule_id: int)
 # --- starting runs -------------------------------------------------------------------------
 
 
-async def _start(session, rule: AutomationRule, customer_id: int, **values) -> AutomationRun | None:
-    """A run row and its job; None when the trigger key has its run already."""
+async def start_run(
+    session, rule: AutomationRule, customer_id: int, version=None, **values
+) -> AutomationRun | None:
+    """A run row and its job; None when the trigger key has its run already. `version`: the
+    `AutomationRuleVersion` to run (a sweep's, fixed when its period began), else the rule's
+    current one."""
     now = utcnow()
+    version_id, number = (
+        (version.id, version.version) if version else (rule.version_id, rule.version)
+    )
     statement = (
         records.upsert(session, AutomationRun.__table__)
         .values(
             tenant_id=rule.tenant_id,
             customer_id=customer_id,
             rule_id=rule.id,
-            version_id=rule.version_id,
-            version=rule.version,
+            version_id=version_id,
+            version=number,
             next_step=0,
             steps=[],
             created_at=now,
@@ -276,7 +364,7 @@ async def _start(session, rule: AutomationRule, customer_id: int, **values) -> A
     return run_id
 
 
-def _matches(trigger: dict, customer: dict, data: dict) -> bool:
+def matches(trigger: dict, customer: dict, data: dict) -> bool:
     if trigger["folderIds"] and not set(trigger["folderIds"]) & customer["folders"]:
         return False
     if trigger["tagIds"] and not set(trigger["tagIds"]) & customer["tags"]:
@@ -284,45 +372,69 @@ def _matches(trigger: dict, customer: dict, data: dict) -> bool:
     if trigger["statusIds"] and customer["status_id"] not in trigger["statusIds"]:
         return False
     fields = customer["custom_fields"] or {}
-    for pair in trigger["customFields"]:
+    for pair in trigger.get("customFields") or ():
         if str(fields.get(pair["key"])) != pair["value"]:
             return False
-    return all(str(data.get(p["key"])) == p["value"] for p in trigger["eventData"])
+    return all(str(data.get(p["key"])) == p["value"] for p in trigger.get("eventData") or ())
 
 
-async def _customer_facts(session, tenant_id: int, customer_id: int) -> dict | None:
-    from core.models import Customer
-
-    row = (
-        await session.execute(
-            select(Customer.status_id, Customer.custom_fields, Customer.archived_at).where(
-                Customer.tenant_id == tenant_id, Customer.id == customer_id
-            )
+async def customer_facts(session, tenant_id: int, customer_ids: list[int]) -> dict[int, dict]:
+    """What `_matches` reads, for the live (not archived) ones of `customer_ids`: three
+    statements however many."""
+    if not customer_ids:
+        return {}
+    rows = await session.execute(
+        select(Customer.id, Customer.status_id, Customer.custom_fields).where(
+            Customer.tenant_id == tenant_id,
+            Customer.id.in_(customer_ids),
+            Customer.archived_at.is_(None),
         )
-    ).first()
-    if row is None or row.archived_at is not None:
+    )
+    facts = {
+        r.id: {"status_id": r.status_id, "custom_fields": r.custom_fields, "folders": set(),
+               "tags": set()}
+        for r in rows
+    }  # fmt: skip
+    for model, key, column in (
+        (CustomerFolder, "folders", CustomerFolder.folder_id),
+        (CustomerTag, "tags", CustomerTag.tag_id),
+    ):
+        links = await session.execute(
+            select(model.customer_id, column).where(model.customer_id.in_(list(facts)))
+        )
+        for customer_id, linked in links:
+            facts[customer_id][key].add(linked)
+    return facts
+
+
+async def author_of(session, version: AutomationRuleVersion) -> Principal | None:
+    """The principal a version's runs (and its `where`) act as: its author, as they are now."""
+    if version.author_id is None:
         return None
-    folders = await session.scalars(
-        select(CustomerFolder.folder_id).where(CustomerFolder.customer_id == customer_id)
-    )
-    tags = await session.scalars(
-        select(CustomerTag.tag_id).where(CustomerTag.customer_id == customer_id)
-    )
-    return {
-        "status_id": row.status_id,
-        "custom_fields": row.custom_fields,
-        "folders": set(folders),
-        "tags": set(tags),
-    }
+    grants = session.info["plugins"].permission_grants()
+    conn = await session.connection()
+    return await access.principal_for(conn, version.tenant_id, version.author_id, grants)
 
 
-async def _recent_runs(session, tenant_id: int) -> int:
+async def where_holds(session, principal, where: dict, customer_ids: list[int]) -> set[int]:
+    """Which of `customer_ids` the rule's `where` takes: those the author's list shows for it
+    and may edit. A tree that no longer compiles (a custom field or segment gone) takes none."""
+    if principal is None:
+        return set()
+    try:
+        query = await matching(session, principal, where, None, decode_id)
+    except InvalidInput:
+        return set()
+    return set(await session.scalars(query.where(Customer.id.in_(customer_ids))))
+
+
+async def recent_runs(session, tenant_id: int) -> int:
     since = utcnow() - timedelta(minutes=1)
     return await session.scalar(
         select(func.count()).where(
             AutomationRun.tenant_id == tenant_id,
             AutomationRun.created_at >= since,
-            AutomationRun.event_id.is_not(None),
+            AutomationRun.started_by.is_(None),  # event and scheduled runs; not manual ones
             AutomationRun.status != SKIPPED,
         )
     )
@@ -346,20 +458,28 @@ async def start_from_event(session: AsyncSession, event) -> int:
     )
     if not rules:
         return 0
-    customer = await _customer_facts(session, event.tenant_id, event.customer_id)
+    customer = (await customer_facts(session, event.tenant_id, [event.customer_id])).get(
+        event.customer_id
+    )
     if customer is None:
         return 0
     depth = depth_of(event.data)
     started = 0
     for rule in rules:
-        if not _matches(rule.trigger, customer, event.data or {}):
+        if not matches(rule.trigger, customer, event.data or {}):
             continue
+        if rule.trigger.get("where"):
+            version = await session.get(AutomationRuleVersion, rule.version_id)
+            author = await author_of(session, version)
+            taken = await where_holds(session, author, rule.trigger["where"], [event.customer_id])
+            if not taken:
+                continue
         values = {"trigger_key": f"{rule.id}:{event.id}", "event_id": event.id, "depth": depth}
         if depth >= max_depth():
             values.update(status=SKIPPED, reason="LOOP_GUARD", finished_at=utcnow())
-        elif await _recent_runs(session, event.tenant_id) >= runs_per_minute():
+        elif await recent_runs(session, event.tenant_id) >= runs_per_minute():
             values.update(status=SKIPPED, reason="RATE_LIMITED", finished_at=utcnow())
-        if await _start(session, rule, event.customer_id, **values) and "reason" not in values:
+        if await start_run(session, rule, event.customer_id, **values) and "reason" not in values:
             started += 1
     return started
 
@@ -383,5 +503,5 @@ async def run_manually(
     await get_customers(session, principal, ids)  # visible, editable, not archived; locked
     run_ids = []
     for customer_id in ids:
-        run_ids.append(await _start(session, rule, customer_id, started_by=principal.worker_id))
+        run_ids.append(await start_run(session, rule, customer_id, started_by=principal.worker_id))
     return run_ids
