@@ -161,6 +161,28 @@ class AutomationAction:
         )
 
 
+@strawberry.type(description="What a rule was at one version: what its runs of it did.")
+class AutomationRuleVersion:
+    version: int
+    name: str
+    created_at: datetime
+    trigger_data: strawberry.Private[dict]
+    actions_data: strawberry.Private[list]
+    author_id: strawberry.Private[int | None]
+
+    @strawberry.field
+    def trigger(self) -> AutomationTrigger:
+        return AutomationTrigger.of(self.trigger_data)
+
+    @strawberry.field
+    def actions(self) -> list[AutomationAction]:
+        return [AutomationAction.of(a) for a in self.actions_data]
+
+    @strawberry.field(description="Who wrote this version (whom its runs acted as).")
+    async def author(self, info: Info) -> Worker | None:
+        return await kit.worker(info, self.author_id)
+
+
 @strawberry.type(description="An automation rule at its current version.")
 class AutomationRule(Node):
     name: str
@@ -193,6 +215,21 @@ class AutomationRule(Node):
     @strawberry.field(description="Who wrote the current version (whom its runs act as).")
     async def author(self, info: Info) -> Worker | None:
         return await kit.worker(info, self.created_by)
+
+    @strawberry.field(description="Every version, newest first (at most the newest 100).")
+    async def versions(self, info: Info) -> list[AutomationRuleVersion]:
+        rows = await kit.loader(info, "automation.versions", q.versions).load(self.pk)
+        return [
+            AutomationRuleVersion(
+                version=r["version"],
+                name=r["name"],
+                created_at=r["created_at"],
+                trigger_data=r["trigger"],
+                actions_data=r["actions"],
+                author_id=r["author_id"],
+            )
+            for r in rows
+        ]
 
 
 @strawberry.type(description="What one step of a run came to.")
