@@ -1,5 +1,6 @@
 """Rule writes (each edit a new version) and starting runs: from an event (`start_from_event`,
-the module's `hub_handle_event`) or by hand (`run_manually`). A run is a row plus a job of
+the module's `hub_handle_event`), by hand (`run_manually`), or a schedule's sweep
+(`scheduled.py`; writing an active SCHEDULE rule arms the tenant's `TICKS`). A run is a row plus a job of
 `automation.run` enqueued in the same transaction, so it exists exactly when the run does;
 `runner.py` works it through.
 
@@ -7,8 +8,12 @@ Guards: a run's depth is its triggering event's `automationDepth` (0 for a worke
 and the events its actions cause carry depth + 1; no rule starts from an event at depth
 >= `AUTOMATION_MAX_DEPTH` (a rule setting a status that triggers itself stops there). Runs
 an event would start beyond `AUTOMATION_RUNS_PER_MINUTE` in a tenant's last minute are
-recorded SKIPPED with the reason, and do nothing (a runaway fan-out stops; manual runs are
-deliberate and not counted against it)."""
+recorded SKIPPED with the reason, and do nothing (a runaway fan-out stops; scheduled runs count
+too; manual runs are deliberate and not counted against it).
+
+A trigger's `where` (the list's filter language, ids as global ids) is checked when saved as
+its author sees customers, and read at run time as the version's author: a customer their
+list does not show, or they may not edit, is not taken."""
 
 import os
 from datetime import timedelta
