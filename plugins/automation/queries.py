@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from core import keyset
 from core.keyset import Order
+from core.tenants import tenant_zone
 from plugins.automation.models import (
     RUNNING,
     AutomationRule,
@@ -64,3 +65,9 @@ async def versions(conn, principal, rule_ids) -> list[list[dict]]:
         if len(kept) < MAX_VERSIONS:
             kept.append(dict(row))
     return [found.get(i, []) for i in rule_ids]
+
+
+async def zones(conn, principal, tenant_ids) -> list:
+    """The tenant's time zone (a SCHEDULE rule's wall clock), once per request."""
+    zone = await tenant_zone(conn, principal.tenant_id)
+    return [zone for _ in tenant_ids]

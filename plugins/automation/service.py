@@ -1,8 +1,8 @@
 """Rule writes (each edit a new version) and starting runs: from an event (`start_from_event`,
 the module's `hub_handle_event`), by hand (`run_manually`), or a schedule's sweep
-(`scheduled.py`; writing an active SCHEDULE rule arms the tenant's `TICKS`). A run is a row plus a job of
-`automation.run` enqueued in the same transaction, so it exists exactly when the run does;
-`runner.py` works it through.
+(`scheduled.py`; writing an active SCHEDULE rule arms the tenant's `TICKS`). A run is a row
+plus a job of `automation.run` enqueued in the same transaction, so it exists exactly when
+the run does; `runner.py` works it through.
 
 Guards: a run's depth is its triggering event's `automationDepth` (0 for a worker's write),
 and the events its actions cause carry depth + 1; no rule starts from an event at depth

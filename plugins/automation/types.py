@@ -7,6 +7,8 @@ from enum import Enum
 import strawberry
 from strawberry.scalars import JSON
 
+from core.models import utcnow
+from plugins.automation import periods
 from plugins.automation import queries as q
 from schema import kit
 from schema.context import Info
@@ -215,6 +217,16 @@ class AutomationRule(Node):
     @strawberry.field(description="Who wrote the current version (whom its runs act as).")
     async def author(self, info: Info) -> Worker | None:
         return await kit.worker(info, self.created_by)
+
+    @strawberry.field(
+        description="SCHEDULE, switched on: when its next period begins (it runs then, within "
+        "a quarter of an hour). Null otherwise."
+    )
+    async def next_run_at(self, info: Info) -> datetime | None:
+        if not self.active or self.trigger_data.get("kind") != "SCHEDULE":
+            return None
+        zone = await kit.loader(info, "automation.zone", q.zones).load(0)
+        return periods.upcoming(self.trigger_data["schedule"], utcnow(), zone)
 
     @strawberry.field(description="Every version, newest first (at most the newest 100).")
     async def versions(self, info: Info) -> list[AutomationRuleVersion]:

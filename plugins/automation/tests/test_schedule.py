@@ -206,8 +206,15 @@ def test_the_rate_limit_skips_scheduled_runs_over_it(owner, client, monkeypatch)
 
 
 def test_a_schedule_rule_arms_the_tenants_ticks(owner, client):
+    owner.ok("updateTenantSettings", {"timeZone": "Asia/Kolkata"})  # UTC+05:30
     rule(owner, "Daily", {"kind": "SCHEDULE", "schedule": {"every": "DAY", "at": "07:00"}},
          [{"type": "CALL_WEBHOOK", "payload": {}}])  # fmt: skip
+    [shown] = owner.query("{ automationRules(first: 5) { nodes { nextRunAt } } }")[
+        "automationRules"
+    ]["nodes"]
+    next_run = datetime.fromisoformat(shown["nextRunAt"])
+    assert (next_run.hour, next_run.minute) == (1, 30)  # 07:00 in Kolkata
+    assert utcnow() < next_run <= utcnow() + timedelta(days=1)
 
     async def armed():
         async with client.app.state.db.transaction(owner.tenant_id) as session:
