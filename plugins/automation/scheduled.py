@@ -26,7 +26,7 @@ from core import jobs
 from core.models import utcnow
 from core.targets import matching
 from core.tenants import tenant_zone
-from plugins.automation import periods, service
+from plugins.automation import conditions, periods, service
 from plugins.automation.models import SCHEDULE, SKIPPED, AutomationRule, AutomationRuleVersion
 from schema.customers.where import decode_id
 
@@ -84,17 +84,19 @@ async def _chunk(session, ctx, state: dict) -> bool:
         state["stopped"] = "the rule is gone, off or no longer scheduled"
         return True
     version = await session.get(AutomationRuleVersion, payload["versionId"])
-    principal = await service.author_of(session, version) if version else None
+    principal = await conditions.author_of(session, version) if version else None
     if principal is None:
         raise jobs.JobError("AUTOMATION_AUTHOR_GONE", "The rule's author is gone.", retry=False)
     where = version.trigger.get("where")
     query = await matching(session, principal, where, None, decode_id, state["after"])
     ids = list(await session.scalars(query.limit(CHUNK)))
-    facts = await service.customer_facts(session, ctx.tenant_id, ids)
+    facts = await conditions.customer_facts(session, ctx.tenant_id, ids)
     budget = service.runs_per_minute() - await service.recent_runs(session, ctx.tenant_id)
     period = payload["period"]
     for customer_id in ids:
-        if customer_id not in facts or not service.matches(version.trigger, facts[customer_id], {}):
+        if customer_id not in facts or not conditions.matches(
+            version.trigger, facts[customer_id], {}
+        ):
             continue
         values = {"trigger_key": f"{rule.id}:s:{period}:{customer_id}", "period": period}
         if budget <= 0:

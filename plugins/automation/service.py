@@ -25,9 +25,8 @@ from core import access, filters, jobs, records, schedules
 from core.auth import Principal
 from core.customers import MAX_BULK, get_customers
 from core.errors import InvalidInput, NotFound, Problem
-from core.models import Customer, CustomerFolder, CustomerTag, Folder, Status, Tag, Worker, utcnow
-from core.targets import matching
-from plugins.automation import periods
+from core.models import Folder, Status, Tag, Worker, utcnow
+from plugins.automation import conditions, periods
 from plugins.automation.models import (
     RUNNING,
     SCHEDULE,
@@ -369,70 +368,6 @@ async def start_run(
     return run_id
 
 
-def matches(trigger: dict, customer: dict, data: dict) -> bool:
-    if trigger["folderIds"] and not set(trigger["folderIds"]) & customer["folders"]:
-        return False
-    if trigger["tagIds"] and not set(trigger["tagIds"]) & customer["tags"]:
-        return False
-    if trigger["statusIds"] and customer["status_id"] not in trigger["statusIds"]:
-        return False
-    fields = customer["custom_fields"] or {}
-    for pair in trigger.get("customFields") or ():
-        if str(fields.get(pair["key"])) != pair["value"]:
-            return False
-    return all(str(data.get(p["key"])) == p["value"] for p in trigger.get("eventData") or ())
-
-
-async def customer_facts(session, tenant_id: int, customer_ids: list[int]) -> dict[int, dict]:
-    """What `_matches` reads, for the live (not archived) ones of `customer_ids`: three
-    statements however many."""
-    if not customer_ids:
-        return {}
-    rows = await session.execute(
-        select(Customer.id, Customer.status_id, Customer.custom_fields).where(
-            Customer.tenant_id == tenant_id,
-            Customer.id.in_(customer_ids),
-            Customer.archived_at.is_(None),
-        )
-    )
-    facts = {
-        r.id: {"status_id": r.status_id, "custom_fields": r.custom_fields, "folders": set(),
-               "tags": set()}
-        for r in rows
-    }  # fmt: skip
-    for model, key, column in (
-        (CustomerFolder, "folders", CustomerFolder.folder_id),
-        (CustomerTag, "tags", CustomerTag.tag_id),
-    ):
-        links = await session.execute(
-            select(model.customer_id, column).where(model.customer_id.in_(list(facts)))
-        )
-        for customer_id, linked in links:
-            facts[customer_id][key].add(linked)
-    return facts
-
-
-async def author_of(session, version: AutomationRuleVersion) -> Principal | None:
-    """The principal a version's runs (and its `where`) act as: its author, as they are now."""
-    if version.author_id is None:
-        return None
-    grants = session.info["plugins"].permission_grants()
-    conn = await session.connection()
-    return await access.principal_for(conn, version.tenant_id, version.author_id, grants)
-
-
-async def where_holds(session, principal, where: dict, customer_ids: list[int]) -> set[int]:
-    """Which of `customer_ids` the rule's `where` takes: those the author's list shows for it
-    and may edit. A tree that no longer compiles (a custom field or segment gone) takes none."""
-    if principal is None:
-        return set()
-    try:
-        query = await matching(session, principal, where, None, decode_id)
-    except InvalidInput:
-        return set()
-    return set(await session.scalars(query.where(Customer.id.in_(customer_ids))))
-
-
 async def recent_runs(session, tenant_id: int) -> int:
     since = utcnow() - timedelta(minutes=1)
     return await session.scalar(
@@ -463,7 +398,7 @@ async def start_from_event(session: AsyncSession, event) -> int:
     )
     if not rules:
         return 0
-    customer = (await customer_facts(session, event.tenant_id, [event.customer_id])).get(
+    customer = (await conditions.customer_facts(session, event.tenant_id, [event.customer_id])).get(
         event.customer_id
     )
     if customer is None:
@@ -471,12 +406,14 @@ async def start_from_event(session: AsyncSession, event) -> int:
     depth = depth_of(event.data)
     started = 0
     for rule in rules:
-        if not matches(rule.trigger, customer, event.data or {}):
+        if not conditions.matches(rule.trigger, customer, event.data or {}):
             continue
         if rule.trigger.get("where"):
             version = await session.get(AutomationRuleVersion, rule.version_id)
-            author = await author_of(session, version)
-            taken = await where_holds(session, author, rule.trigger["where"], [event.customer_id])
+            author = await conditions.author_of(session, version)
+            taken = await conditions.where_holds(
+                session, author, rule.trigger["where"], [event.customer_id]
+            )
             if not taken:
                 continue
         values = {"trigger_key": f"{rule.id}:{event.id}", "event_id": event.id, "depth": depth}
