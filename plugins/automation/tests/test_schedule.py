@@ -228,3 +228,34 @@ def test_a_schedule_rule_arms_the_tenants_ticks(owner, client):
             )
 
     assert run(client, armed) == [jobs.QUEUED]
+
+
+RULES = """query($first: Int) { automationRules(first: $first) { nodes { name nextRunAt
+  trigger { kind schedule { every } } versions { version author { id } } } } }"""
+
+
+def test_rules_with_versions_and_next_runs_in_constant_statements(owner, engine):
+    from tests.support import count_statements
+
+    for i in range(6):
+        made = rule(
+            owner,
+            f"R{i}",
+            {"kind": "SCHEDULE", "schedule": {"every": "DAY", "at": f"0{i}:00"}},
+            [{"type": "CALL_WEBHOOK", "payload": {}}],
+        )
+        owner.ok(
+            "updateAutomationRule",
+            {"id": made["id"], "name": f"R{i}b", "trigger": {"kind": "SCHEDULE",
+             "schedule": HOURLY}, "actions": [{"type": "WAIT", "seconds": 5}]},
+        )  # fmt: skip
+    counts = []
+    for first in (2, 6):
+        with count_statements(engine) as counter:
+            nodes = owner.query(RULES, first=first)["automationRules"]["nodes"]
+        assert len(nodes) == first
+        assert all([v["version"] for v in n["versions"]] == [2, 1] for n in nodes)
+        assert all(n["nextRunAt"] for n in nodes)
+        counts.append(counter.count)
+    print(f"automation rules with versions and nextRunAt, statements for 2 and 6: {counts}")
+    assert counts[0] == counts[1], counts
