@@ -1,21 +1,26 @@
 """Demo rules ("VIP tag → notify the assigned workers", "new customer → a mission to call
-them", a manual "Welcome pack") written by the demo's first owner, and a finished run of the
-manual one on a few customers, so the Work Flow tab has something to show."""
+them", a manual "Welcome pack", and every Monday at 09:00 a check-in mission for each VIP)
+written by the demo's first owner, and a finished run of the manual one on a few customers,
+so the Work Flow tab has something to show. The scheduled rule arms the tenant's ticks."""
 
 import random
 from datetime import timedelta
 
 from sqlalchemy import insert, select
 
+from core import schedules
 from core.demo import BASE
 from core.models import Tag, Worker
 from plugins.automation.models import DONE, AutomationRule, AutomationRuleVersion, AutomationRun
+from plugins.automation.service import TICKS
 
 
-def _trigger(kind: str, event_type: str | None = None, tag_ids=()) -> dict:
+def _trigger(kind: str, event_type: str | None = None, tag_ids=(), schedule=None) -> dict:
     return {
         "kind": kind,
         "eventType": event_type,
+        "schedule": schedule,
+        "where": None,
         "folderIds": [],
         "tagIds": list(tag_ids),
         "statusIds": [],
@@ -80,6 +85,14 @@ async def seed(session, tenant_id: int, customer_ids: list[int], seed: int) -> N
         rules.insert(
             0, ("VIP → tell the team", _trigger("EVENT", "customer.tags_changed", [vip]), [notify])
         )
+        monday = {"every": "WEEK", "hours": None, "at": "09:00", "weekday": 1}
+        check_in = {
+            "type": "CREATE_MISSION",
+            "title": "Weekly VIP check-in",
+            "assigneeId": owner,
+            "dueInHours": 8,
+        }
+        rules.append(("Monday VIP check-in", _trigger("SCHEDULE", None, [vip], monday), [check_in]))
     made = {}
     for name, trigger, actions in rules:
         values = dict(
@@ -143,3 +156,4 @@ async def seed(session, tenant_id: int, customer_ids: list[int], seed: int) -> N
         )
     if runs:
         await session.execute(insert(AutomationRun.__table__), runs)
+    await schedules.ensure(session, TICKS, tenant_id)

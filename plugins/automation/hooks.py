@@ -2,9 +2,10 @@
 
 from pathlib import Path
 
+from core import schedules
 from core.hookspecs import hookimpl
 from core.plugins import Module
-from plugins.automation import demo, queries, runner, service
+from plugins.automation import demo, queries, runner, scheduled, service
 from plugins.automation.models import AutomationRule, AutomationRuleVersion, AutomationRun
 from plugins.automation.schema import (
     CUSTOMER_FIELDS,
@@ -23,7 +24,7 @@ def hub_module():
     return Module(
         "automation",
         "Work Flow",
-        "Rules that act on customers when something happens, or when run by hand.",
+        "Rules that act on customers when something happens, on a schedule, or when run by hand.",
     )
 
 
@@ -64,7 +65,16 @@ def hub_event_types():
 
 @hookimpl
 def hub_job_handlers():
-    return {service.JOB_KIND: runner.run_job}
+    return {
+        service.JOB_KIND: runner.run_job,
+        service.SWEEP_KIND: scheduled.sweep,
+        service.TICKS.kind: schedules.periodic(service.TICKS, scheduled.tick),
+    }
+
+
+@hookimpl
+def hub_module_enabled(session, tenant_id):
+    return schedules.ensure(session, service.TICKS, tenant_id)
 
 
 @hookimpl

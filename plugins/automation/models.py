@@ -2,7 +2,8 @@
 its trigger's event type, indexed, for matching); every edit also writes a version row, and
 a run points at the version it ran, so an edit never changes what a past run shows.
 
-A trigger is JSON `{"kind": "EVENT"|"MANUAL", "eventType", "folderIds", "tagIds",
+A trigger is JSON `{"kind": "EVENT"|"SCHEDULE"|"MANUAL", "eventType", "schedule" (see
+`periods.py`), "where" (a filter-language tree, `core/filters.py`), "folderIds", "tagIds",
 "statusIds", "customFields": [{"key", "value"}], "eventData": [{"key", "value"}]}`; an
 action `{"type": "ADD_TAG", "tagId": 3, ...}` (see `service.ACTION_FIELDS`)."""
 
@@ -15,6 +16,7 @@ from core.models import Base, JSONType, UTCDateTime, utcnow
 
 RUNNING, DONE, FAILED, SKIPPED = "RUNNING", "DONE", "FAILED", "SKIPPED"
 RUN_STATUSES = (RUNNING, DONE, FAILED, SKIPPED)
+MANUAL, EVENT, SCHEDULE = "MANUAL", "EVENT", "SCHEDULE"
 
 
 class AutomationRule(Base):
@@ -53,8 +55,10 @@ class AutomationRuleVersion(Base):
 
 
 class AutomationRun(Base):
-    """One rule version on one customer. `trigger_key` (`<rule>:<event>`) is unique, so a
-    redelivered event starts no second run; manual runs have none. `next_step` is where the
+    """One rule version on one customer. `trigger_key` (`<rule>:<event>`, or
+    `<rule>:s:<period>:<customer>` for a scheduled run, whose `period` names the schedule's
+    period) is unique, so a redelivered event or a repeated sweep starts no second run;
+    manual runs have none. `next_step` is where the
     run resumes; `steps` what each done step came to."""
 
     __tablename__ = "automation_runs"
@@ -74,6 +78,7 @@ class AutomationRun(Base):
     )
     version: Mapped[int] = mapped_column(Integer)
     trigger_key: Mapped[str | None] = mapped_column(String(100))
+    period: Mapped[str | None] = mapped_column(String(40))  # a scheduled run's period key
     event_id: Mapped[int | None] = mapped_column(Integer)  # None: a manual run
     started_by: Mapped[int | None] = mapped_column(Integer)  # who ran it by hand
     depth: Mapped[int] = mapped_column(Integer, default=0)

@@ -12,12 +12,14 @@ from plugins.automation.types import (
     AutomationActionType,
     AutomationRule,
     AutomationRun,
+    AutomationScheduleEvery,
     AutomationTriggerKind,
 )
 from schema import kit
 from schema.compiled.customers import ModuleField
 from schema.context import Info
 from schema.customers.types import Customer
+from schema.customers.where import CustomerWhere
 from schema.ids import from_global_id, from_global_ids
 from schema.payloads import DeletePayload, UserError, deleted, mutate, payload
 from schema.relay import Connection
@@ -78,11 +80,45 @@ class AutomationKeyValueInput:
     value: str
 
 
+@strawberry.input(
+    description="A SCHEDULE trigger's periods, on the business's wall clock (its time zone). "
+    "Each period runs the rule once, when it begins (within a quarter of an hour)."
+)
+class AutomationScheduleInput:
+    every: AutomationScheduleEvery
+    hours: int | None = strawberry.field(
+        default=None, description="HOURS: 1, 2, 3, 4, 6, 8, 12 or 24, counted from midnight."
+    )
+    at: str | None = strawberry.field(
+        default=None, description="DAY, WEEK: the time of day, `HH:MM` (default `00:00`)."
+    )
+    weekday: int | None = strawberry.field(
+        default=None, description="WEEK: 1 (Monday) to 7 (Sunday)."
+    )
+
+    def to_dict(self) -> dict:
+        return {
+            "every": self.every.value,
+            "hours": self.hours,
+            "at": self.at,
+            "weekday": self.weekday,
+        }
+
+
 @strawberry.input(description="When the rule starts. Conditions given must all hold.")
 class AutomationTriggerInput:
     kind: AutomationTriggerKind
     event_type: str | None = strawberry.field(
         default=None, description="Required for EVENT, e.g. `customer.tags_changed`."
+    )
+    schedule: AutomationScheduleInput | None = strawberry.field(
+        default=None, description="Required for SCHEDULE."
+    )
+    where: CustomerWhere | None = strawberry.field(
+        default=None,
+        description="A customer filter, as the list takes it (module data included, e.g. "
+        "`tickets.open`); for SCHEDULE it picks the customers each period runs on. Read as "
+        "the rule's author sees customers (those they may edit).",
     )
     folder_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
     tag_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
@@ -94,6 +130,8 @@ class AutomationTriggerInput:
         return {
             "kind": self.kind.value,
             "eventType": self.event_type,
+            "schedule": self.schedule.to_dict() if self.schedule else None,
+            "where": self.where.to_dict() if self.where else None,
             "folderIds": from_global_ids(self.folder_ids, "Folder"),
             "tagIds": from_global_ids(self.tag_ids, "Tag"),
             "statusIds": from_global_ids(self.status_ids, "Status"),

@@ -1,14 +1,19 @@
 """Rule writes (each edit a new version) and starting runs: from an event (`start_from_event`,
-the module's `hub_handle_event`) or by hand (`run_manually`). A run is a row plus a job of
-`automation.run` enqueued in the same transaction, so it exists exactly when the run does;
-`runner.py` works it through.
+the module's `hub_handle_event`), by hand (`run_manually`), or a schedule's sweep
+(`scheduled.py`; writing an active SCHEDULE rule arms the tenant's `TICKS`). A run is a row
+plus a job of `automation.run` enqueued in the same transaction, so it exists exactly when
+the run does; `runner.py` works it through.
 
 Guards: a run's depth is its triggering event's `automationDepth` (0 for a worker's write),
 and the events its actions cause carry depth + 1; no rule starts from an event at depth
 >= `AUTOMATION_MAX_DEPTH` (a rule setting a status that triggers itself stops there). Runs
 an event would start beyond `AUTOMATION_RUNS_PER_MINUTE` in a tenant's last minute are
-recorded SKIPPED with the reason, and do nothing (a runaway fan-out stops; manual runs are
-deliberate and not counted against it)."""
+recorded SKIPPED with the reason, and do nothing (a runaway fan-out stops; scheduled runs count
+too; manual runs are deliberate and not counted against it).
+
+A trigger's `where` (the list's filter language, ids as global ids) is checked when saved as
+its author sees customers, and read at run time as the version's author: a customer their
+list does not show, or they may not edit, is not taken."""
 
 import os
 from datetime import timedelta
@@ -16,20 +21,23 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import access, jobs, records
+from core import access, filters, jobs, records, schedules
 from core.auth import Principal
 from core.customers import MAX_BULK, get_customers
 from core.errors import InvalidInput, NotFound, Problem
-from core.models import CustomerFolder, CustomerTag, Folder, Status, Tag, Worker, utcnow
+from core.models import Folder, Status, Tag, Worker, utcnow
+from plugins.automation import conditions, periods
 from plugins.automation.models import (
     RUNNING,
+    SCHEDULE,
     SKIPPED,
     AutomationRule,
     AutomationRuleVersion,
     AutomationRun,
 )
+from schema.customers.where import decode_id
 
-JOB_KIND = "automation.run"
+JOB_KIND, SWEEP_KIND = "automation.run", "automation.sweep"
 MANAGE, RUN, VIEW = "automation.manage", "automation.run", "automation.view"
 MAX_NAME, MAX_ACTIONS, MAX_CONDITIONS, MAX_MANUAL = 200, 30, 20, MAX_BULK
 MAX_WAIT = 30 * 86400
@@ -51,6 +59,26 @@ ACTION_FIELDS: dict[str, dict[str, bool]] = {
     "WAIT": {"seconds": True},
 }
 REFS = {"statusId": Status, "folderId": Folder, "tagId": Tag, "assigneeId": Worker}
+
+
+async def has_schedules(session, tenant_id: int) -> bool:
+    """The tick's `wanted`: the tenant has an active SCHEDULE rule (few rules a tenant: the
+    kind is read from their JSON rather than indexed)."""
+    triggers = await session.scalars(
+        select(AutomationRule.trigger).where(
+            AutomationRule.tenant_id == tenant_id,
+            AutomationRule.active.is_(True),
+            AutomationRule.event_type.is_(None),
+        )
+    )
+    return any((t or {}).get("kind") == SCHEDULE for t in triggers)
+
+
+# Every quarter of an hour (UTC), for tenants with an active SCHEDULE rule: which rules'
+# periods have begun (`scheduled.py`). A quarter covers the zones 30 or 45 minutes off UTC.
+TICKS = schedules.Schedule(
+    "automation.schedule", timedelta(minutes=15), module="automation", wanted=has_schedules
+)
 
 
 def max_depth() -> int:
@@ -96,8 +124,50 @@ def _pairs(values, field, problems) -> list[dict]:
     return pairs
 
 
-async def _trigger(session, tenant_id: int, data: dict, problems) -> dict:
-    field = ("input", "trigger")
+def _schedule(data: dict | None, field, problems) -> dict | None:
+    """A SCHEDULE trigger's period (`periods.py`), checked; None for other kinds."""
+    if not data:
+        problems.append(Problem(field, "A schedule trigger names its period.", "REQUIRED"))
+        return None
+    every = data.get("every")
+    schedule = {"every": every, "hours": None, "at": None, "weekday": None}
+    if every == "HOURS":
+        schedule["hours"] = data.get("hours")
+        if schedule["hours"] not in periods.HOURS:
+            message = f"One of {', '.join(map(str, periods.HOURS))} (it divides a day)."
+            problems.append(Problem((*field, "hours"), message, "INVALID"))
+    elif every in ("DAY", "WEEK"):
+        schedule["at"] = data.get("at") or "00:00"
+        if periods.parse_at(schedule["at"]) is None:
+            problems.append(Problem((*field, "at"), "A time as HH:MM (24-hour).", "INVALID"))
+        if every == "WEEK":
+            schedule["weekday"] = data.get("weekday")
+            if schedule["weekday"] not in range(1, 8):
+                problems.append(
+                    Problem((*field, "weekday"), "1 (Monday) to 7 (Sunday).", "INVALID")
+                )
+    else:
+        problems.append(Problem((*field, "every"), "HOURS, DAY or WEEK.", "INVALID"))
+    return schedule
+
+
+async def _where(session, principal: Principal, where: dict | None, problems) -> dict | None:
+    """The filter-language tree (`core/filters.py`, ids as global ids like the list's
+    `where`), checked as the rule's author would see it; None for none."""
+    if not where:
+        return None
+    conn = await session.connection()
+    try:
+        await filters.prepare(conn, principal, session.info.get("plugins"), where, None, decode_id)
+    except InvalidInput as exc:
+        problems.extend(
+            Problem(("input", "trigger", *p.field), p.message, p.code) for p in exc.problems
+        )
+    return where
+
+
+async def _trigger(session, principal: Principal, data: dict, problems) -> dict:
+    field, tenant_id = ("input", "trigger"), principal.tenant_id
     kind = data.get("kind", "MANUAL")
     event_type = (data.get("eventType") or "").strip() or None
     if kind == "EVENT" and event_type is None:
@@ -105,6 +175,13 @@ async def _trigger(session, tenant_id: int, data: dict, problems) -> dict:
             Problem((*field, "eventType"), "An event trigger names its event.", "REQUIRED")
         )
     trigger = {"kind": kind, "eventType": event_type if kind == "EVENT" else None}
+    if kind == SCHEDULE:
+        trigger["schedule"] = _schedule(data.get("schedule"), (*field, "schedule"), problems)
+    elif data.get("schedule"):
+        problems.append(
+            Problem((*field, "schedule"), "Only a SCHEDULE trigger has one.", "INVALID")
+        )
+    trigger["where"] = await _where(session, principal, data.get("where"), problems)
     for key, model in (("folderIds", Folder), ("tagIds", Tag), ("statusIds", Status)):
         ids = list(dict.fromkeys(data.get(key) or []))[:MAX_CONDITIONS]
         await _check_ids(session, tenant_id, model, ids, (*field, key), problems, each=True)
@@ -149,7 +226,7 @@ async def _definition(session, principal: Principal, data: dict) -> tuple[str, d
     name = (data.get("name") or "").strip()
     if not 0 < len(name) <= MAX_NAME:
         problems.append(Problem(("input", "name"), f"1 to {MAX_NAME} characters.", "INVALID"))
-    trigger = await _trigger(session, principal.tenant_id, data.get("trigger") or {}, problems)
+    trigger = await _trigger(session, principal, data.get("trigger") or {}, problems)
     actions = await _actions(session, principal.tenant_id, data.get("actions") or [], problems)
     records.fail_if(problems)
     return name, trigger, actions
@@ -190,10 +267,17 @@ async def create_rule(session: AsyncSession, principal: Principal, data: dict) -
     session.add(rule)
     await session.flush()
     await _new_version(session, principal, rule)
+    await _keep_ticking(session, rule)
     await records.emit(
         session, principal, "automation.rule_created", None, ruleId=rule.id, name=name
     )
     return rule
+
+
+async def _keep_ticking(session, rule: AutomationRule) -> None:
+    """An active SCHEDULE rule needs the tenant's ticks: arm them (a no-op when armed)."""
+    if rule.active and rule.trigger.get("kind") == SCHEDULE:
+        await schedules.start(session, TICKS, rule.tenant_id)
 
 
 async def get_rule(
@@ -222,6 +306,7 @@ async def update_rule(session: AsyncSession, principal: Principal, rule_id: int,
         rule.version += 1
         await _new_version(session, principal, rule)
     rule.updated_at = utcnow()
+    await _keep_ticking(session, rule)
     await records.emit(
         session, principal, "automation.rule_updated", None, ruleId=rule.id, version=rule.version
     )
@@ -240,17 +325,24 @@ async def delete_rule(session: AsyncSession, principal: Principal, rule_id: int)
 # --- starting runs -------------------------------------------------------------------------
 
 
-async def _start(session, rule: AutomationRule, customer_id: int, **values) -> AutomationRun | None:
-    """A run row and its job; None when the trigger key has its run already."""
+async def start_run(
+    session, rule: AutomationRule, customer_id: int, version=None, **values
+) -> AutomationRun | None:
+    """A run row and its job; None when the trigger key has its run already. `version`: the
+    `AutomationRuleVersion` to run (a sweep's, fixed when its period began), else the rule's
+    current one."""
     now = utcnow()
+    version_id, number = (
+        (version.id, version.version) if version else (rule.version_id, rule.version)
+    )
     statement = (
         records.upsert(session, AutomationRun.__table__)
         .values(
             tenant_id=rule.tenant_id,
             customer_id=customer_id,
             rule_id=rule.id,
-            version_id=rule.version_id,
-            version=rule.version,
+            version_id=version_id,
+            version=number,
             next_step=0,
             steps=[],
             created_at=now,
@@ -276,53 +368,13 @@ async def _start(session, rule: AutomationRule, customer_id: int, **values) -> A
     return run_id
 
 
-def _matches(trigger: dict, customer: dict, data: dict) -> bool:
-    if trigger["folderIds"] and not set(trigger["folderIds"]) & customer["folders"]:
-        return False
-    if trigger["tagIds"] and not set(trigger["tagIds"]) & customer["tags"]:
-        return False
-    if trigger["statusIds"] and customer["status_id"] not in trigger["statusIds"]:
-        return False
-    fields = customer["custom_fields"] or {}
-    for pair in trigger["customFields"]:
-        if str(fields.get(pair["key"])) != pair["value"]:
-            return False
-    return all(str(data.get(p["key"])) == p["value"] for p in trigger["eventData"])
-
-
-async def _customer_facts(session, tenant_id: int, customer_id: int) -> dict | None:
-    from core.models import Customer
-
-    row = (
-        await session.execute(
-            select(Customer.status_id, Customer.custom_fields, Customer.archived_at).where(
-                Customer.tenant_id == tenant_id, Customer.id == customer_id
-            )
-        )
-    ).first()
-    if row is None or row.archived_at is not None:
-        return None
-    folders = await session.scalars(
-        select(CustomerFolder.folder_id).where(CustomerFolder.customer_id == customer_id)
-    )
-    tags = await session.scalars(
-        select(CustomerTag.tag_id).where(CustomerTag.customer_id == customer_id)
-    )
-    return {
-        "status_id": row.status_id,
-        "custom_fields": row.custom_fields,
-        "folders": set(folders),
-        "tags": set(tags),
-    }
-
-
-async def _recent_runs(session, tenant_id: int) -> int:
+async def recent_runs(session, tenant_id: int) -> int:
     since = utcnow() - timedelta(minutes=1)
     return await session.scalar(
         select(func.count()).where(
             AutomationRun.tenant_id == tenant_id,
             AutomationRun.created_at >= since,
-            AutomationRun.event_id.is_not(None),
+            AutomationRun.started_by.is_(None),  # event and scheduled runs; not manual ones
             AutomationRun.status != SKIPPED,
         )
     )
@@ -346,20 +398,30 @@ async def start_from_event(session: AsyncSession, event) -> int:
     )
     if not rules:
         return 0
-    customer = await _customer_facts(session, event.tenant_id, event.customer_id)
+    customer = (await conditions.customer_facts(session, event.tenant_id, [event.customer_id])).get(
+        event.customer_id
+    )
     if customer is None:
         return 0
     depth = depth_of(event.data)
     started = 0
     for rule in rules:
-        if not _matches(rule.trigger, customer, event.data or {}):
+        if not conditions.matches(rule.trigger, customer, event.data or {}):
             continue
+        if rule.trigger.get("where"):
+            version = await session.get(AutomationRuleVersion, rule.version_id)
+            author = await conditions.author_of(session, version)
+            taken = await conditions.where_holds(
+                session, author, rule.trigger["where"], [event.customer_id]
+            )
+            if not taken:
+                continue
         values = {"trigger_key": f"{rule.id}:{event.id}", "event_id": event.id, "depth": depth}
         if depth >= max_depth():
             values.update(status=SKIPPED, reason="LOOP_GUARD", finished_at=utcnow())
-        elif await _recent_runs(session, event.tenant_id) >= runs_per_minute():
+        elif await recent_runs(session, event.tenant_id) >= runs_per_minute():
             values.update(status=SKIPPED, reason="RATE_LIMITED", finished_at=utcnow())
-        if await _start(session, rule, event.customer_id, **values) and "reason" not in values:
+        if await start_run(session, rule, event.customer_id, **values) and "reason" not in values:
             started += 1
     return started
 
@@ -383,5 +445,5 @@ async def run_manually(
     await get_customers(session, principal, ids)  # visible, editable, not archived; locked
     run_ids = []
     for customer_id in ids:
-        run_ids.append(await _start(session, rule, customer_id, started_by=principal.worker_id))
+        run_ids.append(await start_run(session, rule, customer_id, started_by=principal.worker_id))
     return run_ids

@@ -7,6 +7,8 @@ from enum import Enum
 import strawberry
 from strawberry.scalars import JSON
 
+from core.models import utcnow
+from plugins.automation import periods
 from plugins.automation import queries as q
 from schema import kit
 from schema.context import Info
@@ -16,10 +18,33 @@ from schema.relay import Node
 from schema.team.types import Worker
 
 
-@strawberry.enum(description="EVENT: started by a matching event; MANUAL: only by hand.")
+@strawberry.enum(
+    description="EVENT: started by a matching event; SCHEDULE: at the start of each period, on "
+    "every customer the conditions take; MANUAL: only by hand."
+)
 class AutomationTriggerKind(Enum):
     MANUAL = "MANUAL"
     EVENT = "EVENT"
+    SCHEDULE = "SCHEDULE"
+
+
+@strawberry.enum(description="How often a SCHEDULE trigger's periods begin.")
+class AutomationScheduleEvery(Enum):
+    HOURS = "HOURS"
+    DAY = "DAY"
+    WEEK = "WEEK"
+
+
+@strawberry.type(
+    description="A SCHEDULE trigger's periods, on the business's wall clock (its time zone)."
+)
+class AutomationSchedule:
+    every: AutomationScheduleEvery
+    hours: int | None = strawberry.field(
+        description="HOURS: every 1, 2, 3, 4, 6, 8, 12 or 24 hours from midnight."
+    )
+    at: str | None = strawberry.field(description="DAY, WEEK: the time of day, `HH:MM`.")
+    weekday: int | None = strawberry.field(description="WEEK: 1 (Monday) to 7 (Sunday).")
 
 
 @strawberry.enum(description="What an action does to the run's customer.")
@@ -67,11 +92,27 @@ class AutomationTrigger:
     event_data: list[AutomationKeyValue] = strawberry.field(
         description="Keys of the event's data and the values they must have."
     )
+    schedule: AutomationSchedule | None = strawberry.field(description="SCHEDULE's periods.")
+    where: JSON | None = strawberry.field(
+        description="A customer filter (`CustomerWhere`, as the list takes it) the customer "
+        "must match, as the rule's author sees and may edit customers."
+    )
 
     @classmethod
     def of(cls, data: dict) -> "AutomationTrigger":
+        plan = data.get("schedule")
+        schedule = None
+        if plan:
+            schedule = AutomationSchedule(
+                every=AutomationScheduleEvery(plan["every"]),
+                hours=plan.get("hours"),
+                at=plan.get("at"),
+                weekday=plan.get("weekday"),
+            )
         return cls(
             kind=AutomationTriggerKind(data["kind"]),
+            schedule=schedule,
+            where=data.get("where"),
             event_type=data.get("eventType"),
             folder_ids=[_gid("Folder", i) for i in data.get("folderIds", [])],
             tag_ids=[_gid("Tag", i) for i in data.get("tagIds", [])],
@@ -122,6 +163,28 @@ class AutomationAction:
         )
 
 
+@strawberry.type(description="What a rule was at one version: what its runs of it did.")
+class AutomationRuleVersion:
+    version: int
+    name: str
+    created_at: datetime
+    trigger_data: strawberry.Private[dict]
+    actions_data: strawberry.Private[list]
+    author_id: strawberry.Private[int | None]
+
+    @strawberry.field
+    def trigger(self) -> AutomationTrigger:
+        return AutomationTrigger.of(self.trigger_data)
+
+    @strawberry.field
+    def actions(self) -> list[AutomationAction]:
+        return [AutomationAction.of(a) for a in self.actions_data]
+
+    @strawberry.field(description="Who wrote this version (whom its runs acted as).")
+    async def author(self, info: Info) -> Worker | None:
+        return await kit.worker(info, self.author_id)
+
+
 @strawberry.type(description="An automation rule at its current version.")
 class AutomationRule(Node):
     name: str
@@ -155,6 +218,31 @@ class AutomationRule(Node):
     async def author(self, info: Info) -> Worker | None:
         return await kit.worker(info, self.created_by)
 
+    @strawberry.field(
+        description="SCHEDULE, switched on: when its next period begins (it runs then, within "
+        "a quarter of an hour). Null otherwise."
+    )
+    async def next_run_at(self, info: Info) -> datetime | None:
+        if not self.active or self.trigger_data.get("kind") != "SCHEDULE":
+            return None
+        zone = await kit.loader(info, "automation.zone", q.zones).load(0)
+        return periods.upcoming(self.trigger_data["schedule"], utcnow(), zone)
+
+    @strawberry.field(description="Every version, newest first (at most the newest 100).")
+    async def versions(self, info: Info) -> list[AutomationRuleVersion]:
+        rows = await kit.loader(info, "automation.versions", q.versions).load(self.pk)
+        return [
+            AutomationRuleVersion(
+                version=r["version"],
+                name=r["name"],
+                created_at=r["created_at"],
+                trigger_data=r["trigger"],
+                actions_data=r["actions"],
+                author_id=r["author_id"],
+            )
+            for r in rows
+        ]
+
 
 @strawberry.type(description="What one step of a run came to.")
 class AutomationStep:
@@ -185,13 +273,18 @@ class AutomationRun(Node):
     def from_row(cls, row) -> "AutomationRun":
         return kit.from_row(cls, row, steps_data=row["steps"])
 
-    @strawberry.field(description="Null for a manual run.")
+    period: str | None = strawberry.field(
+        description="A scheduled run's period: `2026-12-03T06` (HOURS), `2026-12-03` (DAY) or "
+        "`2026-W49` (WEEK), on the business's wall clock."
+    )
+
+    @strawberry.field(description="Null for a manual or scheduled run.")
     def trigger_event_id(self) -> strawberry.ID | None:
         return _gid("Event", self.event_id)
 
     @strawberry.field(description="Started by hand (`runAutomation`).")
     def manual(self) -> bool:
-        return self.event_id is None
+        return self.event_id is None and self.period is None
 
     @strawberry.field(description="The rule, at its current version; null once deleted.")
     async def rule(self, info: Info) -> AutomationRule | None:

@@ -18,7 +18,7 @@ from plugins.automation.tests.support import (
     tag,
 )
 from tests.fixtures import run
-from tests.support import Api, as_worker, count_statements, create_worker, pk_of
+from tests.support import Api, as_worker, count_statements, create_worker, gid, pk_of
 
 
 @pytest.fixture
@@ -74,6 +74,27 @@ def test_event_data_conditions_and_custom_fields(owner):
     ada = create_customer(owner, "Ada")
     add_tag(owner, ada, tag(owner))
     assert settled_runs(owner, ada) == []
+
+
+def test_a_where_filter_on_an_event_rule(owner):
+    """The list's filter language as a condition: here the customer's name and city."""
+    hot = status(owner, "Hot")
+    where = {"and": [{"field": "city", "op": "EQ", "value": "Berlin"}]}
+    rule(
+        owner,
+        "Berliners",
+        on("customer.tags_changed", where=where),
+        [{"type": "SET_STATUS", "statusId": hot}],
+    )
+    vip = tag(owner)
+    ada = create_customer(owner, "Ada", city="Berlin")
+    bob = create_customer(owner, "Bob", city="Paris")
+    add_tag(owner, ada, vip)
+    add_tag(owner, bob, vip)
+    [done] = settled_runs(owner, ada, 1)
+    assert done["status"] == "DONE"
+    assert customer_state(owner, ada)["status"]["id"] == hot
+    assert settled_runs(owner, bob) == []
 
 
 def test_a_redelivered_event_starts_one_run(owner, client):
@@ -236,6 +257,15 @@ def test_editing_makes_a_new_version_and_runs_keep_theirs(owner):
     owner.ok("runAutomation", {"ruleId": made["id"], "customerIds": [ada]})
     found = settled_runs(owner, ada, 2)
     assert sorted(r["version"] for r in found) == [1, 2]
+    history = owner.query(
+        "{ automationRules(first: 5) { nodes { versions { version name author { id } "
+        "actions { tagId } } } } }"
+    )["automationRules"]["nodes"][0]["versions"]
+    me = {"id": gid("Worker", owner.worker_id)}
+    assert history == [
+        {"version": 2, "name": "Tag 2", "author": me, "actions": [{"tagId": other}]},
+        {"version": 1, "name": "Tag", "author": me, "actions": [{"tagId": vip}]},
+    ]
     off = owner.ok(
         "updateAutomationRule", {"id": made["id"], "active": False}, "rule { version active }"
     )
