@@ -280,11 +280,18 @@ class Settings(BaseSettings):
         gt=0,
         description="Progress of a running job is written and announced at most this often.",
     )
+    webhook_private_targets: bool = Field(
+        default=False,
+        description="Outgoing webhooks: whether endpoints may be (or resolve to) loopback, "
+        "private, link-local, multicast or reserved addresses (development, tests). Off: such "
+        "URLs are refused when an endpoint is saved, and a delivery whose host resolves to one "
+        "fails at once.",
+    )
     webhook_local_http: bool | None = Field(
         default=None,
         description="Outgoing webhooks: whether an endpoint may be plain http on localhost or "
-        "127.0.0.1 (tests, development); every other endpoint must be https. Unset: yes in "
-        "development, no in production.",
+        "127.0.0.1 (tests, development); every other endpoint must be https. Unset: as "
+        "WEBHOOK_PRIVATE_TARGETS (localhost is a private target).",
     )
     webhook_timeout_seconds: float = Field(
         default=10,
@@ -364,7 +371,7 @@ class Settings(BaseSettings):
             if "log_format" not in self.model_fields_set:
                 self.log_format = "json"
         if self.webhook_local_http is None:
-            self.webhook_local_http = self.environment != "production"
+            self.webhook_local_http = self.webhook_private_targets
         return self
 
     @cached_property

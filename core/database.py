@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import orjson
 from sqlalchemy import event, exc, text
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -51,9 +52,16 @@ def _b64url(value: str | None) -> str | None:
     return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
 
 
+def _json_float(value: float | None) -> str | None:
+    """A number as the JSON of GraphQL's `Float` (orjson's text of the float: `3` → `3.0`),
+    for custom-field values the compiled path writes (SQLite has no such formatting)."""
+    return None if value is None else orjson.dumps(float(value)).decode()
+
+
 def _sqlite_pragmas(busy_timeout_ms: int):
     def on_connect(dbapi_connection, _record):
         dbapi_connection.create_function("hub_b64url", 1, _b64url, deterministic=True)
+        dbapi_connection.create_function("hub_json_float", 1, _json_float, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")

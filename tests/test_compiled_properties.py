@@ -1,7 +1,8 @@
 """Random selections over the compiled subset (hypothesis): fields of `Customer` and what
-hangs off it, aliases, fragments spread and inline, the page's order and size. Each goes to
-the compiled app and to the fallback app (`test_compiled.py`'s fixtures) as the owner and as
-a restricted agent; both must give the same JSON, and the compiled one must have compiled."""
+hangs off it (custom fields and `viewerCan` too), aliases, fragments spread and inline, the
+page's order and size. Each goes to the compiled app and to the fallback app
+(`test_compiled.py`'s fixtures) as the owner and as a restricted agent; both must give the
+same JSON, and the compiled one must have compiled."""
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -19,6 +20,25 @@ OBJECTS = {
     "profileTabs": ["key", "title", "icon", "badgeCount"],
     "tickets": ["openCount", "overdueCount"],
     "payouts": ["pendingCount"],
+    "customFields": [
+        "definition { id key label type }",
+        "definition { __typename description required group position options }",
+        "text",
+        "number",
+        "date",
+        "dateTime",
+        "boolean",
+        "options",
+        "__typename",
+    ],
+    "viewerCan": [
+        "edit",
+        "delete",
+        "archive",
+        "__typename",
+        "modules { module manage }",
+        "modules { permissions __typename }",
+    ],
 }
 SCALARS = [
     "id", "kind", "name", "avatarUrl", "company", "leadSource", "city", "notes", "followUpAt",

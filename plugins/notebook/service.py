@@ -5,7 +5,8 @@ Every role may write notes (`notebook.write`) on a customer they may change. A n
 changed (body, pin, mentions) or deleted by its author, or by anyone holding
 `notebook.manage_all` (owner, admin, manager by default); others get FORBIDDEN. Mentions are
 the worker ids the client sends, never parsed out of the body: the Markdown is kept exactly
-as written, and `@Sam` in it is only text."""
+as written, and `@Sam` in it is only text. The workers mentioned anew (but the writer) are
+notified through the `notify` contract on `note.mentioned` (docs/plugins.md)."""
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +15,7 @@ from core import access, records
 from core.auth import Principal
 from core.customers import get_customer
 from core.errors import Problem
-from core.models import Worker, utcnow
+from core.models import Customer, Worker, utcnow
 from plugins.notebook.models import Note, NoteMention
 
 MAX_BODY = 20_000
@@ -60,6 +61,19 @@ async def _mention(session, note: Note, wanted: list[int], current: set[int]) ->
     return new
 
 
+async def _emit_mentioned(session, principal: Principal, note: Note, new: list[int]) -> None:
+    """`note.mentioned`, with a `notify` for the mentioned but the writer (who knows). The
+    notification names the customer, not the note's words: event data shows on the timeline
+    to whoever sees the customer, `notebook.view` or not."""
+    data: dict = {"workerIds": new}
+    others = [w for w in new if w != principal.worker_id]
+    if others:
+        customer = await session.get(Customer, note.customer_id)  # locked: no statement
+        title = f"You were mentioned in a note on {customer.name}"[:200]
+        data["notify"] = {"workerIds": others, "kind": "mention", "title": title}
+    await _emit(session, principal, note, "note.mentioned", **data)
+
+
 async def _emit(session, principal, note: Note, name: str, **data) -> None:
     await records.emit(session, principal, name, note.customer_id, noteId=note.id, **data)
 
@@ -94,7 +108,7 @@ async def add_note(session: AsyncSession, principal: Principal, data: dict) -> N
     new = await _mention(session, note, mentions, set())
     await _emit(session, principal, note, "note.added", pinned=note.pinned)
     if new:
-        await _emit(session, principal, note, "note.mentioned", workerIds=new)
+        await _emit_mentioned(session, principal, note, new)
     return note
 
 
@@ -130,7 +144,7 @@ async def update_note(session: AsyncSession, principal: Principal, note_id: int,
     if flipped:
         await _emit(session, principal, note, "note.pinned" if pinned else "note.unpinned")
     if new:
-        await _emit(session, principal, note, "note.mentioned", workerIds=new)
+        await _emit_mentioned(session, principal, note, new)
     return note
 
 

@@ -21,7 +21,17 @@ day); other customers are not held back.
 Events without a customer are not ordered, and an event recorded only after a newer one of
 its customer was sent (two processes' relays racing) goes out late rather than holding back.
 
-At least once: a job taken over after a crash mid-POST sends again (same `Webhook-Id`)."""
+At least once, never stuck in SENDING: the delivery's job holds a lease (`JOB_LEASE_SECONDS`,
+renewed by the runner's heartbeat while the POST runs). A process that dies mid-POST stops
+renewing it; once it has run out, another runner takes the job over and its claim finds the
+delivery SENDING for that same job: the lost attempt goes into the log as interrupted and the
+delivery is sent again (same `Webhook-Id`, same body: receivers dedupe). A job that ends
+without settling its delivery (FAILED: its processes kept dying, `JOB_INTERRUPTED`, or its
+chunks kept failing; or CANCELLED) is answered by `job_ended` (its `job.finished` event): a
+job that counts the lost attempt as a retryable failure (the retry schedule, then FAILED and
+the endpoint's count of failures) or, for a cancelled job, fails the delivery; one waiting
+(PENDING, RETRYING) gets a job again. So no delivery stays unfinished without a job, and none
+holds its customer's later deliveries back for ever."""
 
 import asyncio
 import hashlib
@@ -41,6 +51,7 @@ from core import events, jobs, records
 from core.config import Settings
 from core.events import CORE_EVENT_TYPES, Event
 from core.models import Customer, utcnow
+from plugins.webhooks import targets
 from plugins.webhooks.models import (
     DELIVERIES,
     FAILED,
@@ -61,6 +72,8 @@ KIND = "webhooks.deliver"
 NOT_SENT = ("job.",)  # the runner's own bookkeeping: a delivery's jobs would feed themselves
 MAX_LOG = 20  # attempts kept in a delivery's log (the schedule has 9)
 MAX_ERROR = 500
+INTERRUPTED = "Interrupted: the sending process stopped before an answer was recorded."
+CANCELLED = "The delivery's job was cancelled."
 
 
 def deliverable(plugins) -> frozenset[str]:
@@ -103,6 +116,9 @@ def envelope(event: Event) -> dict:
 async def handle_event(session: AsyncSession, event: Event) -> None:
     """A delivery and its job for each active endpoint of the tenant subscribed to the event;
     none twice for one event (the relay may hand it over again)."""
+    if event.name == "job.finished":
+        await job_ended(session, event)
+        return
     if event.id is None or event.name.startswith(NOT_SENT):
         return
     found = await session.scalars(
@@ -199,9 +215,10 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "v1=" + mac.hexdigest()
 
 
-async def post(attempt: Attempt, seconds: float) -> Outcome:
+async def post(attempt: Attempt, seconds: float, allow_private: bool = False) -> Outcome:
     """One POST, within `seconds` in all (connect, send, answer); the answer's body is not
-    read, so nothing of it is kept."""
+    read, so nothing of it is kept. A host that is or resolves to an internal address fails
+    it for good (`targets`), unless `allow_private`."""
     body = json.dumps(attempt.payload, separators=(",", ":"), ensure_ascii=False).encode()
     timestamp = str(int(time.time()))
     headers = {
@@ -220,10 +237,12 @@ async def post(attempt: Attempt, seconds: float) -> Outcome:
     try:
         async with (
             asyncio.timeout(seconds),
-            httpx2.AsyncClient(timeout=seconds, follow_redirects=False) as client,
+            targets.client(seconds, allow_private) as client,
             client.stream("POST", attempt.url, content=body, headers=headers) as answer,
         ):
             status = answer.status_code
+    except targets.BlockedTarget as error:
+        return outcome(None, str(error), False)
     except (TimeoutError, httpx2.TimeoutException):
         return outcome(None, f"No answer within {seconds:g} s.", True)
     except httpx2.HTTPError as error:
@@ -310,6 +329,8 @@ async def claim(session: AsyncSession, delivery_id: int, job_id: int) -> Attempt
         )
         if earlier is not None:
             return None
+    if resumed:
+        delivery.attempt_log = [*delivery.attempt_log, _lost(delivery, INTERRUPTED)][-MAX_LOG:]
     delivery.status, delivery.sending_job = SENDING, job_id
     delivery.attempts += 1
     delivery.updated_at = utcnow()
@@ -325,15 +346,28 @@ async def finish(session: AsyncSession, delivery_id: int, job_id: int, outcome: 
     """The attempt's outcome. The endpoint is locked before the delivery, the order of
     `deleteWebhookEndpoint` (whose cascade reaches the deliveries), so the two never deadlock;
     it also keeps the count of failures in a row exact."""
-    endpoint_id = await session.scalar(
-        select(DELIVERIES.c.endpoint_id).where(DELIVERIES.c.id == delivery_id)
-    )
-    endpoint = await _locked(session, WebhookEndpoint, endpoint_id)
-    delivery = await _locked(session, WebhookDelivery, delivery_id)
+    endpoint, delivery = await _both_locked(session, delivery_id)
     if endpoint is None or delivery is None:  # deleted meanwhile
         return None
     if delivery.status != SENDING or delivery.sending_job != job_id:
         return None
+    return await _record(session, endpoint, delivery, outcome, settings)
+
+
+async def _both_locked(session, delivery_id: int):
+    endpoint_id = await session.scalar(
+        select(DELIVERIES.c.endpoint_id).where(DELIVERIES.c.id == delivery_id)
+    )
+    if endpoint_id is None:
+        return None, None
+    endpoint = await _locked(session, WebhookEndpoint, endpoint_id)
+    delivery = await _locked(session, WebhookDelivery, delivery_id)
+    return endpoint, delivery
+
+
+async def _record(session, endpoint, delivery, outcome: Outcome, settings) -> str:
+    """An attempt's outcome on the locked endpoint and delivery: SUCCEEDED, a retry job, or
+    FAILED (and perhaps the endpoint switched off)."""
     now = utcnow()
     entry = {
         "at": now.isoformat(),
@@ -367,15 +401,87 @@ async def finish(session: AsyncSession, delivery_id: int, job_id: int, outcome: 
     return delivery.status
 
 
+def _lost(delivery: WebhookDelivery, error: str) -> dict:
+    """The log entry of an attempt whose answer was never recorded."""
+    now = utcnow()
+    ms = max(0, int((now - delivery.updated_at).total_seconds() * 1000))
+    return {"at": now.isoformat(), "responseStatus": None, "durationMs": ms, "error": error}
+
+
+async def job_ended(session: AsyncSession, event: Event) -> None:
+    """A delivery job that ended FAILED or CANCELLED with its delivery unfinished: a job to
+    settle it (`settle`). Once per ended job (its idempotency key)."""
+    data = event.data if isinstance(event.data, dict) else {}
+    if data.get("kind") != KIND or data.get("status") not in (jobs.FAILED, jobs.CANCELLED):
+        return
+    c = jobs.JOBS.c
+    payload = await session.scalar(
+        select(c.payload).where(c.tenant_id == event.tenant_id, c.id == data.get("jobId"))
+    )
+    delivery_id = (payload or {}).get("deliveryId")
+    if delivery_id is None:
+        return
+    found = await session.scalar(
+        select(DELIVERIES.c.status).where(
+            DELIVERIES.c.tenant_id == event.tenant_id, DELIVERIES.c.id == delivery_id
+        )
+    )
+    if found not in UNFINISHED:
+        return
+    ended = payload.get("endedJob", data["jobId"])  # a settling job that failed: the first
+    settling = {
+        "deliveryId": delivery_id,
+        "endedJob": ended,
+        "cancelled": data["status"] == jobs.CANCELLED,
+    }
+    key = f"{delivery_id}:ended:{data['jobId']}"
+    await jobs.enqueue(session, event.tenant_id, KIND, settling, idempotency_key=key)
+
+
+async def settle(session, delivery_id: int, ended_job: int, cancelled: bool, settings, job_id):
+    """After `ended_job` ended without settling the delivery: its lost attempt is a retryable
+    failure (cancelled: the delivery FAILED); a delivery still waiting gets a job again, or
+    FAILED if the job was cancelled. Nothing when another job sends it now, or it is done."""
+    endpoint, delivery = await _both_locked(session, delivery_id)
+    if endpoint is None or delivery is None or delivery.status not in UNFINISHED:
+        return None
+    mine = delivery.status == SENDING and delivery.sending_job == ended_job
+    if delivery.status == SENDING and not mine:
+        return delivery.status
+    if cancelled:
+        if mine:
+            delivery.attempt_log = [*delivery.attempt_log, _lost(delivery, CANCELLED)][-MAX_LOG:]
+        delivery.updated_at = utcnow()
+        await _end(session, delivery, FAILED, CANCELLED)
+        return FAILED
+    if mine:
+        entry = _lost(delivery, INTERRUPTED)
+        outcome = Outcome(None, entry["durationMs"], INTERRUPTED, True)
+        return await _record(session, endpoint, delivery, outcome, settings)
+    row = {"id": delivery.id, "tenant_id": delivery.tenant_id, "attempts": delivery.attempts}
+    await enqueue(
+        session, row, None, after=delivery.next_attempt_at, key=f"{delivery.id}:again:{job_id}"
+    )
+    return delivery.status
+
+
 async def run(ctx) -> dict:
-    """The `webhooks.deliver` job: one attempt of one delivery."""
+    """The `webhooks.deliver` job: one attempt of one delivery (or settling it after another
+    job of it ended without doing so: `endedJob` in the payload)."""
     delivery_id = ctx.payload["deliveryId"]
     settings = ctx.runner.settings or Settings()  # a runner made without the app's
+    if "endedJob" in ctx.payload:
+        ended, cancelled = ctx.payload["endedJob"], bool(ctx.payload.get("cancelled"))
+        async with ctx.chunk() as session:
+            status = await settle(session, delivery_id, ended, cancelled, settings, ctx.id)
+        return {"deliveryId": delivery_id, "sent": False, "status": status}
     async with ctx.chunk() as session:
         attempt = await claim(session, delivery_id, ctx.id)
     if attempt is None:
         return {"deliveryId": delivery_id, "sent": False}
-    outcome = await post(attempt, settings.webhook_timeout_seconds)
+    outcome = await post(
+        attempt, settings.webhook_timeout_seconds, settings.webhook_private_targets
+    )
     if not outcome.ok:
         log.info("webhook delivery %s failed: %s", delivery_id, outcome.error)
     async with ctx.chunk() as session:

@@ -59,6 +59,9 @@ def hub_error_codes():
         "UNKNOWN_EVENT_TYPE": "No installed module declares this event type "
         "(`webhookEventTypes` lists them).",
         "ENDPOINT_INACTIVE": "The webhook endpoint is switched off.",
+        "BLOCKED_ADDRESS": "The URL's host is, or resolves to, a loopback, private, "
+        "link-local, multicast or reserved address: webhooks go to public addresses only "
+        "(unless the server allows private targets).",
     }
 
 

@@ -8,7 +8,7 @@ import strawberry
 from strawberry import UNSET
 
 from core import access
-from plugins.webhooks import delivery, service
+from plugins.webhooks import delivery, service, targets
 from plugins.webhooks import queries as q
 from plugins.webhooks.types import VIEW, WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint
 from schema import kit
@@ -124,6 +124,13 @@ def _local_http(info: Info) -> bool:
     return bool(info.context.settings.webhook_local_http)
 
 
+async def _blocked(info: Info, url) -> str | None:
+    """Why the URL's host may not be reached, resolved before the write's transaction."""
+    if not isinstance(url, str):
+        return None
+    return await targets.saved_problem(url.strip(), info.context.settings.webhook_private_targets)
+
+
 async def _with_secret(info: Info, work, target: str = "id") -> WebhookSecretPayload:
     result, errors = await mutate(info, work, target)
     if result is None:
@@ -141,6 +148,7 @@ async def create_webhook_endpoint(
         "event_types": input.event_types,
         "description": input.description,
         "active": input.active,
+        "blocked": await _blocked(info, input.url),
     }
     local = _local_http(info)
     return await _with_secret(info, lambda s, p: service.create_endpoint(s, p, data, local))
@@ -151,6 +159,8 @@ async def update_webhook_endpoint(
 ) -> WebhookEndpointPayload:
     keys = ("url", "event_types", "description", "active")
     changes = {k: getattr(input, k) for k in keys if getattr(input, k) is not UNSET}
+    if isinstance(changes.get("url"), str):
+        changes["blocked"] = await _blocked(info, changes["url"])
     pk, local = _endpoint_id(input.id), _local_http(info)
 
     def work(session, principal):

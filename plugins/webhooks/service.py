@@ -1,6 +1,7 @@
 """Endpoint writes and replays, inside the caller's transaction: checked input (an https URL,
-or plain http on localhost where the settings allow it; event types the installed modules
-declare), a signing secret made here and returned once, and events for every change.
+or plain http on localhost where the settings allow it, to no internal address: `targets`;
+event types the installed modules declare), a signing secret made here and returned once,
+and events for every change.
 
 Only `webhooks.manage` (owners and admins by default) changes endpoints: an endpoint sends
 every subscribed event of the tenant, whatever customer it is about, so it is as strong as
@@ -32,8 +33,12 @@ def new_secret() -> str:
     return SECRET_PREFIX + secrets.token_urlsafe(32)
 
 
-def check_url(value, local_http: bool, problems: list[Problem]) -> str | None:
-    """An absolute https URL with a host; http only for localhost when `local_http`."""
+def check_url(
+    value, local_http: bool, problems: list[Problem], blocked: str | None = None
+) -> str | None:
+    """An absolute https URL with a host; http only for localhost when `local_http`.
+    `blocked`: why its host may not be reached (`targets.saved_problem`, resolved before
+    the transaction so no DNS wait holds it)."""
     path = ("input", "url")
     url = records.clean_text(value, path, MAX_URL, problems, required=True)
     if url is None:
@@ -51,6 +56,8 @@ def check_url(value, local_http: bool, problems: list[Problem]) -> str | None:
         problems.append(Problem(path, "No user or password in the URL.", "INVALID_URL"))
     elif parts.scheme == "http" and not (local_http and host in LOCAL_HOSTS):
         problems.append(Problem(path, "The URL must use https.", "INSECURE_URL"))
+    elif blocked is not None:
+        problems.append(Problem(path, blocked, "BLOCKED_ADDRESS"))
     return url
 
 
@@ -91,7 +98,7 @@ async def create_endpoint(
 ) -> tuple[WebhookEndpoint, str]:
     access.require(principal, "webhooks.manage")
     problems: list[Problem] = []
-    url = check_url(data["url"], local_http, problems)
+    url = check_url(data["url"], local_http, problems, data.get("blocked"))
     types = check_event_types(data["event_types"], _declared(session), problems)
     description = _description(data["description"], problems)
     records.fail_if(problems)
@@ -135,7 +142,7 @@ async def update_endpoint(
     problems: list[Problem] = []
     new = {}
     if "url" in changes:
-        new["url"] = check_url(changes["url"], local_http, problems)
+        new["url"] = check_url(changes["url"], local_http, problems, changes.get("blocked"))
     if "event_types" in changes:
         new["event_types"] = check_event_types(changes["event_types"], _declared(session), problems)
     if "description" in changes:

@@ -24,7 +24,10 @@ from core.database import is_unavailable
 from core.errors import DomainError
 from core.pagination import PageRequest
 from schema.avatar_links import link_base as avatar_base
-from schema.compiled import connection
+from schema.compiled import (
+    connection,
+    profile,  # noqa: F401 (registers customFields, viewerCan)
+)
 from schema.compiled.dialects import DIALECTS
 from schema.compiled.objects import Scope
 from schema.compiled.selection import NotCompiled, fields

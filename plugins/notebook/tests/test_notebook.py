@@ -217,9 +217,14 @@ def test_events_show_on_the_timeline(owner):
     update(owner, note["id"], pinned=False)
     owner.ok("deleteNote", {"id": note["id"]})
     note_id = pk_of(note["id"])
+    asked = {
+        "workerIds": [pk_of(sam)],
+        "kind": "mention",
+        "title": "You were mentioned in a note on Ada",
+    }
     assert actions(owner, ada) == [
         ("note.added", {"noteId": note_id, "pinned": False}),
-        ("note.mentioned", {"noteId": note_id, "workerIds": [pk_of(sam)]}),
+        ("note.mentioned", {"noteId": note_id, "workerIds": [pk_of(sam)], "notify": asked}),
         ("note.pinned", {"noteId": note_id}),
         ("note.updated", {"noteId": note_id, "changed": ["body", "mentions"]}),
         ("note.mentioned", {"noteId": note_id, "workerIds": [owner.worker_id]}),
@@ -228,6 +233,42 @@ def test_events_show_on_the_timeline(owner):
     ]
     summaries = owner.query(TIMELINE, id=ada)["customer"]["timeline"]["nodes"]
     assert "Note pinned" in [s["summary"] for s in summaries]
+
+
+FEED = "{ myNotifications { all(first: 20) { nodes { kind title body customer { id } } } } }"
+
+
+def mentions(api: Api) -> list[dict]:
+    """The worker's MENTION notifications, newest first (assigning Ada made another kind)."""
+    nodes = api.query(FEED)["myNotifications"]["all"]["nodes"]
+    return [n for n in nodes if n["kind"] == "MENTION"]
+
+
+def test_mentions_notify_the_mentioned_workers_who_see_the_customer(owner):
+    """Through notifications' `notify` contract: the mentioned anew, never the writer, only
+    those who may see the customer, once per mention."""
+    owner.enable("notifications")
+    sam, kim = worker(owner, "Sam Agent"), worker(owner, "Kim Agent")
+    ada = customer(owner, "Ada Lovelace", workerIds=[sam])  # Kim, an agent, cannot see Ada
+    agent, other = as_worker(owner, sam), as_worker(owner, kim)
+    me = gid("Worker", owner.worker_id)
+    note = added(owner, ada, "Call her back", mentionIds=[sam, kim, me])
+    update(owner, note["id"], body="Call her back today", mentionIds=[sam, kim, me])  # no one anew
+    assert mentions(agent) == [
+        {
+            "kind": "MENTION",
+            "title": "You were mentioned in a note on Ada Lovelace",
+            "body": None,
+            "customer": {"id": ada},
+        }
+    ]
+    assert mentions(other) == [] and mentions(owner) == []
+    update(owner, note["id"], mentionIds=[me])
+    update(owner, note["id"], mentionIds=[me, sam])  # mentioned anew: a second one
+    assert len(mentions(agent)) == 2
+    mine = added(agent, ada, "Noted", mentionIds=[sam, me])  # Sam mentions himself: no
+    assert len(mine["mentions"]) == 2
+    assert len(mentions(agent)) == 2 and len(mentions(owner)) == 1
 
 
 # --- who may change what -----------------------------------------------------------------------

@@ -50,7 +50,8 @@ def hooks_client(settings):
             "job_concurrency": 4,
             "job_poll_seconds": 0,  # woken by its own commits and due times; quiet for counts
             "job_lease_seconds": 15,
-            "webhook_local_http": True,
+            "webhook_private_targets": True,  # the receiver: http on 127.0.0.1
+            "webhook_local_http": True,  # (model_copy runs no validator to derive it)
             "webhook_timeout_seconds": 4.0,
             "webhook_retry_seconds": [0.2, 0.3, 0.3],
             "webhook_disable_after": 2,

@@ -28,7 +28,7 @@ def servers(database_url, tmp_path_factory):
         "DB_APPLICATION_NAME": f"hub-webhooks-{uuid.uuid4().hex[:8]}",
         "JOB_POLL_SECONDS": "0.2",
         "JOB_CONCURRENCY": "2",
-        "WEBHOOK_LOCAL_HTTP": "true",
+        "WEBHOOK_PRIVATE_TARGETS": "true",
         "WEBHOOK_TIMEOUT_SECONDS": "5",
         "WEBHOOK_RETRY_SECONDS": "[0.2, 0.3, 0.3]",
     }
