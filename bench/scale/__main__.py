@@ -44,6 +44,7 @@ from bench.scale import (
 )
 from bench.scale.api import token
 from bench.scale.floor import FloorServer, page_sql
+from bench.scale.floor_profile import profile_sql
 from bench.scale.measure import BackendCpu, Measurement, cancel_backends, drive, postmaster_pid
 from bench.scale.rows import stamp
 from bench.scale.scenarios import Scenario, build
@@ -344,6 +345,10 @@ async def _floors(url, ids, chosen, pages, args, timing, tmp: Path) -> dict:
         if scenario.floor is None:
             continue
         spec = dict(scenario.floor)
+        if "profile" in spec:
+            if dialect == "postgresql":  # SQLite has no hand-written profile
+                specs[scenario.name] = profile_sql(ids.tenant_id, spec["profile"])
+            continue
         if "after" in spec:
             moment, row_id = spec["after"]
             spec["after"] = (moment.isoformat() if dialect == "postgresql" else stamp(moment),
@@ -375,8 +380,11 @@ async def _same_pages(floor: FloorServer, pages: dict, specs: dict) -> None:
     """The floor answers each page with the customers the API lists, in the same order."""
     async with httpx2.AsyncClient(base_url=floor.base, timeout=60) as http:
         for name in specs:
-            answer = (await http.post("/floor", json={"scenario": name})).json()
-            found = [_customer_id(e["node"]["id"]) for e in answer["data"]["customers"]["edges"]]
+            data = (await http.post("/floor", json={"scenario": name})).json()["data"]
+            if "customer" in data:  # the profile
+                found = [_customer_id(data["customer"]["id"])]
+            else:
+                found = [_customer_id(e["node"]["id"]) for e in data["customers"]["edges"]]
             if found != pages[name]:
                 raise RuntimeError(f"floor {name}: customers {found[:5]}…, API {pages[name][:5]}…")
 

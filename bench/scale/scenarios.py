@@ -201,6 +201,7 @@ async def build(url: str, base: str, ids: Ids, customers: int) -> dict[str, Scen
             "profile: 4 modules + timeline",
             PROFILE,
             {"id": gid("Customer", profile_id)},
+            floor={"profile": profile_id},
         ),
     ]
     for name, title, filter_, floor in (

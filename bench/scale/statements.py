@@ -50,6 +50,8 @@ async def count(
         await app.state.db.dispose()
     listed = {}
     for name, data in pages.items():
+        if isinstance(data.get("customer"), dict):
+            listed[name] = [from_global_id(data["customer"]["id"], "Customer")]
         edges = (data.get("customers") or {}).get("edges")
         if edges is not None:
             listed[name] = [from_global_id(e["node"]["id"], "Customer") for e in edges]
