@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from core import access
+from core import access, multiread
 from core import customer_queries as q
 from core.auth import Principal
 from core.database import Database, RequestConnection, is_unavailable
@@ -34,7 +34,14 @@ from core.models import EventRecord
 from core.outbox import message_of
 from schema import live_types as types
 from schema.live_types import shared
-from schema.tabs import ProfileTab, badge_counts, shown_tabs, tabs_with_counts
+from schema.tabs import (
+    ProfileTab,
+    add_badge_rows,
+    badge_queries,
+    python_badge_counts,
+    shown_tabs,
+    tabs_with_counts,
+)
 
 log = logging.getLogger("customer_hub.live")
 
@@ -414,11 +421,40 @@ async def read_badges(
     conn, registry, plugins, principal: Principal, ids: list[int]
 ) -> dict[int, list[ProfileTab]]:
     """Fresh counts from the database, with this principal's permissions and modules."""
+    _, counts = await first_badges(conn, registry, plugins, principal, ids, checked=True)
+    return counts
+
+
+async def first_badges(
+    conn, registry, plugins, principal: Principal, ids: list[int], checked: bool = False
+) -> tuple[int, dict[int, list[ProfileTab]]]:
+    """(the tenant's newest event id, the counts of those of `ids` the principal may see),
+    in one statement: a subscription's first message, as the compiled list page reads its
+    badges (one statement however many modules count). `checked`: `ids` are known to be
+    visible, and no event id is needed."""
     if not ids:
-        return {}
-    memberships = await q.memberships_of(conn, principal.tenant_id, ids)
-    counts = await badge_counts(plugins, conn, principal, ids)
-    return {
+        return 0, {}
+    queries = badge_queries(plugins, principal, ids)
+    reads = [q.memberships_query(principal.tenant_id, ids), *queries.values()]
+    if not checked:
+        newest = select(func.max(EventRecord.id).label("id")).where(
+            EventRecord.tenant_id == principal.tenant_id
+        )
+        shown = select(q.C.id).where(access.visible_customers(principal), q.C.id.in_(ids))
+        reads += [newest, shown]
+    found = await multiread.read(conn, reads)
+    version = 0
+    if not checked:
+        *found, newest_rows, shown_rows = found
+        version = (newest_rows[0]["id"] if newest_rows else None) or 0
+        ids = sorted({r["id"] for r in shown_rows})
+    memberships: dict[int, list[dict]] = defaultdict(list)
+    for row in found[0]:
+        memberships[row["customer_id"]].append(row)
+    counts: dict[int, dict[str, int]] = {i: {} for i in ids}
+    add_badge_rows(counts, queries, found[1:])
+    await python_badge_counts(plugins, conn, principal, counts)
+    return version, {
         customer_id: tabs_with_counts(
             shown_tabs(registry, principal, memberships.get(customer_id, [])),
             counts[customer_id],

@@ -16,7 +16,7 @@ from schema import jobs, live_types
 from schema.context import Info
 from schema.ids import from_global_ids
 from schema.jobs import Job
-from schema.live import Watcher, events_after, latest_event_id, read_badges, visible_ids
+from schema.live import Watcher, events_after, first_badges, latest_event_id, visible_ids
 from schema.live_types import CustomerBadges, CustomerEvent, CustomerListChange
 
 MAX_WATCHED = 200
@@ -39,9 +39,9 @@ async def _current_badges(info: Info, ids: list[int]) -> list[CustomerBadges]:
     ctx = info.context
     try:
         async with ctx.read() as conn:
-            version = await latest_event_id(conn, ctx.principal.tenant_id)
-            visible = sorted(await visible_ids(conn, ctx.principal, ids))
-            counts = await read_badges(conn, ctx.registry, ctx.plugins, ctx.principal, visible)
+            version, counts = await first_badges(
+                conn, ctx.registry, ctx.plugins, ctx.principal, ids
+            )
     finally:
         await ctx.read.close()
     return [live_types.badges(i, tabs, version) for i, tabs in reversed(counts.items())]

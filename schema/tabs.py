@@ -68,19 +68,26 @@ async def badge_counts(plugins, conn, principal, customer_ids: list[int]) -> dic
     queries = badge_queries(plugins, principal, list(customer_ids))
     if queries:
         add_badge_rows(counts, queries, await multiread.read(conn, list(queries.values())))
+    await python_badge_counts(plugins, conn, principal, counts)
+    return counts
+
+
+async def python_badge_counts(plugins, conn, principal, counts: dict) -> None:
+    """Into `counts`, what the modules that count by themselves (`hub_badge_counts`) give."""
+    if plugins is None or not counts:
+        return
     results = await plugins.call(
         "hub_badge_counts",
         principal.modules,
         conn=conn,
         principal=principal,
-        customer_ids=list(customer_ids),
+        customer_ids=list(counts),
     )
     for result in results:
         for tab, by_customer in (result or {}).items():
             for customer_id, count in by_customer.items():
                 if customer_id in counts:
                     counts[customer_id][tab] = count
-    return counts
 
 
 def tabs_with_counts(tabs: list[TabSpec], counts: dict[str, int]) -> list[ProfileTab]:

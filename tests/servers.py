@@ -158,7 +158,9 @@ class AppServer:
                 stderr=subprocess.STDOUT,
             )
 
-    def wait_ready(self, within: float = 30.0) -> None:
+    def wait_ready(self, within: float = 120.0) -> None:
+        """Long enough for a start on a machine loaded by other test workers (a start that
+        takes 3 s alone took over 30 under load); a working server answers in seconds."""
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             if self.process is None or self.process.poll() is not None:

@@ -209,7 +209,7 @@ def test_an_exhausted_pool_answers_503_at_once_and_recovers(servers, database_ur
                 for _, (status, body, _) in answers
                 if status == 200 and "createCustomer" in body["data"]
             )
-            assert names[1]["data"]["customers"]["totalCount"] == 30 + created
+            assert names[1]["data"]["customers"]["totalCount"] == 30 + created, names
 
             for _ in range(3):  # and then serves as usual
                 status, body, _ = await post(http, tenant.token, LIST)

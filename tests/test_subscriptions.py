@@ -286,3 +286,21 @@ def test_a_refused_document_is_an_error_message_and_the_socket_goes_on(api, docu
         subscribe(ws, LIST, op="good")
         api.ok("createCustomer", {"name": "Still here"})
         assert next_payload(ws)["data"]["customerListChanged"]["kind"] == "CREATED"
+
+
+def test_the_first_counts_are_one_statement_however_many_modules_count(api, engine):
+    """As the compiled list page reads its badges: the newest event id, which customers the
+    subscriber may see, their folders (tabs hidden by folder) and every module's counts."""
+    for module in ("tickets", "payments", "insurance", "appointments"):
+        api.enable(module)
+    ids = [customer(api, name) for name in ("Ada", "Bob", "Cy")]
+    api.ok("openTicket", {"customerId": ids[1], "subject": "Broken"})
+    with socket(api) as ws:
+        with count_statements(engine) as counter:
+            subscribe(ws, BADGES, ids=[*ids, ids[0]])
+            first = [next_payload(ws)["data"]["badgeCounts"] for _ in ids]
+        work = [s for s in counter.statements if not s.startswith("SELECT set_config")]
+    assert len(work) == 1, work  # PostgreSQL sets the read's tenant first, as every request
+    assert [f["customerId"] for f in first] == ids
+    assert [{t["key"]: t["badgeCount"] for t in f["tabs"]}["tickets"] for f in first] == [0, 1, 0]
+    assert len({f["version"] for f in first}) == 1 and first[0]["version"] > 0
