@@ -5,13 +5,15 @@ pages walked with `after`, `filter.actions`, as the owner and as an agent who ma
 a module. The sentences are also held to `core.summaries.summary` of the worker's current
 name, so the stored columns say what the Python functions say."""
 
+import re
+
 import pytest
 
 from core.models import EventRecord
 from core.summaries import CORE_SUMMARIES, summary
 from tests.fixtures import run
 from tests.support import Api, count_statements, create_worker, gid, pk_of, token_for
-from tests.test_compiled import both, paths  # noqa: F401 (fixture)
+from tests.test_compiled import ROOT, both, demo, paths, workers  # noqa: F401 (fixtures)
 
 TIMELINE = """
 query($id: ID!, $first: Int, $after: String, $actions: [String!]) {
@@ -235,3 +237,63 @@ def test_a_customer_the_agent_may_not_see_has_no_timeline(paths, api):  # noqa: 
     agent = token_for(api.tenant_id, pk_of(create_worker(api, "Al Agent", "AGENT")))
     path, body = both(paths, agent, TIMELINE, {"id": hidden})
     assert path == "compiled" and body["data"] == {"customer": None}
+
+
+def test_rows_without_stored_sentences_read_alike_and_the_backfill_fills_them(
+    paths,  # noqa: F811
+    api,
+    history,
+):
+    """Rows written before migration 0019 (its backfill is `core.summaries.backfill`): the
+    resolver works their sentences out; once filled, the compiled path says the same."""
+    from sqlalchemy import update
+
+    from core.summaries import backfill
+
+    owner, customer = history["tokens"]["owner"], history["customer"]
+    before = walk(paths, owner, customer, 100)
+    fallback = paths[1]
+
+    async def forget():
+        async with api.client.app.state.db.transaction() as session:
+            await session.execute(
+                update(EventRecord)
+                .where(EventRecord.customer_id == pk_of(customer))
+                .values(summary=None, summary_rest=None)
+            )
+
+    async def fill() -> int:
+        async with api.client.app.state.db.transaction() as session:
+            connection = await session.connection()
+            return await connection.run_sync(lambda sync: backfill(sync, batch=50))
+
+    run(api.client, forget)
+    sent = {"query": TIMELINE, "variables": {"id": customer, "first": 100}}
+    headers = {"Authorization": f"Bearer {owner}"}
+    pages = []
+    while True:
+        body = fallback.post("/graphql", json=sent, headers=headers).json()
+        page = body["data"]["customer"]["timeline"]
+        pages += [e["node"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        sent["variables"]["after"] = page["pageInfo"]["endCursor"]
+    assert pages == before
+    assert run(api.client, fill) == history["rows"] + 3
+    assert walk(paths, owner, customer, 100) == before
+
+
+def test_the_front_end_profile_compiles_but_for_its_python_only_fields(paths, demo, workers):  # noqa: F811
+    """`CustomerProfile` of the front-end guide, less `customFields` and `viewerCan`."""
+    document = (ROOT / "frontend" / "src" / "operations.graphql").read_text()
+    profile = "query CustomerProfile" + document.split("query CustomerProfile")[1]
+    profile = profile.split("\n}\n")[0] + "\n}\n"
+    profile = re.sub(r"\n    customFields \{.*?\n    \}", "", profile, flags=re.S)
+    profile = re.sub(r"\n    viewerCan \{.*?\}\s*\}", "", profile)
+    assert "timeline(first: 20)" in profile and "customFields" not in profile, profile
+    assert "viewerCan" not in profile, profile
+    customers = demo.query("{ customers(first: 3) { nodes { id } } }")["customers"]["nodes"]
+    for token in workers.values():
+        for customer in customers:
+            path, body = both(paths, token, profile, {"id": customer["id"]})
+            assert path == "compiled", body
