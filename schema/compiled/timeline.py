@@ -15,6 +15,7 @@ from sqlalchemy import text
 from core import audit
 from core.models import EventRecord as E
 from core.pagination import PageRequest, plan_walk
+from schema.compiled import connection  # which imports this module: used at call time
 from schema.compiled.dialects import bind, finish
 from schema.compiled.objects import WORKER, Compile, Scope, column, gid, obj
 from schema.compiled.selection import Field, NotCompiled
@@ -71,8 +72,6 @@ class Timeline:
         self.numbered = ""
 
     def __call__(self, scope: Scope, f: Field, row: str) -> str:
-        from schema.compiled.connection import connection_json
-
         if self.field is not None:
             raise NotCompiled("timeline twice")
         self.field = f
@@ -83,15 +82,13 @@ class Timeline:
             return obj(scope, "TimelineEntry", ENTRY, sub, "tl_n")
 
         size, previous = bind("tl_size"), bind("tl_previous")
-        return connection_json(
+        return connection.connection_json(
             scope, f, "tl_n", node, size, previous, counted=False, type_name=type_name
         )
 
     def ctes(self, ctx, schema, coerced, pk: int, values: dict) -> tuple:
         """The page of this request (`tl`, numbered `tl_n`); its binds go into `values`.
         A bad cursor or size raises the resolver's `InvalidInput` (the usual path answers)."""
-        from schema.compiled.connection import page_cte
-
         definition = schema._schema.get_type("Customer").fields["timeline"]
         given = get_argument_values(definition, self.field.node, coerced)
         actions = shown_actions(ctx)
@@ -102,7 +99,7 @@ class Timeline:
         walk = plan_walk(
             query, PageRequest(given.get("first"), given.get("after")), E.id, E.id, True
         )
-        page = page_cte(walk.parts[0].with_only_columns(*COLUMNS), walk.page.size, "tl")
+        page = connection.page_cte(walk.parts[0].with_only_columns(*COLUMNS), walk.page.size, "tl")
         values["tl_size"] = walk.page.size
         values["tl_previous"] = walk.page.after is not None
         return (page, text(self.numbered).columns().cte("tl_n"))
