@@ -25,6 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from core import summaries
+
 
 class UTCDateTime(TypeDecorator):
     """Timezone-aware UTC on the way out, whichever engine stored it (SQLite drops tzinfo)."""
@@ -205,6 +207,15 @@ class EventRecord(Base):
     data: Mapped[dict] = mapped_column(JSONType, default=dict)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The timeline's sentence, worked out from (action, data) on insert (`core.summaries`),
+    # so SQL can answer it: without a worker, and what follows the worker's name.
+    summary: Mapped[str | None] = mapped_column(Text, default=lambda c: _summarized(c)[0])
+    summary_rest: Mapped[str | None] = mapped_column(Text, default=lambda c: _summarized(c)[1])
+
+
+def _summarized(context) -> tuple[str, str | None]:
+    row = context.get_current_parameters()
+    return summaries.summarize(row["action"], row.get("data") or {})
 
 
 class Status(Base):

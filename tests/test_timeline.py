@@ -7,9 +7,10 @@ from starlette.testclient import TestClient
 
 from core.hookspecs import hookimpl
 from core.models import EventRecord
+from core.summaries import module_summary, money, summary
 from schema.customers.types import Customer
 from schema.registry import make_plugins
-from schema.timeline import TIMELINE_FIELD, module_summary, money, summary
+from schema.timeline import TIMELINE_FIELD
 from server import create_app
 from tests.fixtures import new_tenant, run
 from tests.support import Api, count_statements, gid, pk_of

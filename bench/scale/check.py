@@ -18,6 +18,7 @@ from sqlalchemy import text
 from bench.scale import api, shape
 from bench.scale.tenant import Ids
 from core.contacts import search_text
+from core.summaries import summarize
 from schema.ids import from_global_id, to_global_id
 
 SAMPLE = 2000
@@ -213,6 +214,10 @@ async def _verify(url: str, made_id: int, customers: int, sqlite: bool) -> list[
         theirs = defaultdict(list)
         for row in await _rows(conn, f"SELECT * FROM events WHERE customer_id IN ({listed})"):
             theirs[row["action"]].append(row)
+            data = json.loads(row["data"]) if isinstance(row["data"], str) else row["data"]
+            said = summarize(row["action"], data)
+            if (row["summary"], row["summary_rest"]) != said:
+                problems.append(f"event {row['id']}: summary {row['summary']!r} != {said[0]!r}")
         for row in events:
             if row["action"] in NOT_GENERATED_ACTIONS:
                 continue

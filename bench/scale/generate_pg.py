@@ -14,8 +14,12 @@ from bench.scale import commerce_pg, modules_pg, shape
 from bench.scale.progress import Progress
 from bench.scale.sql import array, d, h, lit, pick, stamp, u
 from bench.scale.tenant import Ids
+from core.summaries import summarize
 
 CHUNK = 100_000
+# The events' stored sentences (`core.summaries`): a ticket's number goes between the halves.
+CREATED = summarize("customer.created", {})
+OPENED = tuple(summarize("ticket.opened", {"ticketId": 1, "number": 1000})[0].split("1000"))
 BIG_TABLES = (
     "customers", "customer_folders", "customer_tags", "customer_workers", "events", "invoices",
     "invoice_lines", "payments", "tickets", "appointments", "insurance_policies",
@@ -273,14 +277,16 @@ class _Statements:
         created = self._customers_of(1, self.n, self._worker_draws())
         return f"""
         INSERT INTO events (tenant_id, action, actor_id, customer_id, data, occurred_at,
-          published_at)
-        SELECT {self.tid}, action, actor, customer, data, at, at FROM (
+          published_at, summary, summary_rest)
+        SELECT {self.tid}, action, actor, customer, data, at, at, said, rest FROM (
           SELECT 'customer.created' AS action,
             CASE WHEN wn > 0 THEN {workers}[1 + w0 % {nw}] ELSE {owner} END AS actor,
-            g AS customer, '{{}}'::jsonb AS data, created_at AS at FROM ({created}) c
+            g AS customer, '{{}}'::jsonb AS data, created_at AS at,
+            {lit(CREATED[0])} AS said, {lit(CREATED[1])} AS rest FROM ({created}) c
           UNION ALL
           SELECT 'ticket.opened', opened_by_id, customer_id,
-            jsonb_build_object('ticketId', id, 'number', number), created_at
+            jsonb_build_object('ticketId', id, 'number', number), created_at,
+            {lit(OPENED[0])} || number || {lit(OPENED[1])}, NULL
           FROM tickets WHERE tenant_id = {self.tid}
         ) e ORDER BY at"""
 

@@ -13,6 +13,7 @@ from bench.scale import shape
 from bench.scale.shape import pick
 from bench.scale.tenant import Ids
 from core.contacts import search_text
+from core.summaries import summarize
 
 COLUMNS = {
     "customers": (
@@ -53,8 +54,10 @@ COLUMNS = {
     ),
     "events": (
         "tenant_id", "action", "actor_id", "customer_id", "data", "occurred_at", "published_at",
+        "summary", "summary_rest",
     ),
 }  # fmt: skip
+CREATED = summarize("customer.created", {})  # the events' stored sentences (core.summaries)
 LOCATIONS = ("Room 1", "Room 2", "Main office", "Video call")
 CANCEL_REASON = "Asked to postpone."
 
@@ -155,8 +158,9 @@ class Rows:
         workers = self._links(g, created, updated, out)
         actor = workers[0] if workers else ids.owner_id
         self.events.append(
-            (ids.tenant_id, "customer.created", actor, g, "{}", stamp(created), stamp(created))
-        )
+            (ids.tenant_id, "customer.created", actor, g, "{}", stamp(created), stamp(created),
+             *CREATED)
+        )  # fmt: skip
         self._modules(g, created, out)
 
     def _phones(self, company: str | None) -> list[dict]:
@@ -263,8 +267,11 @@ class Rows:
                  stamp(done if closed else at), stamp(done) if closed else None,
                  stamp(done + timedelta(days=3)) if status == "CLOSED" else None)
             )  # fmt: skip
-            data = _json({"ticketId": ticket, "number": number})
-            self.events.append((tid, "ticket.opened", opener, g, data, stamp(at), stamp(at)))
+            data = {"ticketId": ticket, "number": number}
+            said = summarize("ticket.opened", data)
+            self.events.append(
+                (tid, "ticket.opened", opener, g, _json(data), stamp(at), stamp(at), *said)
+            )
         for _ in range(pick(shape.APPOINTMENT_COUNTS, d())):
             start = self.end + timedelta(days=rng.randint(-180, 60), hours=rng.randint(8, 17))
             past = start < self.end

@@ -17,6 +17,7 @@ from core import customer_queries as q
 from core.access import visible_customers
 from core.models import Customer as C
 from schema.compiled import customers
+from schema.compiled import timeline as compiled_timeline
 from schema.compiled.dialects import MARK, bind, finish
 from schema.compiled.dialects import literal as lit
 from schema.compiled.objects import Scope, fixed, obj
@@ -32,6 +33,8 @@ BIND_TYPES = {
     "kids_size": Integer,
     "kids_previous": Boolean,
     "avatar_base": String,
+    "tl_size": Integer,
+    "tl_previous": Boolean,
 }
 COUNTS = ("totalCount", "totalCountIsExact")
 TS_ORDERS = ("CREATED_AT", "UPDATED_AT")
@@ -127,13 +130,15 @@ def connection_json(
     flag: str,
     counted: bool,
     backwards: bool = False,
+    type_name: str | None = None,
 ) -> str:
     """The JSON of a `CustomerConnection` selection over the numbered page `cte` (its rows
     `rn` in the walk's order and `cursor__`); `node(sub)` the JSON of a node, `size` the
     page's size, `flag` whether a cursor bounds it on the side it came from (`after`, or
-    `before` walking `backwards`), all SQL."""
+    `before` walking `backwards`), all SQL. `type_name`: the connection's type, if not
+    `customers`'."""
     d = scope.d
-    connection = _type_name(scope, "Query", "customers")
+    connection = type_name or _type_name(scope, "Query", "customers")
     edge = _type_name(scope, connection, "edges")
     rows = f"FROM {cte} WHERE {cte}.rn <= {size}"
     shown = f"{cte}.rn DESC" if backwards else f"{cte}.rn"
@@ -199,6 +204,7 @@ class CompiledCustomer:
     statement: Statement
     kids: Field | None = None
     kids_numbered: str = ""
+    timeline: "compiled_timeline.Timeline | None" = None
 
 
 KIDS_ORDER = q.ORDER_COLUMNS["NAME"][0].key  # `subCustomers` lists by name
@@ -222,9 +228,12 @@ def compile_customer(scope: Scope, f: Field) -> CompiledCustomer:
         return connection_json(plain, sub, "kids_n", node, size, previous, counted=False)
 
     sub_customers.arguments = True
-    node = customers.node(scope, f, "n", {"subCustomers": sub_customers})
+    timeline = compiled_timeline.Timeline()
+    extra = {"subCustomers": sub_customers, "timeline": timeline}
+    node = customers.node(scope, f, "n", extra)
     body = scope.d.sub(f"SELECT {node} FROM n")
     compiled = CompiledCustomer(f, _assemble(scope, body, "page.id", "NULL", "id"))
+    compiled.timeline = timeline if timeline.field else None
     if kids:
         made = customers.cursor(scope.d, "text", "kids", KIDS_ORDER, lit(f"{KIDS_ORDER}:asc"))
         order = f"kids.{KIDS_ORDER} ASC, kids.id ASC"

@@ -163,6 +163,8 @@ async def _customer(conn, ctx, schema, compiled, coerced) -> bytes | None:
         more = (kids, text(compiled.kids_numbered).columns().cte("kids_n"))
         values["kids_size"] = walk.page.size
         values["kids_previous"] = walk.page.after is not None
+    if compiled.timeline is not None:
+        more += compiled.timeline.ctes(ctx, schema, coerced, pk, values)
     built = connection.statement(compiled.statement, page, principal, ctx.plugins, values, more)
     return await _json(conn, built)
 
