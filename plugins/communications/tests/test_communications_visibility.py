@@ -148,6 +148,7 @@ def test_a_restricted_page_costs_what_a_short_one_does(team, engine):
         small = ben.query(PAGE, first=3)["customers"]["nodes"]
     with count_statements(engine) as fourteen:
         large = ben.query(PAGE, first=14)["customers"]["nodes"]
+    print(f"restricted agent, statements: first 3 -> {three.count}, first 14 -> {fourteen.count}")
     assert len(small) == 3 and len(large) == 14
     assert three.count == fourteen.count, (three.statements, fourteen.statements)
     wrote = {f"C{i:02}" for i in range(0, 12, 2)}  # his message and the reply there
