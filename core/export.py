@@ -23,7 +23,11 @@ async def export_customer(conn, principal: Principal, plugins: Plugins, customer
         "modules": {},
     }
     results = await plugins.call(
-        "hub_customer_export", conn=conn, tenant_id=tenant_id, customer_id=customer_id
+        "hub_customer_export",
+        conn=conn,
+        tenant_id=tenant_id,
+        customer_id=customer_id,
+        principal=principal,
     )
     for result in results:
         data["modules"].update(result or {})

@@ -92,9 +92,10 @@ def hub_customers_merging(session, tenant_id, source_id, target_id):
 
 
 @hookspec
-def hub_customer_export(conn, tenant_id, customer_id):
+def hub_customer_export(conn, tenant_id, customer_id, principal):
     """Awaitable, for a data export of one customer, for every installed module. Returns
-    `{"<module>": JSON-able data}` or None."""
+    `{"<module>": JSON-able data}` or None. `principal`: who exports (a module whose rows
+    are not all seen by every worker who sees the customer keeps to theirs)."""
 
 
 @hookspec

@@ -619,6 +619,18 @@ GUARDED: dict[str, Guarded] = {
         assigned,
         module="communications",
     ),
+    "communications.view_all": Guarded(
+        STAFF,
+        lambda a, ids: read(
+            a,
+            "query($id: ID!, $w: ID!) { customer(id: $id) { communications { "
+            "all(authorId: $w) { totalCount } } } }",
+            id=ids["customer"],
+            w=ids["owner"],
+        ),
+        lambda owner, agent: {**assigned(owner, agent), "owner": gid("Worker", owner.worker_id)},
+        module="communications",
+    ),
     "communications.send": Guarded(
         ALL,
         lambda a, ids: mutation(

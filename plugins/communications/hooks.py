@@ -47,6 +47,7 @@ def hub_migrations():
 def hub_permissions():
     return {
         "communications.view": ROLES,
+        "communications.view_all": ("owner", "admin", "manager"),
         "communications.send": ROLES,
         "communications.manage": ("owner", "admin"),
         "communications.triage": ("owner", "admin", "manager"),
@@ -55,7 +56,12 @@ def hub_permissions():
 
 @hookimpl
 def hub_event_types():
-    return ["communication.sent", "communication.received", "communication.status_changed"]
+    return [
+        "communication.sent",
+        "communication.received",
+        "communication.status_changed",
+        "communication.opened",
+    ]
 
 
 @hookimpl
@@ -137,8 +143,8 @@ def hub_customers_merging(session, tenant_id, source_id, target_id):
 
 
 @hookimpl
-def hub_customer_export(conn, tenant_id, customer_id):
-    return queries.export(conn, tenant_id, customer_id)
+def hub_customer_export(conn, tenant_id, customer_id, principal):
+    return queries.export(conn, tenant_id, customer_id, principal)
 
 
 @hookimpl

@@ -28,6 +28,7 @@ class Message(Base):
         UniqueConstraint("tenant_id", "provider", "provider_message_id"),
         UniqueConstraint("tenant_id", "request_key"),
         Index(None, "author_id"),
+        Index(None, "tenant_id", "author_id", "customer_id"),  # `queries.takes_part`
         NEVER_REUSE_IDS,
     )
 

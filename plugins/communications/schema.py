@@ -2,6 +2,8 @@
 read, assign an unmatched message (or make a lead of its sender), rotate the inbound hook's
 secret."""
 
+from typing import Annotated
+
 import strawberry
 
 from core import access
@@ -25,7 +27,11 @@ from schema.relay import Connection
 class CustomerCommunications:
     customer_id: strawberry.Private[int]
 
-    @strawberry.field(description="Newest first; at most 100 a page (default 20).")
+    @strawberry.field(
+        description="Newest first; at most 100 a page (default 20). Without "
+        "`communications.view_all`: the messages you sent and the inbound messages of "
+        "customers you have written to."
+    )
     async def all(
         self,
         info: Info,
@@ -33,21 +39,37 @@ class CustomerCommunications:
         after: str | None = None,
         channel: MessageChannel | None = None,
         direction: MessageDirection | None = None,
+        author_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="Only the messages this worker sent; another worker's need "
+                "`communications.view_all`."
+            ),
+        ] = None,
     ) -> Connection[Communication]:
-        conditions = []
+        principal = info.context.principal
+        conditions = list(q.seen_by(principal))
         if channel is not None:
             conditions.append(q.M.c.channel == channel.value)
         if direction is not None:
             conditions.append(q.M.c.direction == direction.value)
-        name = f"communications.all:{channel and channel.value}:{direction and direction.value}"
+        author = from_global_id(author_id, "Worker") if author_id is not None else None
+        if author is not None:
+            if author != principal.worker_id:
+                access.require(principal, q.VIEW_ALL)
+            conditions.append(q.M.c.author_id == author)
+        name = (
+            f"communications.all:{channel and channel.value}:{direction and direction.value}"
+            f":{author}"
+        )
         return await kit.customer_list(
             info, name, q.M, self.customer_id, q.NEWEST, first, after,
             Communication.from_row, tuple(conditions),
         )  # fmt: skip
 
     @strawberry.field(
-        description="Inbound messages you have not read (`markCommunicationsRead`): the "
-        "tab's badge. Each worker has their own."
+        description="Inbound messages you have not read (`markCommunicationsRead`) among "
+        "those you may see (`all`): the tab's badge. Each worker has their own."
     )
     async def unread_count(self, info: Info) -> int:
         return await kit.loader(info, "communications.unread", q.unread_counts).load(

@@ -18,7 +18,7 @@ from core.customers import get_customer
 from core.errors import InvalidInput, Problem
 from core.identities import lookup
 from core.models import Customer, utcnow
-from plugins.communications import attachments, providers
+from plugins.communications import attachments, providers, queries
 from plugins.communications.models import HookSecret, Message, ReadMarker, SendKey
 
 log = logging.getLogger(__name__)
@@ -269,11 +269,15 @@ async def receive(
 
 async def mark_read(session, principal: Principal, customer_id: int, up_to: int | None) -> int:
     """Move the worker's marker on the customer forward to `up_to` (default: the newest
-    message); never back. The customer's id."""
+    message they see); never back. The customer's id."""
     access.require(principal, "communications.view")
     customer = await get_customer(session, principal, customer_id, for_edit=False)
-    of_customer = (M.c.tenant_id == principal.tenant_id, M.c.customer_id == customer.id)
-    if up_to is not None:  # one of this customer's messages, else like an unknown id
+    of_customer = (
+        M.c.tenant_id == principal.tenant_id,
+        M.c.customer_id == customer.id,
+        *queries.seen_by(principal),
+    )
+    if up_to is not None:  # one of this customer's messages you see, else like an unknown id
         if await session.scalar(select(M.c.id).where(*of_customer, M.c.id == up_to)) is None:
             raise InvalidInput.one(("input", "upToId"), "Message not found.", "NOT_FOUND")
     else:
@@ -325,7 +329,9 @@ RANK = {"QUEUED": 0, "SENT": 1, "DELIVERED": 2, "READ": 3}
 async def receipt(session, tenant_id: int, provider: str, provider_id: str, status: str):
     """A provider's delivery receipt for an outbound message it sent: the message (None:
     unknown) and whether its status moved. Only forward (SENT → DELIVERED → READ; FAILED
-    before DELIVERED), so a late or repeated receipt changes nothing."""
+    before DELIVERED), so a late or repeated receipt changes nothing. Reaching READ (the
+    recipient opened it) is announced twice: `communication.status_changed`, like every
+    move, and `communication.opened`, for rules and webhooks that wait for exactly that."""
     message = await session.scalar(
         select(Message)
         .where(
@@ -346,4 +352,6 @@ async def receipt(session, tenant_id: int, provider: str, provider_id: str, stat
     message.status, message.updated_at = status, utcnow()
     await session.flush()
     await _event(session, message, "communication.status_changed", previous=old)
+    if status == "READ":  # once: READ is never reached twice
+        await _event(session, message, "communication.opened", previous=old)
     return message, True

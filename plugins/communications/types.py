@@ -122,11 +122,13 @@ class Communication(Node):
 
 
 async def _by_ids(conn, principal, ids):
-    """`node(id:)`: messages of customers the worker sees, with `communications.view`; an
-    unmatched one for `communications.triage`."""
+    """`node(id:)`: messages of customers the worker sees that they may see
+    (`queries.seen_by`), with `communications.view`; an unmatched one for
+    `communications.triage`."""
     if not access.can(principal, "communications.view"):
         return [None] * len(ids)
-    found = await keyset.visible_by_ids(conn, q.M, principal, ids)
+    query = keyset.visible(q.M, principal, q.M.c.id.in_(ids), *q.seen_by(principal))
+    found = await keyset.by_ids(conn, query, ids)
     missing = [i for i, row in zip(ids, found, strict=True) if row is None]
     if missing and access.can(principal, "communications.triage"):
         unmatched = await keyset.by_ids(conn, q.unmatched(principal, q.M.c.id.in_(missing)), ids)
