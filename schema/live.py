@@ -64,9 +64,11 @@ Authenticate = Callable[[str | None], Awaitable[Principal]]
 
 
 def audience_of(principal: Principal) -> tuple:
-    """What decides which customers and tabs a subscriber sees."""
+    """What decides which customers and tabs a subscriber sees and what their badges count.
+    The worker is part of it even for those who see every customer: a module's badge may
+    count per worker (unread messages, unread chat), so two admins never share one read."""
     if access.can(principal, "customers.view_all"):
-        return (principal.permissions, principal.modules)
+        return (principal.permissions, principal.modules, principal.worker_id)
     return (principal.permissions, principal.modules, principal.worker_id, principal.view_folders)
 
 
