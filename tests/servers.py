@@ -258,7 +258,8 @@ class AppServer:
                 stderr=subprocess.STDOUT,
             )
 
-    def wait_ready(self, within: float = 30.0) -> None:
+    def wait_ready(self, within: float = 120.0) -> None:
+        """Until the server answers `/health`; a loaded machine starts a process slowly."""
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             if self.process is None or self.process.poll() is not None:
