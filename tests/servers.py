@@ -2,11 +2,16 @@
 and the app itself (`python server.py`), each on a free port of its own, stopped for sure."""
 
 import asyncio
+import atexit
+import json
 import os
+import select
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -111,6 +116,98 @@ class RedisServer:
         _stop(process, kill)
 
 
+FORK = os.environ.get("HUB_TEST_FORK", "1") != "0"  # 0: every server a fresh interpreter
+
+
+class Forked:
+    """A child of the fork server (`tests/zygote.py`), with the part of `subprocess.Popen`
+    the tests use (`pid`, `poll`, `wait`, `terminate`, `kill`). The kernel reaps it, so its
+    exit status is unknown (`returncode` is 0 once it is gone); a pidfd tells when it is gone
+    without mistaking a reused pid for it."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+        try:
+            self._fd: int | None = os.pidfd_open(pid)
+        except ProcessLookupError:  # gone already
+            self._fd, self.returncode = None, 0
+
+    def _gone(self, timeout: float) -> bool:
+        if self._fd is None:
+            return True
+        if select.select([self._fd], [], [], timeout)[0]:
+            os.close(self._fd)
+            self._fd, self.returncode = None, 0
+            return True
+        return False
+
+    def poll(self) -> int | None:
+        self._gone(0)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if not self._gone(timeout if timeout is not None else 1e9):
+            raise subprocess.TimeoutExpired(f"pid {self.pid}", timeout)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            signal.pidfd_send_signal(self._fd, signum)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+class _Zygote:
+    """One fork server per test process, started at its first app server."""
+
+    process: subprocess.Popen | None = None
+    lock = threading.Lock()
+
+    @classmethod
+    def spawn(cls, script: Path, cwd: Path, env: dict[str, str], log: Path) -> Forked:
+        with cls.lock:
+            return cls._spawn(script, cwd, env, log)
+
+    @classmethod
+    def _spawn(cls, script: Path, cwd: Path, env: dict[str, str], log: Path) -> Forked:
+        if cls.process is None or cls.process.poll() is not None:
+            cls.process = subprocess.Popen(
+                [sys.executable, str(ROOT / "tests" / "zygote.py")],
+                cwd=ROOT / "tests",
+                env=_base_env(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            atexit.register(cls.stop)
+            ready = cls.process.stdout.readline()
+            assert ready.startswith('{"ready"'), f"the fork server did not start: {ready!r}"
+        request = {"script": str(script), "cwd": str(cwd), "env": env, "log": str(log)}
+        cls.process.stdin.write(json.dumps(request) + "\n")
+        cls.process.stdin.flush()
+        return Forked(json.loads(cls.process.stdout.readline())["pid"])
+
+    @classmethod
+    def stop(cls) -> None:
+        if cls.process is not None:
+            process, cls.process = cls.process, None
+            process.stdin.close()
+            _stop(process)
+
+
+def _base_env() -> dict[str, str]:
+    """This process's environment without any of the app's settings."""
+    settings = {name.upper() for name in Settings.model_fields}
+    env = {k: v for k, v in os.environ.items() if k.upper() not in settings}
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
 class AppServer:
     """`python server.py` of this checkout in a process of its own, configured only by the
     environment given (plus HOST and PORT), in `directory` (its `var/`, its log).
@@ -139,15 +236,18 @@ class AppServer:
         return f"ws://127.0.0.1:{self.port}/graphql"
 
     def _env(self) -> dict[str, str]:
-        settings = {name.upper() for name in Settings.model_fields}
-        env = {k: v for k, v in os.environ.items() if k.upper() not in settings}
+        env = _base_env()
         env.update(self.environment)
         env.update(HOST="127.0.0.1", PORT=str(self.port), PYTHONPATH=str(ROOT))
         env.setdefault("LOG_LEVEL", "warning")
         return env
 
     def launch(self) -> None:
-        """Start the process; `wait_ready` waits for it to answer."""
+        """Start the process (forked from `tests/zygote.py` unless `HUB_TEST_FORK=0`);
+        `wait_ready` waits for it to answer."""
+        if FORK:
+            self.process = _Zygote.spawn(self.script, self.directory, self._env(), self.log_path)
+            return
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, str(self.script)],

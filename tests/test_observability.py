@@ -116,8 +116,8 @@ def json_server(database_url, tmp_path):
     environment = {"DATABASE_URL": database_url, "LOG_FORMAT": "json", "LOG_LEVEL": "info"}
     server = AppServer("json", tmp_path, {"SECRET_KEY": SECRET, **environment})
     server.launch()
-    server.wait_ready()
     try:
+        server.wait_ready()  # inside: a server too slow to answer is stopped too
         yield server
     finally:
         server.stop()

@@ -46,13 +46,15 @@ def servers(tmp_path: Path, database_url) -> Iterator[list[AppServer]]:
         AppServer("a", tmp_path, environment, SERVE),
         AppServer("b", tmp_path, {**environment, "JOB_CONCURRENCY": "1"}, SERVE),
     ]
-    for app in made:
-        app.launch()
-    for app in made:
-        app.wait_ready()
-    yield made
-    for app in made:
-        app.stop()
+    try:
+        for app in made:
+            app.launch()
+        for app in made:
+            app.wait_ready()
+        yield made
+    finally:  # also when one did not start or a test failed: none is left running
+        for app in made:
+            app.stop()
 
 
 def ok(app: AppServer, token: str, name: str, input: dict, selection: str) -> dict:
