@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import Api, gid, pk_of
+from tests.support import Api, gid
 from tests.uploads import uploaded
 
 UNKNOWN_PK = 2_147_480_000
@@ -1036,68 +1036,3 @@ def _verdicts(summary: str, failures: list[str], changed: dict[str, list[str]]) 
     print(f"\n{summary}")
     problems = failures + [f"{who} changed: {keys}" for who, keys in changed.items() if keys]
     assert not problems, summary + "\n" + "\n".join(problems)
-
-
-def test_another_tenants_ids_behave_as_unknown(probing, client):
-    api, other, schema = probing
-    slots = understood(schema)
-    mine = populate(api, schema, "Mine")
-    theirs = populate(other, schema, "Theirs")
-    probes = []
-    for slot in slots:
-        for type_name in sorted(theirs) if slot.id_type is None else [slot.id_type]:
-            used = type_name if type_name in theirs else "Customer"  # not creatable here
-            probe = make_probe(schema, slot, used, lambda t: mine.get(t, mine["Customer"]))
-            probes.append((probe, theirs[used]))
-    before = snapshot(other, schema), snapshot(api, schema)
-    failures: list[str] = []
-    outcome = run_probes(api, probes, failures)
-    after = snapshot(other, schema), snapshot(api, schema)
-    fallbacks = sorted({s.id_type for s in slots if s.id_type and s.id_type not in theirs})
-    summary = _summary("another tenant's ids", probes, outcome, client.app.state.registry)
-    summary += f"; sent a Customer id for (not creatable): {fallbacks or 'nothing'}"
-    changed = {
-        "the other tenant": _changes(before[0], after[0]),
-        "the probing tenant": _changes(before[1], after[1]),
-    }
-    _verdicts(summary, failures, changed)
-
-
-def test_an_invisible_customers_ids_behave_as_unknown(probing, client):
-    """An agent, and a manager granted `audit.view`, both assigned one customer: another one
-    (in no folder) and its module objects must look unknown to them, never FORBIDDEN."""
-    api, _other, schema = probing
-    slots = understood(schema)
-    hidden = populate(api, schema, "Hidden")
-    shown = populate(api, schema, "Shown")
-    actors = {}
-    for role in ("AGENT", "MANAGER"):
-        email = f"{role.lower()}.{api.tenant_id}@example.com"
-        made = api.ok("createWorker", {"name": role, "email": email, "role": role}, "worker { id }")
-        worker_id = made["worker"]["id"]
-        api.ok("assignWorkers", {"customerId": shown["Customer"], "workerIds": [worker_id]})
-        actors[role] = Api(api.client, api.tenant_id, pk_of(worker_id))
-    grant = {"workerId": gid("Worker", actors["MANAGER"].worker_id), "permission": "audit.view"}
-    api.ok("setWorkerPermission", {**grant, "granted": True})
-    for actor in actors.values():
-        seen = actor.query("{ customers { nodes { id } } }")["customers"]["nodes"]
-        assert seen == [{"id": shown["Customer"]}]
-    owned = sorted(t for t in hidden if t in CUSTOMER_OWNED)
-    probes = []
-    for slot in slots:
-        for type_name in owned if slot.id_type is None else [slot.id_type]:
-            if type_name in owned:
-                fill = lambda t: shown.get(t, shown["Customer"])  # noqa: E731
-                probes.append((make_probe(schema, slot, type_name, fill), hidden[type_name]))
-    before = snapshot(api, schema)
-    failures: list[str] = []
-    summaries = []
-    for role, actor in actors.items():
-        known = {name: why for (who, name), why in KNOWN_LEAKS.items() if who == role}
-        outcome = run_probes(actor, probes, failures, frozenset({"FORBIDDEN"}), known)
-        summaries.append(
-            _summary(f"invisible ids, {role}", probes, outcome, client.app.state.registry)
-        )
-    after = snapshot(api, schema)
-    summary = "\n".join(summaries) + f"\ncustomer-owned types probed: {owned}"
-    _verdicts(summary, failures, {"the tenant": _changes(before, after)})
