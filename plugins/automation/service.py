@@ -218,7 +218,7 @@ async def _actions(session, tenant_id: int, actions: list[dict], endpoints, prob
             problems.append(Problem((*field, "channel"), "EMAIL, SMS or WHATSAPP.", "INVALID"))
         if action["type"] == "WAIT" and not 0 < (step["seconds"] or 0) <= MAX_WAIT:
             problems.append(Problem((*field, "seconds"), f"1 to {MAX_WAIT} seconds.", "INVALID"))
-        if step.get("endpointId") is not None and step["endpointId"] not in endpoints:
+        if action.get("endpointId") is not None and action["endpointId"] not in endpoints:
             message = "Webhook endpoint not found."
             problems.append(Problem((*field, "endpointId"), message, "NOT_FOUND"))
         if (step.get("dueInHours") or 0) < 0:
