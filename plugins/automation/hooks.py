@@ -5,7 +5,7 @@ from pathlib import Path
 from core import schedules
 from core.hookspecs import hookimpl
 from core.plugins import Module
-from plugins.automation import demo, queries, runner, scheduled, service
+from plugins.automation import bulk_runs, demo, queries, runner, scheduled, service
 from plugins.automation.models import AutomationRule, AutomationRuleVersion, AutomationRun
 from plugins.automation.schema import (
     CUSTOMER_FIELDS,
@@ -68,6 +68,7 @@ def hub_job_handlers():
     return {
         service.JOB_KIND: runner.run_job,
         service.SWEEP_KIND: scheduled.sweep,
+        bulk_runs.KIND: bulk_runs.run_job,
         service.TICKS.kind: schedules.periodic(service.TICKS, scheduled.tick),
     }
 

@@ -126,6 +126,9 @@ async def _apply(session, ctx, run, version, index: int, action: dict) -> str:
         }
         await _emit(session, principal, run, index, "automation.workers_notified", notify=notify)
     elif kind == "CALL_WEBHOOK":
+        target = {}
+        if action.get("endpointId") is not None:  # the webhooks module's contract
+            target["webhookEndpointId"] = action["endpointId"]
         await _emit(
             session,
             principal,
@@ -133,6 +136,7 @@ async def _apply(session, ctx, run, version, index: int, action: dict) -> str:
             index,
             "automation.webhook",
             payload=action.get("payload") or {},
+            **target,
         )
     return "DONE"
 

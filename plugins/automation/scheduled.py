@@ -13,12 +13,19 @@ see it.
 checkpoint (the last id), as the author of the version current when the period began: those
 the author's list shows for the rule's `where` and may edit, that pass its folder, tag,
 status and custom-field conditions. Each gets a run keyed `<rule>:s:<period>:<customer>`
-(unique), so a chunk repeated after a crash starts nothing twice. Runs beyond the tenant's
-`AUTOMATION_RUNS_PER_MINUTE` (event and scheduled runs together) are recorded SKIPPED
-(`RATE_LIMITED`), like an event's. A rule switched off, deleted or no longer SCHEDULE stops
-its sweep at the next chunk."""
+(unique), so a chunk repeated after a crash starts nothing twice. A rule switched off,
+deleted or no longer SCHEDULE stops its sweep at the next chunk.
 
-from datetime import datetime
+The rate limit defers a sweep rather than dropping its runs: when the tenant's
+`AUTOMATION_RUNS_PER_MINUTE` (event and scheduled runs of the last minute together) is used
+up, the chunk stops at that customer and, in the same transaction as its checkpoint, enqueues
+the sweep's continuation (`sweep:<rule>:<period>:<n>`, the state in its payload) with
+`run_after` a minute on, when the runs counted now have left the window; the job itself ends
+(`{"deferred": <key>}`). So a 10,000-customer weekly sweep under the 600 default takes some 17
+minutes and runs everyone once. (An event's run beyond the limit is still SKIPPED: that is
+the runaway guard.)"""
+
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -27,7 +34,7 @@ from core.models import utcnow
 from core.targets import matching
 from core.tenants import tenant_zone
 from plugins.automation import conditions, periods, service
-from plugins.automation.models import SCHEDULE, SKIPPED, AutomationRule, AutomationRuleVersion
+from plugins.automation.models import SCHEDULE, AutomationRule, AutomationRuleVersion
 from schema.customers.where import decode_id
 
 CHUNK = 200
@@ -73,7 +80,7 @@ async def tick(ctx) -> dict:
 
 
 async def _chunk(session, ctx, state: dict) -> bool:
-    """One chunk of the sweep; True when it is over."""
+    """One chunk of the sweep; True when it is over (or deferred: `state["deferred"]`)."""
     payload = ctx.payload
     rule = await session.scalar(
         select(AutomationRule).where(
@@ -91,28 +98,48 @@ async def _chunk(session, ctx, state: dict) -> bool:
     query = await matching(session, principal, where, None, decode_id, state["after"])
     ids = list(await session.scalars(query.limit(CHUNK)))
     facts = await conditions.customer_facts(session, ctx.tenant_id, ids)
+    if service.runs_per_minute() <= 0:
+        state["stopped"] = "AUTOMATION_RUNS_PER_MINUTE is 0"
+        return True
     budget = service.runs_per_minute() - await service.recent_runs(session, ctx.tenant_id)
     period = payload["period"]
     for customer_id in ids:
-        if customer_id not in facts or not conditions.matches(
-            version.trigger, facts[customer_id], {}
-        ):
-            continue
-        values = {"trigger_key": f"{rule.id}:s:{period}:{customer_id}", "period": period}
-        if budget <= 0:
-            values.update(status=SKIPPED, reason="RATE_LIMITED", finished_at=utcnow())
-        if await service.start_run(session, rule, customer_id, version=version, **values):
-            budget -= 1
-            state["skipped" if "reason" in values else "started"] += 1
-    if ids:
-        state["after"] = ids[-1]
-    state["seen"] += len(ids)
+        if customer_id in facts and conditions.matches(version.trigger, facts[customer_id], {}):
+            if budget <= 0:
+                await _defer(session, ctx, state)
+                return True
+            values = {"trigger_key": f"{rule.id}:s:{period}:{customer_id}", "period": period}
+            if await service.start_run(session, rule, customer_id, version=version, **values):
+                budget -= 1
+                state["started"] += 1
+        state["after"] = customer_id
+        state["seen"] += 1
     return len(ids) < CHUNK
 
 
+async def _defer(session, ctx, state: dict) -> None:
+    """The minute's budget is used: the rest of the sweep as a new job a minute on, from
+    this state (committed with the checkpoint that says so)."""
+    part = state.get("part", 0) + 1
+    payload = {**ctx.payload, "resume": {**state, "part": part}}
+    payload["resume"].pop("deferred", None)
+    key = f"sweep:{payload['ruleId']}:{payload['period']}:{part}"
+    await jobs.enqueue(
+        session,
+        ctx.tenant_id,
+        service.SWEEP_KIND,
+        payload,
+        idempotency_key=key,
+        run_after=utcnow() + timedelta(minutes=1),
+        max_attempts=10,
+    )
+    state["deferred"] = key
+
+
 async def sweep(ctx) -> dict:
-    state = dict(ctx.checkpoint or {"after": 0, "seen": 0, "started": 0, "skipped": 0})
-    finished = False
+    initial = {"after": 0, "seen": 0, "started": 0, "part": 0}
+    state = dict(ctx.checkpoint or ctx.payload.get("resume") or initial)
+    finished = "deferred" in state  # a crash after the deferring chunk: its job is made
     while not finished:
         ctx.raise_if_cancelled()
         async with ctx.chunk() as session:

@@ -6,8 +6,8 @@ from strawberry import UNSET
 from strawberry.scalars import JSON
 
 from core import access
+from plugins.automation import bulk_runs, service
 from plugins.automation import queries as q
-from plugins.automation import service
 from plugins.automation.types import (
     AutomationActionType,
     AutomationRule,
@@ -20,7 +20,9 @@ from schema.compiled.customers import ModuleField
 from schema.context import Info
 from schema.customers.types import Customer
 from schema.customers.where import CustomerWhere
-from schema.ids import from_global_id, from_global_ids
+from schema.ids import MISSING, from_global_id, from_global_ids
+from schema.jobs import Job
+from schema.nodes import resolve_node
 from schema.payloads import DeletePayload, UserError, deleted, mutate, payload
 from schema.relay import Connection
 
@@ -158,10 +160,22 @@ class AutomationActionInput:
     body: str | None = None
     to: str | None = None
     payload: JSON | None = strawberry.field(default=None, description="CALL_WEBHOOK's body.")
+    endpoint_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="CALL_WEBHOOK: send to this webhook endpoint only (a `WebhookEndpoint` you "
+        "can see, checked when the rule is saved), whatever event types it subscribes to. "
+        "Without it the call goes to every endpoint subscribed to `automation.webhook`.",
+    )
     seconds: int | None = strawberry.field(default=None, description="WAIT: the delay.")
 
     def to_dict(self) -> dict:
-        one = {"statusId": "Status", "folderId": "Folder", "tagId": "Tag", "assigneeId": "Worker"}
+        one = {
+            "statusId": "Status",
+            "folderId": "Folder",
+            "tagId": "Tag",
+            "assigneeId": "Worker",
+            "endpointId": "WebhookEndpoint",
+        }
         data = {"type": self.type.value}
         for name, type_name in one.items():
             value = getattr(self, _snake(name))
@@ -213,29 +227,56 @@ class DeleteAutomationRuleInput:
     id: strawberry.ID
 
 
-@strawberry.input(description="Run a rule now on customers you may change (at most 500).")
+@strawberry.input(
+    description="Run a rule now on customers you may change: these `customerIds` (at most "
+    "500, all or none, in the request), or a filter (`where` and/or `search`, as the list "
+    "takes them; a segment is a `where` condition): every customer your list shows for it "
+    "that you may change, at most `AUTOMATION_MAX_BULK_RUN` (default 10,000), run by a job."
+)
 class RunAutomationInput:
     rule_id: strawberry.ID
-    customer_ids: list[strawberry.ID]
+    customer_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="These customers. Or give `where` / `search`."
+    )
+    where: CustomerWhere | None = strawberry.field(
+        default=None, description="Every customer the list shows for this filter."
+    )
+    search: str | None = strawberry.field(
+        default=None, description="With or without `where`: the list's search."
+    )
 
 
 RulePayload = payload(AutomationRule, "rule")
 
 
-@strawberry.type(description="The runs started, one per customer, or why none did.")
+@strawberry.type(
+    description="By ids: the runs started, one per customer. By filter: the `job` starting "
+    "them (follow it with `jobProgress`; null when no customer matched). Or why none did."
+)
 class RunAutomationPayload:
     runs: list[AutomationRun] | None
+    job: Job | None
     user_errors: list[UserError]
 
 
-def _definition(input) -> dict:
+async def _definition(info: Info, input) -> dict:
+    """The definition as the service takes it, with the webhook endpoints its CALL_WEBHOOK
+    actions name that the author can see (`endpoints`): the webhooks module's `node(id:)`
+    answers, so automation neither imports it nor reads its tables."""
     data = {"name": input.name, "actions": [a.to_dict() for a in input.actions or []]}
     data["trigger"] = input.trigger.to_dict() if input.trigger else {}
+    data["endpoints"] = set()
+    for action in input.actions or []:
+        if action.endpoint_id is None:
+            continue
+        pk = from_global_id(action.endpoint_id, "WebhookEndpoint")
+        if pk != MISSING and await resolve_node(info, action.endpoint_id) is not None:
+            data["endpoints"].add(pk)
     return data
 
 
 async def create_automation_rule(info: Info, input: CreateAutomationRuleInput) -> RulePayload:
-    data = {**_definition(input), "active": input.active}
+    data = {**(await _definition(info, input)), "active": input.active}
     return await kit.save(
         info, RulePayload, "rule", AutomationRule, lambda s, p: service.create_rule(s, p, data)
     )
@@ -244,7 +285,7 @@ async def create_automation_rule(info: Info, input: CreateAutomationRuleInput) -
 async def update_automation_rule(info: Info, input: UpdateAutomationRuleInput) -> RulePayload:
     rule_id = from_global_id(input.id, "AutomationRule")
     sent = (input.name, input.trigger, input.actions)
-    data = _definition(input) if any(v is not None for v in sent) else {}
+    data = await _definition(info, input) if any(v is not None for v in sent) else {}
     if input.active not in (UNSET, None):
         data["active"] = input.active
     return await kit.save(
@@ -263,6 +304,21 @@ async def delete_automation_rule(info: Info, input: DeleteAutomationRuleInput) -
 
 async def run_automation(info: Info, input: RunAutomationInput) -> RunAutomationPayload:
     rule_id = from_global_id(input.rule_id, "AutomationRule")
+    by_filter = input.where is not None or input.search is not None
+    if (input.customer_ids is None) == (not by_filter):
+        message = "Give either `customerIds` or a filter (`where` / `search`), not both."
+        error = UserError(field=["input", "customerIds"], message=message, code="IDS_OR_FILTER")
+        return RunAutomationPayload(runs=None, job=None, user_errors=[error])
+    if by_filter:
+        where = input.where.to_dict() if input.where is not None else None
+
+        def start(session, principal):
+            return bulk_runs.request(session, principal, rule_id, where, input.search)
+
+        job, errors = await mutate(info, start, "ruleId")
+        runs = [] if not errors else None
+        shown = Job.from_row(job) if job is not None else None
+        return RunAutomationPayload(runs=runs, job=shown, user_errors=errors)
     customer_ids = from_global_ids(input.customer_ids, "Customer")
 
     async def work(session, principal):
@@ -273,7 +329,7 @@ async def run_automation(info: Info, input: RunAutomationInput) -> RunAutomation
         return [AutomationRun.from_row(dict(r)) for r in rows.mappings()]
 
     runs, errors = await mutate(info, work, "ruleId")
-    return RunAutomationPayload(runs=runs, user_errors=errors)
+    return RunAutomationPayload(runs=runs, job=None, user_errors=errors)
 
 
 CUSTOMER_FIELDS = [

@@ -8,8 +8,9 @@ Guards: a run's depth is its triggering event's `automationDepth` (0 for a worke
 and the events its actions cause carry depth + 1; no rule starts from an event at depth
 >= `AUTOMATION_MAX_DEPTH` (a rule setting a status that triggers itself stops there). Runs
 an event would start beyond `AUTOMATION_RUNS_PER_MINUTE` in a tenant's last minute are
-recorded SKIPPED with the reason, and do nothing (a runaway fan-out stops; scheduled runs count
-too; manual runs are deliberate and not counted against it).
+recorded SKIPPED with the reason, and do nothing (a runaway fan-out stops). Scheduled runs
+count too, but a sweep over the limit waits for the next minute instead (`scheduled.py`);
+manual runs, one by one or by filter (`bulk_runs.py`), are deliberate and not counted.
 
 A trigger's `where` (the list's filter language, ids as global ids) is checked when saved as
 its author sees customers, and read at run time as the version's author: a customer their
@@ -55,7 +56,7 @@ ACTION_FIELDS: dict[str, dict[str, bool]] = {
     "CREATE_MISSION": {"title": True, "assigneeId": False, "dueInHours": False},
     "SEND_MESSAGE": {"channel": True, "subject": False, "body": True, "to": False},
     "NOTIFY_WORKERS": {"workerIds": False, "assignedWorkers": False, "title": True, "body": False},
-    "CALL_WEBHOOK": {"payload": False},
+    "CALL_WEBHOOK": {"payload": False, "endpointId": False},
     "WAIT": {"seconds": True},
 }
 REFS = {"statusId": Status, "folderId": Folder, "tagId": Tag, "assigneeId": Worker}
@@ -191,7 +192,9 @@ async def _trigger(session, principal: Principal, data: dict, problems) -> dict:
     return trigger
 
 
-async def _actions(session, tenant_id: int, actions: list[dict], problems) -> list[dict]:
+async def _actions(session, tenant_id: int, actions: list[dict], endpoints, problems) -> list[dict]:
+    """Checked actions; `endpoints`: the webhook endpoint ids the author may name (the
+    schema asked the webhooks module, `node(id:)`)."""
     if not actions or len(actions) > MAX_ACTIONS:
         problems.append(Problem(("input", "actions"), f"1 to {MAX_ACTIONS} actions.", "INVALID"))
     clean = []
@@ -215,6 +218,9 @@ async def _actions(session, tenant_id: int, actions: list[dict], problems) -> li
             problems.append(Problem((*field, "channel"), "EMAIL, SMS or WHATSAPP.", "INVALID"))
         if action["type"] == "WAIT" and not 0 < (step["seconds"] or 0) <= MAX_WAIT:
             problems.append(Problem((*field, "seconds"), f"1 to {MAX_WAIT} seconds.", "INVALID"))
+        if action.get("endpointId") is not None and action["endpointId"] not in endpoints:
+            message = "Webhook endpoint not found."
+            problems.append(Problem((*field, "endpointId"), message, "NOT_FOUND"))
         if (step.get("dueInHours") or 0) < 0:
             problems.append(Problem((*field, "dueInHours"), "Not negative.", "INVALID"))
         clean.append(step)
@@ -227,7 +233,10 @@ async def _definition(session, principal: Principal, data: dict) -> tuple[str, d
     if not 0 < len(name) <= MAX_NAME:
         problems.append(Problem(("input", "name"), f"1 to {MAX_NAME} characters.", "INVALID"))
     trigger = await _trigger(session, principal, data.get("trigger") or {}, problems)
-    actions = await _actions(session, principal.tenant_id, data.get("actions") or [], problems)
+    endpoints = data.get("endpoints") or ()
+    actions = await _actions(
+        session, principal.tenant_id, data.get("actions") or [], endpoints, problems
+    )
     records.fail_if(problems)
     return name, trigger, actions
 

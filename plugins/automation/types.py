@@ -138,6 +138,9 @@ class AutomationAction:
     body: str | None = None
     to: str | None = None
     payload: JSON | None = None
+    endpoint_id: strawberry.ID | None = strawberry.field(
+        default=None, description="CALL_WEBHOOK: the one webhook endpoint it goes to."
+    )
     seconds: int | None = None
 
     @classmethod
@@ -159,6 +162,7 @@ class AutomationAction:
             body=data.get("body"),
             to=data.get("to"),
             payload=data.get("payload"),
+            endpoint_id=_gid("WebhookEndpoint", data.get("endpointId")),
             seconds=data.get("seconds"),
         )
 

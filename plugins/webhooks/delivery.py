@@ -115,7 +115,9 @@ def envelope(event: Event) -> dict:
 
 async def handle_event(session: AsyncSession, event: Event) -> None:
     """A delivery and its job for each active endpoint of the tenant subscribed to the event;
-    none twice for one event (the relay may hand it over again)."""
+    none twice for one event (the relay may hand it over again). An event whose data names
+    an endpoint (`webhookEndpointId`, docs/plugins.md) goes to that one alone, if it is the
+    tenant's and active, whatever it subscribes to."""
     if event.name == "job.finished":
         await job_ended(session, event)
         return
@@ -126,7 +128,11 @@ async def handle_event(session: AsyncSession, event: Event) -> None:
             WebhookEndpoint.tenant_id == event.tenant_id, WebhookEndpoint.active.is_(True)
         )
     )
-    wanted = [e for e in found if matches(e.event_types, event.name)]
+    target = (event.data or {}).get("webhookEndpointId")
+    if target is not None:
+        wanted = [e for e in found if e.id == target]
+    else:
+        wanted = [e for e in found if matches(e.event_types, event.name)]
     if not wanted:
         return
     customer_id = event.customer_id

@@ -1,7 +1,8 @@
 """SCHEDULE rules: periods on the tenant's wall clock (DST included); a period runs the rule
 once on exactly the customers its `where` and conditions take, in chunks; a second look at
 the same period starts nothing; the next period runs again; a rule written after its period
-began waits for the next; the rate limit records SKIPPED runs; bad schedules are userErrors.
+began waits for the next; over the rate limit a sweep waits for the next minute; bad
+schedules are userErrors.
 
 Time is driven, not waited for: the tick's work (`scheduled.enqueue_due`) is called with a
 chosen `now` on the app's loop; the sweeps it enqueues run on the app's own job runner."""
@@ -150,7 +151,7 @@ def test_a_period_runs_once_on_the_customers_its_conditions_take(owner, client, 
     [key] = due(client, owner, later)
     assert due(client, owner, later) == []  # the same period again: no second sweep
     [result] = sweeps_done(client, owner, 1)
-    assert result["seen"] == 5 and result["started"] == 4 and result["skipped"] == 0
+    assert (result["seen"], result["started"], result["part"]) == (5, 4, 0)
     period = key.rsplit(":", 1)[1]
     taken = {"Ada", "Alan", "Amy", "Axel"}  # VIP and named A…: not Anna (no tag), not Bob
     for name, customer_id in ids.items():
@@ -188,21 +189,104 @@ def test_a_rule_switched_off_or_edited_waits_for_its_next_period(owner, client):
     assert len(due(client, owner, utcnow() + timedelta(hours=1))) == 1
 
 
-def test_the_rate_limit_skips_scheduled_runs_over_it(owner, client, monkeypatch):
+def sweep_jobs(client, owner: Api) -> list[dict]:
+    """The tenant's sweep jobs, oldest first, once none is running or due."""
+    import time
+
+    async def work():
+        async with client.app.state.db.transaction(owner.tenant_id) as session:
+            rows = await session.execute(
+                select(jobs.Job)
+                .where(jobs.Job.tenant_id == owner.tenant_id, jobs.Job.kind == service.SWEEP_KIND)
+                .order_by(jobs.Job.id)
+            )
+            return [
+                {
+                    "key": j.idempotency_key,
+                    "status": j.status,
+                    "result": j.result,
+                    "run_after": j.run_after,
+                }
+                for j in rows.scalars()
+            ]
+
+    deadline = time.monotonic() + 30
+    while True:
+        found = run(client, work)
+        due_now = [
+            j
+            for j in found
+            if j["status"] == jobs.RUNNING
+            or (j["status"] == jobs.QUEUED and j["run_after"] <= utcnow())
+        ]
+        if found and not due_now:
+            return found
+        assert time.monotonic() < deadline, found
+        time.sleep(0.05)
+
+
+def a_minute_passes(client, owner: Api) -> None:
+    """The tenant's runs age a minute (out of the rate limit's window) and the deferred sweep
+    falls due: the runner is driven rather than waited for."""
+    from sqlalchemy import update
+
+    from plugins.automation.models import AutomationRun
+
+    async def work():
+        async with client.app.state.db.transaction(owner.tenant_id) as session:
+            await session.execute(
+                update(AutomationRun)
+                .where(AutomationRun.tenant_id == owner.tenant_id)
+                .values(created_at=utcnow() - timedelta(seconds=61))
+            )
+            await session.execute(
+                update(jobs.Job)
+                .where(
+                    jobs.Job.tenant_id == owner.tenant_id,
+                    jobs.Job.kind == service.SWEEP_KIND,
+                    jobs.Job.status == jobs.QUEUED,
+                )
+                .values(run_after=utcnow())
+            )
+        client.app.state.jobs.wake()
+
+    run(client, work)
+
+
+def test_a_sweep_over_the_rate_limit_waits_for_the_next_minute(owner, client, monkeypatch):
+    """Limit 2 a minute, 5 customers (chunks of 3): 2 now, 2 the next minute, 1 the one after;
+    every customer run once, none SKIPPED."""
     monkeypatch.setenv("AUTOMATION_RUNS_PER_MINUTE", "2")
+    monkeypatch.setattr(scheduled, "CHUNK", 3)
     rule(
         owner,
         "Hourly hook",
         {"kind": "SCHEDULE", "schedule": HOURLY},
         [{"type": "CALL_WEBHOOK", "payload": {}}],
     )
-    ids = [create_customer(owner, f"C{i}") for i in range(4)]
-    assert len(due(client, owner, utcnow() + timedelta(hours=1))) == 1
-    [result] = sweeps_done(client, owner, 1)
-    assert (result["started"], result["skipped"]) == (2, 2)
-    found = [r for c in ids for r in settled_runs(owner, c, 1)]
-    assert sorted(r["status"] for r in found) == ["DONE", "DONE", "SKIPPED", "SKIPPED"]
-    assert {r["reason"] for r in found if r["status"] == "SKIPPED"} == {"RATE_LIMITED"}
+    ids = [create_customer(owner, f"C{i}") for i in range(5)]
+    [key] = due(client, owner, utcnow() + timedelta(hours=1))
+    run_counts = []
+    for minute in range(3):
+        found = sweep_jobs(client, owner)
+        parts = range(1, min(minute + 1, 2) + 1)  # the last minute defers nothing more
+        assert [j["key"] for j in found] == [key] + [f"{key}:{n}" for n in parts]
+        run_counts.append(sum(len(settled_runs(owner, c)) for c in ids))
+        if minute < 2:
+            *ended, waiting = found
+            assert waiting["status"] == jobs.QUEUED, found
+            assert waiting["run_after"] > utcnow() + timedelta(seconds=30)  # a minute on
+            assert ended[-1]["result"]["deferred"] == waiting["key"]
+            a_minute_passes(client, owner)
+    assert run_counts == [2, 4, 5]
+    assert {j["status"] for j in found} == {jobs.SUCCEEDED}
+    last = found[-1]["result"]
+    assert (last["seen"], last["started"], last["part"]) == (5, 5, 2)
+    for customer_id in ids:
+        [one] = settled_runs(owner, customer_id, 1)
+        assert one["status"] == "DONE"
+    # The same period looked at again starts nothing more.
+    assert due(client, owner, utcnow() + timedelta(hours=1)) == []
 
 
 def test_a_schedule_rule_arms_the_tenants_ticks(owner, client):
