@@ -160,7 +160,8 @@ def _compile(spec: ModuleList, scope: Scope, f: Field, row: str, type_name: str)
         return fixed(f"(SELECT {cursor(e)} {rows}{last})")
 
     x = scope.alias("x")
-    more = f"EXISTS (SELECT 1 FROM {name} {x} WHERE {x}.customer_id = {row}.id AND {x}.rank__ > {size})"
+    more = f"EXISTS (SELECT 1 FROM {name} {x} WHERE {x}.customer_id = {row}.id "
+    more += f"AND {x}.rank__ > {size})"
     page_info = {
         "hasNextPage": fixed(d.boolean(more)),
         "hasPreviousPage": fixed(d.boolean("TRUE" if page.after is not None else "FALSE")),

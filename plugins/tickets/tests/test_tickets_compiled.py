@@ -56,7 +56,8 @@ def test_the_open_list_compiles_as_the_resolvers_answer(api, paths):  # noqa: F8
     paged = {n["id"]: n["tickets"]["open"] for n in found[PAGED]}
     assert paged[ada]["totalCount"] == 11 and paged[ada]["pageInfo"]["hasNextPage"]
     after = paged[ada]["pageInfo"]["endCursor"]
-    later = f'open(first: 4, after: "{after}") {{ nodes {{ id }} pageInfo {{ hasPreviousPage hasNextPage startCursor endCursor }} }}'
+    info = "pageInfo { hasPreviousPage hasNextPage startCursor endCursor }"
+    later = f'open(first: 4, after: "{after}") {{ nodes {{ id }} {info} }}'
     assert_lists_compile(paths, api, "tickets", [ada, bob], [later])
     variable = LIST.replace("query {", "query($n: Int) {") % (
         "tickets",
