@@ -75,7 +75,11 @@ def hub_compiled_customer_fields():
     a page's ids, and each sub-field's column, kind and default), or None when it does not
     cover them (or the worker may not read them): the operation then runs field by field.
     A module without it still works, field by field. Its select is built once per
-    principal and kept, as `hub_badge_count_queries`' are: the same rule on the time holds."""
+    principal and kept, as `hub_badge_count_queries`' are: the same rule on the time holds.
+    List fields (a connection with `first`/`after`, every row, the first row or null) take
+    part through `ModuleField.lists`: `{name: schema.compiled.module_lists.ModuleList}`
+    (the rows' table, the resolver's conditions and order, the node's fields); `names`
+    then holds them too, and the compiler reads their literal arguments itself."""
 
 
 @hookspec
