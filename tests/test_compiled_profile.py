@@ -52,3 +52,12 @@ def test_the_bench_profile_is_one_statement(paths, demo, workers):  # noqa: F811
         return counter.count
 
     assert statements(MODULES, {"id": richest["id"]}) == statements("{ __typename }", {}) + 1
+
+
+def test_a_module_field_twice_under_aliases_compiles(paths, demo, workers):  # noqa: F811
+    """Each alias of a module's field selects other sub-fields: a part each (found by the
+    random selections: the second alias's columns were missing from the first's part)."""
+    query = """{ customers(first: 5) { nodes { id tickets { openCount }
+      a: tickets { overdueCount open(first: 1) { nodes { id } } } } } }"""
+    path, body = both(paths, workers["owner"], query)
+    assert path == "compiled", body

@@ -262,7 +262,10 @@ def module_field(scope: Scope, f: Field, row: str) -> str:
     columns = tuple(dict.fromkeys(made.fields[name][0] for name in names))
     # Lower-cased: SQLAlchemy quotes a CTE name with capitals (`dynamicContent`), and the
     # columns that name it are written unquoted, which PostgreSQL folds to lower case.
-    part = Part(f"m_{f.name.lower()}", _module_query(made), "customer_id", columns)
+    cte = f"m_{f.name.lower()}"
+    if cte in scope.parts and scope.parts[cte].columns != columns:  # aliased, other fields
+        cte = scope.alias(f"{cte}_")
+    part = Part(cte, _module_query(made), "customer_id", columns)
     if names:
         _joined(scope, part)
     for name in names:
