@@ -73,8 +73,8 @@ def hub_compiled_customer_fields():
     the module's field. `compile` gets the sub-fields selected (names; only `lists` take
     arguments) and returns a `schema.compiled.customers.ModuleField` (a select of (customer
     id, columns) for a page's ids, and each sub-field's column, kind and default), or None
-    when it does not
-    cover them (or the worker may not read them): the operation then runs field by field.
+    when it does not cover them (or the worker may not read them): the operation then runs
+    field by field.
     A module without it still works, field by field. Its select is built once per
     principal and kept, as `hub_badge_count_queries`' are: the same rule on the time holds.
     List fields (a connection with `first`/`after`, every row, the first row or null) take
