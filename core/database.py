@@ -44,6 +44,12 @@ RETRY_AFTER = 1  # seconds a refused client is asked to wait (`Retry-After`)
 BUSY = "The database is busy or unreachable; retry shortly."
 
 
+def _zone_day(zone: str | None, moment: str | None) -> str | None:
+    from core.tenants import sqlite_zone_day  # core.tenants reads models, which read this
+
+    return sqlite_zone_day(zone, moment)
+
+
 def _b64url(value: str | None) -> str | None:
     """Base64url without padding, as global ids and cursors are: SQLite has no base64, and
     the compiled execution path (`schema/compiled`) builds ids in SQL."""
@@ -62,6 +68,7 @@ def _sqlite_pragmas(busy_timeout_ms: int):
     def on_connect(dbapi_connection, _record):
         dbapi_connection.create_function("hub_b64url", 1, _b64url, deterministic=True)
         dbapi_connection.create_function("hub_json_float", 1, _json_float, deterministic=True)
+        dbapi_connection.create_function("hub_zone_day", 2, _zone_day, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")

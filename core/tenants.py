@@ -1,18 +1,21 @@
 """Tenants: creating one with everything a fresh account needs to work (an owner and a
 customer status list), its settings, and turning a token's ids back into a `Principal`."""
 
+from datetime import UTC, datetime
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
-from sqlalchemy import select
+from sqlalchemy import Date, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from core import access
 from core.auth import Principal
 from core.contacts import EMAIL_RE
 from core.customers import SUB_CUSTOMER_COPYABLE
 from core.errors import InvalidInput, NotFound, Problem
-from core.models import Status, Tenant, Worker
+from core.models import Status, Tenant, Worker, now_param
 
 # (name, color, category, is_default): a new customer starts as a prospect.
 DEFAULT_STATUSES = (
@@ -51,6 +54,41 @@ def zone_of(name: str | None) -> ZoneInfo:
 async def tenant_zone(conn, tenant_id: int) -> ZoneInfo:
     """The tenant's zone, read on `conn` (a connection or a session)."""
     return zone_of(await conn.scalar(select(Tenant.time_zone).where(Tenant.id == tenant_id)))
+
+
+class zone_day(FunctionElement):
+    """`zone_day(zone name, utc time)`: the calendar day at that time in that zone, in SQL
+    (`zone_of`'s day; PostgreSQL's `timezone()`, SQLite's `hub_zone_day`, which
+    `core.database` registers on each connection)."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(zone_day, "postgresql")
+def _zone_day_pg(element, compiler, **kw):
+    zone, moment = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(timezone({zone}, {moment}) AS date)"
+
+
+@compiles(zone_day)
+def _zone_day(element, compiler, **kw):
+    return f"hub_zone_day({compiler.process(element.clauses, **kw)})"
+
+
+def sqlite_zone_day(zone: str | None, moment: str | None) -> str | None:
+    """`hub_zone_day` on SQLite: the stored UTC time (text) as a day in the zone."""
+    if moment is None:
+        return None
+    at = datetime.fromisoformat(moment).replace(tzinfo=UTC)
+    return at.astimezone(zone_of(zone)).date().isoformat()
+
+
+def today_of(tenant_id: int):
+    """The tenant's calendar day (in its time zone) when the statement runs (`now_param`):
+    a query kept and run again, like the compiled path's, reads the day of each run."""
+    day = zone_day(Tenant.time_zone, now_param())
+    return select(day).where(Tenant.id == tenant_id).scalar_subquery()
 
 
 def _time_zone(value, problems: list[Problem]) -> str:

@@ -70,12 +70,17 @@ def hub_badge_counts(conn, principal, customer_ids):
 def hub_compiled_customer_fields():
     """Sync, at plan time, for the modules the tenant enabled: `{field name on Customer:
     compile(principal, names)}` so the compiled execution path (`schema/compiled`) covers
-    the module's field. `compile` gets the sub-fields selected (names, no arguments) and
-    returns a `schema.compiled.customers.ModuleField` (a select of (customer id, columns) for
-    a page's ids, and each sub-field's column, kind and default), or None when it does not
-    cover them (or the worker may not read them): the operation then runs field by field.
+    the module's field. `compile` gets the sub-fields selected (names; only `lists` take
+    arguments) and returns a `schema.compiled.customers.ModuleField` (a select of (customer
+    id, columns) for a page's ids, and each sub-field's column, kind and default), or None
+    when it does not cover them (or the worker may not read them): the operation then runs
+    field by field.
     A module without it still works, field by field. Its select is built once per
-    principal and kept, as `hub_badge_count_queries`' are: the same rule on the time holds."""
+    principal and kept, as `hub_badge_count_queries`' are: the same rule on the time holds.
+    List fields (a connection with `first`/`after`, every row, the first row or null) take
+    part through `ModuleField.lists`: `{name: schema.compiled.module_lists.ModuleList}`
+    (the rows' table, the resolver's conditions and order, the node's fields); `names`
+    then holds them too, and the compiler reads their literal arguments itself."""
 
 
 @hookspec

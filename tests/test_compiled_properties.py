@@ -18,7 +18,29 @@ OBJECTS = {
     "folders": ["addedAt", "folder { id name color }", "status { id name }"],
     "parent": ["id", "name", "kind", "updatedAt", "status { name }"],
     "profileTabs": ["key", "title", "icon", "badgeCount"],
-    "tickets": ["openCount", "overdueCount"],
+    "tickets": [
+        "openCount",
+        "overdueCount",
+        "o2: open(first: 2) { nodes { id reference priority dueAt overdue assignee { name } } }",
+        "o20: open { totalCount pageInfo { hasNextPage endCursor } edges { cursor } }",
+    ],
+    "appointments": [
+        "upcomingCount",
+        "n: next { id start worker { id } }",
+        "u3: upcoming(first: 3) { edges { cursor node { id status location } } }",
+        "p1: past(first: 1) { totalCount pageInfo { hasNextPage startCursor } }",
+    ],
+    "insurance": [
+        "openClaimCount",
+        "p2: policies(first: 2) { nodes { id status premium { amount } provider { name } } }",
+    ],
+    "payments": [
+        "overdueInvoiceCount",
+        "balance { amount currency }",
+        "i2: invoices(first: 2) { nodes { id overdue amountDue { amount } } totalCount }",
+        "p1: payments(first: 1) { edges { cursor node { receipt { number } methodKind } } }",
+        "methods { id isDefault }",
+    ],
     "payouts": ["pendingCount"],
     "customFields": [
         "definition { id key label type }",

@@ -10,7 +10,7 @@ from strawberry import UNSET
 
 from core import access, keyset, multiread
 from core.errors import InvalidInput
-from core.models import utcnow
+from core.models import now_param, utcnow
 from core.pagination import PageRequest
 from plugins.appointments import queries as q
 from plugins.appointments import service
@@ -24,6 +24,8 @@ from plugins.appointments.types import (
 )
 from schema import kit, overview
 from schema.compiled.customers import ModuleField, per_customer
+from schema.compiled.module_lists import ModuleList, worker
+from schema.compiled.objects import column, gid
 from schema.context import Info
 from schema.customers.types import Customer
 from schema.ids import from_global_id
@@ -129,10 +131,43 @@ COMPILED = {
 }
 
 
+APPOINTMENT = {
+    "id": gid("Appointment"),
+    "start": column("start_at", "ts"),
+    "end": column("end_at", "ts"),
+    "status": column("status", enum=AppointmentStatus),
+    "location": column("location"),
+    "notes": column("notes"),
+    "prepaid": column("prepaid", "bool"),
+    "creditUsed": column("credit_used", "bool"),
+    "cancelReason": column("cancel_reason"),
+    "createdAt": column("created_at", "ts"),
+    "updatedAt": column("updated_at", "ts"),
+    "worker": worker("worker_id"),
+}
+
+
+def _listed(listing: q.Listing, kind: str = "connection") -> ModuleList:
+    """A list as the resolver reads it (`q.pages`), its time read when the statement runs."""
+
+    def where(principal):
+        return [q.A.c.tenant_id == principal.tenant_id, *listing.conditions(now_param())]
+
+    return ModuleList(q.A, where, APPOINTMENT, kind, listing.order, counted=kind == "connection")
+
+
+LIST_FIELDS = {
+    "upcoming": _listed(q.Listing(True, q.ACTIVE)),
+    "past": _listed(q.Listing(False, q.STATUSES)),
+    "next": _listed(q.BADGE, "first"),
+}
+
+
 def compiled_appointments(principal, names: tuple[str, ...]) -> ModuleField | None:
-    """`appointments { upcomingCount credits }` in the compiled path (`schema/compiled`): the
-    selects `_read` runs for them, per page."""
-    if not access.can(principal, VIEW) or not set(names) <= COMPILED.keys():
+    """`appointments { upcomingCount credits next upcoming past }` in the compiled path
+    (`schema/compiled`): the selects `_read` runs for the counts, per page, and the lists
+    without a `status` (`schema.compiled.module_lists`)."""
+    if not access.can(principal, VIEW) or not set(names) <= {*COMPILED, *LIST_FIELDS}:
         return None
     wanted = [COMPILED[name] for name in COMPILED if name in names]
 
@@ -140,7 +175,9 @@ def compiled_appointments(principal, names: tuple[str, ...]) -> ModuleField | No
         counts = {label: made(principal, customer_ids) for label, made in wanted}
         return per_customer(counts)
 
-    return ModuleField(query, {name: (COMPILED[name][0], "int", "0") for name in names})
+    fields = {name: (COMPILED[name][0], "int", "0") for name in names if name in COMPILED}
+    lists = {name: LIST_FIELDS[name] for name in names if name in LIST_FIELDS}
+    return ModuleField(query if wanted else None, fields, lists)
 
 
 _load_appointment = kit.node_loader(q.A, Appointment)

@@ -4,9 +4,11 @@ mutations."""
 from datetime import date
 
 import strawberry
+from sqlalchemy import case
 from strawberry import UNSET
 
 from core import access
+from core.models import today_param
 from core.pagination import PageRequest
 from plugins.insurance import queries as q
 from plugins.insurance import service
@@ -24,6 +26,8 @@ from plugins.insurance.types import (
 )
 from schema import kit
 from schema.compiled.customers import ModuleField, per_customer
+from schema.compiled.module_lists import ModuleList, money, row_of
+from schema.compiled.objects import column, gid
 from schema.context import Info
 from schema.customers.inputs import sent
 from schema.ids import from_global_id
@@ -252,11 +256,58 @@ async def insurance_claims(
 COMPILED_COUNTS = {"activePolicyCount": "active_policies", "openClaimCount": "open_claims"}
 
 
+PROVIDER = {
+    "id": gid("InsuranceProvider"),
+    "name": column("name"),
+    "phone": column("phone"),
+    "email": column("email"),
+    "createdAt": column("created_at", "ts"),
+    "updatedAt": column("updated_at", "ts"),
+}
+POLICY = {
+    "id": gid("InsurancePolicy"),
+    "number": column("number"),
+    "coverageDescription": column("coverage_description"),
+    "coverageLimit": money("coverage_amount", "coverage_currency"),
+    "premium": money("premium_amount", "premium_currency"),
+    "premiumPeriod": column("premium_period", enum=InsurancePremiumPeriod),
+    "startDate": column("start_date", "date"),
+    "endDate": column("end_date", "date"),
+    "cancelledAt": column("cancelled_at", "ts"),
+    "createdAt": column("created_at", "ts"),
+    "updatedAt": column("updated_at", "ts"),
+    "status": column("status__"),
+    "provider": row_of("insurance_providers", "InsuranceProvider", PROVIDER, "provider_id"),
+}
+
+
+def _status(principal) -> dict:
+    """`InsurancePolicy.status` by the UTC day the statement runs on."""
+    p = q.POLICIES.c
+    made = case(
+        (p.status == "CANCELLED", "CANCELLED"), (p.end_date < today_param(), "EXPIRED"),
+        else_="ACTIVE",
+    )  # fmt: skip
+    return {"status__": made}
+
+
+POLICIES = ModuleList(
+    q.POLICIES,
+    lambda principal: [q.POLICIES.c.tenant_id == principal.tenant_id],
+    POLICY,
+    order=q.POLICY_LIST.order,
+    columns=_status,
+    counted=True,
+)
+
+
 def compiled_insurance(principal, names: tuple[str, ...]) -> ModuleField | None:
-    """`insurance { activePolicyCount openClaimCount }` in the compiled path
-    (`schema/compiled`): the count selects the look-ahead read runs (`types.COUNTS`), per
-    page, built per request (what is active depends on the day)."""
-    if not access.can(principal, "insurance.view") or not set(names) <= COMPILED_COUNTS.keys():
+    """`insurance { activePolicyCount openClaimCount policies(first:, after:) }` in the
+    compiled path (`schema/compiled`): the count selects the look-ahead read runs
+    (`types.COUNTS`), per page, built per request (what is active depends on the day), and
+    the policies without a filter (`schema.compiled.module_lists`)."""
+    lists = {"policies": POLICIES}
+    if not access.can(principal, "insurance.view") or not set(names) <= {*COMPILED_COUNTS, *lists}:
         return None
     wanted = [name for name in COMPILED_COUNTS if name in names]
 
@@ -269,7 +320,10 @@ def compiled_insurance(principal, names: tuple[str, ...]) -> ModuleField | None:
             )
         return per_customer(counts)
 
-    return ModuleField(query, {name: (COMPILED_COUNTS[name], "int", "0") for name in wanted})
+    fields = {name: (COMPILED_COUNTS[name], "int", "0") for name in wanted}
+    return ModuleField(
+        query if wanted else None, fields, {k: lists[k] for k in names if k in lists}
+    )
 
 
 CUSTOMER_FIELDS = [

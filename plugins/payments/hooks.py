@@ -8,7 +8,7 @@ from core.access import ROLES
 from core.filter_fields import DATETIME, NUMBER, Summary
 from core.hookspecs import hookimpl
 from core.plugins import Module
-from plugins.payments import balance, demo, overview, queries, requests, service, types
+from plugins.payments import balance, compiled, demo, overview, queries, requests, service, types
 from plugins.payments import schema as api
 from plugins.payments.models import TABLES
 from schema.tabs import TabSpec
@@ -119,7 +119,7 @@ def hub_badge_count_queries(principal, customer_ids):
 
 @hookimpl
 def hub_compiled_customer_fields():
-    return {"payments": overview.compiled_payments}
+    return {"payments": compiled.compiled_payments}
 
 
 @hookimpl

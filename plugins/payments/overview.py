@@ -9,14 +9,13 @@ before and the one after), and the answer takes the right one."""
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core import access, keyset, multiread
 from core.models import Tenant, utcnow
 from plugins.payments import queries as q
 from plugins.payments import types as t
 from schema import overview
-from schema.compiled.customers import ModuleField
 from schema.context import Info
 from schema.customers.types import Customer
 
@@ -136,24 +135,3 @@ async def payments(root: Customer, info: Info) -> t.CustomerPayments:
     want = overview.plan(info, "payments", _overview)
     await overview.read_once(info, "payments", root.pk, want, _read)
     return t.CustomerPayments(customer_id=root.pk, today=await t.tenant_today(info))
-
-
-def _unpaid_counts(principal, customer_ids):
-    """(customer id, OPEN invoices): `unpaidInvoiceCount` as the resolver adds it up, the
-    sums' `open_count` of each of the customer's currencies."""
-    invoices, _, _ = q.summary_queries(principal, customer_ids, [])
-    sums = invoices.subquery()
-    total = func.sum(sums.c.open_count).label("unpaid")
-    return select(sums.c.customer_id, total).group_by(sums.c.customer_id)
-
-
-# What the compiled path covers: not `overdueInvoiceCount` (the tenant's day in its time zone
-# decides it, which neither the plan nor the part's select knows), nor the sums per currency.
-COMPILED = {"unpaidInvoiceCount": ("unpaid", "int", "0")}
-
-
-def compiled_payments(principal, names: tuple[str, ...]) -> ModuleField | None:
-    """`payments { unpaidInvoiceCount }` in the compiled path (`schema/compiled`), per page."""
-    if not access.can(principal, "payments.view") or not set(names) <= COMPILED.keys():
-        return None
-    return ModuleField(_unpaid_counts, COMPILED)

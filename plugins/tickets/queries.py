@@ -55,12 +55,12 @@ class TicketFilter:
         if self.unassigned:
             found.append(T.c.assignee_id.is_(None))
         if self.overdue is not None:
-            late = _overdue()
+            late = overdue()
             found.append(late if self.overdue else ~late)
         return found
 
 
-def _overdue():
+def overdue():
     return and_(T.c.status.in_(OPEN_STATUSES), T.c.due_at.is_not(None), T.c.due_at < now_param())
 
 
@@ -98,7 +98,7 @@ async def counts(conn, principal, customer_ids, f: TicketFilter) -> list[int]:
 
 def open_summaries_query(principal, customer_ids):
     """(customer id, open, overdue): open means OPEN or PENDING."""
-    late = func.coalesce(func.sum(case((_overdue(), 1), else_=0)), 0)
+    late = func.coalesce(func.sum(case((overdue(), 1), else_=0)), 0)
     return (
         select(T.c.customer_id, func.count().label("open"), late.label("overdue"))
         .where(

@@ -11,7 +11,7 @@ from strawberry import UNSET
 from core import access, keyset, multiread
 from plugins.tickets import queries as q
 from plugins.tickets import service
-from plugins.tickets.models import OPEN_STATUSES
+from plugins.tickets.models import OPEN_STATUSES, PRIORITIES
 from plugins.tickets.types import (
     Ticket,
     TicketComment,
@@ -22,6 +22,8 @@ from plugins.tickets.types import (
 )
 from schema import kit, overview
 from schema.compiled.customers import ModuleField
+from schema.compiled.module_lists import ModuleList, mapped, worker
+from schema.compiled.objects import column, gid
 from schema.context import Info
 from schema.customers.types import Customer
 from schema.ids import from_global_id
@@ -210,14 +212,43 @@ async def customer_tickets(root: Customer, info: Info) -> CustomerTickets:
 
 
 SUMMARY_FIELDS = {"openCount": ("open", "int", "0"), "overdueCount": ("overdue", "int", "0")}
+TICKET = {
+    "id": gid("Ticket"),
+    "number": column("number", "int"),
+    "reference": lambda scope, f, row: f"'T-' || {row}.number",
+    "subject": column("subject"),
+    "description": column("description"),
+    "status": column("status", enum=TicketStatus),
+    "priority": mapped("priority", dict(enumerate(PRIORITIES))),
+    "dueAt": column("due_at", "ts"),
+    "createdAt": column("created_at", "ts"),
+    "updatedAt": column("updated_at", "ts"),
+    "resolvedAt": column("resolved_at", "ts"),
+    "closedAt": column("closed_at", "ts"),
+    "overdue": column("overdue__", "bool"),
+    "assignee": worker("assignee_id"),
+    "openedBy": worker("opened_by_id"),
+}
+OPEN_LIST = ModuleList(
+    q.T,
+    lambda principal: [q.T.c.tenant_id == principal.tenant_id, *OPEN.conditions()],
+    TICKET,
+    order=q.TRIAGE,
+    columns=lambda principal: {"overdue__": q.overdue()},
+    counted=True,
+)
 
 
 def compiled_tickets(principal, names: tuple[str, ...]) -> ModuleField | None:
-    """`tickets { openCount overdueCount }` in the compiled path (`schema/compiled`): the
-    summary select the look-ahead read runs, per page."""
-    if not access.can(principal, "tickets.view") or not set(names) <= SUMMARY_FIELDS.keys():
+    """`tickets { openCount overdueCount open(first:, after:) }` in the compiled path
+    (`schema/compiled`): the summary select the look-ahead read runs, per page, and the
+    open list (`schema.compiled.module_lists`)."""
+    lists = {"open": OPEN_LIST}
+    if not access.can(principal, "tickets.view") or not set(names) <= {*SUMMARY_FIELDS, *lists}:
         return None
-    return ModuleField(q.open_summaries_query, SUMMARY_FIELDS)
+    return ModuleField(
+        q.open_summaries_query, SUMMARY_FIELDS, {k: lists[k] for k in names if k in lists}
+    )
 
 
 async def support_inbox(

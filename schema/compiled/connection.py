@@ -178,7 +178,7 @@ def _assemble(scope: Scope, body: str, order: str, cursor: str, column: str) -> 
     """The statement around `body` (the JSON over `n`): `n` is the page numbered in `order`,
     with each row's `cursor` and the parts `body` asked for joined."""
     d = scope.d
-    parts = list(scope.parts.values())
+    parts = [p for p in scope.parts.values() if p.joined]
     joined = "".join(
         f" LEFT JOIN {p.source or p.name} AS {p.name} ON {p.name}.{p.key} = page.{p.on}"
         for p in parts
@@ -191,7 +191,8 @@ def _assemble(scope: Scope, body: str, order: str, cursor: str, column: str) -> 
     json = text(sql).bindparams(*(bindparam(n, type_=BIND_TYPES[n]) for n in sorted(names)))
     used = set(USED.findall(body + numbered)) | {"id", column, *(p.on for p in parts)}
     columns = tuple(c for c in q.LIST_COLUMNS if c.key in used)
-    return Statement(json, finish(numbered), parts, columns, d.name == "postgresql")
+    every = list(scope.parts.values())
+    return Statement(json, finish(numbered), every, columns, d.name == "postgresql")
 
 
 @dataclass

@@ -9,7 +9,7 @@ Boundary: a page (`first`/`after` or `last`/`before`) by a column that has no nu
 `customer(id:)` is the same with a page of the one customer (`connection.one_customer`)."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from graphql import get_named_type, is_leaf_type
 from sqlalchemy import Select, func, literal, null, select, table, text, union_all
@@ -56,10 +56,14 @@ class ModuleField:
       builds it); the selection (aliases, `__typename`) is projected from it, leaf fields
       only; the third value is unused (None);
     - "json[]": an array of such objects (null: empty), ordered by the key named by the
-      third value (a money list: "currency")."""
+      third value (a money list: "currency").
+    `lists`: the module type's list fields, `schema.compiled.module_lists.ModuleList` by name
+    (a connection with `first`/`after`, every row, or the first row); `query` may be None
+    when only lists are selected."""
 
-    query: Callable[[object, Select], Select]
+    query: Callable[[object, Select], Select] | None
     fields: dict[str, tuple[str, str, str | None]]
+    lists: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,7 @@ class Part:
     columns: tuple[str, ...]
     on: str = "id"  # the page's column its key matches
     source: str | None = None  # what `n` joins (the CTE `<name>_rows`), when not the CTE
+    joined: bool = True  # False: a CTE the JSON reads (a module's list), not joined in `n`
 
 
 def per_customer(counts: dict[str, Select]) -> Select:
@@ -247,17 +252,22 @@ def module_field(scope: Scope, f: Field, row: str) -> str:
     type_name = get_named_type(scope.schema.get_type("Customer").fields[f.name].type).name
     selected = scope.selected(f, type_name)
     names = tuple(dict.fromkeys(s.name for s in selected if s.name != "__typename"))
-    if any(s.has_arguments for s in selected) or not names:
+    if not names:
         raise NotCompiled(f"Customer.{f.name}")
     made = compile_(scope.principal, names)
     if made is None:
         raise NotCompiled(f"Customer.{f.name}")
+    answers = {name: made.lists[name].compile(type_name, name) for name in made.lists}
+    names = tuple(name for name in names if name not in made.lists)
     columns = tuple(dict.fromkeys(made.fields[name][0] for name in names))
     # Lower-cased: SQLAlchemy quotes a CTE name with capitals (`dynamicContent`), and the
     # columns that name it are written unquoted, which PostgreSQL folds to lower case.
-    part = Part(f"m_{f.name.lower()}", _module_query(made), "customer_id", columns)
-    _joined(scope, part)
-    answers = {}
+    cte = f"m_{f.name.lower()}"
+    if cte in scope.parts and scope.parts[cte].columns != columns:  # aliased, other fields
+        cte = scope.alias(f"{cte}_")
+    part = Part(cte, _module_query(made), "customer_id", columns)
+    if names:
+        _joined(scope, part)
     for name in names:
         label, kind, default = made.fields[name]
         value = f"{row}.{part.name}__{label}"

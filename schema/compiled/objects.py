@@ -111,8 +111,18 @@ TAG = {
     "color": column("color"),
     "position": column("position", "int"),
 }
+
+
+def folder_statuses(scope: Scope, f: Field, row: str) -> str:
+    """`Folder.statuses`: the folder's own status list, in order."""
+    s = scope.alias("fs")
+    source = f"FROM statuses {s} WHERE {s}.folder_id = {row}.id AND {_tenant(s)}"
+    return scope.d.array(obj(scope, "Status", STATUS, f, s), source, f"{s}.position, {s}.id")
+
+
 FOLDER = {
     "id": gid("Folder"),
+    "statuses": folder_statuses,
     "name": column("name"),
     "color": column("color"),
     "position": column("position", "int"),

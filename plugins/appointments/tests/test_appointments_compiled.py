@@ -10,10 +10,12 @@ COMPILED = [
     "credits",
     "upcomingCount",
     "__typename left: credits n: upcomingCount again: credits",
-]
-NOT_COMPILED = [
     "upcomingCount next { id }",
     "credits upcoming(first: 2) { totalCount }",
+]
+NOT_COMPILED = [
+    "upcomingCount next { reminders { remindAt } }",
+    "credits upcoming(first: 2, status: [CANCELLED]) { totalCount }",
 ]
 
 
