@@ -1,29 +1,14 @@
 """The bench's profile (`bench.scale.scenarios.PROFILE`) on the compiled path: every module
 field of the four modules it shows (payments, insurance, appointments, tickets), their lists
 included, in the one statement of `customer(id:)`, with the resolvers' answers, as the
-owner and as the demo's agent. `customFields`, `viewerCan` and `timeline` are left out here
-(they compile, or not, on their own)."""
+owner and as the demo's agent, with its custom fields and timeline."""
 
 from bench.scale.scenarios import PROFILE
 from tests.support import count_statements
 from tests.test_compiled import both, demo, paths, workers  # noqa: F401 (fixtures)
 
 
-def without(query: str, *names: str) -> str:
-    """`query` without the fields `names` and their selections."""
-    for name in names:
-        start = query.index(name)
-        depth, end = 0, query.index("{", start)
-        while True:
-            depth += {"{": 1, "}": -1}.get(query[end], 0)
-            end += 1
-            if depth == 0:
-                break
-        query = query[:start] + query[end:]
-    return query
-
-
-MODULES = without(PROFILE, "customFields", "timeline")
+MODULES = PROFILE
 PICK = """{ customers(first: 100) { nodes { id tickets { openCount } appointments { upcomingCount }
   insurance { activePolicyCount } payments { unpaidInvoiceCount } } } }"""
 
