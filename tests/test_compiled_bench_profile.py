@@ -7,7 +7,6 @@ from bench.scale.scenarios import PROFILE
 from tests.support import count_statements
 from tests.test_compiled import both, demo, paths, workers  # noqa: F401 (fixtures)
 
-
 MODULES = PROFILE
 PICK = """{ customers(first: 100) { nodes { id tickets { openCount } appointments { upcomingCount }
   insurance { activePolicyCount } payments { unpaidInvoiceCount } } } }"""
