@@ -3,7 +3,7 @@ when saved, through `node(id:)`: one of another tenant, of another type, or one 
 cannot see is NOT_FOUND); its run's `automation.webhook` event carries `webhookEndpointId`
 and the webhooks module delivers it to that endpoint alone, though it does not subscribe to
 the type, and to no endpoint that does. Without an endpoint the call goes to the subscribers.
-A real HTTP server receives (`plugins/webhooks/tests/receiver.py`)."""
+A real HTTP server receives (`tests/receiver.py`)."""
 
 import time
 import uuid
@@ -12,9 +12,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from plugins.automation.tests.support import rule, settled_runs
-from plugins.webhooks.tests.receiver import Receiver
 from server import create_app
 from tests.fixtures import new_tenant
+from tests.receiver import Receiver
 from tests.support import Api, as_worker, create_customer, create_worker
 
 DELIVERIES = """query($endpoint: ID) { webhookDeliveries(endpointId: $endpoint, first: 50) {

@@ -18,9 +18,9 @@ from core import events
 from core.errors import Problem
 from core.models import EventRecord
 from plugins.webhooks.service import check_url
-from plugins.webhooks.tests.receiver import Receiver
 from server import create_app
 from tests.fixtures import new_tenant, run
+from tests.receiver import Receiver
 from tests.support import Api, count_statements, gid, pk_of
 from tests.support import create_customer as customer
 from tests.support import create_worker as worker

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from plugins.webhooks.tests.receiver import Receiver
+from tests.receiver import Receiver
 from tests.servers import AppServer, graphql, owner_token
 from tests.support import SECRET
 

@@ -13,7 +13,6 @@ from core import events
 from core import jobs as j
 from plugins.webhooks import delivery
 from plugins.webhooks.models import DELIVERIES
-from plugins.webhooks.tests.receiver import Receiver
 from plugins.webhooks.tests.test_webhooks import (
     codes,
     deliveries,
@@ -24,6 +23,7 @@ from plugins.webhooks.tests.test_webhooks import (
 )
 from server import create_app
 from tests.fixtures import new_tenant, redeliver, run
+from tests.receiver import Receiver
 from tests.support import Api, pk_of
 from tests.support import create_customer as customer
 

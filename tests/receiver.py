@@ -1,6 +1,7 @@
-"""A real HTTP server for the webhook tests: `http.server` on a free port of 127.0.0.1 in a
-thread. Each path answers from its script (statuses in order, then 200; `"slow"` answers
-200 only after the test app's timeout), and every request is kept as it arrived."""
+"""A real HTTP server for the tests of outgoing calls (webhooks, automation's
+`CALL_WEBHOOK`): `http.server` on a free port of 127.0.0.1 in a thread. Each path answers
+from its script (statuses in order, then 200; `"slow"` answers 200 only after the test
+app's timeout), and every request is kept as it arrived."""
 
 import json
 import threading
