@@ -136,6 +136,22 @@ def upsert(session: AsyncSession, table):
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
+async def advance_marker(
+    session: AsyncSession, table, key: dict, column: str, value: int, **values
+) -> None:
+    """A per-worker marker row (`key`: its primary key) whose `column` only ever moves
+    forward (a read marker's newest read message): created at `value`, raised to it, never
+    lowered, in one upsert (two readers at once: the greater wins)."""
+    insert = upsert(session, table).values(**key, **values, **{column: value})
+    await session.execute(
+        insert.on_conflict_do_update(
+            index_elements=list(key),
+            set_={column: insert.excluded[column]},
+            where=table.c[column] < insert.excluded[column],
+        )
+    )
+
+
 async def next_number(session: AsyncSession, counter, tenant_id: int, first: int, **key) -> int:
     """The tenant's next number from a counter table (`tenant_id`, any `key` columns,
     `last_number`), gapless: one upsert that the database serialises per counter row, held

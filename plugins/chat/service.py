@@ -232,20 +232,13 @@ async def mark_read(session, principal: Principal, thread_id: int, up_to: int) -
         raise InvalidInput.one(
             ("input", "upToId"), "Message not found in this thread.", "NOT_FOUND"
         )
-    table = ChatReadMarker.__table__
-    insert = records.upsert(session, table).values(
-        thread_id=thread.id,
-        worker_id=principal.worker_id,
+    await records.advance_marker(
+        session,
+        ChatReadMarker.__table__,
+        {"thread_id": thread.id, "worker_id": principal.worker_id},
+        "last_read_id",
+        up_to,
         tenant_id=principal.tenant_id,
-        last_read_id=up_to,
-    )
-    newer = table.c.last_read_id < insert.excluded.last_read_id
-    await session.execute(
-        insert.on_conflict_do_update(
-            index_elements=["thread_id", "worker_id"],
-            set_={"last_read_id": insert.excluded.last_read_id},
-            where=newer,
-        )
     )
     return thread
 

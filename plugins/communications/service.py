@@ -284,19 +284,13 @@ async def mark_read(session, principal: Principal, customer_id: int, up_to: int 
         up_to = await session.scalar(select(func.max(M.c.id)).where(*of_customer))
     if up_to is None:
         return customer.id
-    R = ReadMarker.__table__
-    statement = records.upsert(session, R).values(
+    await records.advance_marker(
+        session,
+        ReadMarker.__table__,
+        {"worker_id": principal.worker_id, "customer_id": customer.id},
+        "last_read_id",
+        up_to,
         tenant_id=principal.tenant_id,
-        worker_id=principal.worker_id,
-        customer_id=customer.id,
-        last_read_id=up_to,
-    )
-    greatest = func.max if session.bind.dialect.name == "sqlite" else func.greatest
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["worker_id", "customer_id"],
-            set_={"last_read_id": greatest(R.c.last_read_id, statement.excluded.last_read_id)},
-        )
     )
     return customer.id
 
