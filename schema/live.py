@@ -439,9 +439,7 @@ async def first_badges(
     queries = badge_queries(plugins, principal, ids)
     reads = [q.memberships_query(principal.tenant_id, ids), *queries.values()]
     if not checked:
-        newest = select(func.max(EventRecord.id).label("id")).where(
-            EventRecord.tenant_id == principal.tenant_id
-        )
+        newest = newest_event_query(principal.tenant_id)
         shown = select(q.C.id).where(access.visible_customers(principal), q.C.id.in_(ids))
         reads += [newest, shown]
     found = await multiread.read(conn, reads)
@@ -481,8 +479,10 @@ async def events_after(conn, tenant_id: int, customer_ids, after: int) -> list[d
     return [message_of(dict(r)) for r in rows.mappings()]
 
 
+def newest_event_query(tenant_id: int):
+    return select(func.max(EventRecord.id).label("id")).where(EventRecord.tenant_id == tenant_id)
+
+
 async def latest_event_id(conn, tenant_id: int) -> int:
-    found = await conn.scalar(
-        select(func.max(EventRecord.id)).where(EventRecord.tenant_id == tenant_id)
-    )
+    found = await conn.scalar(newest_event_query(tenant_id))
     return found or 0
