@@ -10,8 +10,9 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 from graphql import get_named_type
-from sqlalchemy import Boolean, Integer, String, bindparam, select, text
-from sqlalchemy.sql.elements import TextClause
+from sqlalchemy import Boolean, Integer, String, bindparam, literal_column, select, text
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import BindParameter, ClauseList, Grouping, TextClause
 
 from core import customer_queries as q
 from core.access import visible_customers
@@ -51,6 +52,7 @@ class Statement:
     columns: tuple  # the customers' columns the page must carry
     materialized: bool = False  # PostgreSQL: each part computed once (`part_ctes`)
     made: "Lru" = field(default_factory=lambda: Lru(PRINCIPALS))
+    kept: "Lru" = field(default_factory=lambda: Lru(PRINCIPALS))  # requests' statements, `keep`
 
 
 class Lru:
@@ -60,13 +62,21 @@ class Lru:
         self.size, self.found = size, OrderedDict()
 
     def get(self, key, make):
-        value = self.found.get(key)
+        value = self.find(key)
         if value is None:
-            value = self.found[key] = make()
-            if len(self.found) > self.size:
-                self.found.popitem(last=False)
-        else:
+            value = self.put(key, make())
+        return value
+
+    def find(self, key):
+        value = self.found.get(key)
+        if value is not None:
             self.found.move_to_end(key)
+        return value
+
+    def put(self, key, value):
+        self.found[key] = value
+        if len(self.found) > self.size:
+            self.found.popitem(last=False)
         return value
 
 
@@ -242,9 +252,12 @@ def compile_customer(scope: Scope, f: Field) -> CompiledCustomer:
     return compiled
 
 
-def one_customer(principal, pk: int):
+CUSTOMER_PK = bindparam("customer_pk", type_=Integer)  # `customer(id:)`'s id, a value per run
+
+
+def one_customer(principal):
     """The page of `customer(id:)`: the customer if visible (archived ones too)."""
-    return select(*q.LIST_COLUMNS).where(visible_customers(principal), C.id == pk)
+    return select(*q.LIST_COLUMNS).where(visible_customers(principal), C.id == CUSTOMER_PK)
 
 
 USED = re.compile(r"\b[ne]\.([a-z_]+)")
@@ -257,9 +270,9 @@ def sql_binds(sql: str) -> list[str]:
 def page_cte(page_select, size: int, name: str):
     """A page's select as the CTE `name`, a row more than `size`. The LIMIT is a literal:
     as a parameter, PostgreSQL's generic plan guesses a tenth of the table and it plans
-    every execution anew (4 ms of 7 at 1M)."""
-    rows = bindparam(f"{name}_rows", size + 1, literal_execute=True)
-    return page_select.limit(rows).cte(name)
+    every execution anew (4 ms of 7 at 1M). Literal in the statement's text, not bound
+    with `literal_execute`: that renders it on every run (part of 1 ms of a profile's)."""
+    return page_select.limit(literal_column(str(int(size) + 1))).cte(name)
 
 
 def statement(stmt: Statement, page_select, principal, plugins, values, more: tuple = ()):
@@ -286,10 +299,28 @@ def part_ctes(stmt: Statement, principal, plugins) -> tuple:
         ids = select(customers.PAGE.c.id)
         made = []
         for part in stmt.parts:
-            cte = part.query(principal, plugins, ids).cte(
+            cte = spelled_out(part.query(principal, plugins, ids)).cte(
                 f"{part.name}_rows" if part.source else part.name
             )
             made.append(cte.prefix_with("MATERIALIZED") if stmt.materialized else cte)
         return tuple(made)
 
     return stmt.made.get(principal.everything(), make)
+
+
+def spelled_out(query):
+    """`query` with each `IN` list of values bound one value per parameter, as plain
+    parameters: SQLAlchemy expands a list's parameter on every run, which for the
+    modules' `status IN (…)` of a profile's parts cost 1 ms a request. The lists are the
+    modules' own constants, and a part is kept per principal, so the text may fix their
+    length."""
+
+    def replace(element):
+        if isinstance(element, BindParameter) and element.expanding and not element.callable:
+            values = element.value
+            if values and not isinstance(values[0], tuple):
+                binds = (bindparam(None, v, type_=element.type, unique=True) for v in values)
+                return Grouping(ClauseList(*binds))
+        return None
+
+    return visitors.replacement_traverse(query, {}, replace)

@@ -121,57 +121,110 @@ async def _customers(conn, ctx, schema, compiled, coerced) -> bytes | None:
     if args.sort_key is not None:
         return None
     principal = ctx.principal
-    walk, prepared = await page_walk(ctx, conn, *args.for_page())
-    order_column = q.ORDER_COLUMNS[args.order][0].key
-    if len(walk.parts) != 1 or walk.key != order_column:
-        return None
-    try:
-        statement = compiled.for_order(args.order, args.descending, walk.page.backwards)
-    except NotCompiled:
-        return None
+    page = args.page.validated()
+    statement = compiled.for_order(args.order, args.descending, page.backwards)
     values = {
         "tenant_id": principal.tenant_id,
         "avatar_base": avatar_base(ctx),
-        "size": walk.page.size,
-        "has_previous": walk.page.after is not None,
-        "has_next": walk.page.before is not None,
+        "size": page.size,
+        "has_previous": page.after is not None,
+        "has_next": page.before is not None,
     }
+    prepared = None
+    shape = list_shape(args)
+    built = None if shape is None else statement.kept.find((principal.everything(), shape))
+    if built is None:
+        walk, prepared = await page_walk(ctx, conn, *args.for_page())
+        order_column = q.ORDER_COLUMNS[args.order][0].key
+        if len(walk.parts) != 1 or walk.key != order_column:
+            return None
+        built = connection.statement(statement, walk.parts[0], principal, ctx.plugins, values)
+        if shape is not None:
+            statement.kept.put((principal.everything(), shape), built)
     if compiled.counted:
         cap, count_cap = ctx.settings.search_candidates, ctx.settings.count_cap
         count = await q.count_customers(conn, principal, args.filter, count_cap, cap, prepared)
         values["total"], values["exact"] = count.value, count.exact
-    built = connection.statement(statement, walk.parts[0], principal, ctx.plugins, values)
-    return await _json(conn, built)
+    return await _json(conn, built, values)
+
+
+PURE_FILTER = ("search", "custom_fields", "status_ids")  # read or checked against the data
+
+
+def list_shape(args: ListArguments) -> tuple | None:
+    """What a list page's statement depends on besides the principal, when that is all:
+    not with a cursor (a value per page), a `where` or a filter read against the data."""
+    page, f = args.page, args.filter
+    if page.after is not None or page.before is not None or args.where:
+        return None
+    if f is not None and any(getattr(f, name) for name in PURE_FILTER):
+        return None
+    given = () if f is None else tuple(_hashable(v) for v in vars(f).values())
+    return (args.order, args.descending, page.backwards, page.size, given)
+
+
+def _hashable(value):
+    return tuple(map(_hashable, value)) if isinstance(value, list) else value
 
 
 async def _customer(conn, ctx, schema, compiled, coerced) -> bytes | None:
     gql = schema._schema
     raw = get_argument_values(gql.query_type.fields["customer"], compiled.field.node, coerced)
     principal = ctx.principal
-    pk = from_global_id(raw["id"], "Customer")
-    page = connection.one_customer(principal, pk)
-    values = {"tenant_id": principal.tenant_id, "size": 1, "avatar_base": avatar_base(ctx)}
-    more = ()
+    values = {
+        "tenant_id": principal.tenant_id,
+        "size": 1,
+        "avatar_base": avatar_base(ctx),
+        "customer_pk": from_global_id(raw["id"], "Customer"),
+    }
+    kids = timeline = None
     if compiled.kids is not None:
         field = gql.get_type("Customer").fields["subCustomers"]
         given = get_argument_values(field, compiled.kids.node, coerced)
-        request = PageRequest(*(given.get(k) for k in ("first", "after", "last", "before")))
-        walk, _ = await page_walk(ctx, conn, q.CustomerFilter(parent_id=pk), request, "NAME", False)
-        if len(walk.parts) != 1 or walk.page.backwards:
+        kids = PageRequest(*(given.get(k) for k in ("first", "after", "last", "before")))
+        if kids.validated().backwards:
             return None
-        kids = connection.page_cte(walk.parts[0], walk.page.size, "kids")
-        more = (kids, text(compiled.kids_numbered).columns().cte("kids_n"))
-        values["kids_size"] = walk.page.size
-        values["kids_previous"] = walk.page.after is not None
+        values["kids_size"], values["kids_previous"] = kids.size, kids.after is not None
     if compiled.timeline is not None:
-        more += compiled.timeline.ctes(ctx, schema, coerced, pk, values)
-    built = connection.statement(compiled.statement, page, principal, ctx.plugins, values, more)
-    return await _json(conn, built)
+        actions, request = timeline = compiled.timeline.request(ctx, schema, coerced)
+        values["tl_size"], values["tl_previous"] = (
+            request.validated().size,
+            request.after is not None,
+        )
+    key = None
+    cursors = (kids.after, kids.before) if kids is not None else ()
+    cursors += (request.after,) if timeline is not None else ()
+    if all(c is None for c in cursors):  # a cursor is a value in the page's select
+        key = (principal.everything(), kids and kids.size, timeline and (actions, request.size))
+    built = None if key is None else compiled.statement.kept.find(key)
+    if built is None:
+        built = await _customer_statement(conn, ctx, compiled, kids, timeline, values)
+        if key is not None:
+            compiled.statement.kept.put(key, built)
+    return await _json(conn, built, values)
 
 
-async def _json(conn, built) -> bytes:
-    """The statement's JSON as bytes (SQL null: `null`, a customer the principal may not see)."""
-    found = (await conn.execute(built)).scalar_one()
+async def _customer_statement(conn, ctx, compiled, kids, timeline, values):
+    """The statement of `customer(id:)` for the id bound as `customer_pk`."""
+    principal = ctx.principal
+    more = ()
+    if kids is not None:
+        f = q.CustomerFilter(parent_id=connection.CUSTOMER_PK)
+        walk, _ = await page_walk(ctx, conn, f, kids, "NAME", False)
+        if len(walk.parts) != 1:
+            raise NotCompiled("sub-customers in parts")
+        page = connection.page_cte(walk.parts[0], walk.page.size, "kids")
+        more = (page, text(compiled.kids_numbered).columns().cte("kids_n"))
+    if timeline is not None:
+        more += compiled.timeline.ctes(principal, *timeline)
+    page = connection.one_customer(principal)
+    return connection.statement(compiled.statement, page, principal, ctx.plugins, values, more)
+
+
+async def _json(conn, built, values: dict) -> bytes:
+    """The statement's JSON as bytes (SQL null: `null`, a customer the principal may not see).
+    The values go in as parameters: a kept statement runs with each request's own."""
+    found = (await conn.execute(built, values)).scalar_one()
     if found is None:
         return b"null"
     return found.encode() if isinstance(found, str) else found

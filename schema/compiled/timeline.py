@@ -86,22 +86,23 @@ class Timeline:
             scope, f, "tl_n", node, size, previous, counted=False, type_name=type_name
         )
 
-    def ctes(self, ctx, schema, coerced, pk: int, values: dict) -> tuple:
-        """The page of this request (`tl`, numbered `tl_n`); its binds go into `values`.
-        A bad cursor or size raises the resolver's `InvalidInput` (the usual path answers)."""
+    def request(self, ctx, schema, coerced) -> tuple[tuple[str, ...], PageRequest]:
+        """(the actions shown, the page asked for) of this request; a bad size raises the
+        resolver's `InvalidInput` (the usual path answers)."""
         definition = schema._schema.get_type("Customer").fields["timeline"]
         given = get_argument_values(definition, self.field.node, coerced)
         actions = shown_actions(ctx)
         wanted = (given.get("filter") or {}).get("actions")
         if wanted:
             actions = set(actions) & set(wanted)
-        query = audit.customer_timeline(ctx.principal, pk, actions)
-        walk = plan_walk(
-            query, PageRequest(given.get("first"), given.get("after")), E.id, E.id, True
-        )
+        return tuple(sorted(actions)), PageRequest(given.get("first"), given.get("after"))
+
+    def ctes(self, principal, actions: tuple[str, ...], request: PageRequest) -> tuple:
+        """The page (`tl`, numbered `tl_n`) of `customer_pk`'s entries; a bad cursor raises
+        the resolver's `InvalidInput`."""
+        query = audit.customer_timeline(principal, connection.CUSTOMER_PK, actions)
+        walk = plan_walk(query, request, E.id, E.id, True)
         page = connection.page_cte(walk.parts[0].with_only_columns(*COLUMNS), walk.page.size, "tl")
-        values["tl_size"] = walk.page.size
-        values["tl_previous"] = walk.page.after is not None
         return (page, text(self.numbered).columns().cte("tl_n"))
 
 
