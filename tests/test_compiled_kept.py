@@ -2,17 +2,18 @@
 shape runs a statement kept from an earlier request, with its own values as parameters
 (`schema/compiled/execute.py`): a second request of the same shape must answer with its
 own id, its own page size, the data as it is now and its own principal's visibility, each
-the same as the resolvers'."""
+the same as the resolvers'. A small tenant of its own: no demo to seed."""
 
-from tests.support import as_worker, count_statements, create_worker
-from tests.test_compiled import both, demo, paths, workers  # noqa: F401 (fixtures)
+from tests.support import Api, as_worker, count_statements, create_customer, create_worker
+from tests.test_compiled import both, paths  # noqa: F401 (fixtures)
 
 PROFILE = """query($id: ID!) { customer(id: $id) { id name subCustomerCount
   subCustomers(first: 3) { nodes { id name } pageInfo { hasNextPage } }
   tags { name } timeline(first: 4) { pageInfo { hasNextPage } nodes { action summary } } } }"""
-LIST = """query($first: Int, $folders: [ID!]) {
-  customers(first: $first, filter: {folderIds: $folders}) {
+LIST = """query($first: Int) { customers(first: $first) {
     pageInfo { hasNextPage endCursor } nodes { id name tags { name } } } }"""
+TAGGED = """query($first: Int, $tags: [ID!]!) {
+  customers(first: $first, filter: {tags: {ids: $tags}}) { nodes { id name tags { name } } } }"""
 
 
 def _compiled(apps, token: str, query: str, variables: dict) -> dict:
@@ -21,38 +22,59 @@ def _compiled(apps, token: str, query: str, variables: dict) -> dict:
     return body["data"]
 
 
-def test_a_kept_profile_answers_for_each_customer(paths, demo, workers):  # noqa: F811
-    rows = demo.query("{ customers(first: 30) { nodes { id subCustomerCount } } }")
-    ids = [n["id"] for n in rows["customers"]["nodes"]]
-    parent = max(rows["customers"]["nodes"], key=lambda n: n["subCustomerCount"])["id"]
-    for token in (workers["owner"], workers["agent"], workers["owner"]):
-        seen = [_compiled(paths, token, PROFILE, {"id": i})["customer"] for i in [parent, *ids]]
-        assert [c["id"] for c in seen if c] == [
-            i for i, c in zip([parent, *ids], seen, strict=True) if c
-        ]
-    assert seen[0]["subCustomers"]["nodes"], "the parent's page is not empty"
+def _shop(api: Api) -> tuple[list[str], str, list[str]]:
+    """(customers, an agent assigned to the first two, the two tags), with sub-customers."""
+    tags = [
+        api.ok("createTag", {"name": n, "color": "#336699"}, "tag { id }")["tag"]["id"]
+        for n in ("VIP", "Cold")
+    ]
+    parent = create_customer(api, "Parent Co", tagIds=tags[:1])
+    kids = [create_customer(api, f"Kid {i}", parentId=parent) for i in range(4)]
+    others = [create_customer(api, f"Other {i}", tagIds=tags[i % 2 :]) for i in range(5)]
+    agent = create_worker(api, "Kept Agent", "AGENT")
+    for customer in (parent, others[0]):
+        api.ok("assignWorkers", {"customerId": customer, "workerIds": [agent]})
+    return [parent, *kids, *others], agent, tags
 
 
-def test_a_kept_list_page_reads_the_data_and_sizes_of_each_request(paths, demo, workers):  # noqa: F811
-    token = workers["owner"]
-    first = _compiled(paths, token, LIST, {"first": 3})["customers"]["nodes"]
-    made = demo.ok("createCustomer", {"name": "Kept Newcomer"}, "customer { id }")["customer"]
-    demo.ok("updateCustomer", {"id": first[0]["id"], "name": "Kept Renamed"})
-    again = _compiled(paths, token, LIST, {"first": 3})["customers"]["nodes"]
-    assert again[0]["id"] == made["id"]
+def test_a_kept_profile_answers_for_each_customer_and_worker(paths, api):  # noqa: F811
+    customers, agent, _ = _shop(api)
+    other = create_worker(api, "Other Agent", "AGENT")
+    api.ok("assignWorkers", {"customerId": customers[6], "workerIds": [other]})
+    owner, agent, other = api.token, as_worker(api, agent).token, as_worker(api, other).token
+    seen = {}
+    for token in (owner, agent, other, owner):
+        for customer in customers:
+            seen[token, customer] = _compiled(paths, token, PROFILE, {"id": customer})["customer"]
+    parent = seen[owner, customers[0]]
+    assert len(parent["subCustomers"]["nodes"]) == 3 and parent["subCustomers"]["pageInfo"]
+    assert [seen[owner, c]["id"] for c in customers] == customers
+    assert [c for c in customers if seen[agent, c] is not None] == [customers[0], customers[5]]
+    assert [c for c in customers if seen[other, c] is not None] == [customers[6]]
+
+
+def test_a_kept_list_page_reads_the_data_and_sizes_of_each_request(paths, api):  # noqa: F811
+    _, _, tags = _shop(api)
+    first = _compiled(paths, api.token, LIST, {"first": 3})["customers"]["nodes"]
+    made = create_customer(api, "Kept Newcomer")
+    api.ok("updateCustomer", {"id": first[0]["id"], "name": "Kept Renamed"})
+    again = _compiled(paths, api.token, LIST, {"first": 3})["customers"]["nodes"]
+    assert again[0]["id"] == made
     assert "Kept Renamed" in [n["name"] for n in again]
-    assert len(_compiled(paths, token, LIST, {"first": 7})["customers"]["nodes"]) == 7
-    folders = [f["id"] for f in demo.query("{ folders { id } }")["folders"]]
-    for folder in folders[:2] * 2:
-        _compiled(paths, token, LIST, {"first": 5, "folders": [folder]})
+    assert len(_compiled(paths, api.token, LIST, {"first": 7})["customers"]["nodes"]) == 7
+    names = dict(zip(tags, ("VIP", "Cold"), strict=True))
+    for tag in tags * 2:  # a filter's values are part of what is kept
+        nodes = _compiled(paths, api.token, TAGGED, {"first": 9, "tags": [tag]})["customers"][
+            "nodes"
+        ]
+        assert nodes and all(names[tag] in {t["name"] for t in n["tags"]} for n in nodes)
 
 
-def test_a_kept_statement_is_one_statement_and_kept_per_principal(paths, demo):  # noqa: F811
+def test_a_kept_statement_is_one_statement_and_kept_per_principal(paths, api):  # noqa: F811
     """Two workers of one role differ in what they see: each has their own statement."""
-    agents = [create_worker(demo, f"Kept Agent {i}", "AGENT") for i in range(2)]
-    named = demo.ok("createCustomer", {"name": "Kept For One"}, "customer { id }")["customer"]
-    demo.ok("assignWorkers", {"customerId": named["id"], "workerIds": [agents[0]]})
-    tokens = [as_worker(demo, a).token for a in agents]
+    customers, agent, _ = _shop(api)
+    other = create_worker(api, "Other Agent", "AGENT")
+    tokens = [as_worker(api, agent).token, as_worker(api, other).token]
     engine = paths[0].app.state.db.engine
 
     def page(token: str) -> tuple[list[str], int]:
@@ -64,5 +86,5 @@ def test_a_kept_statement_is_one_statement_and_kept_per_principal(paths, demo): 
         _compiled(paths, tokens[0], "{ __typename }", {})
     for _ in range(2):
         (mine, statements), (theirs, _) = page(tokens[0]), page(tokens[1])
-        assert named["id"] in mine and named["id"] not in theirs
+        assert customers[0] in mine and customers[0] not in theirs
         assert statements == floor.count + 1
