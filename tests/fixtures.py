@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 
 from core import events, migrate
 from core.config import Settings
+from core.demo import seed_demo
 from core.tenants import create_tenant
 from schema.registry import make_plugins
 from server import create_app
@@ -55,6 +56,9 @@ def own_postgres_database(
         _run_database(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+SEEDED = "seeded_demo"  # a file marked so gets databases with the demo tenant already seeded
+
+
 @dataclass
 class Templates:
     """Each database migrated once per worker, as a template that each file's database is a
@@ -63,35 +67,62 @@ class Templates:
     PostgreSQL ones: each file gets fresh databases. Migrating them cost 0.6 s (SQLite) and
     3-7 s (PostgreSQL: create, migrate, drop) a file; a copy costs 0.01 s and 0.1 s. (One
     database shared across files instead made tests/test_outage.py and
-    tests/test_processes.py lose events: each file keeps a fresh one.)"""
+    tests/test_processes.py lose events: each file keeps a fresh one.)
+
+    Files marked `seeded_demo` copy a second template, migrated and with the demo seeded
+    through an app as their own `seed_demo` would (which then finds it): seeding took 4-6 s
+    a database, and eight files seed it."""
 
     stack: ExitStack
     sqlite: str | None = None  # the template's path
     postgresql: str | None = None  # the template's database name
+    seeded_sqlite: str | None = None
+    seeded_postgresql: str | None = None
 
-    def sqlite_copy(self, tmp_path_factory) -> str:
+    def sqlite_copy(self, tmp_path_factory, seeded: bool = False) -> str:
         if self.sqlite is None:
             path = tmp_path_factory.mktemp("template") / "template.db"
             migrate.upgrade(f"sqlite+aiosqlite:///{path}", make_plugins().migration_locations())
             self.sqlite = str(path)
+        if seeded and self.seeded_sqlite is None:
+            path = tmp_path_factory.mktemp("seeded") / "seeded.db"
+            _copy_sqlite(self.sqlite, path)
+            _seed_demo(f"sqlite+aiosqlite:///{path}", tmp_path_factory)
+            self.seeded_sqlite = str(path)
         copy = tmp_path_factory.mktemp("db") / "test.db"
-        source, target = sqlite3.connect(self.sqlite), sqlite3.connect(copy)
-        try:
-            source.backup(target)
-        finally:
-            source.close()
-            target.close()
+        _copy_sqlite(self.seeded_sqlite if seeded else self.sqlite, copy)
         return f"sqlite+aiosqlite:///{copy}"
 
-    def postgresql_copy(self, url: str):
+    def postgresql_copy(self, url: str, tmp_path_factory, seeded: bool = False):
         if self.postgresql is None:
             template = own_postgres_database(url, f"template_{os.getpid()}")
             own_url = self.stack.enter_context(template)
             migrate.upgrade(own_url, make_plugins().migration_locations())
             self.postgresql = make_url(own_url).database
+        if seeded and self.seeded_postgresql is None:
+            made = own_postgres_database(url, f"seeded_{os.getpid()}", template=self.postgresql)
+            own_url = self.stack.enter_context(made)
+            _seed_demo(own_url, tmp_path_factory)
+            self.seeded_postgresql = make_url(own_url).database
         return own_postgres_database(
-            url, f"run_{os.getpid()}_{next(_copies)}", template=self.postgresql
+            url,
+            f"run_{os.getpid()}_{next(_copies)}",
+            template=self.seeded_postgresql if seeded else self.postgresql,
         )
+
+
+def _copy_sqlite(source: str, target) -> None:
+    source_db, target_db = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        source_db.backup(target_db)
+    finally:
+        source_db.close()
+        target_db.close()
+
+
+def _seed_demo(url: str, tmp_path_factory) -> None:
+    with TestClient(create_app(_settings(url, tmp_path_factory))) as client:
+        run(client, lambda: seed_demo(client.app.state.db, client.app.state.plugins))
 
 
 _copies = itertools.count(1)
@@ -105,8 +136,9 @@ def templates() -> Iterator[Templates]:
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_url(request, templates, tmp_path_factory) -> Iterator[str]:
+    seeded = request._pyfuncitem.get_closest_marker(SEEDED) is not None
     if request.param == "sqlite":
-        yield templates.sqlite_copy(tmp_path_factory)
+        yield templates.sqlite_copy(tmp_path_factory, seeded)
         return
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
@@ -114,7 +146,7 @@ def database_url(request, templates, tmp_path_factory) -> Iterator[str]:
             pytest.fail("TEST_DATABASE_URL is not set but REQUIRE_SERVICES=1")
         pytest.skip("TEST_DATABASE_URL not set")
     try:
-        database = templates.postgresql_copy(url)
+        database = templates.postgresql_copy(url, tmp_path_factory, seeded)
         own_url = database.__enter__()
     except OSError as exc:
         if REQUIRED:
@@ -128,6 +160,10 @@ def database_url(request, templates, tmp_path_factory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url, tmp_path_factory) -> Settings:
+    return _settings(database_url, tmp_path_factory)
+
+
+def _settings(database_url: str, tmp_path_factory) -> Settings:
     # No periodic outbox sweep nor job polling: their statements would land in
     # statement-count windows.
     return Settings(

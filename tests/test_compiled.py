@@ -22,6 +22,8 @@ from server import create_app
 from tests.fixtures import run
 from tests.support import Api, count_statements, create_worker, pk_of, token_for
 
+pytestmark = pytest.mark.seeded_demo  # the demo is in the databases from the start
+
 ROOT = Path(__file__).resolve().parent.parent
 CUSTOMER_LIST = """
 fragment ListRow on Customer {

@@ -3,9 +3,13 @@ field of the four modules it shows (payments, insurance, appointments, tickets),
 included, in the one statement of `customer(id:)`, with the resolvers' answers, as the
 owner and as the demo's agent, with its custom fields and timeline."""
 
+import pytest
+
 from bench.scale.scenarios import PROFILE
 from tests.support import count_statements
 from tests.test_compiled import both, demo, paths, workers  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.seeded_demo  # the demo is in the databases from the start
 
 MODULES = PROFILE
 PICK = """{ customers(first: 100) { nodes { id tickets { openCount } appointments { upcomingCount }

@@ -4,10 +4,13 @@ page's order and size. Each goes to the compiled app and to the fallback app
 (`test_compiled.py`'s fixtures) as the owner and as a restricted agent; both must give the
 same JSON, and the compiled one must have compiled."""
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.test_compiled import both, demo, paths, workers  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.seeded_demo  # the demo is in the databases from the start
 
 OBJECTS = {
     "phones": ["label", "value", "primary", "__typename"],

@@ -13,6 +13,8 @@ from tests.fixtures import run
 from tests.support import Api, count_statements, create_worker, gid, pk_of, token_for
 from tests.test_compiled import ROOT, both, demo, paths, workers  # noqa: F401 (fixtures)
 
+pytestmark = pytest.mark.seeded_demo  # the demo is in the databases from the start
+
 TIMELINE = """
 query($id: ID!, $first: Int, $after: String, $actions: [String!]) {
   customer(id: $id) {

@@ -12,6 +12,8 @@ from tests.fixtures import run
 from tests.support import Api, count_statements, gid, pk_of
 from tests.test_access import api_id, worker
 
+pytestmark = pytest.mark.seeded_demo  # the demo is in the databases from the start
+
 CONTACT = "id name email phone jobTitle department primary"
 CONTACTS = """
 query($id: ID!) { customer(id: $id) {

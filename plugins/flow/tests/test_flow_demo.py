@@ -6,6 +6,8 @@ import pytest
 from tests.fixtures import run
 from tests.support import Api
 
+pytestmark = pytest.mark.seeded_demo  # the demo is in the databases from the start
+
 FLOWS = "{ flows { id name columns { name color } } }"
 COUNTS = """query($id: ID!) { flowBoard(flowId: $id, first: 3) {
   count columns { count cards { nodes { customer { name } } } } } }"""

@@ -14,6 +14,8 @@ from tests.support import Api, as_worker, count_statements, gid, pk_of
 from tests.support import create_customer as customer
 from tests.support import create_worker as worker
 
+pytestmark = pytest.mark.seeded_demo  # the demo is in the databases from the start
+
 MISSION = """
 id title description status priority dueOn dueTime dueAt overdue createdAt updatedAt
 completedAt customer { id name } assignees { id name } createdBy { id } completedBy { id }

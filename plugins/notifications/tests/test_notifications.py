@@ -3,6 +3,7 @@ worker (delivered three times at once), assignments notify the assignee and neve
 missions, muted kinds, the recipient's visibility, read marks, the live count on one
 process, tenancy, the demo admin's feed and a feed page's statement count."""
 
+import pytest
 from sqlalchemy import select
 
 from core import events
@@ -13,6 +14,8 @@ from tests.support import Api, as_worker, count_statements, gid, pk_of, settle
 from tests.support import create_customer as customer
 from tests.support import create_worker as worker
 from tests.test_subscriptions import next_payload, socket, subscribe
+
+pytestmark = pytest.mark.seeded_demo  # the demo is in the databases from the start
 
 MODULES = frozenset({"notifications", "missions"})
 FEED = """query($first: Int, $unread: Boolean) { myNotifications {
