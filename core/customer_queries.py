@@ -276,8 +276,10 @@ async def customer_walk(
     search_candidates: int = CANDIDATES,
     where: Prepared | None = None,
     extra_columns: Sequence = (),
+    bounds: tuple | None = None,
 ) -> Walk:
-    """`list_customers`' selects, not run (the compiled path builds its answer around them)."""
+    """`list_customers`' selects, not run (the compiled path builds its answer around them;
+    `bounds`: `plan_walk`'s)."""
     size = page.validated().size
     query = await filtered_customers(conn, principal, f, True, search_candidates, size, where)
     if extra_columns:
@@ -304,9 +306,10 @@ async def customer_walk(
             name=sort.name,
             value_key="sort_value",
             valued_id_column=valued_id,
+            bounds=bounds,
         )
     column, nullable = (sort.expression, sort.nullable) if sort else ORDER_COLUMNS[order_by]
-    return plan_walk(query, page, column, C.id, descending, nullable)
+    return plan_walk(query, page, column, C.id, descending, nullable, bounds=bounds)
 
 
 async def count_customers(

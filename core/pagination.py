@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, tuple_
+from sqlalchemy import ColumnElement, Select, tuple_
 
 from core.errors import InvalidInput
 
@@ -91,6 +91,8 @@ def _beyond(column, id_column, value, row_id, descending: bool):
     if column is id_column:
         return id_column < row_id if descending else id_column > row_id
     pair, at = tuple_(column, id_column), (value, row_id)
+    if isinstance(value, ColumnElement):  # bound by the caller (`plan_walk`'s `bounds`)
+        at = tuple_(*at)
     return pair < at if descending else pair > at
 
 
@@ -140,19 +142,23 @@ def plan_walk(
     name: str | None = None,
     value_key: str | None = None,
     valued_id_column=None,
+    bounds: tuple | None = None,
 ) -> Walk:
     """The selects of one page of `query` ordered by `column`, then `id_column`: one, or
     two for a nullable column (the rows with a value, then the nulls), each limited to a
     page and one more row; raises `InvalidInput` for a bad cursor or page size.
     `valued_id_column`: a column equal to `id_column` in the rows with a value (a joined
     table's `customer_id`) that the part with values orders and pages by, so its walk is
-    that table's `(…, column, customer_id)` index."""
+    that table's `(…, column, customer_id)` index. `bounds`: (after, before) as the caller
+    decoded them, e.g. as bind parameters for a statement kept across pages."""
     page = page.validated()
     order_key = f"{name or column.key}:{'desc' if descending else 'asc'}"
     after = before = None
-    if page.after is not None:
+    if bounds is not None:
+        after, before = bounds
+    if page.after is not None and bounds is None:
         after = decode_cursor(page.after, "after", order_key, column, nullable)
-    if page.before is not None:
+    if page.before is not None and bounds is None:
         before = decode_cursor(page.before, "before", order_key, column, nullable)
     walk_descending = descending != page.backwards
     keys = [id_column] if column is id_column else [column, id_column]

@@ -88,3 +88,33 @@ def test_a_kept_statement_is_one_statement_and_kept_per_principal(paths, api):  
         (mine, statements), (theirs, _) = page(tokens[0]), page(tokens[1])
         assert customers[0] in mine and customers[0] not in theirs
         assert statements == floor.count + 1
+
+
+PAGES = """query($first: Int, $after: String, $last: Int, $before: String, $order: CustomerOrder) {
+  customers(first: $first, after: $after, last: $last, before: $before, orderBy: $order) {
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor } nodes { id name } } }"""
+
+
+def test_pages_after_a_cursor_are_kept_with_the_cursor_bound(paths, api):  # noqa: F811
+    """The cursor's values are parameters of the kept statement: every page of a walk
+    forward, then backward, by two orders, is its own page and the resolvers'."""
+    customers, _, _ = _shop(api)
+    for order in ({"field": "CREATED_AT", "direction": "DESC"}, {"field": "NAME"}):
+        seen, after = [], None
+        while True:
+            data = _compiled(paths, api.token, PAGES, {"first": 3, "after": after, "order": order})
+            page = data["customers"]
+            seen += [n["id"] for n in page["nodes"]]
+            if not page["pageInfo"]["hasNextPage"]:
+                break
+            after = page["pageInfo"]["endCursor"]
+        assert sorted(seen) == sorted(customers) and len(seen) == len(set(seen))
+        back, before = [], page["pageInfo"]["endCursor"]
+        while before is not None:
+            variables = {"last": 4, "before": before, "order": order}
+            page = _compiled(paths, api.token, PAGES, variables)["customers"]
+            back = [n["id"] for n in page["nodes"]] + back
+            before = (
+                page["pageInfo"]["startCursor"] if page["pageInfo"]["hasPreviousPage"] else None
+            )
+        assert back == seen[:-1]

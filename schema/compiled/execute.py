@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import orjson
 from graphql import ExecutionResult, FragmentDefinitionNode, OperationType, get_operation_ast
 from graphql.execution.values import get_argument_values, get_variable_values
-from sqlalchemy import text
+from sqlalchemy import Integer, bindparam, text
 from strawberry.extensions import SchemaExtension
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.graphql import OperationType as StrawberryOperation
@@ -22,7 +22,7 @@ from strawberry.types.graphql import OperationType as StrawberryOperation
 from core import customer_queries as q
 from core.database import is_unavailable
 from core.errors import DomainError
-from core.pagination import PageRequest
+from core.pagination import PageRequest, decode_cursor
 from schema.avatar_links import link_base as avatar_base
 from schema.compiled import (
     connection,
@@ -132,9 +132,12 @@ async def _customers(conn, ctx, schema, compiled, coerced) -> bytes | None:
     }
     prepared = None
     shape = list_shape(args)
+    bounds = None
+    if shape is not None:
+        bounds = _cursor_values(args, page, values)
     built = None if shape is None else statement.kept.find((principal.everything(), shape))
     if built is None:
-        walk, prepared = await page_walk(ctx, conn, *args.for_page())
+        walk, prepared = await page_walk(ctx, conn, *args.for_page(), bounds=bounds)
         order_column = q.ORDER_COLUMNS[args.order][0].key
         if len(walk.parts) != 1 or walk.key != order_column:
             return None
@@ -148,19 +151,41 @@ async def _customers(conn, ctx, schema, compiled, coerced) -> bytes | None:
     return await _json(conn, built, values)
 
 
+def _cursor_values(args: ListArguments, page: PageRequest, values: dict) -> tuple:
+    """The page's cursors decoded into `values`, and the bind parameters that stand for them
+    in a kept statement (`plan_walk`'s `bounds`): a page after a cursor is kept like the
+    first. A bad cursor raises the resolver's `InvalidInput`."""
+    column = q.ORDER_COLUMNS[args.order][0]
+    order_key = f"{column.key}:{'desc' if args.descending else 'asc'}"
+    bounds = []
+    for side in ("after", "before"):
+        cursor = getattr(page, side)
+        if cursor is None:
+            bounds.append(None)
+            continue
+        value, row_id = decode_cursor(cursor, side, order_key, column, False)
+        values[f"{side}_value"], values[f"{side}_id"] = value, row_id
+        bounds.append(
+            (bindparam(f"{side}_value", type_=column.type), bindparam(f"{side}_id", type_=Integer))
+        )
+    return tuple(bounds)
+
+
 PURE_FILTER = ("search", "custom_fields", "status_ids")  # read or checked against the data
 
 
 def list_shape(args: ListArguments) -> tuple | None:
     """What a list page's statement depends on besides the principal, when that is all:
-    not with a cursor (a value per page), a `where` or a filter read against the data."""
+    not with a `where`, an order by a nullable column or a filter read against the data.
+    A cursor is a bound value (`_cursor_values`): only whether there is one counts."""
     page, f = args.page, args.filter
-    if page.after is not None or page.before is not None or args.where:
+    if args.where or q.ORDER_COLUMNS[args.order][1]:
         return None
     if f is not None and any(getattr(f, name) for name in PURE_FILTER):
         return None
     given = () if f is None else tuple(_hashable(v) for v in vars(f).values())
-    return (args.order, args.descending, page.backwards, page.size, given)
+    cursors = (page.after is not None, page.before is not None)
+    return (args.order, args.descending, page.backwards, page.size, cursors, given)
 
 
 def _hashable(value):

@@ -482,13 +482,16 @@ async def page_walk(
     descending: bool,
     where: dict | None = None,
     sort_key: str | None = None,
+    bounds: tuple | None = None,
 ):
     """(the page's selects, the prepared `where`): what both execution paths run."""
     principal, cap = ctx.principal, ctx.settings.search_candidates
     prepared = None
     if where or sort_key:
         prepared = await filters.prepare(conn, principal, ctx.plugins, where, sort_key, decode_id)
-    walk = await q.customer_walk(conn, principal, f, page, order, descending, cap, prepared)
+    walk = await q.customer_walk(
+        conn, principal, f, page, order, descending, cap, prepared, bounds=bounds
+    )
     return walk, prepared
 
 
