@@ -170,7 +170,7 @@ async def field_definitions(conn, tenant_id: int) -> list[dict]:
     return [dict(r) for r in rows.mappings()]
 
 
-async def _check_statuses(conn, principal: Principal, status_ids: list[int]) -> None:
+async def check_statuses(conn, principal: Principal, status_ids: list[int]) -> None:
     """A folder's status in `statusIds` would match nothing (customers hold their folder
     statuses on the membership): say so instead of answering an empty list."""
     rows = await conn.execute(
@@ -218,7 +218,7 @@ async def customer_conditions(
         conditions.append(where.condition)
     if f is not None:
         if f.status_ids:
-            await _check_statuses(conn, principal, f.status_ids)
+            await check_statuses(conn, principal, f.status_ids)
         definitions = {}
         if f.custom_fields:
             definitions = {d["key"]: d for d in await field_definitions(conn, principal.tenant_id)}

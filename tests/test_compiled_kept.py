@@ -118,3 +118,24 @@ def test_pages_after_a_cursor_are_kept_with_the_cursor_bound(paths, api):  # noq
                 page["pageInfo"]["startCursor"] if page["pageInfo"]["hasPreviousPage"] else None
             )
         assert back == seen[:-1]
+
+
+STATUSED = """query($statuses: [ID!]) { customers(first: 5, filter: {statusIds: $statuses}) {
+  nodes { id status { id } } } }"""
+
+
+def test_a_status_filter_is_kept_and_still_checked(paths, api):  # noqa: F811
+    """A page filtered by statuses is kept; a folder's status in `statusIds` is refused as
+    the resolver refuses it, every time (a page whose check fails is never kept)."""
+    _shop(api)
+    made = {"name": "Waiting", "color": "#336699", "category": "ACTIVE"}
+    status = api.ok("createStatus", made, "status { id }")["status"]["id"]
+    folder = api.ok("createFolder", {"name": "Leads", "color": "#336699"}, "folder { id }")
+    own = api.ok("createStatus", {**made, "folderId": folder["folder"]["id"]}, "status { id }")
+    create_customer(api, "Waiting One", statusId=status)
+    for _ in range(2):
+        nodes = _compiled(paths, api.token, STATUSED, {"statuses": [status]})["customers"]["nodes"]
+        assert [n["status"]["id"] for n in nodes] == [status]
+    for _ in range(2):
+        path, body = both(paths, api.token, STATUSED, {"statuses": [own["status"]["id"]]})
+        assert path == "fallback" and "status" in body["errors"][0]["message"], body

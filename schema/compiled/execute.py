@@ -136,6 +136,8 @@ async def _customers(conn, ctx, schema, compiled, coerced) -> bytes | None:
     if shape is not None:
         bounds = _cursor_values(args, page, values)
     built = None if shape is None else statement.kept.find((principal.everything(), shape))
+    if built is not None and args.filter is not None and args.filter.status_ids:
+        await q.check_statuses(conn, principal, args.filter.status_ids)  # as page_walk does
     if built is None:
         walk, prepared = await page_walk(ctx, conn, *args.for_page(), bounds=bounds)
         order_column = q.ORDER_COLUMNS[args.order][0].key
@@ -171,12 +173,13 @@ def _cursor_values(args: ListArguments, page: PageRequest, values: dict) -> tupl
     return tuple(bounds)
 
 
-PURE_FILTER = ("search", "custom_fields", "status_ids")  # read or checked against the data
+PURE_FILTER = ("search", "custom_fields")  # conditions read from the data
 
 
 def list_shape(args: ListArguments) -> tuple | None:
     """What a list page's statement depends on besides the principal, when that is all:
-    not with a `where`, an order by a nullable column or a filter read against the data.
+    not with a `where`, an order by a nullable column or a filter whose conditions are read
+    from the data (`status_ids` are checked against it on every request, kept or not).
     A cursor is a bound value (`_cursor_values`): only whether there is one counts."""
     page, f = args.page, args.filter
     if args.where or q.ORDER_COLUMNS[args.order][1]:
