@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Select, tuple_
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, tuple_
 
 from core.errors import InvalidInput
 
@@ -152,14 +152,13 @@ def plan_walk(
     that table's `(…, column, customer_id)` index. `bounds`: (after, before) as the caller
     decoded them, e.g. as bind parameters for a statement kept across pages."""
     page = page.validated()
-    order_key = f"{name or column.key}:{'desc' if descending else 'asc'}"
-    after = before = None
-    if bounds is not None:
-        after, before = bounds
-    if page.after is not None and bounds is None:
-        after = decode_cursor(page.after, "after", order_key, column, nullable)
-    if page.before is not None and bounds is None:
-        before = decode_cursor(page.before, "before", order_key, column, nullable)
+    order_key = order_key_of(name or column.key, descending)
+    if bounds is None:
+        bounds = tuple(
+            None if cursor is None else decode_cursor(cursor, side, order_key, column, nullable)
+            for side, cursor in (("after", page.after), ("before", page.before))
+        )
+    after, before = bounds
     walk_descending = descending != page.backwards
     keys = [id_column] if column is id_column else [column, id_column]
     order = [k.desc() if walk_descending else k.asc() for k in keys]
@@ -176,6 +175,31 @@ def plan_walk(
         if conditions is not EMPTY:
             parts.append(query.where(*conditions).order_by(*part_order).limit(page.size + 1))
     return Walk(parts, page, order_key, value_key or column.key, id_column.key)
+
+
+def order_key_of(name: str, descending: bool) -> str:
+    """The order a cursor names (`updated_at:desc`), checked when it comes back."""
+    return f"{name}:{'desc' if descending else 'asc'}"
+
+
+def bound_cursors(page: PageRequest, column, descending: bool) -> tuple[tuple, dict]:
+    """(`plan_walk`'s `bounds`, their values): the page's cursors as bind parameters
+    (`after_value`, `after_id`, `before_…`), so a statement kept across pages runs with each
+    page's values; a bad cursor raises `InvalidInput` as `plan_walk` does. Not for a
+    nullable column (its walk has two parts)."""
+    order_key = order_key_of(column.key, descending)
+    bounds, values = [], {}
+    for side, cursor in (("after", page.after), ("before", page.before)):
+        if cursor is None:
+            bounds.append(None)
+            continue
+        values[f"{side}_value"], values[f"{side}_id"] = decode_cursor(
+            cursor, side, order_key, column, False
+        )
+        bounds.append(
+            (bindparam(f"{side}_value", type_=column.type), bindparam(f"{side}_id", type_=Integer))
+        )
+    return tuple(bounds), values
 
 
 async def fetch_page(

@@ -17,6 +17,7 @@ from sqlalchemy.sql.elements import BindParameter, ClauseList, Grouping, TextCla
 from core import customer_queries as q
 from core.access import visible_customers
 from core.models import Customer as C
+from core.pagination import order_key_of
 from schema.compiled import customers
 from schema.compiled import timeline as compiled_timeline
 from schema.compiled.dialects import MARK, bind, finish
@@ -52,7 +53,7 @@ class Statement:
     columns: tuple  # the customers' columns the page must carry
     materialized: bool = False  # PostgreSQL: each part computed once (`part_ctes`)
     made: "Lru" = field(default_factory=lambda: Lru(PRINCIPALS))
-    kept: "Lru" = field(default_factory=lambda: Lru(PRINCIPALS))  # requests' statements, `keep`
+    kept: "Lru" = field(default_factory=lambda: Lru(PRINCIPALS))  # built statements, run again
 
 
 class Lru:
@@ -124,8 +125,7 @@ def _statement(compiled: Compiled, order: str, descending: bool, backwards: bool
         scope, compiled.field, "n", lambda sub: customers.node(scope, sub, "n"),
         bind("size"), flag, counted=True, backwards=backwards,
     )  # fmt: skip
-    key = f"{column}:{'desc' if descending else 'asc'}"
-    made = customers.cursor(scope.d, kind, "page", column, lit(key))
+    made = customers.cursor(scope.d, kind, "page", column, lit(order_key_of(column, descending)))
     walk = "DESC" if descending != backwards else "ASC"
     order_sql = f"page.{column} {walk}, page.id {walk}"
     return _assemble(scope, body, order_sql, made, column)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import orjson
 from graphql import ExecutionResult, FragmentDefinitionNode, OperationType, get_operation_ast
 from graphql.execution.values import get_argument_values, get_variable_values
-from sqlalchemy import Integer, bindparam, text
+from sqlalchemy import text
 from strawberry.extensions import SchemaExtension
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.graphql import OperationType as StrawberryOperation
@@ -22,7 +22,7 @@ from strawberry.types.graphql import OperationType as StrawberryOperation
 from core import customer_queries as q
 from core.database import is_unavailable
 from core.errors import DomainError
-from core.pagination import PageRequest, decode_cursor
+from core.pagination import PageRequest, bound_cursors
 from schema.avatar_links import link_base as avatar_base
 from schema.compiled import (
     connection,
@@ -130,12 +130,14 @@ async def _customers(conn, ctx, schema, compiled, coerced) -> bytes | None:
         "has_previous": page.after is not None,
         "has_next": page.before is not None,
     }
-    prepared = None
+    prepared = bounds = key = built = None
     shape = list_shape(args)
-    bounds = None
     if shape is not None:
-        bounds = _cursor_values(args, page, values)
-    built = None if shape is None else statement.kept.find((principal.everything(), shape))
+        column = q.ORDER_COLUMNS[args.order][0]
+        bounds, cursor_values = bound_cursors(page, column, args.descending)
+        values.update(cursor_values)
+        key = (principal.everything(), shape)
+        built = statement.kept.find(key)
     if built is not None and args.filter is not None and args.filter.status_ids:
         await q.check_statuses(conn, principal, args.filter.status_ids)  # as page_walk does
     if built is None:
@@ -144,33 +146,13 @@ async def _customers(conn, ctx, schema, compiled, coerced) -> bytes | None:
         if len(walk.parts) != 1 or walk.key != order_column:
             return None
         built = connection.statement(statement, walk.parts[0], principal, ctx.plugins, values)
-        if shape is not None:
-            statement.kept.put((principal.everything(), shape), built)
+        if key is not None:
+            statement.kept.put(key, built)
     if compiled.counted:
         cap, count_cap = ctx.settings.search_candidates, ctx.settings.count_cap
         count = await q.count_customers(conn, principal, args.filter, count_cap, cap, prepared)
         values["total"], values["exact"] = count.value, count.exact
     return await _json(conn, built, values)
-
-
-def _cursor_values(args: ListArguments, page: PageRequest, values: dict) -> tuple:
-    """The page's cursors decoded into `values`, and the bind parameters that stand for them
-    in a kept statement (`plan_walk`'s `bounds`): a page after a cursor is kept like the
-    first. A bad cursor raises the resolver's `InvalidInput`."""
-    column = q.ORDER_COLUMNS[args.order][0]
-    order_key = f"{column.key}:{'desc' if args.descending else 'asc'}"
-    bounds = []
-    for side in ("after", "before"):
-        cursor = getattr(page, side)
-        if cursor is None:
-            bounds.append(None)
-            continue
-        value, row_id = decode_cursor(cursor, side, order_key, column, False)
-        values[f"{side}_value"], values[f"{side}_id"] = value, row_id
-        bounds.append(
-            (bindparam(f"{side}_value", type_=column.type), bindparam(f"{side}_id", type_=Integer))
-        )
-    return tuple(bounds)
 
 
 PURE_FILTER = ("search", "custom_fields")  # conditions read from the data
@@ -180,7 +162,8 @@ def list_shape(args: ListArguments) -> tuple | None:
     """What a list page's statement depends on besides the principal, when that is all:
     not with a `where`, an order by a nullable column or a filter whose conditions are read
     from the data (`status_ids` are checked against it on every request, kept or not).
-    A cursor is a bound value (`_cursor_values`): only whether there is one counts."""
+    A cursor is a bound value (`core.pagination.bound_cursors`): only whether there is
+    one counts."""
     page, f = args.page, args.filter
     if args.where or q.ORDER_COLUMNS[args.order][1]:
         return None

@@ -87,8 +87,7 @@ class Timeline:
         )
 
     def request(self, ctx, schema, coerced) -> tuple[tuple[str, ...], PageRequest]:
-        """(the actions shown, the page asked for) of this request; a bad size raises the
-        resolver's `InvalidInput` (the usual path answers)."""
+        """(the actions shown, the page asked for) of this request, not yet validated."""
         definition = schema._schema.get_type("Customer").fields["timeline"]
         given = get_argument_values(definition, self.field.node, coerced)
         actions = shown_actions(ctx)
