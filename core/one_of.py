@@ -39,9 +39,12 @@ class OneOf(ColumnElement[bool]):
     ]
     type = Boolean()
 
-    def __init__(self, column, values: Iterable[str]):
+    def __init__(self, column, values: Iterable[str] | str):
         self.column = column
-        self.values = bindparam(None, tuple(values), type_=ValueList(), unique=True)
+        if isinstance(values, str):  # a named bind, given at execution
+            self.values = bindparam(values, type_=ValueList())
+        else:
+            self.values = bindparam(None, tuple(values), type_=ValueList(), unique=True)
 
     @property
     def _from_objects(self) -> list:
@@ -61,6 +64,7 @@ def _sqlite(element, compiler, **kw):
     return f"{compiler.process(element.column, **kw)} IN (SELECT value FROM json_each({values}))"
 
 
-def one_of(column, values: Iterable[str]) -> OneOf:
-    """`column` is one of `values` (strings), bound as a single parameter."""
+def one_of(column, values: Iterable[str] | str) -> OneOf:
+    """`column` is one of `values` (strings), bound as a single parameter; a `str` names
+    a bind whose list is given when the statement runs."""
     return OneOf(column, values)

@@ -253,3 +253,30 @@ def test_folder_counts_take_the_same_statements_for_more_folders(shop, engine):
         with count_statements(engine) as five:
             assert len(folder_counts(actor)) >= 4
         assert two.count == five.count, (two.statements, five.statements)
+
+
+PAGE = "{ customers(first: 10) { nodes { name } } }"
+FROM_LINKS = "customers.id IN (SELECT customer_workers.customer_id"
+
+
+def page_statement(api: Api, engine) -> tuple[list[str], str]:
+    with count_statements(engine) as seen:
+        names = [n["name"] for n in api.query(PAGE)["customers"]["nodes"]]
+    (page,) = [s for s in seen.statements if s.startswith("WITH page")]
+    return names, page
+
+
+@pytest.mark.parametrize("override", ["setRolePermission", "setWorkerPermission"])
+def test_an_admin_restricted_by_an_override_starts_from_their_links(shop, engine, override):
+    """An admin's links are counted only when an override may restrict them (counting an
+    admin's thousands of assignments cost every request 1 ms): once it does, their page
+    starts from those few links, as any restricted worker's does, not from a walk."""
+    owner = shop[0]
+    admin = worker(owner, "Ada Admin", "ADMIN")
+    customer(owner, "Hers", workerIds=[api_id(admin)])
+    assert sorted(page_statement(admin, engine)[0]) == ["Assigned", "Elsewhere", "Hers", "In Sales"]
+    who = {"role": "ADMIN"} if override == "setRolePermission" else {"workerId": api_id(admin)}
+    owner.ok(override, {**who, "permission": "customers.view_all", "granted": False})
+    names, page = page_statement(admin, engine)
+    assert names == ["Hers"]
+    assert FROM_LINKS in page
