@@ -135,7 +135,7 @@ async def principal_for(
     edit_folders: set[int] = set()
     links = None
     if SEE_ALL not in permissions:
-        links = counted[0]["n"]  # None: not counted, as for an owner an override restricts
+        links = counted[0]["n"]  # counted: `_count_links_if_restricted` runs for them
         for row in folders:
             view_folders.add(row["folder_id"])
             if row["can_edit"]:
