@@ -84,6 +84,22 @@ def hub_compiled_customer_fields():
 
 
 @hookspec
+def hub_compiled_query_fields():
+    """Sync, at plan time, for the modules the tenant enabled: `{root Query field name:
+    compile(scope, field)}` so the compiled execution path answers the module's own root
+    field (a flow's board) with one statement of its JSON, as it does `customers`.
+    `compile` gets the plan's `schema.compiled.objects.Scope` (dialect, principal, document)
+    and the field (`schema.compiled.selection.Field`), raises
+    `schema.compiled.selection.NotCompiled` for a selection it does not cover (the
+    operation then runs field by field), and returns an object with that `field` and
+    `async answer(conn, ctx, arguments) -> bytes | None`: the field's JSON, given the
+    field's arguments (coerced, by GraphQL name), or None to let the resolvers answer (and
+    word the error: a flow the viewer may not see). A customer in the answer is
+    `schema.compiled.customers.node` over the numbered rows (`schema.compiled.connection`).
+    A module without it still works, field by field."""
+
+
+@hookspec
 def hub_node_resolvers():
     """`{GraphQL type name: async load(info, pk) -> object | None}` for the module's types
     that implement `Node`, so `node(id:)` / `nodes(ids:)` find them (only while the module is

@@ -6,6 +6,7 @@ from core.access import ROLES
 from core.hookspecs import hookimpl
 from core.plugins import Module
 from plugins.flow import demo, moves
+from plugins.flow.compiled import ROOT_FIELDS
 from plugins.flow.models import TABLES
 from plugins.flow.schema import (
     MUTATION_FIELDS,
@@ -58,6 +59,11 @@ def hub_event_types():
 @hookimpl
 def hub_query_fields():
     return QUERY_FIELDS
+
+
+@hookimpl
+def hub_compiled_query_fields():
+    return ROOT_FIELDS
 
 
 @hookimpl

@@ -128,7 +128,7 @@ def _statement(compiled: Compiled, order: str, descending: bool, backwards: bool
     made = customers.cursor(scope.d, kind, "page", column, lit(order_key_of(column, descending)))
     walk = "DESC" if descending != backwards else "ASC"
     order_sql = f"page.{column} {walk}, page.id {walk}"
-    return _assemble(scope, body, order_sql, made, column)
+    return assemble(scope, body, order_sql, made, column)
 
 
 def connection_json(
@@ -176,17 +176,20 @@ def connection_json(
 
 
 def _numbered(cte: str, order: str, cursor: str, taken: str = "", joined: str = "") -> str:
-    """The page `cte` with its rows numbered in `order` (`rn`), each row's cursor
-    (`cursor__`), and the columns `taken` from the parts `joined` to it."""
+    """The page `cte` with its rows numbered in `order` (`rn`; a window's `PARTITION BY …
+    ORDER BY …` numbers each group's), each row's cursor (`cursor__`), and the columns
+    `taken` from the parts `joined` to it."""
+    window = order if order.startswith("PARTITION BY") else f"ORDER BY {order}"
     return (
-        f"SELECT {cte}.*, row_number() OVER (ORDER BY {order}) AS rn, {cursor} AS cursor__"
+        f"SELECT {cte}.*, row_number() OVER ({window}) AS rn, {cursor} AS cursor__"
         f"{taken} FROM {cte}{joined}"
     )
 
 
-def _assemble(scope: Scope, body: str, order: str, cursor: str, column: str) -> Statement:
-    """The statement around `body` (the JSON over `n`): `n` is the page numbered in `order`,
-    with each row's `cursor` and the parts `body` asked for joined."""
+def assemble(scope: Scope, body: str, order: str, cursor: str, column: str) -> Statement:
+    """The statement around `body` (the JSON over `n`): `n` is the page numbered in `order`
+    (or per group: `PARTITION BY …`), with each row's `cursor` and the parts `body` asked
+    for joined."""
     d = scope.d
     parts = [p for p in scope.parts.values() if p.joined]
     joined = "".join(
@@ -195,10 +198,7 @@ def _assemble(scope: Scope, body: str, order: str, cursor: str, column: str) -> 
     )
     taken = "".join(f", {p.name}.{c} AS {p.name}__{c}" for p in parts for c in p.columns)
     numbered = _numbered("page", order, cursor, taken, joined)
-    sql = f"CAST({body} AS text)" if d.name == "postgresql" else body
-    sql = finish(sql)
-    names = set(sql_binds(body))
-    json = text(sql).bindparams(*(bindparam(n, type_=BIND_TYPES[n]) for n in sorted(names)))
+    json = typed_text(f"CAST({body} AS text)" if d.name == "postgresql" else body)
     used = set(USED.findall(body + numbered)) | {"id", column, *(p.on for p in parts)}
     columns = tuple(c for c in q.LIST_COLUMNS if c.key in used)
     every = list(scope.parts.values())
@@ -243,7 +243,7 @@ def compile_customer(scope: Scope, f: Field) -> CompiledCustomer:
     extra = {"subCustomers": sub_customers, "timeline": timeline}
     node = customers.node(scope, f, "n", extra)
     body = scope.d.sub(f"SELECT {node} FROM n")
-    compiled = CompiledCustomer(f, _assemble(scope, body, "page.id", "NULL", "id"))
+    compiled = CompiledCustomer(f, assemble(scope, body, "page.id", "NULL", "id"))
     # One customer: a part inlined runs once anyway (what MATERIALIZED guards a page from),
     # and PostgreSQL plans the parts into the statement: 10-15 % less than materialized.
     compiled.statement.materialized = False
@@ -261,6 +261,12 @@ CUSTOMER_PK = bindparam("customer_pk", type_=Integer)  # `customer(id:)`'s id, a
 def one_customer(principal):
     """The page of `customer(id:)`: the customer if visible (archived ones too)."""
     return select(*q.LIST_COLUMNS).where(visible_customers(principal), C.id == CUSTOMER_PK)
+
+
+def typed_text(sql: str) -> TextClause:
+    """`sql` (binds written `bind(name)`) as a text clause whose binds have their types."""
+    names = sorted(set(sql_binds(sql)))
+    return text(finish(sql)).bindparams(*(bindparam(n, type_=BIND_TYPES[n]) for n in names))
 
 
 USED = re.compile(r"\b[ne]\.([a-z_]+)")
@@ -281,8 +287,14 @@ def page_cte(page_select, size: int, name: str):
 def statement(stmt: Statement, page_select, principal, plugins, values, more: tuple = ()):
     """The request's statement: its page, its parts, `more` CTEs, `n`, and the JSON."""
     page = page_cte(page_select.with_only_columns(*stmt.columns), values["size"], "page")
+    return statement_of(stmt, page, principal, plugins, values, more)
+
+
+def statement_of(stmt: Statement, page, principal, plugins, values, more=(), after=()):
+    """`statement` of a page made by the caller (a CTE named `page`: a board's columns);
+    `after`: CTEs that read `n`."""
     ctes = [page, *part_ctes(stmt, principal, plugins), *more]
-    ctes.append(text(stmt.numbered).columns().cte("n"))
+    ctes += [text(stmt.numbered).columns().cte("n"), *after]
     used = {k: v for k, v in values.items() if k in stmt.json._bindparams}
     return select(stmt.json.bindparams(**used)).add_cte(*ctes)
 

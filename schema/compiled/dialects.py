@@ -107,6 +107,28 @@ class Postgres:
         source = f"FROM json_array_elements({value}) AS {alias}(x)"
         return self.array(build(f"{alias}.x"), source, f"{alias}.x->>'{order}'")
 
+    def json(self, expr: str) -> str:
+        """A JSON value read from a CTE's column, as JSON."""
+        return expr
+
+    def stored(self, expr: str, empty: str) -> str:
+        """A stored JSON column's value as JSON; `empty` (`[]`, `{}`) where it is null."""
+        return f"coalesce({expr}, '{empty}'::jsonb)"
+
+    def is_empty(self, expr: str) -> str:
+        """Whether a stored JSON object is null or `{}`."""
+        return f"coalesce({expr}, '{{}}'::jsonb) = '{{}}'::jsonb"
+
+    def scalar(self, expr: str, key: str) -> str:
+        """A key of a stored JSON object, as text."""
+        return f"({expr}->>'{key}')"
+
+    def gids(self, type_name: str, expr: str, alias: str) -> str:
+        """The global ids of a stored JSON array of primary keys, in order."""
+        source = f"FROM jsonb_array_elements_text({self.stored(expr, '[]')}) "
+        source += f"WITH ORDINALITY AS {alias}(v, i)"
+        return self.array(self.gid(type_name, f"{alias}.v"), source, f"{alias}.i")
+
 
 class Sqlite:
     name = "sqlite"
@@ -192,6 +214,23 @@ class Sqlite:
         return self.array(
             build(f"{alias}.value"), source, f"json_extract({alias}.value, '$.{order}')"
         )
+
+    def json(self, expr: str) -> str:
+        return f"json({expr})"
+
+    def stored(self, expr: str, empty: str) -> str:
+        return f"json(coalesce({expr}, '{empty}'))"
+
+    def is_empty(self, expr: str) -> str:
+        return f"coalesce(json({expr}), '{{}}') = '{{}}'"
+
+    def scalar(self, expr: str, key: str) -> str:
+        return f"json_extract({expr}, '$.{key}')"
+
+    def gids(self, type_name: str, expr: str, alias: str) -> str:
+        source = f"FROM json_each(coalesce({expr}, '[]')) AS {alias}"
+        element = f"json_quote({self.gid(type_name, f'{alias}.value')})"
+        return self.array(element, source, f"{alias}.key")
 
 
 DIALECTS = {"postgresql": Postgres(), "sqlite": Sqlite()}

@@ -10,6 +10,7 @@ permissions) and kept in a bounded LRU per schema; what did not compile is remem
 
 import logging
 from collections.abc import Iterator
+from dataclasses import replace
 
 import orjson
 from graphql import ExecutionResult, FragmentDefinitionNode, OperationType, get_operation_ast
@@ -42,9 +43,9 @@ LIST_ARGUMENTS = ("first", "after", "last", "before", "filter", "order_by", "whe
 NOT_COMPILED = object()
 
 
-def module_fields(plugins, modules: frozenset[str]) -> dict:
+def module_fields(plugins, modules: frozenset[str], hook="hub_compiled_customer_fields") -> dict:
     found = {}
-    for result in plugins.caller("hub_compiled_customer_fields", modules)():
+    for result in plugins.caller(hook, modules)():
         found.update(result or {})
     return found
 
@@ -68,6 +69,7 @@ def make_plan(schema, document, operation_name, principal, ctx):
         module_fields=module_fields(ctx.plugins, principal.modules),
     )
     roots = []
+    modules = module_fields(ctx.plugins, principal.modules, "hub_compiled_query_fields")
     try:
         for f in fields([operation], fragments, gql, gql.query_type.name):
             if f.name == "__typename":
@@ -76,6 +78,8 @@ def make_plan(schema, document, operation_name, principal, ctx):
                 roots.append((f.key, connection.compile_customers(scope, f)))
             elif f.name == "customer":
                 roots.append((f.key, connection.compile_customer(scope, f)))
+            elif f.name in modules:
+                roots.append((f.key, modules[f.name](replace(scope, parts={}), f)))
             else:
                 raise NotCompiled(f.name)
     except NotCompiled as reason:
@@ -100,8 +104,12 @@ async def run_plan(plan, ec, ctx) -> ExecutionResult | None:
                 continue
             if isinstance(root, connection.CompiledCustomer):
                 answer = await _customer(conn, ctx, schema, root, coerced)
-            else:
+            elif isinstance(root, connection.Compiled):
                 answer = await _customers(conn, ctx, schema, root, coerced)
+            else:  # a module's (`hub_compiled_query_fields`)
+                field = gql.query_type.fields[root.field.name]
+                arguments = get_argument_values(field, root.field.node, coerced)
+                answer = await root.answer(conn, ctx, arguments)
             if answer is None:
                 return None
             data[key] = orjson.Fragment(answer)

@@ -19,12 +19,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import orjson
-from graphql import VariableNode, get_named_type, value_from_ast_untyped
+from graphql import VariableNode, value_from_ast_untyped
 from sqlalchemy import Boolean, Date, DateTime, Integer, func, select
 
 from core.errors import DomainError
 from core.keyset import Order
 from core.pagination import PageRequest
+from schema.compiled import grouped
 from schema.compiled.customers import Part
 from schema.compiled.dialects import bind
 from schema.compiled.dialects import literal as lit
@@ -65,14 +66,10 @@ class ModuleList:
             raise ValueError(f"{owner}.{name}: a {self.kind} needs an order")
 
         def compile_(scope: Scope, f: Field, row: str) -> str:
-            return _compile(self, scope, f, row, _named(scope, owner, f.name))
+            return _compile(self, scope, f, row, grouped.named(scope, owner, f.name))
 
         compile_.arguments = True
         return compile_
-
-
-def _named(scope: Scope, owner: str, name: str) -> str:
-    return get_named_type(scope.schema.get_type(owner).fields[name].type).name
 
 
 def _page(spec: ModuleList, f: Field) -> PageRequest | None:
@@ -138,50 +135,22 @@ def _compile(spec: ModuleList, scope: Scope, f: Field, row: str, type_name: str)
         return d.sub(f"SELECT {obj(scope, type_name, spec.node, f, r)} {mine} AND {r}.rank__ = 1")
     if spec.kind == "list":
         return d.array(obj(scope, type_name, spec.node, f, r), mine, f"{r}.rank__")
-    node_type = _named(scope, type_name, "nodes")
-    edge_type = _named(scope, type_name, "edges")
-    size = page.size
-    shown = f"{mine} AND {r}.rank__ <= {size}"
-
-    def cursor(at: str) -> str:
-        return _cursor(d, spec.order, at)
-
-    def node(s: Scope, sub: Field, at: str) -> str:
-        return obj(s, node_type, spec.node, sub, at)
-
-    def edges(s: Scope, sub: Field, _row: str) -> str:
-        edge = {"cursor": lambda *_: cursor(r), "node": lambda s2, sub2, _r: node(s2, sub2, r)}
-        return d.array(obj(s, edge_type, edge, sub, r), shown, f"{r}.rank__")
-
-    def end(which: str) -> Compile:
-        e = scope.alias("e_")
-        rows = f"FROM {name} {e} WHERE {e}.customer_id = {row}.id AND {e}.rank__ <= {size}"
-        last = f" ORDER BY {e}.rank__ DESC LIMIT 1" if which == "end" else f" AND {e}.rank__ = 1"
-        return fixed(f"(SELECT {cursor(e)} {rows}{last})")
-
-    x = scope.alias("x")
-    more = f"EXISTS (SELECT 1 FROM {name} {x} WHERE {x}.customer_id = {row}.id "
-    more += f"AND {x}.rank__ > {size})"
-    page_info = {
-        "hasNextPage": fixed(d.boolean(more)),
-        "hasPreviousPage": fixed(d.boolean("TRUE" if page.after is not None else "FALSE")),
-        "startCursor": end("start"),
-        "endCursor": end("end"),
-    }
-    table = {
-        "edges": edges,
-        "nodes": lambda s, sub, _row: d.array(node(s, sub, r), shown, f"{r}.rank__"),
-        "pageInfo": lambda s, sub, at: obj(s, "PageInfo", page_info, sub, at),
-    }
+    more = {}
     if spec.counted:
         counts = f"{name}_n"
         scope.parts[counts] = Part(counts, _count(spec), "customer_id", ("n",))
-        table["totalCount"] = fixed(f"coalesce({row}.{counts}__n, 0)")
-        table["totalCountIsExact"] = fixed(d.boolean("TRUE"))
-    return obj(scope, type_name, table, f, row)
+        more["totalCount"] = fixed(f"coalesce({row}.{counts}__n, 0)")
+        more["totalCountIsExact"] = fixed(d.boolean("TRUE"))
+    return grouped.connection(
+        scope, f, type_name,
+        rows=lambda a: f"FROM {name} {a} WHERE {a}.customer_id = {row}.id",
+        rank="rank__", size=str(page.size),
+        previous="TRUE" if page.after is not None else "FALSE",
+        cursor=lambda a: cursor_sql(d, spec.order, a), node=spec.node, more=more,
+    )  # fmt: skip
 
 
-def _cursor(d, order: Order, at: str) -> str:
+def cursor_sql(d, order: Order, at: str) -> str:
     """`Order.cursor` of the row `at`: base64url of `[key, [values], id]` as orjson writes
     it (no spaces; a datetime `{"t": isoformat}`, a date `{"d": …}`)."""
     values = [_json_value(d, c, f"{at}.{c.key}") for c, _, _ in order.columns]
