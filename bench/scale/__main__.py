@@ -59,7 +59,7 @@ ALL = (
     "search_agent", "count", "agent", "agent_count", "profile", "folder", "folder_count", "tag",
     "tag_count", "status", "status_count", "folder_tag", "folder_tag_count", "worker",
     "worker_count", "count_folder", "count_tag", "count_status", "count_folder_tag",
-    "count_worker", "list_commerce", "by_value", "spent_over", "report", "report_agent",
+    "count_worker", "list_commerce", "by_value", "spent_over", "report", "report_agent", "board",
 )  # fmt: skip
 APP_NAME = f"bench-scale-{os.getpid()}"
 

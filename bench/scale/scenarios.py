@@ -102,6 +102,19 @@ query Profile($id: ID!) {{
       edges {{ node {{ id action occurredAt summary actor {{ id name }} }} }} }}
   }}
 }}"""
+BOARD = """
+query Board($id: ID!, $first: Int) {
+  flowBoard(flowId: $id, first: $first) {
+    count flow { id name }
+    columns { count column { id name color }
+      cards { pageInfo { hasNextPage endCursor }
+        edges { cursor node { rank version columnId customer { id name avatarUrl primaryPhone
+          primaryEmail status { id name } tags { id name } workers { id name } } } } } }
+  }
+}"""
+FLOWS = "{ flows { id name } }"
+CREATE_FLOW = """mutation($input: CreateFlowInput!) {
+  createFlow(input: $input) { flow { id } userErrors { message } } }"""
 FOLDER, TAG, STATUS = "Follow-up", "Trade show", "On hold"
 FOLDER_X, TAG_X = "Active Clients", "Priority"
 
@@ -153,6 +166,7 @@ async def build(url: str, base: str, ids: Ids, customers: int) -> dict[str, Scen
     cursor = encode_cursor("updated_at:desc", row.updated_at, row.id)
     async with api.Api(base, api.token(ids.tenant_id, ids.admin_id)) as client:
         first = await client.call(LIST, {"first": 50})
+        board = await _flow(client, ids)
     end_cursor = first["customers"]["pageInfo"]["endCursor"]
     if end_cursor != encode_cursor("updated_at:desc", fiftieth.updated_at, fiftieth.id):
         raise RuntimeError("a crafted cursor would differ from the API's: check core/pagination")
@@ -226,7 +240,21 @@ async def build(url: str, base: str, ids: Ids, customers: int) -> dict[str, Scen
         out.append(Scenario(f"{name}_count", f"{title} + count", LIST_COUNTED, counted))
         only = f"totalCount, {title}"
         out.append(Scenario(f"count_{name}", only, COUNT, {"filter": filter_}))
+    out.append(
+        Scenario("board", f"flow board, tag {TAG!r}, 3 columns", BOARD, {"id": board, "first": 20})
+    )
     return {s.name: s for s in out}
+
+
+async def _flow(client: api.Api, ids: Ids) -> str:
+    """The board of the bench: a flow of the customers tagged `TAG` (found, or made through
+    the API the first time), every card in its default column."""
+    name = f"Bench: {TAG}"
+    found = [f["id"] for f in (await client.call(FLOWS))["flows"] if f["name"] == name]
+    if found:
+        return found[0]
+    made = {"name": name, "tagIds": [to_global_id("Tag", ids.tag(TAG))]}
+    return (await client.call(CREATE_FLOW, {"input": made}))["createFlow"]["flow"]["id"]
 
 
 def _search(name: str, title: str, term: str, worker: str = "admin") -> Scenario:
