@@ -347,7 +347,7 @@ async def _floors(url, ids, chosen, pages, args, timing, tmp: Path) -> dict:
         spec = dict(scenario.floor)
         if "profile" in spec:
             if dialect == "postgresql":  # SQLite has no hand-written profile
-                specs[scenario.name] = profile_sql(ids.tenant_id, spec["profile"])
+                specs[scenario.name] = profile_sql(ids.tenant_id, spec["profile"], ids.admin_id)
             continue
         if "after" in spec:
             moment, row_id = spec["after"]
