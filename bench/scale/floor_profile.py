@@ -1,6 +1,6 @@
 """The raw floor F of the profile scenario (PostgreSQL): one hand-written statement that
 builds exactly the answer of the bench's `PROFILE` operation for the admin, the JSON the
-API sends. What a person
+API sends (`same_answers` compares them before anything is measured). What a person
 writing SQL by hand would send: each part a subquery on the customer's row, every list
 read through its `(tenant, customer, …)` index, the rules written as plain SQL:
 
@@ -20,8 +20,21 @@ read through its `(tenant, customer, …)` index, the rules written as plain SQL
 
 Not written, because no SQL floor could: an avatar stored by the hub (`avatar_key`, none in
 the bench's tenant) is a signed URL the server makes; the API gives `avatar_url`'s text
-otherwise, as here."""
+otherwise, as here.
 
+    python -m bench.scale.floor_profile URL CUSTOMER_ID   (compare once, print the verdict)"""
+
+import asyncio
+import difflib
+import json
+import sys
+
+import asyncpg
+import httpx2
+from sqlalchemy import make_url
+
+from bench.fanout import SECRET
+from bench.scale import api
 from bench.scale.floor import _Params
 from bench.scale.floor_tabs import tabs_sql
 
@@ -288,3 +301,80 @@ def profile_sql(tenant_id: int, customer_id: int, worker_id: int) -> tuple[str, 
     )))::text
     FROM customers c WHERE c.tenant_id = {tenant} AND c.id = {pk}"""
     return sql, p.values
+
+
+# --- the check: F's answer is the API's -------------------------------------------------------
+
+
+async def compare(url: str, tenant_id: int, worker_id: int, customer_id: int, query: str,
+                  variables: dict, path: str = "compiled") -> str | None:  # fmt: skip
+    """None when the API (its app in this process, on the execution `path`) and F answer
+    `query` for `customer_id` with the same JSON, key order aside; else a diff of the two."""
+    from core.config import Settings  # the app's, only for the check
+    from server import create_app
+
+    settings = Settings(database_url=url, secret_key=SECRET, _env_file=None,
+                        compiled_execution=path == "compiled")  # fmt: skip
+    app = create_app(settings)
+    headers = {"Authorization": f"Bearer {api.token(tenant_id, worker_id)}"}
+    sql, params = profile_sql(tenant_id, customer_id, worker_id)
+    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(plain)
+    try:
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://bench") as http:
+            body = {"query": query, "variables": variables}
+            response = await http.post("/graphql", json=body, headers=headers, timeout=120)
+        floor = json.loads(await conn.fetchval(sql, *params))
+    finally:
+        await conn.close()
+        await app.state.db.dispose()
+    answer = response.json()
+    if response.status_code != 200 or answer.get("errors"):
+        return f"the API answered {response.status_code}: {str(answer)[:500]}"
+    if answer == floor:
+        return None
+    lines = [json.dumps(x, indent=1, sort_keys=True).splitlines() for x in (answer, floor)]
+    diff = difflib.unified_diff(*lines, f"API ({path})", "F", lineterm="", n=2)
+    return "\n".join(list(diff)[:80])
+
+
+async def same_answers(url: str, ids, scenarios, paths: list[str]) -> None:
+    """Before anything is measured: each profile scenario's floor answers as the API does on
+    each execution path timed, or the bench stops with the difference."""
+    for scenario in scenarios:
+        customer_id = (scenario.floor or {}).get("profile")
+        if customer_id is None or not url.startswith("postgresql"):
+            continue
+        if scenario.worker != "admin":
+            raise RuntimeError(f"{scenario.name}: the profile floor is written for the admin")
+        for path in paths:
+            diff = await compare(url, ids.tenant_id, ids.admin_id, customer_id,
+                                 scenario.query, scenario.variables, path)  # fmt: skip
+            if diff is not None:
+                raise SystemExit(f"floor {scenario.name}: F's answer is not the API's:\n{diff}")
+        print(f"floor {scenario.name}: F's answer is the API's ({', '.join(paths)})", flush=True)
+
+
+async def _main(url: str, customer_id: int) -> None:
+    from bench.scale.scenarios import PROFILE
+    from bench.scale.tenant import load
+    from core.database import Database
+    from schema.ids import to_global_id
+
+    db = Database(url)
+    try:
+        ids = await load(db)
+    finally:
+        await db.dispose()
+    variables = {"id": to_global_id("Customer", customer_id)}
+    for path in ("compiled", "fallback"):
+        diff = await compare(url, ids.tenant_id, ids.admin_id, customer_id, PROFILE, variables,
+                             path)  # fmt: skip
+        print(f"{path}: " + ("same JSON" if diff is None else f"differs\n{diff}"))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        raise SystemExit(__doc__.rsplit("\n\n", 1)[-1])
+    asyncio.run(_main(sys.argv[1], int(sys.argv[2])))
