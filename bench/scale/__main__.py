@@ -44,7 +44,7 @@ from bench.scale import (
 )
 from bench.scale.api import token
 from bench.scale.floor import FloorServer, page_sql
-from bench.scale.floor_profile import profile_sql
+from bench.scale.floor_profile import profile_sql, same_answers
 from bench.scale.measure import BackendCpu, Measurement, cancel_backends, drive, postmaster_pid
 from bench.scale.rows import stamp
 from bench.scale.scenarios import Scenario, build
@@ -250,6 +250,8 @@ async def _prepare(url, ids, customers, check_shape: bool, tmp: Path) -> dict[st
 
 
 async def _measure_all(label, url, ids, chosen, scenarios, args, tmp: Path) -> str:
+    if not args.no_floor:
+        await same_answers(url, ids, chosen, args.execution)
     counts, pages = await statements.count(url, ids, chosen)
     tokens = {"admin": token(ids.tenant_id, ids.admin_id)}
     tokens["agent"] = token(ids.tenant_id, ids.agent_id)
@@ -347,7 +349,7 @@ async def _floors(url, ids, chosen, pages, args, timing, tmp: Path) -> dict:
         spec = dict(scenario.floor)
         if "profile" in spec:
             if dialect == "postgresql":  # SQLite has no hand-written profile
-                specs[scenario.name] = profile_sql(ids.tenant_id, spec["profile"])
+                specs[scenario.name] = profile_sql(ids.tenant_id, spec["profile"], ids.admin_id)
             continue
         if "after" in spec:
             moment, row_id = spec["after"]
