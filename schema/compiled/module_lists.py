@@ -138,8 +138,13 @@ def _compile(spec: ModuleList, scope: Scope, f: Field, row: str, type_name: str)
     more = {}
     if spec.counted:
         counts = f"{name}_n"
-        scope.parts[counts] = Part(counts, _count(spec), "customer_id", ("n",))
-        more["totalCount"] = fixed(f"coalesce({row}.{counts}__n, 0)")
+
+        def total(s: Scope, _f: Field, _row: str) -> str:
+            """A part of its own, joined only when the count is selected."""
+            s.parts.setdefault(counts, Part(counts, _count(spec), "customer_id", ("n",)))
+            return f"coalesce({row}.{counts}__n, 0)"
+
+        more["totalCount"] = total
         more["totalCountIsExact"] = fixed(d.boolean("TRUE"))
     return grouped.connection(
         scope, f, type_name,
