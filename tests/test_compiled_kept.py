@@ -139,3 +139,21 @@ def test_a_status_filter_is_kept_and_still_checked(paths, api):  # noqa: F811
     for _ in range(2):
         path, body = both(paths, api.token, STATUSED, {"statuses": [own["status"]["id"]]})
         assert path == "fallback" and "status" in body["errors"][0]["message"], body
+
+
+def test_a_statements_hashed_key_goes_with_it():
+    """`connection.hashed_key` memoizes a statement's cache key where SQLAlchemy does: equal
+    statements share one key object and keep their own values, and a generative copy (another
+    statement) works its own key out."""
+    from sqlalchemy import select
+
+    from core.models import Customer
+    from schema.compiled.connection import hashed_key
+
+    one = hashed_key(select(Customer.id).where(Customer.tenant_id == 1))
+    two = hashed_key(select(Customer.id).where(Customer.tenant_id == 2))
+    assert one._generate_cache_key().key is two._generate_cache_key().key
+    assert [p.value for p in two._generate_cache_key().bindparams] == [2]
+    limited = one.limit(3)
+    assert limited._generate_cache_key().key != one._generate_cache_key().key
+    assert "LIMIT" in str(limited) and "LIMIT" not in str(one)
