@@ -130,7 +130,7 @@ async def principal_for(
         )
         if scope:
             queries.append(rls.scope_query(bindparam("scope_role"), bindparam("scope_tenant")))
-        reads = _PRINCIPAL_READS[key] = multiread.prepare(queries, conn.dialect)
+        reads = _PRINCIPAL_READS[key] = multiread.prepare(queries, conn.dialect, kept=True)
     defaults, see_all_roles = _defaults(grants)
     values = {"tenant_id": tenant_id, "worker_id": worker_id, "see_all_roles": see_all_roles}
     if scope:

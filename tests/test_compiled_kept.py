@@ -147,8 +147,8 @@ def test_a_statements_hashed_key_goes_with_it():
     statement) works its own key out."""
     from sqlalchemy import select
 
+    from core.kept import hashed_key
     from core.models import Customer
-    from schema.compiled.connection import hashed_key
 
     one = hashed_key(select(Customer.id).where(Customer.tenant_id == 1))
     two = hashed_key(select(Customer.id).where(Customer.tenant_id == 2))

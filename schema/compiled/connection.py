@@ -16,6 +16,7 @@ from sqlalchemy.sql.elements import BindParameter, ClauseList, Grouping, TextCla
 
 from core import customer_queries as q
 from core.access import visible_customers
+from core.kept import hashed_key
 from core.models import Customer as C
 from core.pagination import order_key_of
 from schema.compiled import customers
@@ -82,7 +83,6 @@ class Lru:
 
 
 PRINCIPALS = 64  # principals whose parts a statement keeps
-KEYS = 1024  # distinct statement cache keys shared (`hashed_key`)
 
 
 @dataclass
@@ -286,43 +286,6 @@ def statement(stmt: Statement, page_select, principal, plugins, values, more: tu
     ctes.append(text(stmt.numbered).columns().cte("n"))
     used = {k: v for k, v in values.items() if k in stmt.json._bindparams}
     return hashed_key(select(stmt.json.bindparams(**used)).add_cte(*ctes))
-
-
-class HashedKey:
-    """A statement's cache key with its hash worked out once. SQLAlchemy memoizes the key on
-    the statement but looks its compiled form up under a new tuple holding it on every run,
-    and a tuple's hash is not kept: for a kept profile statement (189 parameters) that walked
-    the whole nested key again, 76 µs a request. Equal keys share one object (`_keys`), so
-    the compiled cache finds them by identity too, whichever statement compiled first."""
-
-    __slots__ = ("hash", "key")
-
-    def __init__(self, key: tuple):
-        self.key, self.hash = key, hash(key)
-
-    def __hash__(self) -> int:
-        return self.hash
-
-    def __eq__(self, other) -> bool:
-        return self is other or (
-            isinstance(other, HashedKey) and self.hash == other.hash and self.key == other.key
-        )
-
-
-_keys = Lru(KEYS)  # HashedKey -> itself: one object per distinct key
-
-
-def hashed_key(statement):
-    """`statement` whose memoized cache key (SQLAlchemy's `_generate_cache_key`) holds a
-    `HashedKey`; the memo is SQLAlchemy's own, so a generative copy drops it as before."""
-    found = statement._generate_cache_key()
-    if found is None:
-        return statement
-    hashed = HashedKey(found.key)
-    hashed = _keys.get(hashed, lambda: hashed)
-    memo = found._replace(key=hashed)
-    statement._set_memoized_attribute("_generate_cache_key", lambda: memo)
-    return statement
 
 
 def part_ctes(stmt: Statement, principal, plugins) -> tuple:
