@@ -157,3 +157,17 @@ def test_a_statements_hashed_key_goes_with_it():
     limited = one.limit(3)
     assert limited._generate_cache_key().key != one._generate_cache_key().key
     assert "LIMIT" in str(limited) and "LIMIT" not in str(one)
+
+
+def test_each_requests_arguments_are_its_own(paths, api):  # noqa: F811
+    """A `customers` field keeps its arguments converted per distinct value
+    (`Compiled.arguments`): one document asked by name up, down and up again answers each
+    in its own order, as the resolvers do."""
+    _shop(api)
+    orders = [{"field": "NAME", "direction": d} for d in ("ASC", "DESC", "ASC", "DESC")]
+    answers = []
+    for order in orders:
+        nodes = _compiled(paths, api.token, PAGES, {"first": 4, "order": order})["customers"]
+        answers.append([n["name"] for n in nodes["nodes"]])
+    assert answers[0] == sorted(answers[0]) and answers[1] == sorted(answers[1], reverse=True)
+    assert answers[0] != answers[1] and answers[2:] == answers[:2]

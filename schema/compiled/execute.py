@@ -112,11 +112,15 @@ async def _customers(conn, ctx, schema, compiled, coerced) -> bytes | None:
     gql = schema._schema
     node = compiled.field.node
     raw = get_argument_values(gql.query_type.fields["customers"], node, coerced)
-    definition = schema.get_field_for_type("customers", gql.query_type.name)
-    kwargs = convert_arguments(
-        raw, definition.arguments, scalar_registry=schema.schema_converter.scalar_registry,
-        config=schema.config,
-    )  # fmt: skip
+
+    def convert():
+        definition = schema.get_field_for_type("customers", gql.query_type.name)
+        return convert_arguments(
+            raw, definition.arguments, scalar_registry=schema.schema_converter.scalar_registry,
+            config=schema.config,
+        )  # fmt: skip
+
+    kwargs = compiled.arguments(raw, convert)
     args = ListArguments.of(**{name: kwargs.get(name) for name in LIST_ARGUMENTS})
     if args.sort_key is not None:
         return None
