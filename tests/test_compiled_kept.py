@@ -154,9 +154,11 @@ def test_a_statements_hashed_key_goes_with_it():
     two = hashed_key(select(Customer.id).where(Customer.tenant_id == 2))
     assert one._generate_cache_key().key is two._generate_cache_key().key
     assert [p.value for p in two._generate_cache_key().bindparams] == [2]
+    one._set_memoized_attribute("_kept_slots", ("SELECT 1", ()))  # as `core.kept.run` does
     limited = one.limit(3)
     assert limited._generate_cache_key().key != one._generate_cache_key().key
     assert "LIMIT" in str(limited) and "LIMIT" not in str(one)
+    assert "_kept_slots" not in limited.__dict__  # a copy runs its own text
 
 
 def test_each_requests_arguments_are_its_own(paths, api):  # noqa: F811

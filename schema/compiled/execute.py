@@ -20,6 +20,7 @@ from strawberry.types.arguments import convert_arguments
 from strawberry.types.graphql import OperationType as StrawberryOperation
 
 from core import customer_queries as q
+from core import kept
 from core.database import is_unavailable
 from core.errors import DomainError
 from core.pagination import PageRequest, bound_cursors
@@ -239,7 +240,7 @@ async def _customer_statement(conn, ctx, compiled, kids, timeline, values):
 async def _json(conn, built, values: dict) -> bytes:
     """The statement's JSON as bytes (SQL null: `null`, a customer the principal may not see).
     The values go in as parameters: a kept statement runs with each request's own."""
-    found = (await conn.execute(built, values)).scalar_one()
+    found = (await kept.run(conn, built, values)).scalar_one()
     if found is None:
         return b"null"
     return found.encode() if isinstance(found, str) else found
