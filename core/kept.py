@@ -47,7 +47,7 @@ def hashed_key(statement):
 # --- running a statement as its text -------------------------------------------------------
 
 TEXTS = 256  # distinct keys whose compiled text and positions are kept (`run`)
-_texts: dict[HashedKey, tuple | None] = {}
+_texts: dict[tuple, tuple | None] = {}  # (dialect, HashedKey) -> `_text`
 _NOT_DRIVEN = (None, ())
 
 
@@ -65,11 +65,12 @@ async def run(conn, statement, values: dict):
     name, a callable parameter's value now (`core.models.now_param`), or the parameter's
     own, processed once. Anything unusual (post-compile or literal-execute parameters, a
     schema translation, a non-positional dialect) takes `conn.execute`."""
+    dialect = conn.dialect
     slots = statement.__dict__.get("_kept_slots")
-    if slots is None:  # memoized as SQLAlchemy memoizes: a generative copy drops it
-        slots = _slots(statement, conn.dialect)
+    if slots is None or slots[0] is not dialect:  # memoized as SQLAlchemy memoizes: a
+        slots = (dialect, *_slots(statement, dialect))  # generative copy drops it
         statement._set_memoized_attribute("_kept_slots", slots)
-    sql, positions = slots
+    _, sql, positions = slots
     if sql is None:
         return await conn.execute(statement, values)
     args = []
@@ -91,11 +92,12 @@ def _slots(statement, dialect) -> tuple:
     found = statement._generate_cache_key()
     if found is None or not isinstance(found.key, HashedKey):
         return _NOT_DRIVEN
-    text = _texts.get(found.key)
-    if text is None and found.key not in _texts:
+    key = (dialect, found.key)  # as SQLAlchemy's compiled cache: per dialect (engine)
+    text = _texts.get(key)
+    if text is None and key not in _texts:
         if len(_texts) >= TEXTS:
             _texts.clear()
-        text = _texts[found.key] = _text(statement, dialect, found.bindparams)
+        text = _texts[key] = _text(statement, dialect, found.bindparams)
     if text is None:
         return _NOT_DRIVEN
     sql, template = text

@@ -154,7 +154,7 @@ def test_a_statements_hashed_key_goes_with_it():
     two = hashed_key(select(Customer.id).where(Customer.tenant_id == 2))
     assert one._generate_cache_key().key is two._generate_cache_key().key
     assert [p.value for p in two._generate_cache_key().bindparams] == [2]
-    one._set_memoized_attribute("_kept_slots", ("SELECT 1", ()))  # as `core.kept.run` does
+    one._set_memoized_attribute("_kept_slots", (None, "SELECT 1", ()))  # as `kept.run` does
     limited = one.limit(3)
     assert limited._generate_cache_key().key != one._generate_cache_key().key
     assert "LIMIT" in str(limited) and "LIMIT" not in str(one)
@@ -173,3 +173,35 @@ def test_each_requests_arguments_are_its_own(paths, api):  # noqa: F811
         answers.append([n["name"] for n in nodes["nodes"]])
     assert answers[0] == sorted(answers[0]) and answers[1] == sorted(answers[1], reverse=True)
     assert answers[0] != answers[1] and answers[2:] == answers[:2]
+
+
+def test_a_statement_runs_as_each_dialects_text():
+    """`core.kept.run` keeps a statement's text per dialect, as SQLAlchemy's compiled cache
+    does: one statement (and one equal to it) runs on SQLite and on PostgreSQL."""
+    import asyncio
+    import os
+
+    import pytest
+    from sqlalchemy import Integer, bindparam, literal, select
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from core import kept
+
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("TEST_DATABASE_URL not set")
+
+    def made():
+        return kept.hashed_key(select(bindparam("x", type_=Integer) + literal(1)))
+
+    async def answers() -> list[int]:
+        found, one = [], made()
+        for target in ("sqlite+aiosqlite://", url, "sqlite+aiosqlite://"):
+            engine = create_async_engine(target)
+            async with engine.connect() as conn:
+                for statement in (one, made()):
+                    found.append((await kept.run(conn, statement, {"x": 41})).scalar_one())
+            await engine.dispose()
+        return found
+
+    assert asyncio.run(answers()) == [42] * 6
