@@ -105,7 +105,7 @@ def _slots(statement, dialect) -> tuple:
     positions = []
     for key, name, index, processor in template:
         bind = own[index]
-        if bind.callable:
+        if bind.callable or bind.value is None:  # a value per run, or one always given
             positions.append((key, name, bind, processor, None))
         else:
             value = bind.value

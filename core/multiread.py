@@ -31,6 +31,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement, Label
 from sqlalchemy.sql.visitors import InternalTraversal
 
+from core import kept
 from core.kept import hashed_key
 
 MAX_COLUMNS = 50  # PostgreSQL functions take at most 100 arguments
@@ -185,7 +186,7 @@ def prepare(queries: Sequence[Select | CompoundSelect], dialect, kept: bool = Fa
 
 async def run(conn, reads: Reads, parameters: dict | None = None) -> list[list[dict]]:
     found: list[list[dict]] = [[] for _ in reads.decoders]
-    for part, _ordinal, text in await conn.execute(reads.statement, parameters):
+    for part, _ordinal, text in await kept.run(conn, reads.statement, parameters or {}):
         found[part].append(reads.decoders[part](text))
     return found
 
