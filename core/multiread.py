@@ -31,6 +31,9 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement, Label
 from sqlalchemy.sql.visitors import InternalTraversal
 
+from core import kept
+from core.kept import hashed_key
+
 MAX_COLUMNS = 50  # PostgreSQL functions take at most 100 arguments
 PART, ORDINAL, ROW = "multiread_part", "multiread_ordinal", "multiread_row"
 
@@ -170,19 +173,20 @@ class Reads:
     decoders: tuple
 
 
-def prepare(queries: Sequence[Select | CompoundSelect], dialect) -> Reads:
+def prepare(queries: Sequence[Select | CompoundSelect], dialect, kept: bool = False) -> Reads:
+    """`kept`: the statement will be run again and again (`core.kept.hashed_key`)."""
     branches, decoders = [], []
     for index, query in enumerate(queries):
         branch, columns = _branch(index, query)
         branches.append(branch)
         decoders.append(decoder(columns, dialect))
     statement = union_all(*branches).order_by(literal_column(PART), literal_column(ORDINAL))
-    return Reads(statement, tuple(decoders))
+    return Reads(hashed_key(statement) if kept else statement, tuple(decoders))
 
 
 async def run(conn, reads: Reads, parameters: dict | None = None) -> list[list[dict]]:
     found: list[list[dict]] = [[] for _ in reads.decoders]
-    for part, _ordinal, text in await conn.execute(reads.statement, parameters):
+    for part, _ordinal, text in await kept.run(conn, reads.statement, parameters or {}):
         found[part].append(reads.decoders[part](text))
     return found
 

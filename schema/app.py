@@ -2,7 +2,7 @@
 extensions every request runs through."""
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ParserCache
 
 from schema.avatars import AvatarMutations
 from schema.catalog.mutations import CatalogMutations
@@ -32,6 +32,7 @@ from schema.subscriptions import Subscription
 from schema.team.mutations import TeamMutations
 from schema.team.queries import TeamQueries
 from schema.text import StoredText
+from schema.validation import ValidationByText
 
 
 @strawberry.type
@@ -113,13 +114,13 @@ def build_schema(
         execution_context_class=SharedEventExecutor,
         # The limits come from each request's settings (`Context.settings`), so one schema
         # serves any settings; `QueryLimits` keeps its rule classes stable for
-        # `ValidationCache` (schema/limits.py).
+        # the validation cache (schema/limits.py, schema/validation.py).
         extensions=[
             ErrorCodes,
             QueryLimits,
             StoredText,
             lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
+            ValidationByText,
             *extensions,
             CompiledExecution,  # last: the limits and checks above have run
         ],

@@ -22,11 +22,11 @@ settings in one process (the tests) do not meet. Without a context (a direct `sc
 the defaults apply.
 
 The shape checks are validation rules, so they run once per distinct document: the rule classes
-are made once per distinct set of limits (`validation_rules` is cached) and `ValidationCache`,
-which keys on them, keeps hitting. They count each fragment once (memoized), where Strawberry's
-stock `QueryDepthLimiter` / `MaxAliasesLimiter` walk every path through the fragments again:
-exponential time for a fragment that spreads another twice, that spreads another twice, …; a
-few hundred tokens of that hang a worker.
+are made once per distinct set of limits (`validation_rules` is cached) and the validation
+cache (`schema/validation.py`), which keys on them, keeps hitting. They count each fragment
+once (memoized), where Strawberry's stock `QueryDepthLimiter` / `MaxAliasesLimiter` walk
+every path through the fragments again: exponential time for a fragment that spreads another
+twice, that spreads another twice, …; a few hundred tokens of that hang a worker.
 
 Merged fields. graphql's `OverlappingFieldsCanBeMerged` rule compares every pair of fields that
 merge under one response name, and every pair of fragments spread where they merge: 1,249
@@ -480,7 +480,7 @@ class NoIntrospectionRule(ValidationRule):
 def validation_rules(
     limits: Limits, standard: tuple[type[ValidationRule], ...] = ()
 ) -> tuple[type[ValidationRule], ...]:
-    """The same classes for the same limits: `ValidationCache` keys on them. The shape rule
+    """The same classes for the same limits: the validation cache keys on them. The shape rule
     comes first, before graphql's `standard` rules, and stops the validation when it refuses."""
     rules = [
         shape_rule(limits.max_repeated_fields, limits.max_fragment_spreads),

@@ -122,8 +122,9 @@ class PersistedQueries:
         """The request with its document, or `Refused` (a coded GraphQL error)."""
         extension = (data.extensions or {}).get("persistedQuery")
         if extension is None:
-            unlisted = data.query is None or digest(data.query) not in self.allowed
-            if self.mode == "only" and unlisted:
+            if self.mode == "only" and (
+                data.query is None or digest(data.query) not in self.allowed
+            ):
                 raise Refused(
                     "Only registered documents run here (persisted queries only).",
                     "PERSISTED_QUERY_NOT_ALLOWED",

@@ -1,6 +1,7 @@
 """Every request names its tenant and worker with a signed token; anything else is
 UNAUTHENTICATED before any GraphQL runs."""
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -43,6 +44,17 @@ def test_wrong_scheme_and_garbage_token(api):
 
 def test_expired_token(api):
     token = token_for(api.tenant_id, api.worker_id, ttl=timedelta(seconds=-5))
+    assert "expired" in _unauthenticated(api.post(ME, token=token))
+
+
+def test_a_token_read_before_is_refused_once_expired(api):
+    """A token read once is kept until its expiry (`core.auth.read_token`): past it, the
+    same token is refused as expired."""
+    token = token_for(api.tenant_id, api.worker_id, ttl=timedelta(seconds=2))
+    expiry = jwt.decode(token, options={"verify_signature": False})["exp"]
+    for _ in range(2):
+        assert api.post(ME, token=token).json()["data"]["me"]["worker"]["name"] == "Olivia Owner"
+    time.sleep(max(0.0, expiry - time.time()) + 0.05)
     assert "expired" in _unauthenticated(api.post(ME, token=token))
 
 

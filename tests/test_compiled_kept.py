@@ -139,3 +139,69 @@ def test_a_status_filter_is_kept_and_still_checked(paths, api):  # noqa: F811
     for _ in range(2):
         path, body = both(paths, api.token, STATUSED, {"statuses": [own["status"]["id"]]})
         assert path == "fallback" and "status" in body["errors"][0]["message"], body
+
+
+def test_a_statements_hashed_key_goes_with_it():
+    """`connection.hashed_key` memoizes a statement's cache key where SQLAlchemy does: equal
+    statements share one key object and keep their own values, and a generative copy (another
+    statement) works its own key out."""
+    from sqlalchemy import select
+
+    from core.kept import hashed_key
+    from core.models import Customer
+
+    one = hashed_key(select(Customer.id).where(Customer.tenant_id == 1))
+    two = hashed_key(select(Customer.id).where(Customer.tenant_id == 2))
+    assert one._generate_cache_key().key is two._generate_cache_key().key
+    assert [p.value for p in two._generate_cache_key().bindparams] == [2]
+    one._set_memoized_attribute("_kept_slots", (None, "SELECT 1", ()))  # as `kept.run` does
+    limited = one.limit(3)
+    assert limited._generate_cache_key().key != one._generate_cache_key().key
+    assert "LIMIT" in str(limited) and "LIMIT" not in str(one)
+    assert "_kept_slots" not in limited.__dict__  # a copy runs its own text
+
+
+def test_each_requests_arguments_are_its_own(paths, api):  # noqa: F811
+    """A `customers` field keeps its arguments converted per distinct value
+    (`Compiled.arguments`): one document asked by name up, down and up again answers each
+    in its own order, as the resolvers do."""
+    _shop(api)
+    orders = [{"field": "NAME", "direction": d} for d in ("ASC", "DESC", "ASC", "DESC")]
+    answers = []
+    for order in orders:
+        nodes = _compiled(paths, api.token, PAGES, {"first": 4, "order": order})["customers"]
+        answers.append([n["name"] for n in nodes["nodes"]])
+    assert answers[0] == sorted(answers[0]) and answers[1] == sorted(answers[1], reverse=True)
+    assert answers[0] != answers[1] and answers[2:] == answers[:2]
+
+
+def test_a_statement_runs_as_each_dialects_text():
+    """`core.kept.run` keeps a statement's text per dialect, as SQLAlchemy's compiled cache
+    does: one statement (and one equal to it) runs on SQLite and on PostgreSQL."""
+    import asyncio
+    import os
+
+    import pytest
+    from sqlalchemy import Integer, bindparam, literal, select
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from core import kept
+
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("TEST_DATABASE_URL not set")
+
+    def made():
+        return kept.hashed_key(select(bindparam("x", type_=Integer) + literal(1)))
+
+    async def answers() -> list[int]:
+        found, one = [], made()
+        for target in ("sqlite+aiosqlite://", url, "sqlite+aiosqlite://"):
+            engine = create_async_engine(target)
+            async with engine.connect() as conn:
+                for statement in (one, made()):
+                    found.append((await kept.run(conn, statement, {"x": 41})).scalar_one())
+            await engine.dispose()
+        return found
+
+    assert asyncio.run(answers()) == [42] * 6

@@ -497,6 +497,22 @@ def test_a_batch_is_a_400(api):
 # --- switches -----------------------------------------------------------------------------------
 
 
+def test_validation_is_kept_per_query_text_and_limits(api, tight):
+    """Validation is cached by the query text (`schema/validation.py`): a refused text is
+    refused again, a text one letter away is validated on its own (both ways), and the same
+    text under other limits is validated under those."""
+    wrong, right = "{ customers { nodes { id nme } } }", "{ customers { nodes { id name } } }"
+    for _ in range(2):
+        (error,) = api.errors(wrong)
+        assert error["message"].startswith("Cannot query field 'nme' on type 'Customer'.")
+        assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+        assert api.query(right) == {"customers": {"nodes": []}}
+    deep = nested_parents(6)
+    for _ in range(2):
+        assert api.query(deep) == {"customers": {"nodes": []}}
+        refused(tight.errors(deep), "GRAPHQL_VALIDATION_FAILED", "MAX_QUERY_DEPTH")
+
+
 def test_introspection_is_on_by_default_and_can_be_turned_off(api, tight):
     query = "{ __schema { queryType { name } } }"
     assert api.query(query) == {"__schema": {"queryType": {"name": "Query"}}}

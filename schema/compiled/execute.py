@@ -21,6 +21,7 @@ from strawberry.types.arguments import convert_arguments
 from strawberry.types.graphql import OperationType as StrawberryOperation
 
 from core import customer_queries as q
+from core import kept
 from core.database import is_unavailable
 from core.errors import DomainError
 from core.pagination import PageRequest, bound_cursors
@@ -120,11 +121,15 @@ async def _customers(conn, ctx, schema, compiled, coerced) -> bytes | None:
     gql = schema._schema
     node = compiled.field.node
     raw = get_argument_values(gql.query_type.fields["customers"], node, coerced)
-    definition = schema.get_field_for_type("customers", gql.query_type.name)
-    kwargs = convert_arguments(
-        raw, definition.arguments, scalar_registry=schema.schema_converter.scalar_registry,
-        config=schema.config,
-    )  # fmt: skip
+
+    def convert():
+        definition = schema.get_field_for_type("customers", gql.query_type.name)
+        return convert_arguments(
+            raw, definition.arguments, scalar_registry=schema.schema_converter.scalar_registry,
+            config=schema.config,
+        )  # fmt: skip
+
+    kwargs = compiled.arguments(raw, convert)
     args = ListArguments.of(**{name: kwargs.get(name) for name in LIST_ARGUMENTS})
     if args.sort_key is not None:
         return None
@@ -243,7 +248,7 @@ async def _customer_statement(conn, ctx, compiled, kids, timeline, values):
 async def _json(conn, built, values: dict) -> bytes:
     """The statement's JSON as bytes (SQL null: `null`, a customer the principal may not see).
     The values go in as parameters: a kept statement runs with each request's own."""
-    found = (await conn.execute(built, values)).scalar_one()
+    found = (await kept.run(conn, built, values)).scalar_one()
     if found is None:
         return b"null"
     return found.encode() if isinstance(found, str) else found

@@ -8,6 +8,8 @@ front when the sentence names one, as `TimelineEntry.summary` renders it.
 Boundary: one `timeline` field per customer (an alias of it with other arguments takes the
 usual path), and not `totalCount`; `timeline` on a list's nodes is not compiled either."""
 
+import functools
+
 from graphql import get_named_type
 from graphql.execution.values import get_argument_values
 from sqlalchemy import text
@@ -93,8 +95,8 @@ class Timeline:
         actions = shown_actions(ctx)
         wanted = (given.get("filter") or {}).get("actions")
         if wanted:
-            actions = set(actions) & set(wanted)
-        return tuple(sorted(actions)), PageRequest(given.get("first"), given.get("after"))
+            actions = frozenset(actions & set(wanted))
+        return in_order(actions), PageRequest(given.get("first"), given.get("after"))
 
     def ctes(self, principal, actions: tuple[str, ...], request: PageRequest) -> tuple:
         """The page (`tl`, numbered `tl_n`) of `customer_pk`'s entries; a bad cursor raises
@@ -103,6 +105,12 @@ class Timeline:
         walk = plan_walk(query, request, E.id, E.id, True)
         page = connection.page_cte(walk.parts[0].with_only_columns(*COLUMNS), walk.page.size, "tl")
         return (page, text(self.numbered).columns().cte("tl_n"))
+
+
+@functools.lru_cache(maxsize=256)
+def in_order(actions: frozenset[str]) -> tuple[str, ...]:
+    """The actions sorted, once per set (a frozenset keeps its hash)."""
+    return tuple(sorted(actions))
 
 
 def numbered(d) -> str:
