@@ -176,7 +176,7 @@ class CompiledBoard:
 
     field: Field
     statement: connection.Statement
-    cards: object  # the CTE `board_cards`
+    cards: object  # the CTE `board_cards` (`Cards.cte`)
     one_column: bool
 
     async def answer(self, conn, ctx, arguments: dict) -> bytes | None:
@@ -223,8 +223,8 @@ def _compile(one_column: bool):
             raise NotCompiled("flow.view")  # the resolver refuses it
         cards = Cards()
         body = cards.connection(scope, f, None) if one_column else _board(scope, f, cards)
-        order = 'ORDER BY page.flow_rank COLLATE "C"' if scope.d.name == "postgresql" else ""
-        order = f"PARTITION BY page.column_id {order or 'ORDER BY page.flow_rank'}, page.id"
+        rank = 'page.flow_rank COLLATE "C"' if scope.d.name == "postgresql" else "page.flow_rank"
+        order = f"PARTITION BY page.column_id ORDER BY {rank}, page.id"  # as `Board.pages`
         cursor = cursor_sql(scope.d, ORDER, "page")
         statement = connection.assemble(scope, body, order, cursor, "id")
         return CompiledBoard(f, statement, cards.cte(), one_column)
