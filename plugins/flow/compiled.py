@@ -1,9 +1,10 @@
-"""`flowBoard` and `flowCards` on the compiled path (`hub_compiled_query_fields`): the flow,
-its columns with their counts and first pages, each card's customer as the customer list
-compiles it, in one statement of the answer's JSON. What comes before it is the resolver's
-(`board.py`): the flow if the viewer may see it, its columns, the membership filter and the
-search; the counts and the pages are `queries.Board`'s selects, as CTEs, and the cards are
-numbered per column in `n` (the page's rows, `schema.compiled.connection`).
+"""`flows`, `flowBoard` and `flowCards` on the compiled path (`hub_compiled_query_fields`).
+A board is the flow, its columns with their counts and first pages, each card's customer as
+the customer list compiles it, in one statement of the answer's JSON. What comes before it
+is the resolver's (`board.py`): the flow if the viewer may see it, its columns, the
+membership filter and the search; the counts and the pages are `queries.Board`'s selects,
+as CTEs, and the cards are numbered per column in `n` (the page's rows,
+`schema.compiled.connection`). `flows` is the flows the viewer may see, in one statement.
 
 Boundary: what the types below list; a flow the viewer may not see, an unknown column and a
 bad page take the usual path, which words the error."""
@@ -217,6 +218,28 @@ class CompiledBoard:
         return found.encode() if isinstance(found, str) else found
 
 
+@dataclass
+class CompiledFlows:
+    """`flows`: the flows the viewer may see (`queries.flows_query`, the CTE `fl`)."""
+
+    field: Field
+    json: object
+
+    async def answer(self, conn, ctx, arguments: dict) -> bytes | None:
+        principal = ctx.principal
+        built = select(self.json).add_cte(q.flows_query(principal).cte("fl"))
+        found = (await conn.execute(built, {"tenant_id": principal.tenant_id})).scalar_one()
+        return found.encode() if isinstance(found, str) else found
+
+
+def _flows(scope: Scope, f: Field) -> CompiledFlows:
+    if not can(scope.principal, q.VIEW):
+        raise NotCompiled("flow.view")
+    body = scope.d.array(obj(scope, "Flow", FLOW, f, "fl"), "FROM fl", "fl.name, fl.id")
+    sql = f"CAST({body} AS text)" if scope.d.name == "postgresql" else body
+    return CompiledFlows(f, connection.typed_text(sql))
+
+
 def _compile(one_column: bool):
     def compile_(scope: Scope, f: Field) -> CompiledBoard:
         if not can(scope.principal, q.VIEW):
@@ -232,4 +255,4 @@ def _compile(one_column: bool):
     return compile_
 
 
-ROOT_FIELDS = {"flowBoard": _compile(False), "flowCards": _compile(True)}
+ROOT_FIELDS = {"flows": _flows, "flowBoard": _compile(False), "flowCards": _compile(True)}

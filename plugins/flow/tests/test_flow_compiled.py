@@ -26,6 +26,8 @@ BOARD = f"""query($id: ID!, $first: Int, $search: String, $from: DateTime, $to: 
     columns {{ count column {{ {COLUMN} }} cards {{ {CARDS} }} }}
   }}
 }}"""
+FLOWS = f"""{{ flows {{ __typename id name leadSources createdAt updatedAt folderIds tagIds
+  statusIds columns {{ {COLUMN} }} defaultColumn {{ id }} workers {{ id name role }} }} }}"""
 CARDS_PAGE = f"""query($id: ID!, $column: ID!, $first: Int, $after: String, $search: String) {{
   flowCards(flowId: $id, columnId: $column, first: $first, after: $after,
             search: $search) {{ {CARDS} }}
@@ -59,7 +61,10 @@ def test_the_board_and_its_pages_compile_as_the_resolvers_answer(api, paths):  #
     made, worker = _board(api)
     todo, doing = made["columns"][0]["id"], made["columns"][1]["id"]
     agent = as_worker(api, worker)
+    api.ok("createFlow", {"name": "Z second", "columns": [{"name": "Only", "color": "#000000"}]})
     for token in (api.token, agent.token):
+        path, body = both(paths, token, FLOWS)
+        assert path == "compiled" and body["data"]["flows"], body  # by name: Sales first
         for variables in ({}, {"first": 2}, {"first": 0}, {"search": "C0"}, {"search": "zz"}):
             path, body = both(paths, token, BOARD, {"id": made["id"], **variables})
             assert path == "compiled", body
@@ -90,6 +95,8 @@ def test_what_the_board_does_not_cover_takes_the_usual_path(api, paths):  # noqa
     made, _ = _board(api)
     todo = made["columns"][0]["id"]
     stranger = as_worker(api, create_worker(api, "Una Unassigned"))
+    path, body = both(paths, stranger.token, FLOWS)
+    assert path == "compiled" and body["data"]["flows"] == [], body
     refused = [
         (api.token, BOARD, {"id": made["columns"][0]["id"]}),  # not a flow's id
         (api.token, BOARD, {"id": made["id"], "first": 500}),
