@@ -34,6 +34,7 @@ from sqlalchemy import (
 from core import multiread, rls
 from core.auth import Principal
 from core.errors import Forbidden
+from core.lru import Lru
 from core.models import (
     Customer,
     CustomerFolder,
@@ -92,20 +93,18 @@ def permissions_for(role: str, grants: dict[str, tuple[str, ...]] | None = None)
     return PERMISSIONS.get(role, frozenset()) | granted
 
 
-_by_grants: dict[int, tuple[dict | None, dict[str, frozenset[str]], list[str]]] = {}
+_by_grants = Lru(64)  # id(grants) -> (grants, defaults, roles that see everyone)
 
 
 def _defaults(grants: dict[str, tuple[str, ...]] | None) -> tuple[dict, list[str]]:
     """({role: `permissions_for(role, grants)`}, the roles that see every customer), kept per
     grants object: the plugins' grants are made once, at start-up (every request's principal
     read worked them out for each role again, 21 µs)."""
-    found = _by_grants.get(id(grants))
+    found = _by_grants.find(id(grants))
     if found is None or found[0] is not grants:
         defaults = {role: permissions_for(role, grants) for role in ROLES}
         see_all = [r for r in ROLES if SEE_ALL in defaults[r]]
-        if len(_by_grants) >= 64:
-            _by_grants.clear()
-        found = _by_grants[id(grants)] = (grants, defaults, see_all)
+        found = _by_grants.put(id(grants), (grants, defaults, see_all))
     return found[1], found[2]
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 
 from core.errors import Unauthenticated
+from core.lru import Lru
 
 ALGORITHM = "HS256"
 ISSUER = "customer-hub"
@@ -63,7 +64,7 @@ def issue_token(key: str, tenant_id: int, worker_id: int, ttl: timedelta) -> str
 
 
 TOKENS_KEPT = 1024  # tokens read and still valid, kept with what they say (`read_token`)
-_read: dict[tuple[str, str], tuple[tuple[int, int, datetime], int]] = {}
+_read = Lru(TOKENS_KEPT)  # (key, token) -> (what it says, its `exp`)
 
 
 def read_token(key: str, token: str) -> tuple[int, int, datetime]:
@@ -78,16 +79,14 @@ def read_token(key: str, token: str) -> tuple[int, int, datetime]:
     time, so a token read once is kept, by both, until then (the signature check cost 35 µs
     of every request); nothing else revokes a token, and the worker is read on every
     request anyway (`core.access.principal_for`)."""
-    found = _read.get((key, token))
+    found = _read.find((key, token))
     if found is not None:
         said, exp = found
         if exp > time.time():  # PyJWT: expired once `exp <= now`
             return said
-        _read.pop((key, token), None)
+        _read.pop((key, token))
     said, exp = _decoded(key, token)
-    if len(_read) >= TOKENS_KEPT:
-        _read.clear()
-    _read[(key, token)] = (said, exp)
+    _read.put((key, token), (said, exp))
     return said
 
 

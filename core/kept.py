@@ -2,6 +2,8 @@
 memoizes a statement's cache key on it, but looks its compiled form up under a new tuple
 holding that key on every run, and a tuple's hash is not kept."""
 
+from core.lru import Lru
+
 KEYS = 1024  # distinct statement cache keys shared (`hashed_key`)
 
 
@@ -26,7 +28,7 @@ class HashedKey:
         )
 
 
-_keys: dict[HashedKey, HashedKey] = {}  # one object per distinct key, KEYS at most
+_keys = Lru(KEYS)  # one object per distinct key
 
 
 def hashed_key(statement):
@@ -36,9 +38,7 @@ def hashed_key(statement):
     if found is None:
         return statement
     hashed = HashedKey(found.key)
-    if hashed not in _keys and len(_keys) >= KEYS:
-        _keys.clear()
-    hashed = _keys.setdefault(hashed, hashed)
+    hashed = _keys.get(hashed, lambda: hashed)
     memo = found._replace(key=hashed)
     statement._set_memoized_attribute("_generate_cache_key", lambda: memo)
     return statement
@@ -47,7 +47,7 @@ def hashed_key(statement):
 # --- running a statement as its text -------------------------------------------------------
 
 TEXTS = 256  # distinct keys whose compiled text and positions are kept (`run`)
-_texts: dict[tuple, tuple | None] = {}  # (dialect, HashedKey) -> `_text`
+_texts = Lru(TEXTS)  # (dialect, HashedKey) -> `_text`, or () when it gave None
 _NOT_DRIVEN = (None, ())
 
 
@@ -93,12 +93,8 @@ def _slots(statement, dialect) -> tuple:
     if found is None or not isinstance(found.key, HashedKey):
         return _NOT_DRIVEN
     key = (dialect, found.key)  # as SQLAlchemy's compiled cache: per dialect (engine)
-    text = _texts.get(key)
-    if text is None and key not in _texts:
-        if len(_texts) >= TEXTS:
-            _texts.clear()
-        text = _texts[key] = _text(statement, dialect, found.bindparams)
-    if text is None:
+    text = _texts.get(key, lambda: _text(statement, dialect, found.bindparams) or ())
+    if not text:  # (): `_text` found it cannot be run as text
         return _NOT_DRIVEN
     sql, template = text
     own = found.bindparams

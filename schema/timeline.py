@@ -21,6 +21,7 @@ from strawberry.scalars import JSON
 
 from core import access, audit, models, multiread
 from core.events import CORE_EVENT_TYPES
+from core.lru import Lru
 from core.models import EventRecord
 from core.pagination import PageRequest, fetch_page
 from core.summaries import CORE_SUMMARIES, render, summarize
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 
 
 SHOWN_KEPT = 256  # (plugins, registry, modules, permissions) whose shown actions are kept
-_shown: dict[tuple, frozenset[str]] = {}
+_shown = Lru(SHOWN_KEPT)
 
 
 def shown_actions(ctx: Context) -> frozenset[str]:
@@ -50,12 +51,7 @@ def shown_actions(ctx: Context) -> frozenset[str]:
     if ctx.plugins is None or ctx.registry is None:
         return frozenset(CORE_EVENT_TYPES)
     key = (ctx.plugins, ctx.registry, principal.modules, principal.permissions)
-    shown = _shown.get(key)
-    if shown is None:
-        if len(_shown) >= SHOWN_KEPT:
-            _shown.clear()
-        shown = _shown[key] = _shown_now(ctx.plugins, ctx.registry, principal)
-    return shown
+    return _shown.get(key, lambda: _shown_now(ctx.plugins, ctx.registry, principal))
 
 
 def _shown_now(plugins, registry, principal) -> frozenset[str]:

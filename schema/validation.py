@@ -11,29 +11,26 @@ cache hands the same object for the same text and options, and any other documen
 anew after the parser cache dropped it, or given without a text) is validated and takes the
 entry over. So a document is never taken for another one's result."""
 
-from collections import OrderedDict
 from collections.abc import Iterator
 
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
+from core.lru import Lru
+
 SIZE = 256
-_validated: OrderedDict[tuple, tuple] = OrderedDict()  # key -> (document, errors)
+_validated = Lru(SIZE)  # key -> (document, errors)
 
 
 def validated(schema, query: str | None, options: dict, document, rules: tuple) -> list:
     """The validation errors of `document` (parsed from `query` with `options`)."""
     key = (schema, query, tuple(options.items()), rules) if query else None
-    found = _validated.get(key) if key is not None else None
+    found = _validated.find(key) if key is not None else None
     if found is not None and found[0] is document:
-        _validated.move_to_end(key)
         return found[1]
     errors = validate_document(schema, document, rules)
     if key is not None:
-        _validated[key] = (document, errors)
-        _validated.move_to_end(key)
-        if len(_validated) > SIZE:
-            _validated.popitem(last=False)
+        _validated.put(key, (document, errors))
     return errors
 
 
