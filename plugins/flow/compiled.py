@@ -22,16 +22,12 @@ from schema.avatar_links import link_base
 from schema.compiled import connection, customers, grouped
 from schema.compiled.dialects import bind
 from schema.compiled.module_lists import cursor_sql
-from schema.compiled.objects import WORKER, Compile, Scope, column, fixed, gid, obj
+from schema.compiled.objects import WORKER, Compile, Scope, column, fixed, gid, obj, of_tenant
 from schema.compiled.selection import Field, NotCompiled
 from schema.ids import from_global_id
 
 NARROWING = ("search", "createdFrom", "createdTo", "updatedFrom", "updatedTo")
 ORDER = q.order_of(table("page", sql_column("flow_rank", String), sql_column("id", Integer)))
-
-
-def _tenant(alias: str) -> str:
-    return f"{alias}.tenant_id = {bind('tenant_id')}"
 
 
 def on_drop(scope: Scope, f: Field, row: str) -> str:
@@ -64,7 +60,7 @@ COLUMN: dict[str, Compile] = {
 
 def _columns(scope: Scope, f: Field, row: str) -> str:
     k = scope.alias("k")
-    source = f"FROM flow_columns {k} WHERE {k}.flow_id = {row}.id AND {_tenant(k)}"
+    source = f"FROM flow_columns {k} WHERE {k}.flow_id = {row}.id AND {of_tenant(k)}"
     return scope.d.array(obj(scope, "FlowColumn", COLUMN, f, k), source, f"{k}.position, {k}.id")
 
 
@@ -75,7 +71,7 @@ def _default_column(scope: Scope, f: Field, row: str) -> str:
     named += f" AND {x}.flow_id = {row}.id"
     return scope.d.sub(
         f"SELECT {obj(scope, 'FlowColumn', COLUMN, f, k)} FROM flow_columns {k} "
-        f"WHERE {k}.flow_id = {row}.id AND {_tenant(k)} AND ({k}.id = {row}.default_column_id "
+        f"WHERE {k}.flow_id = {row}.id AND {of_tenant(k)} AND ({k}.id = {row}.default_column_id "
         f"OR NOT EXISTS ({named})) ORDER BY {k}.position, {k}.id LIMIT 1"
     )
 
@@ -84,7 +80,7 @@ def _workers(scope: Scope, f: Field, row: str) -> str:
     w, fw = scope.alias("w"), scope.alias("fw")
     source = (
         f"FROM flow_workers {fw} JOIN workers {w} ON {w}.id = {fw}.worker_id "
-        f"WHERE {fw}.flow_id = {row}.id AND {_tenant(w)}"
+        f"WHERE {fw}.flow_id = {row}.id AND {of_tenant(w)}"
     )
     return scope.d.array(obj(scope, "Worker", WORKER, f, w), source, f"{w}.id")
 
@@ -140,11 +136,14 @@ class Cards:
 
     def connection(self, scope: Scope, f: Field, column_sql: str | None) -> str:
         """A column's cards (`FlowCardConnection`), numbered `rn` in their column."""
-        mine = "1 = 1" if column_sql is None else f"{{a}}.column_id = {column_sql}"
+
+        def rows(a: str) -> str:
+            mine = "1 = 1" if column_sql is None else f"{a}.column_id = {column_sql}"
+            return f"FROM board_cards {a} WHERE {mine}"
+
         count = _counted(column_sql)
         return grouped.connection(
-            scope, f, "FlowCardConnection",
-            rows=lambda a: f"FROM board_cards {a} WHERE " + mine.format(a=a),
+            scope, f, "FlowCardConnection", rows=rows,
             rank="rn", size=bind("size"), previous=bind("has_previous"),
             cursor=lambda a: f"{a}.cursor__", node=self.node,
             more={"totalCount": fixed(count), "totalCountIsExact": fixed(scope.d.boolean("TRUE"))},
@@ -214,8 +213,7 @@ class CompiledBoard:
             self.statement, cards.pages_query(ids, page).cte("page"), principal, ctx.plugins,
             values, more, (self.cards,),
         )  # fmt: skip
-        found = (await conn.execute(built, values)).scalar_one()
-        return found.encode() if isinstance(found, str) else found
+        return await connection.json_of(conn, built, values)
 
 
 @dataclass
@@ -228,8 +226,7 @@ class CompiledFlows:
     async def answer(self, conn, ctx, arguments: dict) -> bytes | None:
         principal = ctx.principal
         built = select(self.json).add_cte(q.flows_query(principal).cte("fl"))
-        found = (await conn.execute(built, {"tenant_id": principal.tenant_id})).scalar_one()
-        return found.encode() if isinstance(found, str) else found
+        return await connection.json_of(conn, built, {"tenant_id": principal.tenant_id})
 
 
 def _flows(scope: Scope, f: Field) -> CompiledFlows:

@@ -6,7 +6,6 @@ The text depends on the operation and the order only, so it is made once per pla
 SQLAlchemy, cached compilation), binds its values and runs it."""
 
 import re
-from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 from graphql import get_named_type
@@ -15,8 +14,10 @@ from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import BindParameter, ClauseList, Grouping, TextClause
 
 from core import customer_queries as q
+from core import kept
 from core.access import visible_customers
 from core.kept import hashed_key
+from core.lru import Lru
 from core.models import Customer as C
 from core.pagination import order_key_of
 from schema.compiled import customers
@@ -56,31 +57,6 @@ class Statement:
     one: bool = False  # the page is `customer(id:)`'s customer: parts read its id (`part_ctes`)
     made: "Lru" = field(default_factory=lambda: Lru(PRINCIPALS))
     kept: "Lru" = field(default_factory=lambda: Lru(PRINCIPALS))  # built statements, run again
-
-
-class Lru:
-    """A bounded LRU of what `make` gives per key."""
-
-    def __init__(self, size: int):
-        self.size, self.found = size, OrderedDict()
-
-    def get(self, key, make):
-        value = self.find(key)
-        if value is None:
-            value = self.put(key, make())
-        return value
-
-    def find(self, key):
-        value = self.found.get(key)
-        if value is not None:
-            self.found.move_to_end(key)
-        return value
-
-    def put(self, key, value):
-        self.found[key] = value
-        if len(self.found) > self.size:
-            self.found.popitem(last=False)
-        return value
 
 
 PRINCIPALS = 64  # principals whose parts a statement keeps
@@ -290,6 +266,15 @@ CUSTOMER_PK = bindparam("customer_pk", type_=Integer)  # `customer(id:)`'s id, a
 def one_customer(principal):
     """The page of `customer(id:)`: the customer if visible (archived ones too)."""
     return select(*q.LIST_COLUMNS).where(visible_customers(principal), C.id == CUSTOMER_PK)
+
+
+async def json_of(conn, built, values: dict) -> bytes:
+    """The statement's JSON as bytes (SQL null: `null`, a customer the principal may not see).
+    The values go in as parameters: a kept statement runs with each request's own."""
+    found = (await kept.run(conn, built, values)).scalar_one()
+    if found is None:
+        return b"null"
+    return found.encode() if isinstance(found, str) else found
 
 
 def typed_text(sql: str) -> TextClause:

@@ -21,7 +21,6 @@ from strawberry.types.arguments import convert_arguments
 from strawberry.types.graphql import OperationType as StrawberryOperation
 
 from core import customer_queries as q
-from core import kept
 from core.database import is_unavailable
 from core.errors import DomainError
 from core.pagination import PageRequest, bound_cursors
@@ -165,7 +164,7 @@ async def _customers(conn, ctx, schema, compiled, coerced) -> bytes | None:
         cap, count_cap = ctx.settings.search_candidates, ctx.settings.count_cap
         count = await q.count_customers(conn, principal, args.filter, count_cap, cap, prepared)
         values["total"], values["exact"] = count.value, count.exact
-    return await _json(conn, built, values)
+    return await connection.json_of(conn, built, values)
 
 
 PURE_FILTER = ("search", "custom_fields")  # conditions read from the data
@@ -225,7 +224,7 @@ async def _customer(conn, ctx, schema, compiled, coerced) -> bytes | None:
         built = await _customer_statement(conn, ctx, compiled, kids, timeline, values)
         if key is not None:
             compiled.statement.kept.put(key, built)
-    return await _json(conn, built, values)
+    return await connection.json_of(conn, built, values)
 
 
 async def _customer_statement(conn, ctx, compiled, kids, timeline, values):
@@ -243,15 +242,6 @@ async def _customer_statement(conn, ctx, compiled, kids, timeline, values):
         more += compiled.timeline.ctes(principal, *timeline)
     page = connection.one_customer(principal)
     return connection.statement(compiled.statement, page, principal, ctx.plugins, values, more)
-
-
-async def _json(conn, built, values: dict) -> bytes:
-    """The statement's JSON as bytes (SQL null: `null`, a customer the principal may not see).
-    The values go in as parameters: a kept statement runs with each request's own."""
-    found = (await kept.run(conn, built, values)).scalar_one()
-    if found is None:
-        return b"null"
-    return found.encode() if isinstance(found, str) else found
 
 
 class CompiledExecution(SchemaExtension):

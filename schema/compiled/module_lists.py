@@ -27,9 +27,8 @@ from core.keyset import Order
 from core.pagination import PageRequest
 from schema.compiled import grouped
 from schema.compiled.customers import Part
-from schema.compiled.dialects import bind
 from schema.compiled.dialects import literal as lit
-from schema.compiled.objects import WORKER, Compile, Scope, fixed, obj
+from schema.compiled.objects import WORKER, Compile, Scope, fixed, obj, of_tenant
 from schema.compiled.selection import Field, NotCompiled
 
 KINDS = ("connection", "list", "first")
@@ -212,8 +211,7 @@ def row_of(table: str, type_name: str, fields: dict, key: str) -> Compile:
         o = scope.alias("o")
         value = obj(scope, type_name, fields, f, o)
         return scope.d.sub(
-            f"SELECT {value} FROM {table} {o} WHERE {o}.id = {row}.{key} "
-            f"AND {o}.tenant_id = {bind('tenant_id')}"
+            f"SELECT {value} FROM {table} {o} WHERE {o}.id = {row}.{key} AND {of_tenant(o)}"
         )
 
     return compile_

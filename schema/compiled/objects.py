@@ -93,7 +93,8 @@ def gid(type_name: str, name: str = "id") -> Compile:
     return lambda scope, f, row: scope.d.gid(type_name, f"{row}.{name}")
 
 
-def _tenant(alias: str) -> str:
+def of_tenant(alias: str) -> str:
+    """The condition that the row `alias` is the request's tenant's (`tenant_id`, bound)."""
     return f"{alias}.tenant_id = {bind('tenant_id')}"
 
 
@@ -116,7 +117,7 @@ TAG = {
 def folder_statuses(scope: Scope, f: Field, row: str) -> str:
     """`Folder.statuses`: the folder's own status list, in order."""
     s = scope.alias("fs")
-    source = f"FROM statuses {s} WHERE {s}.folder_id = {row}.id AND {_tenant(s)}"
+    source = f"FROM statuses {s} WHERE {s}.folder_id = {row}.id AND {of_tenant(s)}"
     return scope.d.array(obj(scope, "Status", STATUS, f, s), source, f"{s}.position, {s}.id")
 
 
@@ -146,7 +147,7 @@ def status_of(status_column: str) -> Compile:
         value = obj(scope, "Status", STATUS, f, s)
         return scope.d.sub(
             f"SELECT {value} FROM statuses {s} WHERE {s}.id = {row}.{status_column} "
-            f"AND {_tenant(s)}"
+            f"AND {of_tenant(s)}"
         )
 
     return compile_
@@ -156,7 +157,7 @@ def tags(scope: Scope, f: Field, row: str) -> str:
     link, t = scope.alias("ct"), scope.alias("t")
     source = (
         f"FROM customer_tags {link} JOIN tags {t} ON {t}.id = {link}.tag_id "
-        f"WHERE {link}.customer_id = {row}.id AND {_tenant(link)}"
+        f"WHERE {link}.customer_id = {row}.id AND {of_tenant(link)}"
     )
     return scope.d.array(obj(scope, "Tag", TAG, f, t), source, f"{t}.position, {t}.name")
 
@@ -165,7 +166,7 @@ def workers(scope: Scope, f: Field, row: str) -> str:
     link, w = scope.alias("cw"), scope.alias("w")
     source = (
         f"FROM customer_workers {link} JOIN workers {w} ON {w}.id = {link}.worker_id "
-        f"WHERE {link}.customer_id = {row}.id AND {_tenant(link)}"
+        f"WHERE {link}.customer_id = {row}.id AND {of_tenant(link)}"
     )
     return scope.d.array(obj(scope, "Worker", WORKER, f, w), source, f"{w}.position, {w}.name")
 
@@ -179,7 +180,7 @@ def folders(scope: Scope, f: Field, row: str) -> str:
     }
     source = (
         f"FROM customer_folders {link} JOIN folders {folder} ON {folder}.id = {link}.folder_id "
-        f"WHERE {link}.customer_id = {row}.id AND {_tenant(link)}"
+        f"WHERE {link}.customer_id = {row}.id AND {of_tenant(link)}"
     )
     element = obj(scope, "FolderMembership", membership, f, link)
     return scope.d.array(element, source, f"{folder}.position, {folder}.id")

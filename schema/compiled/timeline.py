@@ -19,7 +19,7 @@ from core.models import EventRecord as E
 from core.pagination import PageRequest, plan_walk
 from schema.compiled import connection  # which imports this module: used at call time
 from schema.compiled.dialects import bind, finish
-from schema.compiled.objects import WORKER, Compile, Scope, column, gid, obj
+from schema.compiled.objects import WORKER, Compile, Scope, column, gid, obj, of_tenant
 from schema.compiled.selection import Field, NotCompiled
 from schema.timeline import shown_actions
 
@@ -32,8 +32,7 @@ def _actor(scope: Scope, f: Field, row: str) -> str:
     w = scope.alias("w")
     value = obj(scope, "Worker", WORKER, f, w)
     return scope.d.sub(
-        f"SELECT {value} FROM workers {w} WHERE {w}.id = {row}.actor_id "
-        f"AND {w}.tenant_id = {bind('tenant_id')}"
+        f"SELECT {value} FROM workers {w} WHERE {w}.id = {row}.actor_id AND {of_tenant(w)}"
     )
 
 
@@ -43,7 +42,7 @@ def _summary(scope: Scope, f: Field, row: str) -> str:
     w = scope.alias("w")
     named = (
         f"SELECT {w}.name || ' ' || {row}.summary_rest FROM workers {w} "
-        f"WHERE {w}.id = {row}.actor_id AND {w}.tenant_id = {bind('tenant_id')} "
+        f"WHERE {w}.id = {row}.actor_id AND {of_tenant(w)} "
         f"AND {w}.name <> ''"
     )
     return f"coalesce(({named}), {row}.summary)"
