@@ -214,18 +214,25 @@ def both(
     paths, token: str, query: str, variables: dict | None = None, operation: str | None = None
 ) -> tuple[str, dict]:
     """(the path the compiled app took, its answer), after checking the fallback's is the
-    same JSON with the same status."""
-    answers = []
+    same JSON with the same status. The demo's appointments and reservations start on the
+    hour: a pair of requests that straddles one's start sees two badge counts, so when the
+    answers differ the compiled app is asked again, and the fallback's answer must equal
+    that one (a difference that is not the clock's fails both times)."""
     sent = {"query": query, "variables": variables or {}}
     if operation is not None:
         sent["operationName"] = operation
-    for app in paths:
+    compiled, fallback = paths
+
+    def ask(app) -> tuple[int, str | None, dict]:
         response = app.post("/graphql", json=sent, headers={"Authorization": f"Bearer {token}"})
         body = response.json()
-        path = body.pop("extensions", {}).get("execution")
-        answers.append((response.status_code, path, body))
-    (status, path, body), (other_status, other_path, other) = answers
+        return response.status_code, body.pop("extensions", {}).get("execution"), body
+
+    status, path, body = ask(compiled)
+    other_status, other_path, other = ask(fallback)
     assert other_path == "fallback"
+    if (status, normalised(body)) != (other_status, normalised(other)):
+        status, path, body = ask(compiled)
     assert (status, normalised(body)) == (other_status, normalised(other))
     return path, body
 

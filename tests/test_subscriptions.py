@@ -260,7 +260,8 @@ def test_health_counts_the_live_subscriptions(api):
 
 
 def test_a_socket_ends_with_its_access_token(api):
-    short = token_for(api.tenant_id, api.worker_id, timedelta(seconds=1))
+    # a token's `exp` is whole seconds: this one lives 2-3 s, time to sign in under load
+    short = token_for(api.tenant_id, api.worker_id, timedelta(seconds=3))
     with socket(api, short) as ws:
         subscribe(ws, LIST)
         with pytest.raises(WebSocketDisconnect) as closed:
