@@ -28,7 +28,7 @@ from core.pagination import PageRequest
 from schema.compiled import grouped
 from schema.compiled.customers import Part
 from schema.compiled.dialects import literal as lit
-from schema.compiled.objects import WORKER, Compile, Scope, fixed, obj, of_tenant
+from schema.compiled.objects import Compile, Scope, fixed, obj, row_of, worker
 from schema.compiled.selection import Field, NotCompiled
 
 KINDS = ("connection", "list", "first")
@@ -203,20 +203,4 @@ def mapped(column: str, names: dict) -> Compile:
     return lambda scope, f, row: f"CASE {row}.{column} {whens} END"
 
 
-def row_of(table: str, type_name: str, fields: dict, key: str) -> Compile:
-    """The tenant's row of `table` whose id is the row's `key` column, or null (the loader
-    by id answers so: a removed row is null)."""
-
-    def compile_(scope: Scope, f: Field, row: str) -> str:
-        o = scope.alias("o")
-        value = obj(scope, type_name, fields, f, o)
-        return scope.d.sub(
-            f"SELECT {value} FROM {table} {o} WHERE {o}.id = {row}.{key} AND {of_tenant(o)}"
-        )
-
-    return compile_
-
-
-def worker(key: str) -> Compile:
-    """The worker the row's `key` names (`schema.kit.worker`): null for none or removed."""
-    return row_of("workers", "Worker", WORKER, key)
+__all__ = ["row_of", "worker"]  # a module's lists name them from here

@@ -202,3 +202,22 @@ def contacts(name: str) -> Compile:
 
 def primary(name: str) -> Compile:
     return lambda scope, f, row: scope.d.primary(f"{row}.{name}")
+
+
+def row_of(table: str, type_name: str, fields: dict, key: str) -> Compile:
+    """The tenant's row of `table` whose id is the row's `key` column, or null (the loader
+    by id answers so: a removed row is null)."""
+
+    def compile_(scope: Scope, f: Field, row: str) -> str:
+        o = scope.alias("o")
+        value = obj(scope, type_name, fields, f, o)
+        return scope.d.sub(
+            f"SELECT {value} FROM {table} {o} WHERE {o}.id = {row}.{key} AND {of_tenant(o)}"
+        )
+
+    return compile_
+
+
+def worker(key: str) -> Compile:
+    """The worker the row's `key` names (`schema.kit.worker`): null for none or removed."""
+    return row_of("workers", "Worker", WORKER, key)

@@ -19,21 +19,12 @@ from core.models import EventRecord as E
 from core.pagination import PageRequest, plan_walk
 from schema.compiled import connection  # which imports this module: used at call time
 from schema.compiled.dialects import bind, finish
-from schema.compiled.objects import WORKER, Compile, Scope, column, gid, obj, of_tenant
+from schema.compiled.objects import Compile, Scope, column, gid, obj, of_tenant, worker
 from schema.compiled.selection import Field, NotCompiled
 from schema.timeline import shown_actions
 
 COLUMNS = (E.id, E.action, E.occurred_at, E.data, E.actor_id, E.summary, E.summary_rest)
 ORDER_KEY = "id:desc"  # `plan_walk`'s order key for `EventRecord.id`, descending
-
-
-def _actor(scope: Scope, f: Field, row: str) -> str:
-    """The worker by id in the tenant, as `loaders.worker` reads it: null once removed."""
-    w = scope.alias("w")
-    value = obj(scope, "Worker", WORKER, f, w)
-    return scope.d.sub(
-        f"SELECT {value} FROM workers {w} WHERE {w}.id = {row}.actor_id AND {of_tenant(w)}"
-    )
 
 
 def _summary(scope: Scope, f: Field, row: str) -> str:
@@ -57,7 +48,7 @@ ENTRY: dict[str, Compile] = {
     "action": column("action"),
     "occurredAt": column("occurred_at", "ts"),
     "data": _data,
-    "actor": _actor,
+    "actor": worker("actor_id"),  # as `loaders.worker` reads it: null once removed
     "summary": _summary,
 }
 
