@@ -67,6 +67,17 @@ def test_a_planned_operation_is_answered_again_alike(paths, workers, again, acce
     assert sum(r is not None for r in again) == 2 + 1 + 1  # the owner's plan was made above
 
 
+def test_a_text_with_more_braces_than_json_nesting_is_answered_again(paths, workers, again):
+    """Its body holds more `{` than MAX_JSON_DEPTH (64), none of them JSON's."""
+    rows = " ".join(f"f{i}: folders {{ folder {{ id }} }}" for i in range(32))
+    query = f"{{ customers(first: 2) {{ nodes {{ id {rows} status {{ id }} }} }} }}"
+    assert query.count("{") > 64
+    for _ in range(2):
+        path, _ = both(paths, workers["owner"], query)
+        assert path == "compiled"
+    assert sum(r is not None for r in again) == 1
+
+
 def test_the_cost_of_the_variables_is_checked_again(paths, workers, again):
     path, body = both(paths, workers["owner"], COSTLY, {"n": 2})
     assert path == "compiled", body

@@ -12,12 +12,11 @@ adapter, the extensions' hooks, the result's processing) cost 0.3 ms of server C
 
 from types import SimpleNamespace
 
-import orjson
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
 from schema.compiled.execute import NOT_COMPILED, answer, plan_key, plans_of
-from schema.http import GRAPHQL_RESPONSE, dumps, is_json, negotiate
+from schema.http import GRAPHQL_RESPONSE, BadJson, decode_json, dumps, is_json, negotiate
 from schema.limits import limits_of, query_cost
 from schema.observe import operation_name
 from schema.text import unstorable
@@ -35,11 +34,9 @@ async def answer_again(schema, ctx, scope, body: bytes) -> Response | None:
     media = negotiate(headers.get("accept"))
     if media is None or not is_json(headers.get("content-type")):
         return None
-    if body.count(b"{") + body.count(b"[") > ctx.settings.max_json_depth:
-        return None
     try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
+        data = decode_json(body, ctx.settings.max_json_depth)  # as the usual path reads it
+    except BadJson:
         return None
     if not isinstance(data, dict) or not data.keys() <= KEYS:
         return None
