@@ -91,9 +91,10 @@ class Api:
         return self.query(query, input=input)[name]
 
     def enable(self, *modules: str) -> None:
-        """Switch modules on for this tenant (the next request sees them)."""
-        for module in modules:
-            self.ok("enableModule", {"module": module}, "modules { name }")
+        """Switch modules on for this tenant, in order (the next request sees them), in one
+        request: each module set a request meets costs the app a schema build (0.1-0.4 s)."""
+        if modules:
+            self.many("enableModule", [{"module": m} for m in modules], "modules { name }")
 
     def ok(self, name: str, input: dict, selection: str = "") -> dict:
         """Like `mutate`, but the mutation must succeed."""

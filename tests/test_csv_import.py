@@ -4,7 +4,6 @@ its report, duplicate handling by external id and email, revert, permissions and
 The crash of a real process mid-import is `test_an_import_resumes_after_a_killed_process`."""
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,11 +13,9 @@ import httpx2
 import pytest
 from starlette.testclient import TestClient
 
-from core import migrate
-from schema.registry import make_plugins
 from server import create_app
 from tests import servers
-from tests.fixtures import new_tenant, own_postgres_database
+from tests.fixtures import Templates, new_tenant
 from tests.servers import AppServer, graphql, owner_token
 from tests.support import SECRET, Api, as_worker, create_worker
 from tests.uploads import PNG, multipart
@@ -307,23 +304,23 @@ N = 2000
 
 
 @contextmanager
-def own_database(database_url: str, folder: Path) -> Iterator[str]:
-    """A database for the two processes alone: the suite's in-process apps run import jobs
-    too, and one of them (with another storage folder) would take the job over."""
+def own_database(database_url: str, templates: Templates, tmp_path_factory) -> Iterator[str]:
+    """A database for the two processes alone, a copy of the migrated template: the suite's
+    in-process apps run import jobs too, and one of them (with another storage folder) would
+    take the job over."""
     if database_url.startswith("sqlite"):
-        url = f"sqlite+aiosqlite:///{folder / 'crash.db'}"
-        migrate.upgrade(url, make_plugins().migration_locations())
-        yield url
+        yield templates.sqlite_copy(tmp_path_factory)
         return
-    with own_postgres_database(database_url, f"import_crash_{os.getpid()}") as url:
-        migrate.upgrade(url, make_plugins().migration_locations())
+    with templates.postgresql_copy(database_url, tmp_path_factory) as url:
         yield url
 
 
-def test_an_import_resumes_after_a_killed_process(database_url, tmp_path):
+def test_an_import_resumes_after_a_killed_process(
+    database_url, templates, tmp_path_factory, tmp_path
+):
     """SIGKILL mid-run; a second process takes the job over after its lease and finishes it
     from the last committed chunk: every line once, no customer twice."""
-    with own_database(database_url, tmp_path) as url:
+    with own_database(database_url, templates, tmp_path_factory) as url:
         killed_and_resumed(url, tmp_path)
 
 

@@ -456,13 +456,15 @@ def enable_all(api: Api) -> list[str]:
     modules = api.query("{ modules { name dependsOn enabled } }")["modules"]
     todo = {m["name"]: set(m["dependsOn"]) for m in modules if not m["enabled"]}
     done = {m["name"] for m in modules if m["enabled"]}
+    order = []
     while todo:
         ready = sorted(name for name, needs in todo.items() if needs <= done)
         assert ready, f"modules with unmet dependencies: {todo}"
         for name in ready:
-            api.enable(name)
+            order.append(name)
             done.add(name)
             del todo[name]
+    api.enable(*order)
     return sorted(done)
 
 

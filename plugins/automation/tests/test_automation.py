@@ -197,6 +197,8 @@ def test_a_step_that_dies_resumes_without_redoing_done_steps(owner, monkeypatch)
         return await real(session, ctx, run_row, version, index, action)
 
     monkeypatch.setattr(runner, "_apply", dying)
+    # The retry is what is tested, not its default wait (JOB_RETRY_SECONDS, 10 s).
+    monkeypatch.setattr(owner.client.app.state.jobs, "retry_seconds", 0.05)
     ada = create_customer(owner, "Ada")
     owner.ok("runAutomation", {"ruleId": made["id"], "customerIds": [ada]}, "runs { id }")
     [done] = settled_runs(owner, ada, 1, within=30)
