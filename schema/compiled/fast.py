@@ -13,6 +13,7 @@ adapter, the extensions' hooks, the result's processing) cost 0.3 ms of server C
 from types import SimpleNamespace
 
 from starlette.datastructures import Headers
+from starlette.requests import Request
 from starlette.responses import Response
 
 from schema.compiled.execute import NOT_COMPILED, answer, plan_key, plans_of
@@ -52,6 +53,7 @@ async def answer_again(schema, ctx, scope, body: bytes) -> Response | None:
     cost = query_cost(gql, plan.document, variables, name, query)
     if cost > limits_of(ctx).max_query_cost:
         return None
+    ctx.request = Request(scope)  # as `GraphQLView.get_context`: links are made under its origin
     result = await answer(plan, schema, variables, ctx)
     if result is None:
         return None
