@@ -1,7 +1,6 @@
 """The HTTP face of the schema: who is asking (a Bearer token), a fresh context per request,
 and errors that are always JSON with `extensions.code`, even before GraphQL runs."""
 
-import asyncio
 import logging
 
 from cross_web import HTTPException
@@ -361,13 +360,8 @@ class GraphQLEndpoint:
             if scope["type"] == "http" and ctx.uploads is None:
                 response = await fast.answer_again(view.schema, ctx, scope, body)
                 if response is not None:
-                    # The read transaction ends (a round trip, and the locks of every table
-                    # the statement read) while the answer goes out, not before it.
-                    closing = asyncio.ensure_future(ctx.close())
-                    try:
-                        await response(scope, receive, send)
-                    finally:
-                        await closing
+                    await ctx.close()  # as `GraphQLView.process_result`: before it is sent
+                    await response(scope, receive, send)
                     return
             await view(scope, receive, send)
         finally:
