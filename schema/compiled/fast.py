@@ -27,7 +27,7 @@ KEYS = frozenset(("query", "operationName", "variables"))
 
 async def answer_again(schema, ctx, scope, body: bytes) -> Response | None:
     """The response to a POSTed query whose plan is kept, or None: serve it the usual way.
-    The request's connection is still out: the caller gives it back while it sends."""
+    The request's connection is still out: the caller gives it back before it sends."""
     principal = ctx.principal_or_none
     if principal is None or scope["method"] != "POST" or not ctx.settings.compiled_execution:
         return None
