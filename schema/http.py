@@ -161,6 +161,11 @@ def negotiate(accept: str | None) -> str | None:
     return best
 
 
+def content_type(media: str) -> str:
+    """The `Content-Type` of an answer in `media` (`negotiate`'s choice)."""
+    return f"{GRAPHQL_RESPONSE}; charset=utf-8" if media == GRAPHQL_RESPONSE else media
+
+
 def is_multipart(content_type: str | None) -> bool:
     return (content_type or "").split(";", 1)[0].strip().lower() == "multipart/form-data"
 
@@ -288,6 +293,5 @@ class GraphQLOverHTTP:
                 response_data = {k: v for k, v in response_data.items() if k != "data"}
                 sub_response.status_code = sub_response.status_code or status
         response = super().create_response(response_data, sub_response)
-        if media == GRAPHQL_RESPONSE:
-            response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
+        response.headers["content-type"] = content_type(media)
         return response

@@ -320,6 +320,9 @@ class CompiledExecution(SchemaExtension):
             return NOT_COMPILED
 
     def get_results(self) -> dict:
-        if self.execution_context.context.settings.execution_debug:
-            return {"execution": self.path}
-        return {}
+        return reported(self.execution_context.context, self.path)
+
+
+def reported(ctx, path: str) -> dict:
+    """The response's extensions: which path answered, when `EXECUTION_DEBUG` is on."""
+    return {"execution": path} if ctx.settings.execution_debug else {}

@@ -16,8 +16,8 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
 
-from schema.compiled.execute import NOT_COMPILED, answer, plan_key, plans_of
-from schema.http import GRAPHQL_RESPONSE, BadJson, decode_json, dumps, is_json, negotiate
+from schema.compiled.execute import NOT_COMPILED, answer, plan_key, plans_of, reported
+from schema.http import BadJson, content_type, decode_json, dumps, is_json, negotiate
 from schema.limits import limits_of, query_cost
 from schema.observe import operation_name
 from schema.text import unstorable
@@ -58,12 +58,10 @@ async def answer_again(schema, ctx, scope, body: bytes) -> Response | None:
     if result is None:
         return None
     sent = {"data": result.data}
-    if ctx.settings.execution_debug:
-        sent["extensions"] = {"execution": "compiled"}
+    if extensions := reported(ctx, "compiled"):
+        sent["extensions"] = extensions
     if ctx.outcome is not None:
         ctx.outcome.operation = operation_name(SimpleNamespace(operation_name=name, query=query))
         ctx.outcome.path = "compiled"
-    content_type = f"{GRAPHQL_RESPONSE}; charset=utf-8" if media == GRAPHQL_RESPONSE else media
-    return Response(
-        dumps(sent), 200, {"X-Request-ID": ctx.request_id, "content-type": content_type}
-    )
+    headers = {"X-Request-ID": ctx.request_id, "content-type": content_type(media)}
+    return Response(dumps(sent), 200, headers)
