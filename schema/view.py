@@ -360,7 +360,8 @@ class GraphQLEndpoint:
             if scope["type"] == "http" and ctx.uploads is None:
                 response = await fast.answer_again(view.schema, ctx, scope, body)
                 if response is not None:
-                    await ctx.close()  # as `GraphQLView.process_result`: before it is sent
+                    if len(response.body) > fast.SENT_AT_ONCE:
+                        await ctx.close()  # as `GraphQLView.process_result`: before it is sent
                     await response(scope, receive, send)
                     return
             await view(scope, receive, send)

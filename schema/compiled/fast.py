@@ -23,6 +23,9 @@ from schema.observe import operation_name
 from schema.text import unstorable
 
 KEYS = frozenset(("query", "operationName", "variables"))
+# An answer this small fits in the transport's write buffer (asyncio's high-water mark is
+# 64 KiB), so sending it does not wait for the client: the read transaction may end after it.
+SENT_AT_ONCE = 32 * 1024
 
 
 async def answer_again(schema, ctx, scope, body: bytes) -> Response | None:
