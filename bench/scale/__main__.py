@@ -36,6 +36,7 @@ from bench.scale import (
     check_commerce,
     generate_pg,
     generate_sqlite,
+    paired,
     postgraphile,
     report,
     shape,
@@ -295,12 +296,12 @@ async def _measure_all(label, url, ids, chosen, scenarios, args, tmp: Path) -> s
         finally:
             if server is not None:
                 await _stop(server, url, database, pg, hard=False)
-    floors = {}
+    floors, in_turn = {}, ""
     if not args.no_floor:
-        floors = await _floors(url, ids, chosen, pages, args, timing, tmp)
+        floors, in_turn = await _floors(url, ids, chosen, pages, args, timing, tokens, tmp)
     if pg and "list" in pages and not args.no_postgraphile:
         results += await _postgraphile(url, ids, pages["list"], args, timing, tmp)
-    return report.table(label, scenarios, results, floors)
+    return report.table(label, scenarios, results, floors) + in_turn
 
 
 async def _postgraphile(url, ids, page: list[int], args, timing, tmp: Path) -> list:
@@ -340,7 +341,9 @@ async def _stop(server: Server, url: str, database: str, pg: bool, hard: bool) -
     server.stop()
 
 
-async def _floors(url, ids, chosen, pages, args, timing, tmp: Path) -> dict:
+async def _floors(url, ids, chosen, pages, args, timing, tokens, tmp: Path) -> tuple:
+    """F's measurements by (scenario, clients), and the table of the API's compiled path and
+    F asked in turn at one client (`bench/scale/paired.py`), while F still runs."""
     dialect = "postgresql" if url.startswith("postgresql") else "sqlite"
     specs = {}
     for scenario in chosen:
@@ -357,7 +360,7 @@ async def _floors(url, ids, chosen, pages, args, timing, tmp: Path) -> dict:
                              row_id)  # fmt: skip
         specs[scenario.name] = page_sql(dialect, ids.tenant_id, spec)
     if not specs:
-        return {}
+        return {}, ""
     floor = FloorServer(url, specs, tmp, free_port())
     postmaster = await postmaster_pid(url) if dialect == "postgresql" else None
     database = make_url(url).database
@@ -373,9 +376,34 @@ async def _floors(url, ids, chosen, pages, args, timing, tmp: Path) -> dict:
                             pid=floor.process.pid, backends=backends, **timing)  # fmt: skip
                 floors[(name, clients)] = m
                 print(report.row(m, f"F: {name}"), flush=True)
+        in_turn = ""
+        if 1 in args.clients and "compiled" in args.execution:
+            chosen = [s for s in chosen if s.name in specs]
+            in_turn = await _in_turn(url, floor, chosen, args, timing, tokens, tmp)
     finally:
         floor.stop()
-    return floors
+    return floors, in_turn
+
+
+async def _in_turn(url, floor, chosen, args, timing, tokens, tmp: Path) -> str:
+    server = Server(url, tmp, "server-in-turn.log",
+                    {"DB_APPLICATION_NAME": APP_NAME, "COMPILED_EXECUTION": "true"})  # fmt: skip
+    lines = ["", paired.HEADER]
+    print(paired.HEADER, flush=True)
+    try:
+        await server.wait_ready()
+        for scenario in chosen:
+            body = {"query": scenario.query, "variables": scenario.variables}
+            bearer = {"Authorization": f"Bearer {tokens[scenario.worker]}"}
+            ours = paired.Target(scenario.name, server.base, "/graphql", body, bearer)
+            raw = paired.Target("F", floor.base, "/floor", {"scenario": scenario.name}, {})
+            found = await paired.in_turn([ours, raw], timing["warm_up"], timing["seconds"],
+                                         timing["max_requests"])  # fmt: skip
+            lines.append(paired.row(scenario.title, *found))
+            print(lines[-1], flush=True)
+    finally:
+        server.stop()
+    return "\n".join(lines) + "\n"
 
 
 async def _same_pages(floor: FloorServer, pages: dict, specs: dict) -> None:

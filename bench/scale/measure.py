@@ -170,7 +170,7 @@ async def drive(
             pending[i] = sent
             try:
                 response = await http.post(path, content=payload, headers=headers)
-                error = _error(response)
+                error = error_of(response)
             except httpx2.HTTPError as exc:
                 error = ("-", type(exc).__name__)
             done = time.perf_counter()
@@ -208,7 +208,7 @@ async def drive(
     return m
 
 
-def _error(response: httpx2.Response) -> tuple | None:
+def error_of(response: httpx2.Response) -> tuple | None:
     """None for an answer with data and no errors, else (status, code)."""
     try:
         body = orjson.loads(response.content)
