@@ -22,6 +22,7 @@ from core.tenants import create_tenant
 from schema.registry import make_plugins
 from server import create_app
 from tests.support import SECRET, Api
+from tests.teardown_watch import TeardownWatch
 
 REQUIRED = os.environ.get("REQUIRE_SERVICES") == "1"
 _tenant_numbers = itertools.count(1)
@@ -180,8 +181,12 @@ def _settings(database_url: str, tmp_path_factory) -> Settings:
 
 @pytest.fixture(scope="session")
 def client(settings):
+    dialect = make_url(settings.database_url).get_backend_name()
     with TestClient(create_app(settings)) as client:
+        loop = client.portal.call(asyncio.get_running_loop)
         yield client
+        watch = TeardownWatch(loop, f"client-{dialect}")  # over the shutdown below
+    watch.stop()
 
 
 @pytest.fixture(scope="session")
