@@ -30,7 +30,8 @@ SENT_AT_ONCE = 32 * 1024
 
 async def answer_again(schema, ctx, scope, body: bytes) -> Response | None:
     """The response to a POSTed query whose plan is kept, or None: serve it the usual way.
-    The request's connection is still out: the caller gives it back before it sends."""
+    The request's connection is still out: the caller gives it back after sending an answer
+    under `SENT_AT_ONCE`, before sending a larger one."""
     principal = ctx.principal_or_none
     if principal is None or scope["method"] != "POST" or not ctx.settings.compiled_execution:
         return None
