@@ -30,12 +30,13 @@ class TeardownWatch:
         if self.done.wait(PATIENCE):
             return
         for attempt in range(TRIES):
-            report = self._report(attempt)
+            tasks = self._tasks()
+            report = self._report(attempt, tasks)
             sys.__stderr__.write(report)
             path = Path("var") / f"teardown-{self.name}-{os.getpid()}-{int(time.time())}.txt"
             path.parent.mkdir(exist_ok=True)
             path.write_text(report)
-            for task in self._tasks():
+            for task in tasks:
                 self.loop.call_soon_threadsafe(task.cancel)
             if self.done.wait(PATIENCE / 3):
                 return
@@ -46,11 +47,11 @@ class TeardownWatch:
         except RuntimeError:  # the set changed while read from this thread: once more
             return [t for t in asyncio.all_tasks(self.loop) if not t.done()]
 
-    def _report(self, attempt: int) -> str:
+    def _report(self, attempt: int, tasks: list[asyncio.Task]) -> str:
         out = io.StringIO()
         out.write(f"\n=== {self.name}: shutdown still running after {PATIENCE:g} s "
                   f"(cancellation {attempt + 1} of {TRIES}) ===\n")  # fmt: skip
-        for task in self._tasks():
+        for task in tasks:
             out.write(f"--- {task!r}\n")
             task.print_stack(file=out)
         return out.getvalue()

@@ -32,17 +32,18 @@ class Target:
 BLOCK = 25  # requests to one target before the next one's turn
 
 
-async def in_turn(targets: list[Target], warm_up: float, seconds: float, max_rounds: int):
+async def in_turn(targets: list[Target], warm_up: float, seconds: float, max_requests: int):
     """A `Measurement` per target (one client, latencies only): rounds of `BLOCK` requests
-    to each target in order, for `seconds` after `warm_up` or `max_rounds` rounds."""
+    to each target in order, for `seconds` after `warm_up` or until each target answered
+    `max_requests` in the window (`--max-requests`, as the main table's windows)."""
     found = [Measurement(t.label, 1) for t in targets]
     payloads = [orjson.dumps(t.body) for t in targets]
     headers = [{**t.headers, "content-type": "application/json"} for t in targets]
     async with httpx2.AsyncClient(timeout=REQUEST_TIMEOUT) as http:
         started = time.perf_counter()
         measured_from, window_end = started + warm_up, started + warm_up + seconds
-        rounds = 0
-        while (now := time.perf_counter()) < window_end and rounds < max_rounds:
+        asked = 0  # requests per target in the window
+        while (now := time.perf_counter()) < window_end and asked < max_requests:
             measured = now >= measured_from
             for target, payload, header, m in zip(targets, payloads, headers, found, strict=True):
                 url = target.base + target.path
@@ -56,7 +57,7 @@ async def in_turn(targets: list[Target], warm_up: float, seconds: float, max_rou
                         m.errors[error] += 1
                     else:
                         m.latencies.append(took)
-            rounds += measured
+            asked += BLOCK if measured else 0
         elapsed = time.perf_counter() - measured_from
     for m in found:
         m.elapsed = elapsed
